@@ -1,0 +1,2 @@
+namespace SeekSharp.Cpu;
+internal static class AssemblyMarker;

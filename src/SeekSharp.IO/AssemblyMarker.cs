@@ -1,0 +1,2 @@
+namespace SeekSharp.IO;
+internal static class AssemblyMarker;

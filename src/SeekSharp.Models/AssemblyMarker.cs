@@ -1,0 +1,2 @@
+namespace SeekSharp.Models;
+internal static class AssemblyMarker;

@@ -1,0 +1,7 @@
+namespace SeekSharp.Models.Tests;
+
+public class SmokeTests
+{
+    [Fact]
+    public void SharedDataIsFound() => Assert.True(Directory.Exists(SeekSharp.Testing.SharedData.Root));
+}
