@@ -1,2 +1,0 @@
-namespace SeekSharp.IO;
-internal static class AssemblyMarker;
