@@ -1,1 +1,8 @@
-return 0;
+using System.CommandLine;
+using SeekSharp.Cli.Commands;
+
+// Composition root of `seek`: every verb lives in Commands/ and is registered here.
+var root = new RootCommand("SeekSharp: DeepSeek-V3.2 inference for .NET");
+foreach (var command in CommandRegistry.All())
+    root.Subcommands.Add(command);
+return root.Parse(args).Invoke();

@@ -1,0 +1,13 @@
+using System.CommandLine;
+
+namespace SeekSharp.Cli.Commands;
+
+/// <summary>The list of verbs; each command file exposes a static Create().</summary>
+internal static class CommandRegistry
+{
+    public static IEnumerable<Command> All()
+    {
+        // one line per verb group, keep sorted
+        yield break;
+    }
+}
