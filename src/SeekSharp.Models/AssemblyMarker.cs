@@ -1,2 +1,0 @@
-namespace SeekSharp.Models;
-internal static class AssemblyMarker;
