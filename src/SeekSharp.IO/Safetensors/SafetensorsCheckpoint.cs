@@ -1,0 +1,157 @@
+using System.Collections.ObjectModel;
+
+namespace SeekSharp.IO.Safetensors;
+
+/// <summary>
+/// A model folder: shards listed by <c>model.safetensors.index.json</c> when present, else exactly <c>model.safetensors</c>.
+/// Shards are mapped lazily on first data access and cached; all members are thread-safe.
+/// </summary>
+public sealed class SafetensorsCheckpoint : IDisposable
+{
+    public const string SingleFileName = "model.safetensors";
+
+    private readonly Dictionary<string, CheckpointShard> _shardOf;   // tensor → shard
+    private readonly CheckpointShard[] _shards;                      // ordinal by file name
+    private readonly string _manifest;                               // index or single file: where names come from
+    private int _disposed;
+
+    private SafetensorsCheckpoint(string directory, CheckpointIndex? index, string manifest,
+        IReadOnlyDictionary<string, string> weightMap, Dictionary<string, CheckpointShard> shardOf, CheckpointShard[] shards)
+    {
+        Directory = directory;
+        Index = index;
+        _manifest = manifest;
+        WeightMap = weightMap;
+        _shardOf = shardOf;
+        _shards = shards;
+    }
+
+    /// <summary>Full path of the model folder.</summary>
+    public string Directory { get; }
+
+    /// <summary>The parsed index, or null for a single-file checkpoint.</summary>
+    public CheckpointIndex? Index { get; }
+
+    /// <summary>Tensor name → full path of the shard that holds it.</summary>
+    public IReadOnlyDictionary<string, string> WeightMap { get; }
+
+    /// <summary>Full paths of all shards, ordinal-sorted.</summary>
+    public IReadOnlyList<string> ShardPaths => _shards.Select(s => s.Path).ToArray();
+
+    /// <summary>Opens a model folder; only headers needed to know the tensor names are read, no shard is mapped.</summary>
+    public static SafetensorsCheckpoint Open(string directory)
+    {
+        var folder = Path.GetFullPath(directory);
+        if (!System.IO.Directory.Exists(folder)) throw new DirectoryNotFoundException($"checkpoint folder not found: {folder}");
+
+        var indexPath = Path.Combine(folder, CheckpointIndex.FileName);
+        if (File.Exists(indexPath))
+        {
+            var index = CheckpointIndex.Read(indexPath);
+            return Create(folder, index, indexPath, index.WeightMap.Select(p => (p.Key, Path.Combine(folder, p.Value))), null);
+        }
+
+        var singlePath = Path.Combine(folder, SingleFileName);
+        if (File.Exists(singlePath))
+        {
+            var header = SafetensorsHeader.Read(singlePath);
+            return Create(folder, null, singlePath, header.Tensors.Keys.Select(n => (n, singlePath)), header);
+        }
+
+        throw new CheckpointFormatException(folder, null,
+            $"checkpoint folder has neither {CheckpointIndex.FileName} nor {SingleFileName}");
+    }
+
+    /// <summary>Reads only <c>model.safetensors.index.json</c> of a folder (opens no shard).</summary>
+    public static CheckpointIndex ReadIndex(string directory)
+    {
+        var indexPath = Path.Combine(Path.GetFullPath(directory), CheckpointIndex.FileName);
+        if (!File.Exists(indexPath)) throw new CheckpointFormatException(indexPath, null, "index file does not exist");
+        return CheckpointIndex.Read(indexPath);
+    }
+
+    public bool Contains(string name) => _shardOf.ContainsKey(name);
+
+    /// <summary>The tensor's layout from its shard's header (the shard is not mapped).</summary>
+    public TensorInfo GetInfo(string name)
+    {
+        var shard = ShardOf(name);
+        return shard.Info(shard.Header(), name);
+    }
+
+    /// <summary>Zero-copy bytes of a tensor (≤ int.MaxValue bytes); maps its shard on first use.</summary>
+    public ReadOnlySpan<byte> GetBytes(string name) => OpenFileFor(name).GetBytes(name);
+
+    /// <summary>Zero-copy elements of a tensor; <typeparamref name="T"/> must have the dtype's element size.</summary>
+    public ReadOnlySpan<T> GetSpan<T>(string name) where T : unmanaged => OpenFileFor(name).GetSpan<T>(name);
+
+    /// <summary>Pointer + length over a tensor of any size.</summary>
+    public TensorView GetView(string name) => OpenFileFor(name).GetView(name);
+
+    /// <summary>Every tensor of the weight map, shard by shard, in data-offset order.</summary>
+    public IEnumerable<TensorInfo> AllTensors() => ReadAllHeaders().Values;
+
+    /// <summary>
+    /// Reads the headers of all shards (plain reads of 8 + N bytes, no mapping, no tensor data) and checks that every
+    /// mapped tensor is present in its shard. Tensors a shard holds but the map assigns elsewhere are ignored.
+    /// </summary>
+    public IReadOnlyDictionary<string, TensorInfo> ReadAllHeaders()
+    {
+        ThrowIfDisposed();
+        var all = new OrderedDictionary<string, TensorInfo>(_shardOf.Count, StringComparer.Ordinal);
+        foreach (var shard in _shards)
+        {
+            var header = shard.Header();
+            foreach (var info in shard.Tensors.Select(n => shard.Info(header, n)).OrderBy(i => i.DataOffset))
+                all.Add(info.Name, info);
+        }
+        return new ReadOnlyDictionary<string, TensorInfo>(all);
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        foreach (var shard in _shards) shard.Close();
+    }
+
+    private static SafetensorsCheckpoint Create(string folder, CheckpointIndex? index, string manifest,
+        IEnumerable<(string Tensor, string ShardPath)> map, SafetensorsHeader? knownHeader)
+    {
+        var weightMap = new OrderedDictionary<string, string>(StringComparer.Ordinal);
+        var tensorsByShard = new SortedDictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var (tensor, shardPath) in map)
+        {
+            weightMap.Add(tensor, shardPath);
+            if (!tensorsByShard.TryGetValue(shardPath, out var list)) tensorsByShard.Add(shardPath, list = []);
+            list.Add(tensor);
+        }
+
+        var shards = tensorsByShard.Select(p => new CheckpointShard(p.Key, manifest, p.Value)).ToArray();
+        var shardOf = new Dictionary<string, CheckpointShard>(weightMap.Count, StringComparer.Ordinal);
+        foreach (var shard in shards)
+        {
+            shard.ThrowIfMissing();
+            if (knownHeader is not null) shard.SetHeader(knownHeader);
+            foreach (var tensor in shard.Tensors) shardOf.Add(tensor, shard);
+        }
+        return new SafetensorsCheckpoint(folder, index, manifest, new ReadOnlyDictionary<string, string>(weightMap), shardOf, shards);
+    }
+
+    private CheckpointShard ShardOf(string name)
+    {
+        ThrowIfDisposed();
+        return _shardOf.TryGetValue(name, out var shard)
+            ? shard
+            : throw new CheckpointFormatException(_manifest, name, "tensor is not in this checkpoint");
+    }
+
+    private SafetensorsFile OpenFileFor(string name)
+    {
+        var shard = ShardOf(name);
+        var file = shard.File();
+        shard.Info(file.Header, name);  // index says this shard: make sure it really holds the tensor
+        return file;
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+}

@@ -1,0 +1,134 @@
+using System.Text.Json;
+using System.Text.Unicode;
+using SeekSharp.Core;
+
+namespace SeekSharp.IO.Safetensors;
+
+/// <summary>One header entry after type checks, before the buffer-coverage check. Begin/End are relative to the data buffer.</summary>
+internal sealed record HeaderEntry(string Name, DType DType, long[] Shape, long Begin, long End);
+
+/// <summary>Turns the JSON header text into typed entries, rejecting anything the safetensors format does not allow.</summary>
+internal static class SafetensorsHeaderJson
+{
+    public const string MetadataKey = "__metadata__";
+
+    // A valid header nests three levels (root → entry → shape); the slack tolerates unknown extra fields.
+    private static readonly JsonDocumentOptions s_options = new() { MaxDepth = 16, AllowDuplicateProperties = false };
+
+    public sealed record Result(List<HeaderEntry> Entries, OrderedDictionary<string, string> Metadata);
+
+    public static Result Parse(string file, byte[] json, long dataLength)
+    {
+        // System.Text.Json accepts invalid UTF-8 inside strings and only fails when a string is read.
+        if (!Utf8.IsValid(json))
+            throw new CheckpointFormatException(file, null, "header is not valid UTF-8");
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, s_options);
+        }
+        catch (JsonException e)
+        {
+            throw new CheckpointFormatException(file, null, $"header is not valid JSON: {e.Message}", e);
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+                throw new CheckpointFormatException(file, null, $"header is a JSON {Kind(root)}, expected an object");
+
+            var entries = new List<HeaderEntry>();
+            var metadata = new OrderedDictionary<string, string>(StringComparer.Ordinal);
+            foreach (var property in root.EnumerateObject())
+            {
+                if (property.Name == MetadataKey) metadata = ParseMetadata(file, property.Value);
+                else entries.Add(ParseEntry(file, property.Name, property.Value, dataLength));
+            }
+            return new Result(entries, metadata);
+        }
+    }
+
+    private static OrderedDictionary<string, string> ParseMetadata(string file, JsonElement value)
+    {
+        if (value.ValueKind != JsonValueKind.Object)
+            throw new CheckpointFormatException(file, MetadataKey, $"is a JSON {Kind(value)}, expected an object of strings");
+        var metadata = new OrderedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var item in value.EnumerateObject())
+        {
+            if (item.Value.ValueKind != JsonValueKind.String)
+                throw new CheckpointFormatException(file, MetadataKey,
+                    $"value of '{item.Name}' is a JSON {Kind(item.Value)}, expected a string");
+            metadata.Add(item.Name, item.Value.GetString()!);
+        }
+        return metadata;
+    }
+
+    private static HeaderEntry ParseEntry(string file, string name, JsonElement value, long dataLength)
+    {
+        if (value.ValueKind != JsonValueKind.Object)
+            throw new CheckpointFormatException(file, name, $"entry is a JSON {Kind(value)}, expected an object");
+
+        var dtypeElement = Required(file, name, value, "dtype", JsonValueKind.String);
+        var dtype = SafetensorsDTypeNames.Parse(dtypeElement.GetString()!, file, name);
+
+        var shapeElement = Required(file, name, value, "shape", JsonValueKind.Array);
+        var shape = new long[shapeElement.GetArrayLength()];
+        var i = 0;
+        foreach (var dim in shapeElement.EnumerateArray()) shape[i++] = NonNegativeInteger(file, name, "shape", dim);
+
+        var offsets = Required(file, name, value, "data_offsets", JsonValueKind.Array);
+        if (offsets.GetArrayLength() != 2)
+            throw new CheckpointFormatException(file, name,
+                $"data_offsets has {offsets.GetArrayLength()} elements, expected [begin, end]");
+        var begin = NonNegativeInteger(file, name, "data_offsets", offsets[0]);
+        var end = NonNegativeInteger(file, name, "data_offsets", offsets[1]);
+        if (begin > end)
+            throw new CheckpointFormatException(file, name, $"data_offsets [{begin}, {end}] has begin > end");
+        if (end > dataLength)
+            throw new CheckpointFormatException(file, name,
+                $"data_offsets end {end} is past the end of the data buffer ({dataLength} bytes)");
+
+        var expected = ExpectedByteLength(file, name, dtype, shape);
+        if (end - begin != expected)
+            throw new CheckpointFormatException(file, name,
+                $"data_offsets [{begin}, {end}] span {end - begin} bytes but shape [{string.Join(", ", shape)}] of {dtype.SafetensorsName()} needs {expected}");
+
+        return new HeaderEntry(name, dtype, shape, begin, end);
+    }
+
+    private static long ExpectedByteLength(string file, string name, DType dtype, long[] shape)
+    {
+        try
+        {
+            long bytes = dtype.SizeOf();
+            foreach (var d in shape) bytes = checked(bytes * d);
+            return bytes;
+        }
+        catch (OverflowException)
+        {
+            throw new CheckpointFormatException(file, name,
+                $"shape [{string.Join(", ", shape)}] of {dtype.SafetensorsName()} overflows a 64-bit byte count");
+        }
+    }
+
+    private static JsonElement Required(string file, string name, JsonElement entry, string key, JsonValueKind kind)
+    {
+        if (!entry.TryGetProperty(key, out var element))
+            throw new CheckpointFormatException(file, name, $"entry has no '{key}'");
+        if (element.ValueKind != kind)
+            throw new CheckpointFormatException(file, name,
+                $"'{key}' is a JSON {Kind(element)}, expected {kind.ToString().ToLowerInvariant()}");
+        return element;
+    }
+
+    private static long NonNegativeInteger(string file, string name, string key, JsonElement element)
+    {
+        if (element.ValueKind == JsonValueKind.Number && element.TryGetInt64(out var value) && value >= 0) return value;
+        throw new CheckpointFormatException(file, name,
+            $"'{key}' holds {SafetensorsDTypeNames.Printable(element.GetRawText())}, expected a non-negative 64-bit integer");
+    }
+
+    private static string Kind(JsonElement element) => element.ValueKind.ToString().ToLowerInvariant();
+}
