@@ -8,6 +8,7 @@ internal static class CommandRegistry
     public static IEnumerable<Command> All()
     {
         // one line per verb group, keep sorted
+        yield return PromptCommands.Create();
         yield break;
     }
 }
