@@ -62,3 +62,9 @@ public sealed record Message
 
     public override int GetHashCode() => HashCode.Combine(Role, Content, Reasoning, ToolCallId, ToolCalls.Count, Tools.Count);
 }
+
+/// <summary>
+/// One function call of an assistant turn. <paramref name="ArgumentsJson"/> is the JSON text of the arguments
+/// object, exactly as the OpenAI API carries it (a string, not a parsed object).
+/// </summary>
+public sealed record ToolCall(string Name, string ArgumentsJson, string? Id = null);
