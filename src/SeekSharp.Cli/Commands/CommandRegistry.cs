@@ -9,6 +9,8 @@ internal static class CommandRegistry
     {
         // one line per verb group, keep sorted
         yield return PromptCommands.Create();
+        yield return TokenizeCommands.CreateDetokenize();
+        yield return TokenizeCommands.CreateTokenize();
         yield break;
     }
 }
