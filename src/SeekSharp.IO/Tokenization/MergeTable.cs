@@ -5,7 +5,7 @@ internal sealed class MergeTable
 {
     private readonly Dictionary<long, long> _rules;
 
-    public MergeTable(int capacity) => _rules = new Dictionary<long, long>(capacity);
+    public MergeTable(int capacity) => _rules = new Dictionary<long, long>(capacity, PairComparer.Instance);
 
     public int Count => _rules.Count;
 
@@ -26,4 +26,14 @@ internal sealed class MergeTable
     }
 
     private static long Key(int left, int right) => ((long)left << 32) | (uint)right;
+
+    // long's own hash is left ^ right, which collides massively for id pairs; mix the bits instead.
+    private sealed class PairComparer : IEqualityComparer<long>
+    {
+        public static readonly PairComparer Instance = new();
+
+        public bool Equals(long x, long y) => x == y;
+
+        public int GetHashCode(long key) => (int)(((ulong)key * 0x9E3779B97F4A7C15UL) >> 32);
+    }
 }

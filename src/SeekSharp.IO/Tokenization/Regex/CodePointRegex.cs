@@ -127,6 +127,24 @@ public sealed class CodePointRegex
                 case OpCode.Assert:
                     if (Holds((AssertionKind)ins.A, s, begin, end, pos)) { pc++; continue; }
                     break;
+                case OpCode.SetLoop:
+                    var set = _sets[ins.A];
+                    var runStart = pos;
+                    while (pos < end)
+                    {
+                        var cp = ReadCodePoint(s, pos, end, out var width);
+                        if (!set.Contains(cp)) break;
+                        pos += width;
+                    }
+                    if (pos > runStart)
+                    {
+                        if (sp + 3 > stack.Length) Array.Resize(ref stack, stack.Length * 2);
+                        stack[sp++] = runStart;
+                        stack[sp++] = pos;
+                        stack[sp++] = ~(pc + 1);
+                    }
+                    pc++;
+                    continue;
                 case OpCode.Match:
                     matchEnd = pos;
                     return true;
@@ -137,8 +155,22 @@ public sealed class CodePointRegex
                 matchEnd = -1;
                 return false;
             }
-            pos = stack[--sp];
-            pc = stack[--sp];
+            var top = stack[sp - 1];
+            if (top >= 0)
+            {
+                pos = stack[sp - 1];
+                pc = stack[sp - 2];
+                sp -= 2;
+                continue;
+            }
+            // a SetLoop entry [loopStart, current, ~next]: give back one code point
+            var loopStart = stack[sp - 3];
+            var current = stack[sp - 2];
+            current -= current - 2 >= loopStart && char.IsLowSurrogate(s[current - 1]) && char.IsHighSurrogate(s[current - 2]) ? 2 : 1;
+            if (current == loopStart) sp -= 3;
+            else stack[sp - 2] = current;
+            pos = current;
+            pc = ~top;
         }
     }
 

@@ -12,6 +12,9 @@ internal enum OpCode : byte
     Lookahead,
     NegatedLookahead,
     Assert,
+    /// <summary>Greedy run of Sets[A] (a single-set * or +): consumes the longest run, then gives
+    /// back one code point per backtrack, without a stack entry per character.</summary>
+    SetLoop,
     Match,
 }
 
@@ -101,6 +104,12 @@ internal sealed class RegexProgram
     private void EmitRepeat(RepeatNode r)
     {
         for (var i = 0; i < r.Min; i++) Emit(r.Body);
+        if (r.Max < 0 && r.Greedy && r.Body is SetNode set)
+        {
+            _sets.Add(set.Set);
+            Add(OpCode.SetLoop, _sets.Count - 1);
+            return;
+        }
         if (r.Max < 0)
         {
             // L0: Split(body, exit); body; Jump L0
