@@ -1,6 +1,5 @@
 using System.Collections.ObjectModel;
 using System.Text.Json;
-using System.Text.Unicode;
 
 namespace SeekSharp.IO.Safetensors;
 
@@ -14,8 +13,6 @@ public sealed class CheckpointIndex
 
     // The real V3.2 index is ~10 MB (≈ 91k tensors); anything near this limit is not an index.
     private const long MaxIndexBytes = 256L * 1024 * 1024;
-
-    private static readonly JsonDocumentOptions s_options = new() { MaxDepth = 16, AllowDuplicateProperties = false };
 
     private CheckpointIndex(
         string path, IReadOnlyDictionary<string, string> weightMap, IReadOnlyDictionary<string, string> metadata,
@@ -51,37 +48,22 @@ public sealed class CheckpointIndex
         if (length > MaxIndexBytes)
             throw new CheckpointFormatException(fullPath, null, $"index is {length} bytes, more than the {MaxIndexBytes}-byte limit");
         var bytes = File.ReadAllBytes(fullPath);
-        if (!Utf8.IsValid(bytes))
-            throw new CheckpointFormatException(fullPath, null, "index is not valid UTF-8");
+        using var document = StrictJson.Parse(bytes, fullPath, "index");
+        var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
+            throw new CheckpointFormatException(fullPath, null, "index is not a JSON object");
+        if (!root.TryGetProperty("weight_map", out var weightMapElement))
+            throw new CheckpointFormatException(fullPath, "weight_map", "index has no weight_map");
+        var weightMap = ParseWeightMap(fullPath, weightMapElement);
 
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(bytes, s_options);
-        }
-        catch (JsonException e)
-        {
-            throw new CheckpointFormatException(fullPath, null, $"index is not valid JSON: {e.Message}", e);
-        }
+        var metadata = new OrderedDictionary<string, string>(StringComparer.Ordinal);
+        long? totalSize = null;
+        if (root.TryGetProperty("metadata", out var metadataElement))
+            totalSize = ParseMetadata(fullPath, metadataElement, metadata);
 
-        using (document)
-        {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-                throw new CheckpointFormatException(fullPath, null, "index is not a JSON object");
-            if (!root.TryGetProperty("weight_map", out var weightMapElement))
-                throw new CheckpointFormatException(fullPath, "weight_map", "index has no weight_map");
-            var weightMap = ParseWeightMap(fullPath, weightMapElement);
-
-            var metadata = new OrderedDictionary<string, string>(StringComparer.Ordinal);
-            long? totalSize = null;
-            if (root.TryGetProperty("metadata", out var metadataElement))
-                totalSize = ParseMetadata(fullPath, metadataElement, metadata);
-
-            var shards = weightMap.Values.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-            return new CheckpointIndex(fullPath, new ReadOnlyDictionary<string, string>(weightMap),
-                new ReadOnlyDictionary<string, string>(metadata), totalSize, shards);
-        }
+        var shards = weightMap.Values.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        return new CheckpointIndex(fullPath, new ReadOnlyDictionary<string, string>(weightMap),
+            new ReadOnlyDictionary<string, string>(metadata), totalSize, shards);
     }
 
     private static OrderedDictionary<string, string> ParseWeightMap(string file, JsonElement element)

@@ -114,7 +114,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
         _map.Dispose();
     }
 
-    internal static void CheckElementType<T>(TensorInfo info) where T : unmanaged
+    private static void CheckElementType<T>(TensorInfo info) where T : unmanaged
     {
         if (sizeof(T) != info.DType.SizeOf())
             throw new InvalidOperationException(

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Unicode;
 using SeekSharp.Core;
 
 namespace SeekSharp.IO.Safetensors;
@@ -12,42 +11,23 @@ internal static class SafetensorsHeaderJson
 {
     public const string MetadataKey = "__metadata__";
 
-    // A valid header nests three levels (root → entry → shape); the slack tolerates unknown extra fields.
-    private static readonly JsonDocumentOptions s_options = new() { MaxDepth = 16, AllowDuplicateProperties = false };
-
     public sealed record Result(List<HeaderEntry> Entries, OrderedDictionary<string, string> Metadata);
 
     public static Result Parse(string file, byte[] json, long dataLength)
     {
-        // System.Text.Json accepts invalid UTF-8 inside strings and only fails when a string is read.
-        if (!Utf8.IsValid(json))
-            throw new CheckpointFormatException(file, null, "header is not valid UTF-8");
+        using var document = StrictJson.Parse(json, file, "header");
+        var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
+            throw new CheckpointFormatException(file, null, $"header is a JSON {Kind(root)}, expected an object");
 
-        JsonDocument document;
-        try
+        var entries = new List<HeaderEntry>();
+        var metadata = new OrderedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var property in root.EnumerateObject())
         {
-            document = JsonDocument.Parse(json, s_options);
+            if (property.Name == MetadataKey) metadata = ParseMetadata(file, property.Value);
+            else entries.Add(ParseEntry(file, property.Name, property.Value, dataLength));
         }
-        catch (JsonException e)
-        {
-            throw new CheckpointFormatException(file, null, $"header is not valid JSON: {e.Message}", e);
-        }
-
-        using (document)
-        {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-                throw new CheckpointFormatException(file, null, $"header is a JSON {Kind(root)}, expected an object");
-
-            var entries = new List<HeaderEntry>();
-            var metadata = new OrderedDictionary<string, string>(StringComparer.Ordinal);
-            foreach (var property in root.EnumerateObject())
-            {
-                if (property.Name == MetadataKey) metadata = ParseMetadata(file, property.Value);
-                else entries.Add(ParseEntry(file, property.Name, property.Value, dataLength));
-            }
-            return new Result(entries, metadata);
-        }
+        return new Result(entries, metadata);
     }
 
     private static OrderedDictionary<string, string> ParseMetadata(string file, JsonElement value)

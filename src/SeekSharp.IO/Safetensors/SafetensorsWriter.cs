@@ -82,9 +82,9 @@ public static class SafetensorsWriter
             foreach (var d in tensor.Shape)
             {
                 if (d < 0) throw new ArgumentException($"'{tensor.Name}': negative dimension {d}", nameof(tensors));
-                expected = expected > 0 && d > long.MaxValue / expected
-                    ? throw new ArgumentException($"'{tensor.Name}': shape overflows a 64-bit byte count", nameof(tensors))
-                    : expected * d;
+                if (d > 0 && expected > long.MaxValue / d)
+                    throw new ArgumentException($"'{tensor.Name}': shape overflows a 64-bit byte count", nameof(tensors));
+                expected *= d;
             }
             if (tensor.Data.Length != expected)
                 throw new ArgumentException(
@@ -117,7 +117,8 @@ public static class SafetensorsWriter
                 json.WriteEndArray();
                 json.WriteStartArray("data_offsets");
                 json.WriteNumberValue(offset);
-                json.WriteNumberValue(offset += tensor.Data.Length);
+                offset += tensor.Data.Length;
+                json.WriteNumberValue(offset);
                 json.WriteEndArray();
                 json.WriteEndObject();
             }

@@ -53,6 +53,13 @@ public sealed class SafetensorsValidationTests : IDisposable
     public void HeaderIsNotJson(string header) => Rejected(RawSafetensors.Build(header, []), mentions: "not valid JSON");
 
     [Theory]
+    [InlineData("{\"w\":{\"dtype\":\"\\ud800\",\"shape\":[],\"data_offsets\":[0,0]}}")]
+    [InlineData("{\"\\udc00\":{\"dtype\":\"U8\",\"shape\":[],\"data_offsets\":[0,0]}}")]
+    [InlineData("{\"__metadata__\":{\"format\":\"\\ud800x\"}}")]
+    public void EscapedLoneSurrogate(string header) =>
+        Rejected(RawSafetensors.Build(header, []), mentions: "not valid Unicode");
+
+    [Theory]
     [InlineData("[]")]
     [InlineData("\"text\"")]
     [InlineData("42")]
