@@ -1,7 +1,7 @@
 namespace SeekSharp.IO.Safetensors;
 
 /// <summary>One shard of a checkpoint: its header and mapping are loaded on first use, once, under a lock.</summary>
-internal sealed class CheckpointShard(string path, string indexOrFolder, IReadOnlyList<string> tensors)
+internal sealed class CheckpointShard(string path, string manifest, IReadOnlyList<string> tensors)
 {
     private readonly Lock _lock = new();
     private SafetensorsHeader? _header;
@@ -44,7 +44,7 @@ internal sealed class CheckpointShard(string path, string indexOrFolder, IReadOn
         header.Tensors.TryGetValue(name, out var info)
             ? info
             : throw new CheckpointFormatException(Path, name,
-                $"{System.IO.Path.GetFileName(indexOrFolder)} maps this tensor to this shard but the shard does not contain it");
+                $"{System.IO.Path.GetFileName(manifest)} maps this tensor to this shard but the shard does not contain it");
 
     public void Close()
     {
@@ -71,7 +71,7 @@ internal sealed class CheckpointShard(string path, string indexOrFolder, IReadOn
         catch (FileNotFoundException e)
         {
             throw new CheckpointFormatException(Path, Tensors[0],
-                $"shard file does not exist ({System.IO.Path.GetFileName(indexOrFolder)} maps this tensor to it)", e);
+                $"shard file does not exist ({System.IO.Path.GetFileName(manifest)} maps this tensor to it)", e);
         }
     }
 

@@ -1,2 +1,0 @@
-namespace SeekSharp.Cpu;
-internal static class AssemblyMarker;
