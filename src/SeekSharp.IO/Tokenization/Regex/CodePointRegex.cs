@@ -117,6 +117,17 @@ public sealed class CodePointRegex
                     stack[sp++] = pos;
                     pc = ins.A;
                     continue;
+                case OpCode.GuardedSplit:
+                    if (pos >= end || !_sets[ins.C].Contains(ReadCodePoint(s, pos, end, out _)))
+                    {
+                        pc = ins.B;
+                        continue;
+                    }
+                    if (sp + 2 > stack.Length) Array.Resize(ref stack, stack.Length * 2);
+                    stack[sp++] = ins.B;
+                    stack[sp++] = pos;
+                    pc = ins.A;
+                    continue;
                 case OpCode.Jump:
                     pc = ins.A;
                     continue;

@@ -6,6 +6,9 @@ internal enum OpCode : byte
     Set,
     /// <summary>Try A first; on failure come back and try B.</summary>
     Split,
+    /// <summary>Split whose first branch can only start with a code point of Sets[C]: when the next code
+    /// point is not in it, go straight to B without leaving a backtrack entry.</summary>
+    GuardedSplit,
     Jump,
     /// <summary>Run the sub-program at A (ends with Match) at the current position; continue at B if it
     /// matched (or, when negated, if it did not). The sub-match is atomic, as in Perl-style engines.</summary>
@@ -18,7 +21,7 @@ internal enum OpCode : byte
     Match,
 }
 
-internal readonly record struct Instruction(OpCode Op, int A, int B);
+internal readonly record struct Instruction(OpCode Op, int A, int B, int C = 0);
 
 /// <summary>
 /// Compiles a <see cref="RegexNode"/> into a small backtracking program (Thompson-style
@@ -92,7 +95,7 @@ internal sealed class RegexProgram
             Emit(alternatives[index]);
             return;
         }
-        var split = Add(OpCode.Split);
+        var split = AddSplitGuardedBy(alternatives[index]);
         Emit(alternatives[index]);
         var jump = Add(OpCode.Jump);
         var next = Here;
@@ -123,10 +126,19 @@ internal sealed class RegexProgram
         var splits = new List<int>();
         for (var i = r.Min; i < r.Max; i++)
         {
-            splits.Add(Add(OpCode.Split));
+            splits.Add(r.Greedy ? AddSplitGuardedBy(r.Body) : Add(OpCode.Split));
             Emit(r.Body);
         }
         foreach (var s in splits) PatchChoice(s, s + 1, Here, r.Greedy);
+    }
+
+    // A split before `branch` (taken first); guarded when the branch cannot match empty.
+    private int AddSplitGuardedBy(RegexNode branch)
+    {
+        if (FirstSets.Of(branch) is not { } first) return Add(OpCode.Split);
+        _sets.Add(first);
+        _code.Add(new Instruction(OpCode.GuardedSplit, 0, 0, _sets.Count - 1));
+        return _code.Count - 1;
     }
 
     private void PatchChoice(int at, int take, int skip, bool greedy)
