@@ -89,3 +89,58 @@ internal sealed class AddedTokenMatcher
 
     internal readonly record struct Segment(TextRange Range, AddedToken? Token);
 }
+
+/// <summary>An entry of tokenizer.json's added_tokens: matched verbatim in text before pre-tokenization.</summary>
+/// <param name="Special">Dropped by Decode(skipSpecialTokens: true).</param>
+/// <param name="LStrip">The match absorbs whitespace on its left.</param>
+/// <param name="RStrip">The match absorbs whitespace on its right.</param>
+/// <param name="SingleWord">Only matches when not glued to word characters on either side.</param>
+/// <param name="Normalized">Matched against normalized text (with no normalizer: in a second pass).</param>
+public sealed record AddedToken(int Id, string Content, bool Special, bool LStrip = false, bool RStrip = false,
+    bool SingleWord = false, bool Normalized = false);
+
+/// <summary>A character trie over added-token contents, answering "longest token starting here".</summary>
+internal sealed class TokenTrie
+{
+    private readonly Node _root = new();
+    private readonly bool[] _firstChars = new bool[char.MaxValue + 1];
+
+    public TokenTrie(IEnumerable<AddedToken> tokens)
+    {
+        foreach (var token in tokens)
+        {
+            if (token.Content.Length == 0) continue;
+            var node = _root;
+            foreach (var c in token.Content)
+            {
+                node.Children ??= [];
+                if (!node.Children.TryGetValue(c, out var child)) node.Children[c] = child = new Node();
+                node = child;
+            }
+            node.Token ??= token; // the first of two identical contents wins, as in HF's trie
+            _firstChars[token.Content[0]] = true;
+            IsEmpty = false;
+        }
+    }
+
+    public bool IsEmpty { get; } = true;
+
+    public AddedToken? LongestAt(string text, int pos, int end)
+    {
+        if (!_firstChars[text[pos]]) return null;
+        AddedToken? best = null;
+        var node = _root;
+        for (var i = pos; i < end && node.Children is not null && node.Children.TryGetValue(text[i], out var child); i++)
+        {
+            node = child;
+            if (node.Token is not null) best = node.Token;
+        }
+        return best;
+    }
+
+    private sealed class Node
+    {
+        public Dictionary<char, Node>? Children;
+        public AddedToken? Token;
+    }
+}

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using SeekSharp.IO.Tokenization.Regex;
 
@@ -10,7 +11,7 @@ namespace SeekSharp.IO.Tokenization;
 /// points) and BPE-merged; no BOS is ever added (the rendered prompt carries it).
 /// Thread-safe: any number of threads may encode and decode at once.
 /// </summary>
-public sealed partial class DeepSeekTokenizer
+public sealed class DeepSeekTokenizer
 {
     [ThreadStatic] private static List<AddedTokenMatcher.Segment>? s_segments;
     [ThreadStatic] private static List<TextRange>? s_pieces;
@@ -122,6 +123,39 @@ public sealed partial class DeepSeekTokenizer
             foreach (var piece in pieces) result.Add(text.Substring(piece.Start, piece.Length));
         }
         return result;
+    }
+
+    /// <summary>
+    /// Text of the ids, as HF tokenizers' decode: BPE tokens map back to bytes, which are decoded as
+    /// UTF-8 with one U+FFFD per maximal invalid subsequence; an added token is emitted as its text
+    /// and ends the byte run before it. skipSpecialTokens drops added tokens marked special.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">An id has no token.</exception>
+    public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = false)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var text = new StringBuilder();
+        var pending = new List<byte>();
+        foreach (var id in ids)
+        {
+            if (TryGetAddedToken(id, out var added))
+            {
+                if (skipSpecialTokens && added.Special) continue;
+                AppendBytes(text, pending);
+                text.Append(added.Content);
+                continue;
+            }
+            foreach (var b in TokenBytes(id)) pending.Add(b);
+        }
+        AppendBytes(text, pending);
+        return text.ToString();
+    }
+
+    private static void AppendBytes(StringBuilder text, List<byte> pending)
+    {
+        if (pending.Count == 0) return;
+        text.Append(Encoding.UTF8.GetString(CollectionsMarshal.AsSpan(pending)));
+        pending.Clear();
     }
 
     /// <summary>The token string of an id (added token content, or the byte-level BPE token).</summary>

@@ -127,3 +127,11 @@ internal sealed partial class TokenizerJsonReader
         };
     }
 }
+
+/// <summary>What <see cref="TokenizerJsonReader"/> extracts from a tokenizer.json.</summary>
+internal sealed record TokenizerDefinition(
+    Dictionary<string, int> Vocabulary,
+    MergeTable Merges,
+    bool IgnoreMerges,
+    IReadOnlyList<AddedToken> AddedTokens,
+    IReadOnlyList<CodePointRegex> Splits);

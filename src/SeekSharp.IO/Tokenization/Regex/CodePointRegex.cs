@@ -208,3 +208,9 @@ public sealed class CodePointRegex
         return UnicodeClasses.IsWord(ReadCodePoint(s, start, pos, out _));
     }
 }
+
+/// <summary>A stretch [Start, Start + Length) of a string, in UTF-16 units.</summary>
+internal readonly record struct TextRange(int Start, int Length)
+{
+    public int End => Start + Length;
+}
