@@ -5,4 +5,5 @@ using SeekSharp.Cli.Commands;
 var root = new RootCommand("SeekSharp: DeepSeek-V3.2 inference for .NET");
 foreach (var command in CommandRegistry.All())
     root.Subcommands.Add(command);
-return root.Parse(args).Invoke();
+// No response files: an argument such as "@user" is text, not a file to expand.
+return root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null }).Invoke();

@@ -8,7 +8,12 @@ internal static class CommandRegistry
     public static IEnumerable<Command> All()
     {
         // one line per verb group, keep sorted
+        yield return BenchCommand.Create();
+        yield return DemoCommand.Create();
+        yield return GenerateCommand.Create();
+        yield return InspectCommand.Create();
         yield return PromptCommands.Create();
+        yield return ScoreCommand.Create();
         yield return TokenizeCommands.CreateDetokenize();
         yield return TokenizeCommands.CreateTokenize();
         yield break;
