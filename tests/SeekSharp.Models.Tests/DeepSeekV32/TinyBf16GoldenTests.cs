@@ -1,0 +1,211 @@
+using SeekSharp.Models.Decisions;
+using SeekSharp.Models.DeepSeekV32;
+using SeekSharp.Models.Tests.Golden;
+
+namespace SeekSharp.Models.Tests.DeepSeekV32;
+
+/// <summary>
+/// The optimised model against the primary golden (README §5): decisions forced to the reference's, so the
+/// discontinuous top-k and routing cannot hide arithmetic differences. Bars: README's (HF achieves them);
+/// tighter bars below are what this implementation measured, with margin.
+/// </summary>
+public sealed class TinyBf16GoldenTests(TinyBf16Models models, ITestOutputHelper output) : IClassFixture<TinyBf16Models>
+{
+    public static TheoryData<string, string> PromptsAndBackends => new()
+    {
+        { "A", "cpu" }, { "B", "cpu" }, { "A", "scalar" }, { "B", "scalar" },
+    };
+
+    [Theory]
+    [MemberData(nameof(PromptsAndBackends))]
+    public void ForcedPrefillMatchesReferenceLogits(string prompt, string backend)
+    {
+        var tiny = models.For(backend);
+        var tokens = tiny.Golden.Prompts[prompt];
+        var forced = tiny.Model.NewDecisionLog();
+        GoldenModelData.Load(forced, tiny.Golden.Ints($"{prompt}.prefill.topk"), 0, tiny.Golden.Ints($"{prompt}.prefill.routing"), 0);
+        var trace = new CollectingTrace(tiny.Model.Config.NumHiddenLayers);
+
+        var logits = tiny.Model.Forward(tokens, tiny.Model.NewCache(), allRows: true, forced, trace: trace);
+
+        var cmp = LogitComparison.Of(logits, tiny.Golden.Floats($"{prompt}.prefill.logits"), tiny.Vocab);
+        output.WriteLine($"{prompt} {backend} forced prefill: {cmp}");
+        AssertWithin(cmp, max: 0.35, mean: 0.04, argmax: 0.95);
+
+        var hidden = LogitComparison.Of(trace.Final!, tiny.Golden.Floats($"{prompt}.prefill.final_hidden"), tiny.Model.Config.HiddenSize);
+        output.WriteLine($"{prompt} {backend} final_hidden: max|Δ| {hidden.Max:F4} mean {hidden.Mean:F5}");
+        Assert.True(hidden.Mean < 0.02, $"final_hidden mean|Δ| {hidden.Mean}");
+    }
+
+    [Theory]
+    [MemberData(nameof(PromptsAndBackends))]
+    public void ForcedDecodePathMatchesReference(string prompt, string backend)
+    {
+        var tiny = models.For(backend);
+        var tokens = tiny.Golden.Prompts[prompt];
+        var p = tiny.Golden.DecodePrefillLength[prompt];
+        var forced = tiny.Model.NewDecisionLog();
+        GoldenModelData.Load(forced, tiny.Golden.Ints($"{prompt}.prefill.topk"), 0, tiny.Golden.Ints($"{prompt}.prefill.routing"), 0);
+
+        var logits = DecodePath(tiny.Model, tokens, p, forced);
+
+        var vsForced = LogitComparison.Of(logits, tiny.Golden.Floats($"{prompt}.decode_forced.logits"), tiny.Vocab);
+        output.WriteLine($"{prompt} {backend} forced decode path vs decode_forced: {vsForced}");
+        AssertWithin(vsForced, max: 0.35, mean: 0.04, argmax: 0.95);
+
+        var prefill = tiny.Golden.Floats($"{prompt}.prefill.logits").AsSpan((p - 1) * tiny.Vocab);
+        var vsPrefill = LogitComparison.Of(logits, prefill, tiny.Vocab);
+        output.WriteLine($"{prompt} {backend} forced decode path vs prefill rows: {vsPrefill}");
+        AssertWithin(vsPrefill, max: 0.35, mean: 0.04, argmax: 0.95);
+    }
+
+    [Theory]
+    [InlineData("A")]
+    [InlineData("B")]
+    public void DecodePathWithReplayedGoldenDecisionsMatchesReference(string prompt)
+    {
+        var tiny = models.Cpu;
+        var tokens = tiny.Golden.Prompts[prompt];
+        var p = tiny.Golden.DecodePrefillLength[prompt];
+        var forced = tiny.Model.NewDecisionLog();
+        GoldenModelData.Load(forced, tiny.Golden.Ints($"{prompt}.decode.prefill_topk"), 0, tiny.Golden.Ints($"{prompt}.decode.routing"), 0);
+        forced.SetTopkRows(p, tiny.Golden.Ints($"{prompt}.decode.topk"));
+
+        var logits = DecodePath(tiny.Model, tokens, p, forced);
+
+        var cmp = LogitComparison.Of(logits, tiny.Golden.Floats($"{prompt}.decode.logits"), tiny.Vocab);
+        output.WriteLine($"{prompt} decode path, golden decode decisions replayed: {cmp}");
+        AssertWithin(cmp, max: 0.35, mean: 0.04, argmax: 0.95);
+    }
+
+    [Fact]
+    public void ContinuedPrefillFromCacheMatchesDecodeSteps()
+    {
+        // prefill P tokens, then the rest as ONE chunk at start_pos P (absorbed form over the cache)
+        var tiny = models.Cpu;
+        var tokens = tiny.Golden.Prompts["A"];
+        var p = tiny.Golden.DecodePrefillLength["A"];
+        var forced = tiny.Model.NewDecisionLog();
+        GoldenModelData.Load(forced, tiny.Golden.Ints("A.prefill.topk"), 0, tiny.Golden.Ints("A.prefill.routing"), 0);
+
+        var cache = tiny.Model.NewCache();
+        tiny.Model.Forward(tokens.AsSpan(0, p), cache, allRows: false, forced);
+        var chunk = tiny.Model.Forward(tokens.AsSpan(p), cache, allRows: true, forced);
+        var steps = DecodePath(tiny.Model, tokens, p, forced).AsSpan(tiny.Vocab);   // rows p..L-1
+
+        var cmp = LogitComparison.Of(chunk, steps, tiny.Vocab);
+        output.WriteLine($"continued prefill chunk vs single decode steps: {cmp}");
+        Assert.True(cmp.Max < 1e-3, cmp.ToString());
+        var golden = tiny.Golden.Floats("A.prefill.logits").AsSpan(p * tiny.Vocab);
+        AssertWithin(LogitComparison.Of(chunk, golden, tiny.Vocab), max: 0.35, mean: 0.04, argmax: 0.95);
+    }
+
+    [Theory]
+    [InlineData("A")]
+    [InlineData("B")]
+    public void LayerZeroIndexScoresMatchAndFreeSetsAreValidTopK(string prompt)
+    {
+        var tiny = models.Cpu;
+        var tokens = tiny.Golden.Prompts[prompt];
+        var l = tokens.Length;
+        var layers = tiny.Model.Config.NumHiddenLayers;
+        var trace = new CollectingTrace(layers);
+        var record = tiny.Model.NewDecisionLog();
+        tiny.Model.Forward(tokens, tiny.Model.NewCache(), allRows: true, record: record, trace: trace);
+
+        var golden = tiny.Golden.Floats($"{prompt}.prefill.index_score");   // [L, layers, L]
+        double maxRel = 0;
+        var k = tiny.Model.Config.IndexTopk;
+        for (var t = 0; t < l; t++)
+        {
+            var g = golden.AsSpan((t * layers + 0) * l, l);
+            var ours = trace.Scores[0].AsSpan(t * l, l);
+            var scale = 0.0;
+            for (var s = 0; s <= t; s++) scale = Math.Max(scale, Math.Abs(g[s]));
+            for (var s = 0; s <= t; s++) maxRel = Math.Max(maxRel, Math.Abs(ours[s] - g[s]) / Math.Max(scale, 1e-6));
+            for (var s = t + 1; s < l; s++) Assert.True(float.IsNegativeInfinity(ours[s]), $"row {t} key {s} not causally masked");
+
+            // our own (free) layer-0 set must be a valid top-k under the golden scores
+            Assert.True(record.TryGetTopk(t, 0, out var set));
+            Assert.Equal(Math.Min(k, t + 1), set.Length);
+            var sorted = g[..(t + 1)].ToArray().OrderDescending().ToArray();
+            var kth = sorted[Math.Min(k, t + 1) - 1];
+            foreach (var s in set) Assert.True(g[s] >= kth - 1e-3 * scale, $"row {t}: key {s} (golden {g[s]}) below the golden k-th score {kth}");
+        }
+        output.WriteLine($"{prompt} layer-0 index scores: max relative |Δ| {maxRel:E2}");
+        Assert.True(maxRel < 1e-2, $"layer-0 index scores differ by {maxRel:E2} of the row scale");
+    }
+
+    [Theory]
+    [InlineData("A")]
+    [InlineData("B")]
+    public void TeacherForcedGenerationPicksGoldenTokens(string prompt)
+    {
+        var tiny = models.Cpu;
+        var tokens = tiny.Golden.Prompts[prompt];
+        var l = tokens.Length;
+        var gen = tiny.Golden.Ints($"{prompt}.gen.tokens");
+        var goldenLogits = tiny.Golden.Floats($"{prompt}.gen.logits");
+        var forced = tiny.Model.NewDecisionLog();
+        GoldenModelData.Load(forced, tiny.Golden.Ints($"{prompt}.prefill.topk"), 0, tiny.Golden.Ints($"{prompt}.prefill.routing"), 0);
+        GoldenModelData.Load(forced, tiny.Golden.Ints($"{prompt}.gen.topk"), l, tiny.Golden.Ints($"{prompt}.gen.routing"), l);
+
+        var cache = tiny.Model.NewCache();
+        var logits = tiny.Model.Forward(tokens, cache, allRows: false, forced);
+        var all = new float[gen.Length * tiny.Vocab];
+        var checkedSteps = 0;
+        for (var j = 0; j < gen.Length; j++)
+        {
+            logits.CopyTo(all, j * tiny.Vocab);
+            var g = goldenLogits.AsSpan(j * tiny.Vocab, tiny.Vocab);
+            var top = g.ToArray().OrderDescending().Take(2).ToArray();
+            if (top[0] - top[1] > 0.1)
+            {
+                Assert.Equal(gen[j], LogitComparison.ArgMax(logits));
+                checkedSteps++;
+            }
+            if (j + 1 < gen.Length) logits = tiny.Model.Forward([gen[j]], cache, allRows: false, forced);
+        }
+        var cmp = LogitComparison.Of(all, goldenLogits, tiny.Vocab);
+        output.WriteLine($"{prompt} teacher-forced generation: {checkedSteps} of {gen.Length} steps decisive and matched; logits {cmp}");
+        AssertWithin(cmp, max: 0.35, mean: 0.04, argmax: 0.9);
+    }
+
+    [Fact]
+    public void RecordedDecisionsReplayToTheSameLogits()
+    {
+        var tiny = models.Cpu;
+        var tokens = tiny.Golden.Prompts["A"];
+        var record = tiny.Model.NewDecisionLog();
+        var free = tiny.Model.Forward(tokens, tiny.Model.NewCache(), allRows: true, record: record);
+        var path = Path.Combine(Path.GetTempPath(), $"seeksharp-decisions-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            DecisionLogFile.Save(record, tokens.Length, path);
+            var replayed = tiny.Model.Forward(tokens, tiny.Model.NewCache(), allRows: true, DecisionLogFile.Load(path, tiny.Model.NewDecisionLog()));
+            Assert.Equal(free, replayed);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    internal static float[] DecodePath(DeepSeekV32Model model, int[] tokens, int prefill, DecisionLog? forced)
+    {
+        var vocab = model.Config.VocabSize;
+        var logits = new float[(tokens.Length - prefill + 1) * vocab];
+        var cache = model.NewCache();
+        model.Forward(tokens.AsSpan(0, prefill), cache, allRows: false, forced).CopyTo(logits, 0);
+        for (var i = prefill; i < tokens.Length; i++)
+            model.Forward(tokens.AsSpan(i, 1), cache, allRows: false, forced).CopyTo(logits, (i - prefill + 1) * vocab);
+        return logits;
+    }
+
+    internal static void AssertWithin(LogitComparison c, double max, double mean, double argmax)
+    {
+        Assert.True(c.Max <= max, $"max|Δ| {c.Max:F4} > {max} ({c})");
+        Assert.True(c.Mean <= mean, $"mean|Δ| {c.Mean:F5} > {mean} ({c})");
+        Assert.True(c.ArgmaxAgreement >= argmax, $"argmax agreement {c.ArgmaxAgreement:P1} < {argmax:P0} ({c})");
+    }
+}
