@@ -99,11 +99,10 @@ public static class ManifestCheck
     /// <summary>Names the config does not explain. MTP layers (index ≥ num_hidden_layers) are allowed and ignored.</summary>
     private static void AddUnexpected(DeepSeekConfig config, IEnumerable<string> names, HashSet<string> known, List<ManifestProblem> problems)
     {
-        foreach (var name in names.Order(StringComparer.Ordinal))
-        {
-            if (known.Contains(name) || IsMtpLayer(name, config.NumHiddenLayers)) continue;
+        var unexpected = names.Where(name => !known.Contains(name) && !IsMtpLayer(name, config.NumHiddenLayers)).ToList();
+        unexpected.Sort(StringComparer.Ordinal);
+        foreach (var name in unexpected)
             problems.Add(new(name, ManifestProblemKind.UnexpectedTensor, "not part of the model this config describes"));
-        }
     }
 
     private static bool IsMtpLayer(string name, int layers)
