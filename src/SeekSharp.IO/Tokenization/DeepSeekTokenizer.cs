@@ -11,7 +11,7 @@ namespace SeekSharp.IO.Tokenization;
 /// points) and BPE-merged; no BOS is ever added (the rendered prompt carries it).
 /// Thread-safe: any number of threads may encode and decode at once.
 /// </summary>
-public sealed class DeepSeekTokenizer
+public sealed class DeepSeekTokenizer : Chat.ITextTokenizer
 {
     [ThreadStatic] private static List<AddedTokenMatcher.Segment>? s_segments;
     [ThreadStatic] private static List<TextRange>? s_pieces;
