@@ -97,7 +97,8 @@ public sealed class DeepSeekV32Model : IDisposable
         {
             Backend = Backend, Cache = cache, StartPos = startPos, Tokens = t,
             Forced = forced, Record = record, Trace = trace,
-            PowerOfTwoScales = Config.Quantization?.ScaleFmt is null or "ue8m0",
+            // ue8m0 unless an FP8 config leaves scale_fmt out (bf16 checkpoints: the real model's ue8m0, as the golden reference)
+            PowerOfTwoScales = Config.Quantization is null || Config.Quantization.ScaleFmt == "ue8m0",
         };
 
         var hidden = Config.HiddenSize;

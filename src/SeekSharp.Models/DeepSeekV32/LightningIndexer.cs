@@ -58,7 +58,7 @@ public sealed class LightningIndexer
                     var head = q.AsSpan((i * _heads + h) * _dim, _dim);
                     _ropeTable.RotateHalfSplit(head[.._rope], pos);
                     RotateAndRound(head);
-                    ActQuant.QuantizeRow(head, q8.AsSpan((i * _heads + h) * _dim, _dim), qScale.AsSpan(i * _heads + h, 1));
+                    ActQuant.QuantizeRow(head, q8.AsSpan((i * _heads + h) * _dim, _dim), qScale.AsSpan(i * _heads + h, 1), _dim, ctx.PowerOfTwoScales);
                     var wi = i * _heads + h;
                     weights[wi] = weights[wi] * headScale * qScale[wi] * dimScale;
                 }
@@ -66,7 +66,7 @@ public sealed class LightningIndexer
                 Norms.LayerNormRow(key, w.KNormWeight, w.KNormBias, 1e-6f);
                 _ropeTable.RotateHalfSplit(key[.._rope], pos);
                 RotateAndRound(key);
-                ActQuant.QuantizeRow(key, cache.IndexKeyRow(pos), cache.IndexScales.AsSpan(pos, 1));
+                ActQuant.QuantizeRow(key, cache.IndexKeyRow(pos), cache.IndexScales.AsSpan(pos, 1), _dim, ctx.PowerOfTwoScales);
             }
         });
 
