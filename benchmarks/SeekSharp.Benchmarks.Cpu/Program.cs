@@ -1,0 +1,16 @@
+using BenchmarkDotNet.Running;
+using SeekSharp.Benchmarks.Cpu;
+
+// --quick [seconds]: a plain timing loop with the bandwidth comparison; --kernels: single-core kernel throughput
+// on cache-resident data; anything else goes to BenchmarkDotNet.
+if (args.Length > 0 && args[0] == "--quick")
+{
+    QuickMeasure.Run(args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1.0);
+    return;
+}
+if (args.Length > 0 && args[0] == "--kernels")
+{
+    KernelThroughput.Run();
+    return;
+}
+BenchmarkSwitcher.FromAssembly(typeof(LinearBenchmarks).Assembly).Run(args, BenchmarkConfig.Create());

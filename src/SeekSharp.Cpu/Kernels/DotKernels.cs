@@ -1,0 +1,92 @@
+using System.Runtime.CompilerServices;
+
+namespace SeekSharp.Cpu.Kernels;
+
+/// <summary>
+/// The inner loops, generic over the register type TVec and the weight format TW. Summation order: lanes
+/// accumulate interleaved (element i goes to lane i mod Count of one of several accumulators), the
+/// accumulators are added and reduced across lanes, then the scalar tail is added in ascending order.
+/// </summary>
+internal static unsafe class DotKernels<TVec> where TVec : unmanaged, ISimdFloat<TVec>
+{
+    /// <summary>Σ_i fp32(w[i])·a[i] for i &lt; length, decoding w on the fly (the decode path, one activation row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Dot<TW>(void* w, float* a, int length) where TW : unmanaged, IWeightFormat
+    {
+        var step = TVec.Count;
+        TVec acc0 = TVec.Zero, acc1 = TVec.Zero, acc2 = TVec.Zero, acc3 = TVec.Zero;
+        var i = 0;
+        for (; i <= length - 4 * step; i += 4 * step)
+        {
+            TW.Load4<TVec>(w, i, out var w0, out var w1, out var w2, out var w3);
+            acc0 = TVec.MultiplyAdd(w0, TVec.Load(a + i), acc0);
+            acc1 = TVec.MultiplyAdd(w1, TVec.Load(a + i + step), acc1);
+            acc2 = TVec.MultiplyAdd(w2, TVec.Load(a + i + 2 * step), acc2);
+            acc3 = TVec.MultiplyAdd(w3, TVec.Load(a + i + 3 * step), acc3);
+        }
+        for (; i <= length - step; i += step) acc0 = TVec.MultiplyAdd(TW.Load<TVec>(w, i), TVec.Load(a + i), acc0);
+        var sum = TVec.Sum(TVec.Add(TVec.Add(acc0, acc1), TVec.Add(acc2, acc3)));
+        for (; i < length; i++) sum += TW.LoadScalar(w, i) * a[i];
+        return sum;
+    }
+
+    /// <summary>destination[i] = fp32(w[i]) for i &lt; length.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Decode<TW>(void* w, float* destination, int length) where TW : unmanaged, IWeightFormat
+    {
+        var step = TVec.Count;
+        var i = 0;
+        for (; i <= length - 4 * step; i += 4 * step)
+        {
+            TW.Load4<TVec>(w, i, out var w0, out var w1, out var w2, out var w3);
+            TVec.Store(destination + i, w0);
+            TVec.Store(destination + i + step, w1);
+            TVec.Store(destination + i + 2 * step, w2);
+            TVec.Store(destination + i + 3 * step, w3);
+        }
+        for (; i <= length - step; i += step) TVec.Store(destination + i, TW.Load<TVec>(w, i));
+        for (; i < length; i++) destination[i] = TW.LoadScalar(w, i);
+    }
+
+    /// <summary>
+    /// The prefill micro-kernel: two fp32 weight rows w0, w1 against four activation rows a + r·aStride, eight
+    /// accumulators sharing every load. partials = [w0·a0, w0·a1, w0·a2, w0·a3, w1·a0, w1·a1, w1·a2, w1·a3].
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Dot2x4(float* w0, float* w1, float* a, nint aStride, int length, float* partials)
+    {
+        var step = TVec.Count;
+        float* a0 = a, a1 = a + aStride, a2 = a + 2 * aStride, a3 = a + 3 * aStride;
+        TVec c00 = TVec.Zero, c01 = TVec.Zero, c02 = TVec.Zero, c03 = TVec.Zero;
+        TVec c10 = TVec.Zero, c11 = TVec.Zero, c12 = TVec.Zero, c13 = TVec.Zero;
+        var i = 0;
+        for (; i <= length - step; i += step)
+        {
+            var x0 = TVec.Load(w0 + i);
+            var x1 = TVec.Load(w1 + i);
+            var y = TVec.Load(a0 + i);
+            c00 = TVec.MultiplyAdd(x0, y, c00);
+            c10 = TVec.MultiplyAdd(x1, y, c10);
+            y = TVec.Load(a1 + i);
+            c01 = TVec.MultiplyAdd(x0, y, c01);
+            c11 = TVec.MultiplyAdd(x1, y, c11);
+            y = TVec.Load(a2 + i);
+            c02 = TVec.MultiplyAdd(x0, y, c02);
+            c12 = TVec.MultiplyAdd(x1, y, c12);
+            y = TVec.Load(a3 + i);
+            c03 = TVec.MultiplyAdd(x0, y, c03);
+            c13 = TVec.MultiplyAdd(x1, y, c13);
+        }
+        TVec.Sum4(c00, c01, c02, c03, partials);
+        TVec.Sum4(c10, c11, c12, c13, partials + 4);
+        for (; i < length; i++)
+        {
+            for (var r = 0; r < 4; r++)
+            {
+                var value = a[r * aStride + i];
+                partials[r] += w0[i] * value;
+                partials[4 + r] += w1[i] * value;
+            }
+        }
+    }
+}
