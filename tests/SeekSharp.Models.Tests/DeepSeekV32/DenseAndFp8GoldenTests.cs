@@ -18,9 +18,10 @@ public sealed class DenseAndFp8GoldenTests(ITestOutputHelper output)
         var logits = dense.Model.Forward(tokens, dense.Model.NewCache(), allRows: true, trace: margins);
         var golden = dense.Golden.Floats($"{prompt}.prefill.logits", "ref_dense");
 
-        // The dense control has no recorded routing to force, so routing runs free: a router near-tie
-        // (margin < 1e-3, where 1-ulp arithmetic differences decide) may flip an expert and move that row
-        // by O(1). Every other row must meet the forced-decision bar; the flipped rows are reported.
+        // The dense control has no recorded routing to force, so routing runs free: a router near-tie may
+        // flip an expert and move that row by O(1). "Near" = a margin below one bf16 ulp of a score in
+        // [0.5, 1) (2^-8): the router reads a bf16 hidden state, so rounding alone can decide such a tie.
+        // Every other row must meet the forced-decision bar; the flipped rows are reported.
         var vsDense = LogitComparison.Of(logits, golden, dense.Vocab);
         output.WriteLine($"{prompt} top-k disabled vs golden_ref_dense: {vsDense}");
         Assert.True(vsDense.Mean <= 0.04, vsDense.ToString());
@@ -32,7 +33,7 @@ public sealed class DenseAndFp8GoldenTests(ITestOutputHelper output)
             if (row.Max <= 0.35) continue;
             var margin = margins.MarginAt(r);
             output.WriteLine($"  row {r}: max|Δ| {row.Max:F3}, smallest routing margin {margin:E2}");
-            Assert.True(margin < 1e-3, $"row {r} differs by {row.Max:F3} although its routing margin {margin:E2} is no near-tie");
+            Assert.True(margin < 1f / 256, $"row {r} differs by {row.Max:F3} although its routing margin {margin:E2} is no near-tie");
             coinTosses++;
         }
         Assert.True(coinTosses <= tokens.Length / 20, $"{coinTosses} rows moved by routing near-ties");
