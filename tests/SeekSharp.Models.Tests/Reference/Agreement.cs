@@ -1,0 +1,48 @@
+namespace SeekSharp.Models.Tests.Reference;
+
+/// <summary>Element-wise agreement of two [rows, cols] fp32 tensors: max|Δ|, mean|Δ| and per-row argmax agreement.</summary>
+internal readonly record struct Agreement(double Max, double Mean, double ArgmaxAgreement, int Rows)
+{
+    public static Agreement Of(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, int cols)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        Assert.True(cols > 0 && expected.Length % cols == 0, $"length {expected.Length} is not a multiple of {cols}");
+        double max = 0, sum = 0;
+        var rows = expected.Length / cols;
+        var sameArgmax = 0;
+        for (var r = 0; r < rows; r++)
+        {
+            var e = expected.Slice(r * cols, cols);
+            var a = actual.Slice(r * cols, cols);
+            for (var c = 0; c < cols; c++)
+            {
+                Assert.False(float.IsNaN(a[c]), $"NaN at row {r}, col {c}");
+                var d = Math.Abs((double)e[c] - a[c]);
+                max = Math.Max(max, d);
+                sum += d;
+            }
+            if (Argmax(e) == Argmax(a)) sameArgmax++;
+        }
+        return new Agreement(max, sum / expected.Length, (double)sameArgmax / rows, rows);
+    }
+
+    /// <summary>Index of the largest value, lowest index on ties (the golden's greedy rule).</summary>
+    public static int Argmax(ReadOnlySpan<float> row)
+    {
+        var best = 0;
+        for (var i = 1; i < row.Length; i++)
+            if (row[i] > row[best]) best = i;
+        return best;
+    }
+
+    public void Log(string what) =>
+        TestContext.Current.TestOutputHelper?.WriteLine($"{what}: max|Δ| {Max:G4}, mean|Δ| {Mean:G4}, argmax {ArgmaxAgreement:P1} of {Rows} rows");
+
+    public void AssertWithin(double max, double mean, double argmax, string what)
+    {
+        Log(what);
+        Assert.True(Max <= max, $"{what}: max|Δ| {Max:G4} > {max}");
+        Assert.True(Mean <= mean, $"{what}: mean|Δ| {Mean:G4} > {mean}");
+        Assert.True(ArgmaxAgreement >= argmax, $"{what}: argmax agreement {ArgmaxAgreement:P1} < {argmax:P0}");
+    }
+}
