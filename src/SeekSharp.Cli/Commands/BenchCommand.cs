@@ -18,30 +18,6 @@ namespace SeekSharp.Cli.Commands;
 /// </summary>
 internal static class BenchCommand
 {
-    /// <summary>A ~0.9 GB (FP8) / ~1.7 GB (bf16) V3.2-architecture model: 8 layers, 64 experts of 512.</summary>
-    public const string MidSizeConfigJson = """
-        {
-          "architectures": ["DeepseekV32ForCausalLM"], "model_type": "deepseek_v32",
-          "vocab_size": 32000, "hidden_size": 1024, "intermediate_size": 2816, "moe_intermediate_size": 512,
-          "num_hidden_layers": 8, "first_k_dense_replace": 1, "moe_layer_freq": 1,
-          "num_attention_heads": 16, "num_key_value_heads": 16,
-          "q_lora_rank": 384, "kv_lora_rank": 256, "qk_nope_head_dim": 64, "qk_rope_head_dim": 64, "v_head_dim": 64,
-          "n_routed_experts": 64, "n_shared_experts": 1, "num_experts_per_tok": 4, "n_group": 4, "topk_group": 2,
-          "routed_scaling_factor": 2.5, "scoring_func": "sigmoid", "topk_method": "noaux_tc", "norm_topk_prob": true,
-          "index_n_heads": 16, "index_head_dim": 128, "index_topk": 256,
-          "hidden_act": "silu", "rms_norm_eps": 1e-06, "rope_theta": 10000,
-          "rope_scaling": {"type": "yarn", "factor": 4.0, "original_max_position_embeddings": 1024,
-                           "beta_fast": 32, "beta_slow": 1, "mscale": 1.0, "mscale_all_dim": 1.0},
-          "max_position_embeddings": 4096, "num_nextn_predict_layers": 0, "tie_word_embeddings": false,
-          "bos_token_id": 0, "eos_token_id": 1, "torch_dtype": "bfloat16"
-          QUANTIZATION
-        }
-        """;
-
-    private const string Fp8Quantization = """
-        , "quantization_config": {"quant_method": "fp8", "fmt": "e4m3", "activation_scheme": "dynamic",
-                                  "scale_fmt": "ue8m0", "weight_block_size": [128, 128]}
-        """;
 
     public static Command Create()
     {
@@ -70,7 +46,7 @@ internal static class BenchCommand
                 {
                     var name = fp8 ? "random-1g-fp8" : "random-1g-bf16";
                     var path = Path.Combine(root, name);
-                    var config = DeepSeekConfig.Parse(MidSizeConfigJson.Replace("QUANTIZATION", fp8 ? Fp8Quantization : ""), name);
+                    var config = DeepSeekConfig.Parse(SyntheticConfigs.MidSize(fp8), name);
                     if (!File.Exists(Path.Combine(path, "config.json"))) RandomCheckpointWriter.Write(path, config, seed: 7);
                     results.Add(Run(name, path, backend, r.GetValue(prefill), r.GetValue(decode), bandwidth));
                 }

@@ -93,9 +93,12 @@ public sealed class TinyBf16GoldenTests(TinyBf16Models models, ITestOutputHelper
         var chunk = tiny.Model.Forward(tokens.AsSpan(p), cache, allRows: true, forced);
         var steps = DecodePath(tiny.Model, tokens, p, forced).AsSpan(tiny.Vocab);   // rows p..L-1
 
+        // Same math; the SIMD GEMM sums a 72-row chunk in another fp32 order than 1-row steps (it is not
+        // batch-invariant), so bf16 roundings may differ: well inside the golden bar, not bit-equal.
+        // (The scalar oracle, whose sums do not depend on the batch, is bit-equal here.)
         var cmp = LogitComparison.Of(chunk, steps, tiny.Vocab);
         output.WriteLine($"continued prefill chunk vs single decode steps: {cmp}");
-        Assert.True(cmp.Max < 1e-3, cmp.ToString());
+        Assert.True(cmp.Max < 0.1 && cmp.Mean < 0.01 && cmp.ArgmaxAgreement == 1.0, cmp.ToString());
         var golden = tiny.Golden.Floats("A.prefill.logits").AsSpan(p * tiny.Vocab);
         AssertWithin(LogitComparison.Of(chunk, golden, tiny.Vocab), max: 0.35, mean: 0.04, argmax: 0.95);
     }
