@@ -8,9 +8,12 @@ namespace SeekSharp.Benchmarks.Cpu;
 
 internal static class BenchmarkConfig
 {
-    public static IConfig Create() => DefaultConfig.Instance
-        .AddJob(Job.Default.WithWarmupCount(3).WithIterationCount(10))
-        .AddColumn(new ThroughputColumn("Weight GB/s", c => c.WeightBytes), new ThroughputColumn("GMAC/s", c => c.MultiplyAdds));
+    /// <param name="defaultJob">Add our default job (3 warm-ups, 10 iterations); false when the command line names a job.</param>
+    public static IConfig Create(bool defaultJob)
+    {
+        var config = DefaultConfig.Instance.AddColumn(new ThroughputColumn("Weight GB/s", c => c.WeightBytes), new ThroughputColumn("GMAC/s", c => c.MultiplyAdds));
+        return defaultJob ? config.AddJob(Job.Default.WithWarmupCount(3).WithIterationCount(10)) : config;
+    }
 }
 
 /// <summary>A per-case quantity of the <see cref="GemvCase"/> parameter divided by the mean time, in units of 10^9 per second.</summary>

@@ -13,4 +13,4 @@ if (args.Length > 0 && args[0] == "--kernels")
     KernelThroughput.Run();
     return;
 }
-BenchmarkSwitcher.FromAssembly(typeof(LinearBenchmarks).Assembly).Run(args, BenchmarkConfig.Create());
+BenchmarkSwitcher.FromAssembly(typeof(LinearBenchmarks).Assembly).Run(args, BenchmarkConfig.Create(defaultJob: !args.Contains("--job")));

@@ -35,7 +35,7 @@ public static unsafe class MemoryBandwidthProbe
         {
             var parts = pool.Threads;
             // Touch every page first (from the threads that will use them) so page faults stay out of the timings.
-            Parallel(pool, parts, count, (start, length) =>
+            Parallel(pool, parts, count, (_, start, length) =>
             {
                 new Span<float>(source + start, checked((int)length)).Fill(1f);
                 new Span<float>(destination + start, checked((int)length)).Clear();
@@ -45,13 +45,13 @@ public static unsafe class MemoryBandwidthProbe
             for (var pass = 0; pass < passes; pass++)
             {
                 var clock = Stopwatch.StartNew();
-                Parallel(pool, parts, count, (start, length) =>
+                Parallel(pool, parts, count, (_, start, length) =>
                     Buffer.MemoryCopy(source + start, destination + start, length * sizeof(float), length * sizeof(float)));
                 bestCopy = Math.Min(bestCopy, clock.Elapsed.TotalSeconds);
 
                 clock.Restart();
-                Parallel(pool, parts, count, (start, length) =>
-                    sums[start * parts / count] = TensorPrimitives.Sum(new ReadOnlySpan<float>(source + start, checked((int)length))));
+                Parallel(pool, parts, count, (part, start, length) =>
+                    sums[part] = TensorPrimitives.Sum(new ReadOnlySpan<float>(source + start, checked((int)length))));
                 bestRead = Math.Min(bestRead, clock.Elapsed.TotalSeconds);
             }
             s_sink = sums.Sum();
@@ -64,14 +64,14 @@ public static unsafe class MemoryBandwidthProbe
         }
     }
 
-    /// <summary>body(start, length) over <paramref name="parts"/> equal contiguous pieces of [0, count), one per thread.</summary>
-    private static void Parallel(WorkerPool pool, int parts, long count, Action<long, long> body) =>
+    /// <summary>body(part, start, length) over <paramref name="parts"/> equal contiguous pieces of [0, count), one per thread.</summary>
+    private static void Parallel(WorkerPool pool, int parts, long count, Action<int, long, long> body) =>
         pool.For(parts, parts, (p0, p1) =>
         {
             for (var p = p0; p < p1; p++)
             {
                 var start = count * p / parts;
-                body(start, count * (p + 1) / parts - start);
+                body(p, start, count * (p + 1) / parts - start);
             }
         });
 }

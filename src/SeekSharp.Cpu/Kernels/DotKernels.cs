@@ -49,14 +49,15 @@ internal static unsafe class DotKernels<TVec> where TVec : unmanaged, ISimdFloat
     }
 
     /// <summary>
-    /// The prefill micro-kernel: two fp32 weight rows w0, w1 against four activation rows a + r·aStride, eight
+    /// The prefill micro-kernel: two fp32 weight rows w0, w1 against four activation rows a0..a3, eight
     /// accumulators sharing every load. partials = [w0·a0, w0·a1, w0·a2, w0·a3, w1·a0, w1·a1, w1·a2, w1·a3].
+    /// Callers with fewer rows repeat a pointer and ignore the duplicate results (cheaper than narrower kernels
+    /// that reduce across lanes more often).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Dot2x4(float* w0, float* w1, float* a, nint aStride, int length, float* partials)
+    public static void Dot2x4(float* w0, float* w1, float* a0, float* a1, float* a2, float* a3, int length, float* partials)
     {
         var step = TVec.Count;
-        float* a0 = a, a1 = a + aStride, a2 = a + 2 * aStride, a3 = a + 3 * aStride;
         TVec c00 = TVec.Zero, c01 = TVec.Zero, c02 = TVec.Zero, c03 = TVec.Zero;
         TVec c10 = TVec.Zero, c11 = TVec.Zero, c12 = TVec.Zero, c13 = TVec.Zero;
         var i = 0;
@@ -81,12 +82,14 @@ internal static unsafe class DotKernels<TVec> where TVec : unmanaged, ISimdFloat
         TVec.Sum4(c10, c11, c12, c13, partials + 4);
         for (; i < length; i++)
         {
-            for (var r = 0; r < 4; r++)
-            {
-                var value = a[r * aStride + i];
-                partials[r] += w0[i] * value;
-                partials[4 + r] += w1[i] * value;
-            }
+            partials[0] += w0[i] * a0[i];
+            partials[1] += w0[i] * a1[i];
+            partials[2] += w0[i] * a2[i];
+            partials[3] += w0[i] * a3[i];
+            partials[4] += w1[i] * a0[i];
+            partials[5] += w1[i] * a1[i];
+            partials[6] += w1[i] * a2[i];
+            partials[7] += w1[i] * a3[i];
         }
     }
 }

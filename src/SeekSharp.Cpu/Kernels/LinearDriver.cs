@@ -103,34 +103,23 @@ internal static unsafe class LinearDriver<TVec, TW>
 
                     var a = p.Activations + (long)r0 * inF + k0;      // [panel, width] with row stride In
                     var aScales = p.ActivationScales + (long)r0 * kBlocks + kb; // [panel] with stride kBlocks
-                    var r = 0;
-                    for (; r + 4 <= panel; r += 4)
+                    for (var r = 0; r < panel; r += 4)
                     {
-                        var j = 0;
-                        for (; j + 2 <= tile; j += 2)
+                        // Past the last row (and weight row) the kernel reruns the last one; those results are dropped.
+                        var rows = Math.Min(4, panel - r);
+                        var a0 = a + (long)r * inF;
+                        var a1 = a + (long)(r + Math.Min(1, rows - 1)) * inF;
+                        var a2 = a + (long)(r + Math.Min(2, rows - 1)) * inF;
+                        var a3 = a + (long)(r + Math.Min(3, rows - 1)) * inF;
+                        for (var j = 0; j < tile; j += 2)
                         {
-                            DotKernels<TVec>.Dot2x4(w + j * wStride, w + (j + 1) * wStride, a + r * inF, inF, width, partials);
-                            for (var q = 0; q < 4; q++)
+                            var pair = Math.Min(2, tile - j);
+                            DotKernels<TVec>.Dot2x4(w + j * wStride, w + (j + pair - 1) * wStride, a0, a1, a2, a3, width, partials);
+                            for (var q = 0; q < rows; q++)
                             {
                                 Accumulate(acc, j, r + q, partials[q], aScales, kBlocks, wScale);
-                                Accumulate(acc, j + 1, r + q, partials[4 + q], aScales, kBlocks, wScale);
+                                if (pair == 2) Accumulate(acc, j + 1, r + q, partials[4 + q], aScales, kBlocks, wScale);
                             }
-                        }
-                        for (; j < tile; j++)
-                        {
-                            for (var q = 0; q < 4; q++)
-                            {
-                                var partial = DotKernels<TVec>.Dot<F32Format>(w + j * wStride, a + (r + q) * inF, width);
-                                Accumulate(acc, j, r + q, partial, aScales, kBlocks, wScale);
-                            }
-                        }
-                    }
-                    for (; r < panel; r++)
-                    {
-                        for (var j = 0; j < tile; j++)
-                        {
-                            var partial = DotKernels<TVec>.Dot<F32Format>(w + j * wStride, a + r * inF, width);
-                            Accumulate(acc, j, r, partial, aScales, kBlocks, wScale);
                         }
                     }
                 }
