@@ -18,6 +18,11 @@ internal static class QuickMeasure
             var bandwidth = MemoryBandwidthProbe.Measure(threads);
             Console.WriteLine($"memory bandwidth, {threads} thread(s): copy {bandwidth.CopyGBps:F1} GB/s (read+write), read {bandwidth.ReadGBps:F1} GB/s");
         }
+        using (var pool = new WorkerPool(all))
+        {
+            var dispatch = BestSecondsPerCall(() => pool.For(all, static (_, _) => { }), Math.Min(secondsPerCase, 1.0));
+            Console.WriteLine($"worker pool: {dispatch * 1e6:F2} µs per For over {all} threads with an empty body");
+        }
         Console.WriteLine();
         Console.WriteLine($"{"case",-22} {"threads",7} {"ms/call",9} {"weight GB/s",12} {"GMAC/s",8}");
         foreach (var c in GemvCase.Standard)
