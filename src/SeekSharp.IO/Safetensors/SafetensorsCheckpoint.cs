@@ -98,6 +98,8 @@ public sealed class SafetensorsCheckpoint : IDisposable
     public IReadOnlyDictionary<string, TensorInfo> ReadAllHeaders()
     {
         ThrowIfDisposed();
+        // 163 headers of ~70 KB for the real model: read and validate them on all cores, assemble in shard order
+        Parallel.ForEach(_shards, shard => shard.Header());
         var all = new OrderedDictionary<string, TensorInfo>(_shardOf.Count, StringComparer.Ordinal);
         foreach (var shard in _shards)
         {

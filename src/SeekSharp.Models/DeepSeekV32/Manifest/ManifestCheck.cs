@@ -50,7 +50,7 @@ public static class ManifestCheck
         foreach (var e in expected)
         {
             known.Add(e.Name);
-            parameters += e.Shape.Aggregate(1L, (a, b) => a * b);
+            parameters += ElementCount(e.Shape);
             if (e.ScaleName is not null) known.Add(e.ScaleName);
             if (!actual.TryGetValue(e.Name, out var info))
             {
@@ -86,7 +86,7 @@ public static class ManifestCheck
         foreach (var e in WeightManifest.Expected(config))
         {
             known.Add(e.Name);
-            parameters += e.Shape.Aggregate(1L, (a, b) => a * b);
+            parameters += ElementCount(e.Shape);
             if (!set.Contains(e.Name)) problems.Add(new(e.Name, ManifestProblemKind.Missing, $"expected {Shape(e.Shape)}"));
             if (e.ScaleName is null) continue;
             known.Add(e.ScaleName);
@@ -111,6 +111,13 @@ public static class ManifestCheck
         if (!name.StartsWith(prefix, StringComparison.Ordinal)) return false;
         var end = name.IndexOf('.', prefix.Length);
         return end > prefix.Length && int.TryParse(name.AsSpan(prefix.Length, end - prefix.Length), out var layer) && layer >= layers;
+    }
+
+    private static long ElementCount(long[] shape)
+    {
+        long n = 1;
+        foreach (var d in shape) n *= d;
+        return n;
     }
 
     private static string Shape(long[] shape) => "[" + string.Join(", ", shape) + "]";
