@@ -71,14 +71,21 @@ public sealed class CheckpointIndex
         if (element.ValueKind != JsonValueKind.Object)
             throw new CheckpointFormatException(file, "weight_map", "weight_map is not a JSON object");
         var weightMap = new OrderedDictionary<string, string>(StringComparer.Ordinal);
+        var shardNames = new Dictionary<string, string>(StringComparer.Ordinal);   // ~91k entries name ~163 shards: one string each
         foreach (var entry in element.EnumerateObject())
         {
             if (entry.Value.ValueKind != JsonValueKind.String)
                 throw new CheckpointFormatException(file, entry.Name, "weight_map value is not a string (shard file name)");
             var shard = entry.Value.GetString()!;
+            if (shardNames.TryGetValue(shard, out var known))
+            {
+                weightMap.Add(entry.Name, known);
+                continue;
+            }
             if (!IsPlainFileName(shard))
                 throw new CheckpointFormatException(file, entry.Name,
                     $"shard '{SafetensorsDTypeNames.Printable(shard)}' is not a plain file name in the checkpoint folder");
+            shardNames.Add(shard, shard);
             weightMap.Add(entry.Name, shard);
         }
         return weightMap;

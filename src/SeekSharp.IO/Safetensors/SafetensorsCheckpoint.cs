@@ -48,7 +48,8 @@ public sealed class SafetensorsCheckpoint : IDisposable
         if (File.Exists(indexPath))
         {
             var index = CheckpointIndex.Read(indexPath);
-            return Create(folder, index, indexPath, index.WeightMap.Select(p => (p.Key, Path.Combine(folder, p.Value))), null);
+            var shardPaths = index.ShardFiles.ToDictionary(f => f, f => Path.Combine(folder, f), StringComparer.Ordinal);
+            return Create(folder, index, indexPath, index.WeightMap.Select(p => (p.Key, shardPaths[p.Value])), null);
         }
 
         var singlePath = Path.Combine(folder, SingleFileName);
@@ -120,7 +121,7 @@ public sealed class SafetensorsCheckpoint : IDisposable
         IEnumerable<(string Tensor, string ShardPath)> map, SafetensorsHeader? knownHeader)
     {
         var weightMap = new OrderedDictionary<string, string>(StringComparer.Ordinal);
-        var tensorsByShard = new SortedDictionary<string, List<string>>(StringComparer.Ordinal);
+        var tensorsByShard = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var (tensor, shardPath) in map)
         {
             weightMap.Add(tensor, shardPath);
@@ -128,7 +129,7 @@ public sealed class SafetensorsCheckpoint : IDisposable
             list.Add(tensor);
         }
 
-        var shards = tensorsByShard.Select(p => new CheckpointShard(p.Key, manifest, p.Value)).ToArray();
+        var shards = tensorsByShard.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => new CheckpointShard(p.Key, manifest, p.Value)).ToArray();
         var shardOf = new Dictionary<string, CheckpointShard>(weightMap.Count, StringComparer.Ordinal);
         foreach (var shard in shards)
         {
