@@ -24,15 +24,13 @@ public sealed record GemvCase(DType DType, int Out, int In, int Rows)
 
     public override string ToString() => $"{(DType == DType.F8E4M3 ? "fp8" : "bf16")} {In}->{Out} x{Rows}";
 
-    /// <summary>Random weights of this shape (finite e4m3 codes and block scales, or bf16 normals).</summary>
+    /// <summary>Random weights of this shape (checkpoint-like e4m3 codes and block scales, or bf16 normals).</summary>
     public LinearWeight CreateWeight(int seed = 1)
     {
         var random = new Random(seed);
         if (DType == DType.F8E4M3)
         {
-            var codes = new byte[Out * In];
-            random.NextBytes(codes);
-            for (var i = 0; i < codes.Length; i++) if ((codes[i] & 0x7F) == 0x7F) codes[i] = 0x70;
+            var codes = Fp8Codes(random, Out * In);
             var scales = new float[(Out + 127) / 128 * ((In + 127) / 128)];
             for (var i = 0; i < scales.Length; i++) scales[i] = 1e-4f * (1 + random.NextSingle());
             return LinearWeight.FromFp8($"bench.{this}", codes, scales, Out, In);
@@ -40,6 +38,21 @@ public sealed record GemvCase(DType DType, int Out, int In, int Rows)
         var bits = new ushort[Out * In];
         for (var i = 0; i < bits.Length; i++) bits[i] = BFloat16Math.FromFloat((random.NextSingle() - 0.5f) * 0.1f);
         return LinearWeight.FromBf16($"bench.{this}", bits, Out, In);
+    }
+
+    /// <summary>
+    /// e4m3 codes distributed like a quantised checkpoint's: normal values scaled so that 4.5σ maps to 448, so
+    /// zeros and subnormals are as rare as in real weights (uniform random bytes would make 1/16 of them subnormal).
+    /// </summary>
+    public static byte[] Fp8Codes(Random random, int count)
+    {
+        var codes = new byte[count];
+        for (var i = 0; i < codes.Length; i++)
+        {
+            var normal = MathF.Sqrt(-2f * MathF.Log(1f - random.NextSingle())) * MathF.Cos(2f * MathF.PI * random.NextSingle());
+            codes[i] = Fp8E4M3.FromFloat(Math.Clamp(normal * (448f / 4.5f), -448f, 448f));
+        }
+        return codes;
     }
 
     /// <summary>bf16-representable activations [Rows, In].</summary>

@@ -13,8 +13,7 @@ internal static unsafe class KernelThroughput
     {
         const int rows = 32, cols = 7168; // 224 KB of fp8: stays in L2
         var codes = GC.AllocateArray<byte>(rows * cols, pinned: true);
-        new Random(1).NextBytes(codes);
-        for (var i = 0; i < codes.Length; i++) if ((codes[i] & 0x7F) == 0x7F) codes[i] = 0;
+        GemvCase.Fp8Codes(new Random(1), codes.Length).CopyTo(codes, 0);
         var bf16 = GC.AllocateArray<ushort>(rows * cols, pinned: true);
         for (var i = 0; i < bf16.Length; i++) bf16[i] = (ushort)(0x3F80 + (i & 0x7F));
         var a = GC.AllocateArray<float>(cols, pinned: true);
@@ -27,8 +26,10 @@ internal static unsafe class KernelThroughput
             var w16p = w16;
             var xp = x;
             Report("fp8  Vector256 (per 128 block)", rows * cols, () => Fp8Blocks<Vector256Float>(w8p, xp, rows, cols));
+            Report("fp8  Vector256 (4 blocks at once)", rows * cols, () => Fp8FourBlocks<Vector256Float>(w8p, xp, rows, cols));
             Report("fp8  Scalar    (per 128 block)", rows * cols, () => Fp8Blocks<ScalarFloat>(w8p, xp, rows, cols));
             Report("bf16 Vector256 (whole row)", rows * cols, () => Bf16Rows<Vector256Float>(w16p, xp, rows, cols));
+            Report("bf16 Vector256 (per 128 block)", rows * cols, () => Bf16Blocks<Vector256Float>(w16p, xp, rows, cols));
         }
         foreach (var activationRows in new[] { 2, 4, 16, 64 })
         {
@@ -72,6 +73,31 @@ internal static unsafe class KernelThroughput
         for (var r = 0; r < rows; r++)
         {
             for (var k = 0; k < cols; k += 128) total += DotKernels<TVec>.Dot<Fp8Format>(w + (long)r * cols + k, a + k, 128);
+        }
+        return total;
+    }
+
+    private static float Fp8FourBlocks<TVec>(byte* w, float* a, int rows, int cols) where TVec : unmanaged, ISimdFloat<TVec>
+    {
+        var total = 0f;
+        var partials = stackalloc float[4];
+        for (var r = 0; r < rows; r++)
+        {
+            for (var k = 0; k < cols; k += 512)
+            {
+                DotKernels<TVec>.Dot4Blocks<Fp8Format>(w + (long)r * cols + k, a + k, partials);
+                total += partials[0] + partials[1] + partials[2] + partials[3];
+            }
+        }
+        return total;
+    }
+
+    private static float Bf16Blocks<TVec>(ushort* w, float* a, int rows, int cols) where TVec : unmanaged, ISimdFloat<TVec>
+    {
+        var total = 0f;
+        for (var r = 0; r < rows; r++)
+        {
+            for (var k = 0; k < cols; k += 128) total += DotKernels<TVec>.Dot<Bf16Format>(w + (long)r * cols + k, a + k, 128);
         }
         return total;
     }

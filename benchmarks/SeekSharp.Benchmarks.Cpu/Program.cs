@@ -1,11 +1,12 @@
 using BenchmarkDotNet.Running;
 using SeekSharp.Benchmarks.Cpu;
 
-// --quick [seconds]: a plain timing loop with the bandwidth comparison; --kernels: single-core kernel throughput
+// --quick [seconds] [case substring]: a plain timing loop with the bandwidth comparison; --kernels: single-core kernel throughput
 // on cache-resident data; anything else goes to BenchmarkDotNet.
 if (args.Length > 0 && args[0] == "--quick")
 {
-    QuickMeasure.Run(args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1.0);
+    QuickMeasure.Run(args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1.0,
+        args.Length > 2 ? args[2] : null);
     return;
 }
 if (args.Length > 0 && args[0] == "--kernels")

@@ -9,7 +9,7 @@ namespace SeekSharp.Benchmarks.Cpu;
 /// </summary>
 internal static class QuickMeasure
 {
-    public static void Run(double secondsPerCase)
+    public static void Run(double secondsPerCase, string? caseFilter = null)
     {
         var all = Environment.ProcessorCount;
         Console.WriteLine($"{Environment.ProcessorCount} cores, SIMD path {SimdPaths.Best}, .NET {Environment.Version}");
@@ -27,6 +27,7 @@ internal static class QuickMeasure
         Console.WriteLine($"{"case",-22} {"threads",7} {"ms/call",9} {"weight GB/s",12} {"GMAC/s",8}");
         foreach (var c in GemvCase.Standard)
         {
+            if (caseFilter is not null && !c.ToString().Contains(caseFilter, StringComparison.Ordinal)) continue;
             var w = c.CreateWeight();
             var x = c.CreateInput();
             var y = new float[c.Rows * c.Out];

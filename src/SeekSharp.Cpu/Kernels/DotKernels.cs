@@ -3,9 +3,11 @@ using System.Runtime.CompilerServices;
 namespace SeekSharp.Cpu.Kernels;
 
 /// <summary>
-/// The inner loops, generic over the register type TVec and the weight format TW. Summation order: lanes
-/// accumulate interleaved (element i goes to lane i mod Count of one of several accumulators), the
-/// accumulators are added and reduced across lanes, then the scalar tail is added in ascending order.
+/// The inner loops, generic over the register type TVec and the weight format TW. Summation order (fp32 is
+/// not associative, so it is stated): products go to lane i mod Count of a register accumulator in ascending
+/// i; <see cref="Dot{TW}"/> spreads consecutive registers over four accumulators, adds them and reduces across
+/// lanes, then adds the scalar tail in order; <see cref="Dot4Blocks{TW}"/> and <see cref="Dot2x4"/> keep one
+/// accumulator per output and reduce four at a time. The reduction order across lanes is fixed per register type.
 /// </summary>
 internal static unsafe class DotKernels<TVec> where TVec : unmanaged, ISimdFloat<TVec>
 {
@@ -28,6 +30,40 @@ internal static unsafe class DotKernels<TVec> where TVec : unmanaged, ISimdFloat
         var sum = TVec.Sum(TVec.Add(TVec.Add(acc0, acc1), TVec.Add(acc2, acc3)));
         for (; i < length; i++) sum += TW.LoadScalar(w, i) * a[i];
         return sum;
+    }
+
+    /// <summary>
+    /// The block-scaled decode path: partials[b] = Σ_{i &lt; 128} fp32(w[128·b + i])·a[128·b + i] for four
+    /// consecutive full 128-wide blocks. One accumulator per block (16 registers' worth of products each, in
+    /// ascending order per lane), the four interleaved so their FMA chains overlap, and one transposing reduction
+    /// for all four instead of a horizontal sum per block — about twice the throughput of four
+    /// <see cref="Dot{TW}"/> calls.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Dot4Blocks<TW>(void* w, float* a, float* partials) where TW : unmanaged, IWeightFormat
+    {
+        const int block = LinearDriver.Block;
+        TVec b0 = TVec.Zero, b1 = TVec.Zero, b2 = TVec.Zero, b3 = TVec.Zero;
+        for (var i = 0; i < block; i += 4 * TVec.Count)
+        {
+            b0 = FourProducts<TW>(w, a, i, b0);
+            b1 = FourProducts<TW>(w, a, block + i, b1);
+            b2 = FourProducts<TW>(w, a, 2 * block + i, b2);
+            b3 = FourProducts<TW>(w, a, 3 * block + i, b3);
+        }
+        TVec.Sum4(b0, b1, b2, b3, partials);
+    }
+
+    /// <summary>acc + Σ of the products of 4·Count weights and activations from index i, in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVec FourProducts<TW>(void* w, float* a, int i, TVec acc) where TW : unmanaged, IWeightFormat
+    {
+        var step = TVec.Count;
+        TW.Load4<TVec>(w, i, out var w0, out var w1, out var w2, out var w3);
+        acc = TVec.MultiplyAdd(w0, TVec.Load(a + i), acc);
+        acc = TVec.MultiplyAdd(w1, TVec.Load(a + i + step), acc);
+        acc = TVec.MultiplyAdd(w2, TVec.Load(a + i + 2 * step), acc);
+        return TVec.MultiplyAdd(w3, TVec.Load(a + i + 3 * step), acc);
     }
 
     /// <summary>destination[i] = fp32(w[i]) for i &lt; length.</summary>

@@ -38,7 +38,9 @@ internal static unsafe class LinearDriver<TVec, TW>
     public static void SingleRow(LinearProblem p, int n0, int n1)
     {
         var kBlocks = p.KBlocks;
+        var fullBlocks = p.In / Block;
         var a = p.Activations;                                                   // [In]
+        var partials = stackalloc float[4];
         for (var n = n0; n < n1; n++)
         {
             var row = WeightRow(p, n);
@@ -49,7 +51,13 @@ internal static unsafe class LinearDriver<TVec, TW>
             }
             var wScales = p.WeightScales + (n / Block) * kBlocks;                // [kBlocks]
             var acc = 0f;
-            for (var kb = 0; kb < kBlocks; kb++)
+            var kb = 0;
+            for (; kb + 4 <= fullBlocks; kb += 4)
+            {
+                DotKernels<TVec>.Dot4Blocks<TW>(Offset(row, kb * Block), a + kb * Block, partials);
+                for (var q = 0; q < 4; q++) acc += partials[q] * (p.ActivationScales[kb + q] * wScales[kb + q]);
+            }
+            for (; kb < kBlocks; kb++)
             {
                 var k0 = kb * Block;
                 var partial = DotKernels<TVec>.Dot<TW>(Offset(row, k0), a + k0, Math.Min(Block, p.In - k0));
