@@ -74,7 +74,10 @@ public sealed class LightningIndexer
         var selected = new int[t][];
         var trace = ctx.Trace;
         var scoresAll = trace is null ? null : new float[t * end];
-        ctx.Backend.For(t, (start, stop) =>
+        // one decode query: score its keys on all threads; a chunk of queries: one query per thread
+        if (t == 1) SelectRows(0, 1);
+        else ctx.Backend.For(t, SelectRows);
+        void SelectRows(int start, int stop)
         {
             var scores = new float[end];
             var pick = new int[Math.Min(_topk, end)];
@@ -88,8 +91,7 @@ public sealed class LightningIndexer
                     if (scoresAll is null) continue;
                 }
                 var row = scores.AsSpan(0, visible);
-                Fp8Index.Scores(q8.AsSpan(i * _heads * _dim, _heads * _dim), weights.AsSpan(i * _heads, _heads),
-                    cache.IndexKeys.AsSpan(0, visible * _dim), cache.IndexScales.AsSpan(0, visible), _heads, visible, row);
+                Scores(ctx, q8.AsSpan(i * _heads * _dim, _heads * _dim), weights.AsSpan(i * _heads, _heads), cache, visible, row, t == 1);
                 if (scoresAll is not null)
                 {
                     row.CopyTo(scoresAll.AsSpan(i * end));
@@ -101,11 +103,46 @@ public sealed class LightningIndexer
                 Array.Sort(set);
                 selected[i] = set;
             }
-        });
+        }
         if (scoresAll is not null) trace!.IndexScores(layer, ctx.StartPos, t, scoresAll);
         if (ctx.Record is { } record)
             for (var i = 0; i < t; i++) record.SetTopk(ctx.StartPos + i, layer, selected[i]);
         return selected;
+    }
+
+    /// <summary>
+    /// fp8_index for one query over keys [0, visible): score[s] = kscale[s]·Σ_h max(0, q8_h·k8_s)·w_h. e4m3 codes are
+    /// exact in fp32, so decoding then SIMD dots changes only the fp32 summation order versus <see cref="Fp8Index"/>.
+    /// A lone decode query spreads its keys over the backend's threads (the O(L) part of a long-context step).
+    /// </summary>
+    private void Scores(ForwardContext ctx, ReadOnlySpan<byte> q8, ReadOnlySpan<float> weights, SequenceCache.LayerCache cache,
+        int visible, Span<float> scores, bool parallelKeys)
+    {
+        var q = new float[_heads * _dim];                    // [heads, dim] exact decoded codes
+        Fp8E4M3.ToFloat(q8, q);
+        var w = weights.ToArray();
+        var keys = cache.IndexKeys;
+        var scales = cache.IndexScales;
+        var output = parallelKeys ? new float[visible] : null;
+        void Range(int s0, int s1, Span<float> dst)
+        {
+            Span<float> key = stackalloc float[_dim];
+            for (var s = s0; s < s1; s++)
+            {
+                Fp8E4M3.ToFloat(keys.AsSpan(s * _dim, _dim), key);
+                var sum = 0f;
+                for (var h = 0; h < _heads; h++)
+                    sum += MathF.Max(System.Numerics.Tensors.TensorPrimitives.Dot(q.AsSpan(h * _dim, _dim), key), 0f) * w[h];
+                dst[s - s0] = sum * scales[s];
+            }
+        }
+        if (output is null)
+        {
+            Range(0, visible, scores);
+            return;
+        }
+        ctx.Backend.For(visible, (s0, s1) => Range(s0, s1, output.AsSpan(s0, s1 - s0)));
+        output.CopyTo(scores);
     }
 
     /// <summary>Hadamard rotation in fp32 of a bf16 vector, bf16 result (the reference's rotate_activation).</summary>

@@ -24,17 +24,17 @@ public static class SyntheticConfigs
         }
         """;
 
-    /// <summary>A ~0.9 GB (FP8) / ~1.7 GB (bf16) V3.2-architecture model for the CPU benchmark: 8 layers, 64 experts of 512.</summary>
+    /// <summary>A ~1.1 GB (FP8) / ~2 GB (bf16) V3.2-architecture model for the CPU benchmark: 7 layers (1 dense), 24 experts of 1024 over hidden 2048: MB-sized matrices in whole 128-blocks, like the real model's.</summary>
     public static string MidSize(bool fp8) => MidSizeTemplate.Replace("QUANTIZATION", fp8 ? Fp8Quantization : "");
 
     private const string MidSizeTemplate = """
         {
           "architectures": ["DeepseekV32ForCausalLM"], "model_type": "deepseek_v32",
-          "vocab_size": 32000, "hidden_size": 1024, "intermediate_size": 2816, "moe_intermediate_size": 512,
-          "num_hidden_layers": 8, "first_k_dense_replace": 1, "moe_layer_freq": 1,
+          "vocab_size": 16000, "hidden_size": 2048, "intermediate_size": 4096, "moe_intermediate_size": 1024,
+          "num_hidden_layers": 7, "first_k_dense_replace": 1, "moe_layer_freq": 1,
           "num_attention_heads": 16, "num_key_value_heads": 16,
-          "q_lora_rank": 384, "kv_lora_rank": 256, "qk_nope_head_dim": 64, "qk_rope_head_dim": 64, "v_head_dim": 64,
-          "n_routed_experts": 64, "n_shared_experts": 1, "num_experts_per_tok": 4, "n_group": 4, "topk_group": 2,
+          "q_lora_rank": 512, "kv_lora_rank": 256, "qk_nope_head_dim": 64, "qk_rope_head_dim": 64, "v_head_dim": 64,
+          "n_routed_experts": 24, "n_shared_experts": 1, "num_experts_per_tok": 4, "n_group": 4, "topk_group": 2,
           "routed_scaling_factor": 2.5, "scoring_func": "sigmoid", "topk_method": "noaux_tc", "norm_topk_prob": true,
           "index_n_heads": 16, "index_head_dim": 128, "index_topk": 256,
           "hidden_act": "silu", "rms_norm_eps": 1e-06, "rope_theta": 10000,
