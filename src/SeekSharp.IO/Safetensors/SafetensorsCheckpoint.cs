@@ -101,12 +101,14 @@ public sealed class SafetensorsCheckpoint : IDisposable
         ThrowIfDisposed();
         // 163 headers of ~70 KB for the real model: read and validate them on all cores, assemble in shard order
         Parallel.ForEach(_shards, shard => shard.Header());
-        var all = new OrderedDictionary<string, TensorInfo>(_shardOf.Count, StringComparer.Ordinal);
+        // a Dictionary filled once, without removals, enumerates in insertion order: shard by shard, data-offset order
+        var all = new Dictionary<string, TensorInfo>(_shardOf.Count, StringComparer.Ordinal);
         foreach (var shard in _shards)
         {
             var header = shard.Header();
-            foreach (var info in shard.Tensors.Select(n => shard.Info(header, n)).OrderBy(i => i.DataOffset))
-                all.Add(info.Name, info);
+            foreach (var name in shard.Tensors) shard.Info(header, name);   // every mapped tensor must be in its shard
+            foreach (var (name, info) in header.Tensors)
+                if (_shardOf.TryGetValue(name, out var owner) && ReferenceEquals(owner, shard)) all.Add(name, info);
         }
         return new ReadOnlyDictionary<string, TensorInfo>(all);
     }
