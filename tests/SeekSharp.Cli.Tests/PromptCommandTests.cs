@@ -86,16 +86,16 @@ public sealed class PromptCommandTests : IDisposable
         Assert.True(File.Exists(seek), $"{seek} should be copied next to the tests");
 
         var encodeLine = CaseLine("encode_cases.jsonl", "tool_call_arguments_unicode_and_order");
-        var render = RunProcess(seek, "prompt", "render", "--input", WriteCase("render", encodeLine));
+        var render = SeekProcess.RunBytes("prompt", "render", "--input", WriteCase("render", encodeLine));
         Assert.Equal(0, render.Exit);
         Assert.Equal(Encoding.UTF8.GetBytes(JsonDocument.Parse(encodeLine).RootElement.GetProperty("expected_prompt").GetString()!), render.Stdout);
 
-        var failing = RunProcess(seek, "prompt", "render", "--input", WriteCase("fail", CaseLine("encode_cases.jsonl", "error_tool_without_tool_calls")));
+        var failing = SeekProcess.RunBytes("prompt", "render", "--input", WriteCase("fail", CaseLine("encode_cases.jsonl", "error_tool_without_tool_calls")));
         Assert.Equal(2, failing.Exit);
         Assert.Empty(failing.Stdout);
 
         var parseLine = CaseLine("parse_cases.jsonl", "multiple_invokes");
-        var parse = RunProcess(seek, "prompt", "parse", "--input", WriteCase("parse", parseLine));
+        var parse = SeekProcess.RunBytes("prompt", "parse", "--input", WriteCase("parse", parseLine));
         Assert.Equal(0, parse.Exit);
         Assert.True(JsonElement.DeepEquals(JsonDocument.Parse(parseLine).RootElement.GetProperty("expected"), JsonDocument.Parse(parse.Stdout).RootElement));
     }
@@ -108,21 +108,6 @@ public sealed class PromptCommandTests : IDisposable
         root.Subcommands.Add(PromptCommands.Create(() => stdout, stderr));
         var exit = root.Parse(args).Invoke();
         return (exit, stdout.ToArray(), stderr.ToString());
-    }
-
-    private static (int Exit, byte[] Stdout) RunProcess(string seekDll, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(seekDll);
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var stdout = new MemoryStream();
-        var copy = process.StandardOutput.BaseStream.CopyToAsync(stdout);
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(60_000), "seek did not finish");
-        copy.Wait();
-        _ = stderr.Result;
-        return (process.ExitCode, stdout.ToArray());
     }
 
     private string WriteCase(string name, string json)

@@ -144,16 +144,16 @@ public sealed class TokenizeCommandTests : IDisposable
         var seek = Path.Combine(AppContext.BaseDirectory, "seek.dll");
         var golden = s_cases.Value.First(c => c.GetProperty("category").GetString() == "emoji");
 
-        var tokenize = RunProcess(seek, "tokenize", "--tokenizer", s_tokenizer, "--text", golden.GetProperty("text").GetString()!, "--json");
+        var tokenize = SeekProcess.RunBytes("tokenize", "--tokenizer", s_tokenizer, "--text", golden.GetProperty("text").GetString()!, "--json");
         Assert.Equal(0, tokenize.Exit);
         Assert.True(JsonElement.DeepEquals(golden.GetProperty("ids"), JsonDocument.Parse(tokenize.Stdout).RootElement.GetProperty("ids")));
 
         var ids = string.Join(' ', golden.GetProperty("ids").EnumerateArray().Select(x => x.GetInt32()));
-        var detokenize = RunProcess(seek, "detokenize", "--tokenizer", s_tokenizer, "--ids", ids);
+        var detokenize = SeekProcess.RunBytes("detokenize", "--tokenizer", s_tokenizer, "--ids", ids);
         Assert.Equal(0, detokenize.Exit);
         Assert.Equal(Encoding.UTF8.GetBytes(golden.GetProperty("decoded").GetString()!), detokenize.Stdout);
 
-        Assert.Equal(2, RunProcess(seek, "detokenize", "--tokenizer", s_tokenizer, "--ids", "1 x").Exit);
+        Assert.Equal(2, SeekProcess.RunBytes("detokenize", "--tokenizer", s_tokenizer, "--ids", "1 x").Exit);
     }
 
     private static (int Exit, byte[] Stdout, string Stderr) Run(params string[] args)
@@ -166,20 +166,5 @@ public sealed class TokenizeCommandTests : IDisposable
         // Texts may start with '@' (golden case "@user"): response files must be off, as they should be in Program.cs.
         var exit = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null }).Invoke();
         return (exit, stdout.ToArray(), stderr.ToString());
-    }
-
-    private static (int Exit, byte[] Stdout) RunProcess(string seekDll, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(seekDll);
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var stdout = new MemoryStream();
-        var copy = process.StandardOutput.BaseStream.CopyToAsync(stdout);
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(60_000), "seek did not finish");
-        copy.Wait();
-        _ = stderr.Result;
-        return (process.ExitCode, stdout.ToArray());
     }
 }

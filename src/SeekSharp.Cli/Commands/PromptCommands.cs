@@ -57,23 +57,7 @@ public static class PromptCommands
         Required = true,
     };
 
-    private static int Run(Func<Stream> stdout, TextWriter stderr, Func<string> produce)
-    {
-        byte[] bytes;
-        try
-        {
-            bytes = s_utf8.GetBytes(produce());
-        }
-        catch (Exception e) when (e is ChatEncodingException or DsmlParseException or IOException or UnauthorizedAccessException
-                                      or DecoderFallbackException or EncoderFallbackException)
-        {
-            stderr.WriteLine($"error: {e.Message}");
-            stderr.Flush();
-            return 2;
-        }
-        var output = stdout();
-        output.Write(bytes);
-        output.Flush();
-        return 0;
-    }
+    private static int Run(Func<Stream> stdout, TextWriter stderr, Func<string> produce) =>
+        ExactOutput.Run(stdout, stderr, () => s_utf8.GetBytes(produce()), e => e is ChatEncodingException or DsmlParseException
+            or IOException or UnauthorizedAccessException or DecoderFallbackException or EncoderFallbackException);
 }

@@ -120,25 +120,9 @@ public static class TokenizeCommands
         return ids;
     }
 
-    private static int Run(Func<Stream> stdout, TextWriter stderr, Func<byte[]> produce)
-    {
-        byte[] bytes;
-        try
-        {
-            bytes = produce();
-        }
-        catch (Exception e) when (e is CliInputException or TokenizerFormatException or IOException
-                                      or UnauthorizedAccessException or DecoderFallbackException)
-        {
-            stderr.WriteLine($"error: {e.Message}");
-            stderr.Flush();
-            return 2;
-        }
-        var output = stdout();
-        output.Write(bytes);
-        output.Flush();
-        return 0;
-    }
+    private static int Run(Func<Stream> stdout, TextWriter stderr, Func<byte[]> produce) =>
+        ExactOutput.Run(stdout, stderr, produce, e => e is CliInputException or TokenizerFormatException or IOException
+            or UnauthorizedAccessException or DecoderFallbackException);
 
     private sealed class CliInputException(string message) : Exception(message);
 }
