@@ -22,14 +22,14 @@ public sealed class DenseAndFp8GoldenTests(ITestOutputHelper output)
         // flip an expert and move that row by O(1). "Near" = a margin below one bf16 ulp of a score in
         // [0.5, 1) (2^-8): the router reads a bf16 hidden state, so rounding alone can decide such a tie.
         // Every other row must meet the forced-decision bar; the flipped rows are reported.
-        var vsDense = LogitComparison.Of(logits, golden, dense.Vocab);
+        var vsDense = Agreement.Of(golden, logits, dense.Vocab);
         output.WriteLine($"{prompt} top-k disabled vs golden_ref_dense: {vsDense}");
         Assert.True(vsDense.Mean <= 0.04, vsDense.ToString());
         Assert.True(vsDense.ArgmaxAgreement >= 0.95, vsDense.ToString());
         var coinTosses = 0;
         for (var r = 0; r < tokens.Length; r++)
         {
-            var row = LogitComparison.Of(logits.AsSpan(r * dense.Vocab, dense.Vocab), golden.AsSpan(r * dense.Vocab, dense.Vocab), dense.Vocab);
+            var row = Agreement.Of(golden.AsSpan(r * dense.Vocab, dense.Vocab), logits.AsSpan(r * dense.Vocab, dense.Vocab), dense.Vocab);
             if (row.Max <= 0.35) continue;
             var margin = margins.MarginAt(r);
             output.WriteLine($"  row {r}: max|Δ| {row.Max:F3}, smallest routing margin {margin:E2}");
@@ -38,7 +38,7 @@ public sealed class DenseAndFp8GoldenTests(ITestOutputHelper output)
         }
         Assert.True(coinTosses <= tokens.Length / 20, $"{coinTosses} rows moved by routing near-ties");
 
-        var vsSparse = LogitComparison.Of(logits, dense.Golden.Floats($"{prompt}.prefill.logits"), dense.Vocab);
+        var vsSparse = Agreement.Of(dense.Golden.Floats($"{prompt}.prefill.logits"), logits, dense.Vocab);
         output.WriteLine($"{prompt} top-k disabled vs sparse golden_ref: {vsSparse}");
         if (prompt == "A") Assert.True(vsSparse.Max > 1.0, $"dense and sparse should differ clearly on A: {vsSparse}");
     }
@@ -56,12 +56,12 @@ public sealed class DenseAndFp8GoldenTests(ITestOutputHelper output)
 
         var logits = tiny.Model.Forward(tokens, tiny.Model.NewCache(), allRows: true, forced, trace: trace);
 
-        var cmp = LogitComparison.Of(logits, tiny.Golden.Floats($"{prompt}.prefill.logits"), tiny.Vocab);
+        var cmp = Agreement.Of(tiny.Golden.Floats($"{prompt}.prefill.logits"), logits, tiny.Vocab);
         output.WriteLine($"{prompt} tiny-fp8 forced prefill: {cmp}");
         Assert.True(cmp.ArgmaxAgreement >= 0.93, cmp.ToString());
 
         var hidden = tiny.Model.Config.HiddenSize;
-        var layer0 = LogitComparison.Of(trace.LayerOutputs[0], tiny.Golden.Floats($"{prompt}.prefill.layer_out").AsSpan(0, tokens.Length * hidden), hidden);
+        var layer0 = Agreement.Of(tiny.Golden.Floats($"{prompt}.prefill.layer_out").AsSpan(0, tokens.Length * hidden), trace.LayerOutputs[0], hidden);
         output.WriteLine($"{prompt} tiny-fp8 layer_out[0]: max|Δ| {layer0.Max:F4} mean {layer0.Mean:F6}");
         Assert.True(layer0.Mean < 5e-3, $"layer 0 output mean|Δ| {layer0.Mean}");
     }

@@ -37,7 +37,7 @@ public sealed class OracleCrossCheckTests(ITestOutputHelper output) : IDisposabl
         var oracle = new ReferenceForward(config, checkpoint).Forward(tokens, 0, new ReferenceForward(config, checkpoint).NewCache(), forced);
         var ours = model.Forward(tokens, model.NewCache(), allRows: true, forced);
 
-        var cmp = LogitComparison.Of(ours, oracle, config.VocabSize);
+        var cmp = Agreement.Of(oracle, ours, config.VocabSize);
         output.WriteLine($"{name} A forced prefill, optimised vs oracle: {cmp}");
         Assert.True(cmp.Mean < 0.01 && cmp.ArgmaxAgreement >= 0.97, cmp.ToString());
         golden.Dispose();
@@ -69,7 +69,7 @@ public sealed class OracleCrossCheckTests(ITestOutputHelper output) : IDisposabl
         var oracle = new List<float>(reference.Forward(tokens.AsSpan(0, 20), 0, oracleCache, record));
         for (var i = 20; i < tokens.Length; i++) oracle.AddRange(reference.Forward(tokens.AsSpan(i, 1), i, oracleCache, record));
 
-        var cmp = LogitComparison.Of(ours.ToArray(), oracle.ToArray(), config.VocabSize);
+        var cmp = Agreement.Of(oracle.ToArray(), ours.ToArray(), config.VocabSize);
         output.WriteLine($"unseen fp8 checkpoint, decode path, optimised vs oracle: {cmp}");
         Assert.True(cmp.Mean < 0.01 && cmp.ArgmaxAgreement >= 0.95, cmp.ToString());
     }

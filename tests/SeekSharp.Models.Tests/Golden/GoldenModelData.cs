@@ -19,11 +19,13 @@ public sealed class GoldenModelData : IDisposable
             Prompts[prompt.Name] = prompt.Value.EnumerateArray().Select(e => e.GetInt32()).ToArray();
         foreach (var p in root.GetProperty("decode_prefill_len").EnumerateObject())
             DecodePrefillLength[p.Name] = p.Value.GetInt32();
+        GenerationSteps = root.GetProperty("n_gen").GetInt32();
     }
 
     public string Directory { get; }
     public Dictionary<string, int[]> Prompts { get; } = new();
     public Dictionary<string, int> DecodePrefillLength { get; } = new();
+    public int GenerationSteps { get; }
 
     /// <summary>A float tensor of golden_{variant}.safetensors ("ref", "hf", "ref_dense", ...).</summary>
     public float[] Floats(string key, string variant = "ref") => File(variant).GetSpan<float>(key).ToArray();

@@ -1,6 +1,8 @@
 using SeekSharp.Models.Decisions;
 using SeekSharp.Models.Reference;
 
+using SeekSharp.Models.Tests.Golden;
+
 namespace SeekSharp.Models.Tests.Reference;
 
 /// <summary>

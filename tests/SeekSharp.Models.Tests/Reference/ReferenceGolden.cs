@@ -1,10 +1,9 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using SeekSharp.IO.Config;
 using SeekSharp.IO.Safetensors;
 using SeekSharp.Models.Decisions;
 using SeekSharp.Models.Reference;
-using SeekSharp.Testing;
+using SeekSharp.Models.Tests.Golden;
 
 namespace SeekSharp.Models.Tests.Reference;
 
@@ -15,35 +14,28 @@ namespace SeekSharp.Models.Tests.Reference;
 internal sealed class ReferenceGolden
 {
     private static readonly ConcurrentDictionary<string, Lazy<ReferenceGolden>> s_models = new();
-    private readonly string _folder;
-    private readonly ConcurrentDictionary<string, SafetensorsFile> _outputs = new();
+    private readonly GoldenModelData _data;
     private readonly Lazy<ReferenceForward> _sparse;
     private readonly Lazy<ReferenceForward> _dense;
 
     private ReferenceGolden(string name)
     {
-        _folder = SharedData.GoldenModel(name);
-        Config = DeepSeekConfig.Load(Path.Combine(_folder, "config.json"));
-        var checkpoint = SafetensorsCheckpoint.Open(_folder);   // kept open for the process: the weights are copied out, views are not
+        _data = new GoldenModelData(name);   // kept for the process, like the checkpoint
+        Config = DeepSeekConfig.Load(Path.Combine(_data.Directory, "config.json"));
+        var checkpoint = SafetensorsCheckpoint.Open(_data.Directory);   // kept open for the process: the weights are copied out, views are not
         _sparse = new(() => new ReferenceForward(Config, checkpoint));
         _dense = new(() => new ReferenceForward(Config, checkpoint, new ReferenceOptions { IndexTopkOverride = int.MaxValue }));
-        using var tokens = JsonDocument.Parse(File.ReadAllText(Path.Combine(_folder, "tokens.json")));
-        var root = tokens.RootElement;
-        Prompts = root.GetProperty("prompts").EnumerateObject()
-            .ToDictionary(p => p.Name, p => p.Value.EnumerateArray().Select(v => v.GetInt32()).ToArray());
-        DecodePrefillLength = root.GetProperty("decode_prefill_len").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
-        GenerationSteps = root.GetProperty("n_gen").GetInt32();
     }
 
     public static ReferenceGolden Get(string name) => s_models.GetOrAdd(name, n => new Lazy<ReferenceGolden>(() => new ReferenceGolden(n))).Value;
 
     public DeepSeekConfig Config { get; }
 
-    public IReadOnlyDictionary<string, int[]> Prompts { get; }
+    public IReadOnlyDictionary<string, int[]> Prompts => _data.Prompts;
 
-    public IReadOnlyDictionary<string, int> DecodePrefillLength { get; }
+    public IReadOnlyDictionary<string, int> DecodePrefillLength => _data.DecodePrefillLength;
 
-    public int GenerationSteps { get; }
+    public int GenerationSteps => _data.GenerationSteps;
 
     public int Vocab => Config.VocabSize;
 
@@ -58,11 +50,11 @@ internal sealed class ReferenceGolden
     public ReferenceForward DenseModel => _dense.Value;
 
     /// <summary>An F32 tensor of golden_FILE.safetensors, e.g. ("ref", "A.prefill.logits").</summary>
-    public float[] Floats(string file, string name) => Output(file).GetSpan<float>(name).ToArray();
+    public float[] Floats(string file, string name) => _data.Floats(name, file);
 
-    public int[] Ints(string file, string name) => Output(file).GetSpan<int>(name).ToArray();
+    public int[] Ints(string file, string name) => _data.Ints(name, file);
 
-    public long[] Shape(string file, string name) => Output(file).GetInfo(name).Shape;
+    public long[] Shape(string file, string name) => _data.Shape(name, file);
 
     public DecisionLog NewLog(int indexTopk = 0) =>
         new(Config.NumHiddenLayers, indexTopk > 0 ? indexTopk : Config.IndexTopk, MoeLayers, Config.NumExpertsPerTok);
@@ -75,7 +67,4 @@ internal sealed class ReferenceGolden
         log.SetRoutingRows(routingFirst, Ints("ref", routingName));
         return log;
     }
-
-    private SafetensorsFile Output(string file) =>
-        _outputs.GetOrAdd(file, f => SafetensorsFile.Open(Path.Combine(_folder, $"golden_{f}.safetensors")));
 }

@@ -1,5 +1,7 @@
 using SeekSharp.Models.Reference;
 
+using SeekSharp.Models.Tests.Golden;
+
 namespace SeekSharp.Models.Tests.Reference;
 
 /// <summary>

@@ -1,4 +1,4 @@
-namespace SeekSharp.Models.Tests.Reference;
+namespace SeekSharp.Models.Tests.Golden;
 
 /// <summary>Element-wise agreement of two [rows, cols] fp32 tensors: max|Δ|, mean|Δ| and per-row argmax agreement.</summary>
 internal readonly record struct Agreement(double Max, double Mean, double ArgmaxAgreement, int Rows)
@@ -34,6 +34,8 @@ internal readonly record struct Agreement(double Max, double Mean, double Argmax
             if (row[i] > row[best]) best = i;
         return best;
     }
+
+    public override string ToString() => $"max|Δ| {Max:F4}  mean|Δ| {Mean:F5}  argmax {ArgmaxAgreement:P1} of {Rows} rows";
 
     public void Log(string what) =>
         TestContext.Current.TestOutputHelper?.WriteLine($"{what}: max|Δ| {Max:G4}, mean|Δ| {Mean:G4}, argmax {ArgmaxAgreement:P1} of {Rows} rows");
