@@ -82,45 +82,33 @@ internal static class BenchCommand
             logits = model.Forward([Models.Sampling.Sampler.ArgMax(logits)], cache);
         var decodeSeconds = clock.Elapsed.TotalSeconds;
 
-        var active = ActiveWeightBytes(model.Weights, config);
+        var active = WeightBytes(model.Weights, config.NumExpertsPerTok);
         var decodeRate = decodeTokens / decodeSeconds;
         var gbps = active * decodeRate / 1e9;
-        var result = new BenchResult(name, TotalWeightBytes(model.Weights), active, prefillTokens, prefillTokens / prefillSeconds,
+        var result = new BenchResult(name, WeightBytes(model.Weights, expertsPerToken: null), active, prefillTokens, prefillTokens / prefillSeconds,
             decodeTokens, decodeRate, gbps, gbps / bandwidth.ReadGBps);
         Console.WriteLine($"{name,-16} weights {result.WeightBytes / 1e9:F2} GB, active/token {active / 1e6:F1} MB | prefill {prefillTokens} tok: {result.PrefillTokensPerSecond:F1} tok/s | decode {decodeTokens} tok: {decodeRate:F2} tok/s = {gbps:F2} GB/s of weights ({result.FractionOfReadBandwidth:P0} of read bandwidth)");
         return result;
     }
 
-    /// <summary>Bytes of weights one decode token reads: attention, indexer, the dense MLP or shared + k experts, head.</summary>
-    private static long ActiveWeightBytes(Models.DeepSeekV32.Weights.ModelWeights w, DeepSeekConfig c)
+    /// <summary>Weight bytes of the model (routed experts: all of them, or the k one decode token uses), scales included.</summary>
+    private static long WeightBytes(Models.DeepSeekV32.Weights.ModelWeights w, int? expertsPerToken)
     {
-        long total = Bytes(w.Head) + w.Embedding.In * w.Embedding.DType.SizeOf();
+        // the embedding is gathered: a decode token reads one row of it
+        long total = Bytes(w.Head) + (expertsPerToken is null ? Bytes(w.Embedding) : (long)w.Embedding.In * w.Embedding.DType.SizeOf());
         foreach (var layer in w.Layers)
         {
             var a = layer.Attention;
             total += Bytes(a.QA) + Bytes(a.QB) + Bytes(a.KvA) + Bytes(a.KvB) + Bytes(a.O);
             if (layer.Indexer is { } ix) total += Bytes(ix.QB) + Bytes(ix.K) + Bytes(ix.WeightsProj);
             if (layer.Dense is { } d) total += Mlp(d);
-            if (layer.Moe is { } m) total += Bytes(m.Router) + Mlp(m.Shared) + c.NumExpertsPerTok * Mlp(m.Experts[0]);
-        }
-        return total;
-    }
-
-    private static long TotalWeightBytes(Models.DeepSeekV32.Weights.ModelWeights w)
-    {
-        long total = Bytes(w.Head) + Bytes(w.Embedding);
-        foreach (var layer in w.Layers)
-        {
-            var a = layer.Attention;
-            total += Bytes(a.QA) + Bytes(a.QB) + Bytes(a.KvA) + Bytes(a.KvB) + Bytes(a.O);
-            if (layer.Indexer is { } ix) total += Bytes(ix.QB) + Bytes(ix.K) + Bytes(ix.WeightsProj);
-            if (layer.Dense is { } d) total += Mlp(d);
-            if (layer.Moe is { } m) total += Bytes(m.Router) + Mlp(m.Shared) + m.Experts.Sum(Mlp);
+            if (layer.Moe is { } m)
+                total += Bytes(m.Router) + Mlp(m.Shared) + (expertsPerToken is { } k ? k * Mlp(m.Experts[0]) : m.Experts.Sum(Mlp));
         }
         return total;
     }
 
     private static long Mlp(Models.DeepSeekV32.Weights.MlpWeights m) => Bytes(m.Gate) + Bytes(m.Up) + Bytes(m.Down);
 
-    private static long Bytes(LinearWeight w) => (long)w.Out * w.In * w.DType.SizeOf() + (w.ScaleInv?.Length ?? 0) * 4L;
+    private static long Bytes(LinearWeight w) => w.ByteSize + (w.ScaleInv?.Length ?? 0) * sizeof(float);
 }

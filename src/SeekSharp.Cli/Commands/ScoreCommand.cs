@@ -1,7 +1,6 @@
 using System.CommandLine;
 using SeekSharp.IO.Npy;
 using SeekSharp.Models.Decisions;
-using SeekSharp.Models.DeepSeekV32;
 
 namespace SeekSharp.Cli.Commands;
 
@@ -36,7 +35,7 @@ internal static class ScoreCommand
             var forced = r.GetValue(replay) is { } replayPath ? DecisionLogFile.Load(replayPath, m.NewDecisionLog()) : null;
             var recorded = r.GetValue(record) is not null ? m.NewDecisionLog() : null;
 
-            var logits = Score(m, tokens, p, forced, recorded);
+            var logits = m.Score(tokens, p, forced, recorded);
             var vocab = m.Config.VocabSize;
             NpyFile.WriteFloat32(r.GetValue(output)!, logits, logits.Length / vocab, vocab);
             if (recorded is not null) DecisionLogFile.Save(recorded, tokens.Length, r.GetValue(record)!);
@@ -44,21 +43,5 @@ internal static class ScoreCommand
             return 0;
         }));
         return command;
-    }
-
-    /// <summary>[T, vocab] from one prefill, or [T-P+1, vocab] from a P-token prefill followed by single steps.</summary>
-    public static float[] Score(DeepSeekV32Model model, int[] tokens, int? decodeFrom, DecisionLog? forced, DecisionLog? record)
-    {
-        var cache = model.NewCache(tokens.Length);
-        if (decodeFrom is not { } prefix)
-            return model.Forward(tokens, cache, allRows: true, forced, record);
-
-        var vocab = model.Config.VocabSize;
-        var rows = tokens.Length - prefix + 1;
-        var logits = new float[rows * vocab];
-        model.Forward(tokens.AsSpan(0, prefix), cache, allRows: false, forced, record).CopyTo(logits, 0);
-        for (var i = prefix; i < tokens.Length; i++)
-            model.Forward(tokens.AsSpan(i, 1), cache, allRows: false, forced, record).CopyTo(logits, (i - prefix + 1) * vocab);
-        return logits;
     }
 }

@@ -127,6 +127,26 @@ public sealed class DeepSeekV32Model : IDisposable
         return logits;
     }
 
+    /// <summary>
+    /// Teacher-forced logits of a whole sequence in a fresh cache: [T, vocab] from one prefill, or with
+    /// <paramref name="decodeFrom"/> = P a P-token prefill then one token at a time, rows for positions P-1..T-1.
+    /// </summary>
+    public float[] Score(ReadOnlySpan<int> tokens, int? decodeFrom = null, DecisionLog? forced = null, DecisionLog? record = null)
+    {
+        var cache = NewCache(tokens.Length);
+        if (decodeFrom is not { } prefix)
+            return Forward(tokens, cache, allRows: true, forced, record);
+        if (prefix < 1 || prefix > tokens.Length)
+            throw new ArgumentOutOfRangeException(nameof(decodeFrom), $"decode-from {prefix} must be between 1 and the number of tokens ({tokens.Length})");
+
+        var vocab = Config.VocabSize;
+        var logits = new float[(tokens.Length - prefix + 1) * vocab];
+        Forward(tokens[..prefix], cache, allRows: false, forced, record).CopyTo(logits, 0);
+        for (var i = prefix; i < tokens.Length; i++)
+            Forward(tokens.Slice(i, 1), cache, allRows: false, forced, record).CopyTo(logits, (i - prefix + 1) * vocab);
+        return logits;
+    }
+
     private static void TraceLayerOutput(IForwardTrace trace, int layer, float[] h, float[] residual)
     {
         var stream = new float[h.Length];

@@ -47,7 +47,7 @@ public sealed class TinyBf16GoldenTests(TinyBf16Models models, ITestOutputHelper
         var forced = tiny.Model.NewDecisionLog();
         GoldenModelData.Load(forced, tiny.Golden.Ints($"{prompt}.prefill.topk"), 0, tiny.Golden.Ints($"{prompt}.prefill.routing"), 0);
 
-        var logits = DecodePath(tiny.Model, tokens, p, forced);
+        var logits = tiny.Model.Score(tokens, p, forced);
 
         var vsForced = Agreement.Of(tiny.Golden.Floats($"{prompt}.decode_forced.logits"), logits, tiny.Vocab);
         output.WriteLine($"{prompt} {backend} forced decode path vs decode_forced: {vsForced}");
@@ -71,7 +71,7 @@ public sealed class TinyBf16GoldenTests(TinyBf16Models models, ITestOutputHelper
         GoldenModelData.Load(forced, tiny.Golden.Ints($"{prompt}.decode.prefill_topk"), 0, tiny.Golden.Ints($"{prompt}.decode.routing"), 0);
         forced.SetTopkRows(p, tiny.Golden.Ints($"{prompt}.decode.topk"));
 
-        var logits = DecodePath(tiny.Model, tokens, p, forced);
+        var logits = tiny.Model.Score(tokens, p, forced);
 
         var cmp = Agreement.Of(tiny.Golden.Floats($"{prompt}.decode.logits"), logits, tiny.Vocab);
         output.WriteLine($"{prompt} decode path, golden decode decisions replayed: {cmp}");
@@ -91,7 +91,7 @@ public sealed class TinyBf16GoldenTests(TinyBf16Models models, ITestOutputHelper
         var cache = tiny.Model.NewCache();
         tiny.Model.Forward(tokens.AsSpan(0, p), cache, allRows: false, forced);
         var chunk = tiny.Model.Forward(tokens.AsSpan(p), cache, allRows: true, forced);
-        var steps = DecodePath(tiny.Model, tokens, p, forced).AsSpan(tiny.Vocab);   // rows p..L-1
+        var steps = tiny.Model.Score(tokens, p, forced).AsSpan(tiny.Vocab);   // rows p..L-1
 
         // Same math; the SIMD GEMM sums a 72-row chunk in another fp32 order than 1-row steps (it is not
         // batch-invariant), so bf16 roundings may differ: well inside the golden bar, not bit-equal.
@@ -192,17 +192,6 @@ public sealed class TinyBf16GoldenTests(TinyBf16Models models, ITestOutputHelper
         {
             File.Delete(path);
         }
-    }
-
-    internal static float[] DecodePath(DeepSeekV32Model model, int[] tokens, int prefill, DecisionLog? forced)
-    {
-        var vocab = model.Config.VocabSize;
-        var logits = new float[(tokens.Length - prefill + 1) * vocab];
-        var cache = model.NewCache();
-        model.Forward(tokens.AsSpan(0, prefill), cache, allRows: false, forced).CopyTo(logits, 0);
-        for (var i = prefill; i < tokens.Length; i++)
-            model.Forward(tokens.AsSpan(i, 1), cache, allRows: false, forced).CopyTo(logits, (i - prefill + 1) * vocab);
-        return logits;
     }
 
     internal static void AssertWithin(Agreement c, double max, double mean, double argmax) => c.AssertWithin(max, mean, argmax, "logits");
