@@ -30,6 +30,20 @@ public interface IComputeDevice : IDisposable
     /// <summary>destination[dOffset + i] = source[sOffset + i] for i &lt; count (same dtype).</summary>
     void Copy(DeviceBuffer source, long sourceOffset, DeviceBuffer destination, long destinationOffset, long count);
 
+    /// <summary>
+    /// destination row r = source row r for r &lt; source.Rows (same shape, same dtype, strided views). The default
+    /// issues one <see cref="Copy"/> per row; devices override it with a single strided copy.
+    /// </summary>
+    void CopyRows(MatrixView source, MatrixView destination)
+    {
+        source.Validate("copy_rows source");
+        destination.Validate("copy_rows destination");
+        if (source.Rows != destination.Rows || source.Cols != destination.Cols)
+            throw new ArgumentException($"copy_rows: source [{source.Rows}, {source.Cols}] and destination [{destination.Rows}, {destination.Cols}] differ");
+        for (var r = 0; r < source.Rows; r++)
+            Copy(source.Buffer, source.Offset + (long)r * source.Stride, destination.Buffer, destination.Offset + (long)r * destination.Stride, source.Cols);
+    }
+
     /// <summary>Makes a host weight resident on the device (FP8 codes + fp32 block scales stay FP8).</summary>
     DeviceLinear UploadLinear(LinearWeight weight);
 

@@ -1,6 +1,7 @@
 using SeekSharp.Core;
 using SeekSharp.Core.Backend;
-using SeekSharp.Core.Numerics;
+using SeekSharp.Core.Compute;
+using SeekSharp.Core.Compute.Host;
 using SeekSharp.IO.Config;
 using SeekSharp.IO.Safetensors;
 using SeekSharp.Models.Decisions;
@@ -18,60 +19,79 @@ public sealed record ModelOptions
 }
 
 /// <summary>
-/// DeepSeek-V3.2 (and V3: the same without the indexer) on a compute backend. One forward call runs
-/// tokens at positions [startPos, startPos+n) of one sequence against its <see cref="SequenceCache"/>.
+/// DeepSeek-V3.2 (and V3: the same without the indexer) on a compute device (<see cref="IComputeDevice"/>: CPU or
+/// CUDA). One forward call runs tokens at positions [startPos, startPos+n) of one sequence against its
+/// <see cref="SequenceCache"/>.
 /// </summary>
 public sealed class DeepSeekV32Model : IDisposable
 {
     private readonly SafetensorsCheckpoint? _checkpoint;
+    private readonly IDisposable? _ownedDevice;
     private readonly MlaAttention _attention;
     private readonly LightningIndexer? _indexer;
     private readonly MoeLayer?[] _moe;
+    private readonly DeviceRopeTable _rope;
 
-    public DeepSeekV32Model(DeepSeekConfig config, ModelWeights weights, IBackend backend, ModelOptions? options = null,
-        SafetensorsCheckpoint? ownedCheckpoint = null)
+    public DeepSeekV32Model(DeepSeekConfig config, ModelWeights weights, IComputeDevice device, ModelOptions? options = null,
+        SafetensorsCheckpoint? ownedCheckpoint = null, IProgress<double>? uploadProgress = null, bool ownsDevice = false)
     {
         Config = config;
         Weights = weights;
-        Backend = backend;
+        Device = device;
         Options = options ?? new ModelOptions();
         _checkpoint = ownedCheckpoint;
+        _ownedDevice = ownsDevice ? device : null;
         Rope = new RopeTable(config);
-        _attention = new MlaAttention(config, Rope);
-        _indexer = config.HasIndexer ? new LightningIndexer(config, Rope, Options.IndexTopkOverride) : null;
+        _rope = new DeviceRopeTable(device, Rope);
+        _attention = new MlaAttention(config, Rope.SoftmaxScale);
+        _indexer = config.HasIndexer ? new LightningIndexer(config, Options.IndexTopkOverride) : null;
         _moe = new MoeLayer?[config.NumHiddenLayers];
         var moeIndex = 0;
         for (var l = 0; l < _moe.Length; l++)
             if (config.IsMoeLayer(l)) _moe[l] = new MoeLayer(config, moeIndex++);
         MoeLayerCount = moeIndex;
+        DeviceWeights = new DeviceWeights(device, weights, uploadProgress);
     }
 
     public DeepSeekConfig Config { get; }
+
+    /// <summary>The weights as read from the checkpoint (host, memory-mapped).</summary>
     public ModelWeights Weights { get; }
-    public IBackend Backend { get; }
+
+    /// <summary>The same weights resident on <see cref="Device"/>.</summary>
+    public DeviceWeights DeviceWeights { get; }
+
+    public IComputeDevice Device { get; }
     public ModelOptions Options { get; }
     public RopeTable Rope { get; }
     public int MoeLayerCount { get; }
 
-    /// <summary>Opens a checkpoint folder: config, manifest check (before any tensor byte is read), weights.</summary>
-    public static DeepSeekV32Model Load(string directory, IBackend backend, ModelOptions? options = null, IProgress<double>? progress = null)
+    /// <summary>Opens a checkpoint folder on a CPU backend (the model owns the CPU device it wraps around the backend).</summary>
+    public static DeepSeekV32Model Load(string directory, IBackend backend, ModelOptions? options = null, IProgress<double>? progress = null) =>
+        Load(directory, new HostDevice(backend), options, progress, ownsDevice: true);
+
+    /// <summary>Opens a checkpoint folder: config, manifest check (before any tensor byte is read), weights, upload to the device.</summary>
+    public static DeepSeekV32Model Load(string directory, IComputeDevice device, ModelOptions? options = null, IProgress<double>? progress = null,
+        bool ownsDevice = false)
     {
         var config = DeepSeekConfig.Load(Path.Combine(directory, "config.json"));
         var checkpoint = SafetensorsCheckpoint.Open(directory);
         try
         {
             ManifestCheck.Compare(config, checkpoint.ReadAllHeaders()).ThrowIfFailed(directory);
-            var weights = WeightLoader.Load(config, checkpoint, progress);
-            return new DeepSeekV32Model(config, weights, backend, options, checkpoint);
+            var weights = WeightLoader.Load(config, checkpoint, progress is null ? null : new Progress<double>(v => progress.Report(v / 2)));
+            return new DeepSeekV32Model(config, weights, device, options, checkpoint,
+                progress is null ? null : new Progress<double>(v => progress.Report(0.5 + v / 2)), ownsDevice);
         }
         catch
         {
             checkpoint.Dispose();
+            if (ownsDevice) device.Dispose();
             throw;
         }
     }
 
-    public SequenceCache NewCache(int initialCapacity = 64) => new(Config, initialCapacity);
+    public SequenceCache NewCache(int initialCapacity = 64) => new(Device, Config, initialCapacity);
 
     /// <summary>Top-k sets are this wide: index_topk (or its override), at most the context length.</summary>
     public int EffectiveIndexTopk => Math.Min(Options.IndexTopkOverride ?? Config.IndexTopk, Config.MaxPositionEmbeddings);
@@ -92,39 +112,49 @@ public sealed class DeepSeekV32Model : IDisposable
         var startPos = cache.Length;
         if (startPos + t > Config.MaxPositionEmbeddings)
             throw new ArgumentException($"positions up to {startPos + t} exceed max_position_embeddings {Config.MaxPositionEmbeddings}");
+        for (var i = 0; i < t; i++)
+            if ((uint)tokens[i] >= (uint)Config.VocabSize)
+                throw new ArgumentOutOfRangeException(nameof(tokens), $"token id {tokens[i]} at index {i} is outside the vocabulary (0..{Config.VocabSize - 1})");
         cache.Reserve(startPos + t);
-        var ctx = new ForwardContext
+        _rope.Ensure(startPos + t);
+        using var ctx = new ForwardContext
         {
-            Backend = Backend, Cache = cache, StartPos = startPos, Tokens = t,
+            Device = Device, Cache = cache, Rope = _rope, StartPos = startPos, Tokens = t,
             Forced = forced, Record = record, Trace = trace,
             // ue8m0 unless an FP8 config leaves scale_fmt out (bf16 checkpoints: the real model's ue8m0, as the golden reference)
             PowerOfTwoScales = Config.Quantization is null || Config.Quantization.ScaleFmt == "ue8m0",
         };
 
+        var d = Device;
         var hidden = Config.HiddenSize;
-        var h = new float[t * hidden];                       // [t, hidden] layer output (bf16 values)
-        var residual = new float[t * hidden];                // [t, hidden] residual stream (bf16 values)
-        var x = new float[t * hidden];                       // [t, hidden] normed input
-        Embed(tokens, h);
+        var w = DeviceWeights;
+        var h = ctx.Temp(DType.F32, (long)t * hidden);                  // [t, hidden] layer output (bf16 values)
+        var residual = ctx.Temp(DType.F32, (long)t * hidden);           // [t, hidden] residual stream (bf16 values)
+        var x = ctx.Temp(DType.F32, (long)t * hidden);                  // [t, hidden] normed input
+        var ids = ctx.Temp(DType.I32, t);
+        d.Upload(tokens, ids);
+        d.Embed(w.Embedding, ids, t, h);
 
+        var eps = (float)Config.RmsNormEps;
         for (var l = 0; l < Config.NumHiddenLayers; l++)
         {
-            var layer = Weights.Layers[l];
-            Norms.AddRmsNorm(h, residual, l > 0, layer.AttnNorm, (float)Config.RmsNormEps, x, t);
+            var layer = w.Layers[l];
+            d.AddRmsNorm(h, residual, l > 0, layer.AttnNorm, eps, x, t, hidden);
             _attention.Forward(ctx, l, layer, _indexer, x, h);
-            Norms.AddRmsNorm(h, residual, true, layer.FfnNorm, (float)Config.RmsNormEps, x, t);
+            d.AddRmsNorm(h, residual, true, layer.FfnNorm, eps, x, t, hidden);
             if (_moe[l] is { } moe) moe.Forward(ctx, layer.Moe!, x, h);
             else SwiGluMlp.Forward(ctx, layer.Dense!, x, t, h);
-            if (trace is not null) TraceLayerOutput(trace, l, h, residual);
+            if (trace is not null) TraceLayerOutput(ctx, trace, l, h, residual);
         }
         cache.Advance(startPos + t);
 
-        Norms.AddRmsNorm(h, residual, true, Weights.FinalNorm, (float)Config.RmsNormEps, x, t);
-        trace?.FinalHidden(x);
+        d.AddRmsNorm(h, residual, true, w.FinalNorm, eps, x, t, hidden);
+        if (trace is not null) trace.FinalHidden(ctx.DownloadFloats(x, (long)t * hidden));
         var rows = allRows ? t : 1;
-        var logits = new float[rows * Config.VocabSize];
-        ctx.LinearFp32(Weights.Head, x.AsSpan((t - rows) * hidden, rows * hidden), rows, logits);
-        return logits;
+        var vocab = Config.VocabSize;
+        var logits = ctx.Temp(DType.F32, (long)rows * vocab);
+        ctx.LinearFp32(w.Head, MatrixView.Dense(x, rows, hidden, (long)(t - rows) * hidden), MatrixView.Dense(logits, rows, vocab));
+        return ctx.DownloadFloats(logits, (long)rows * vocab);
     }
 
     /// <summary>
@@ -133,7 +163,7 @@ public sealed class DeepSeekV32Model : IDisposable
     /// </summary>
     public float[] Score(ReadOnlySpan<int> tokens, int? decodeFrom = null, DecisionLog? forced = null, DecisionLog? record = null)
     {
-        var cache = NewCache(tokens.Length);
+        using var cache = NewCache(tokens.Length);
         if (decodeFrom is not { } prefix)
             return Forward(tokens, cache, allRows: true, forced, record);
         if (prefix < 1 || prefix > tokens.Length)
@@ -147,32 +177,19 @@ public sealed class DeepSeekV32Model : IDisposable
         return logits;
     }
 
-    private static void TraceLayerOutput(IForwardTrace trace, int layer, float[] h, float[] residual)
+    private static void TraceLayerOutput(ForwardContext ctx, IForwardTrace trace, int layer, DeviceBuffer h, DeviceBuffer residual)
     {
-        var stream = new float[h.Length];
-        System.Numerics.Tensors.TensorPrimitives.Add(h, residual, stream);
-        BFloat16Math.RoundInPlace(stream);
-        trace.LayerOutput(layer, stream);
+        var count = ctx.Tokens * (int)(h.Length / ctx.Tokens);
+        var stream = ctx.Temp(DType.F32, count);
+        ctx.Device.AddRound(h, residual, stream, count);
+        trace.LayerOutput(layer, ctx.DownloadFloats(stream, count));
     }
 
-    /// <summary>Gathers embedding rows (bf16 in the file) into h [t, hidden].</summary>
-    private unsafe void Embed(ReadOnlySpan<int> tokens, Span<float> h)
+    public void Dispose()
     {
-        var e = Weights.Embedding;
-        var hidden = e.In;
-        for (var i = 0; i < tokens.Length; i++)
-        {
-            var id = tokens[i];
-            if ((uint)id >= (uint)e.Out) throw new ArgumentOutOfRangeException(nameof(tokens), $"token id {id} at index {i} is outside the vocabulary (0..{e.Out - 1})");
-            var dst = h.Slice(i * hidden, hidden);
-            switch (e.DType)
-            {
-                case DType.BF16: BFloat16Math.ToFloat(new ReadOnlySpan<ushort>((ushort*)e.Data + (long)id * hidden, hidden), dst); break;
-                case DType.F32: new ReadOnlySpan<float>((float*)e.Data + (long)id * hidden, hidden).CopyTo(dst); BFloat16Math.RoundInPlace(dst); break;
-                default: throw new NotSupportedException($"embedding dtype {e.DType}");
-            }
-        }
+        DeviceWeights.Dispose();
+        _rope.Dispose();
+        _checkpoint?.Dispose();
+        _ownedDevice?.Dispose();
     }
-
-    public void Dispose() => _checkpoint?.Dispose();
 }

@@ -1,14 +1,18 @@
-using SeekSharp.Core.Backend;
-using SeekSharp.Core.Numerics;
+using SeekSharp.Core;
+using SeekSharp.Core.Compute;
 using SeekSharp.Models.Decisions;
+using SeekSharp.Models.DeepSeekV32.Ops;
 
 namespace SeekSharp.Models.DeepSeekV32;
 
 /// <summary>What one forward call over tokens at positions [StartPos, StartPos+Tokens) shares across layers.</summary>
-public sealed class ForwardContext
+public sealed class ForwardContext : IDisposable
 {
-    public required IBackend Backend { get; init; }
+    private readonly List<DeviceBuffer> _temporaries = [];
+
+    public required IComputeDevice Device { get; init; }
     public required SequenceCache Cache { get; init; }
+    public required DeviceRopeTable Rope { get; init; }
     public required int StartPos { get; init; }
     public required int Tokens { get; init; }
 
@@ -29,16 +33,35 @@ public sealed class ForwardContext
     /// <summary>The reference's MHA prefill form applies to a whole prompt from position 0; otherwise the absorbed form.</summary>
     public bool UsesMhaPrefill => StartPos == 0 && Tokens > 1;
 
-    /// <summary>y[rows, out] = bf16(x · Wᵀ), the reference's Linear for bf16 and FP8 weights.</summary>
-    public void Linear(LinearWeight w, ReadOnlySpan<float> x, int rows, Span<float> y)
+    /// <summary>A zeroed device buffer that lives until this forward call ends.</summary>
+    public DeviceBuffer Temp(DType dtype, long length)
     {
-        Backend.Linear(w, x, rows, y, PowerOfTwoScales);
-        BFloat16Math.RoundInPlace(y[..(rows * w.Out)]);
+        var buffer = Device.Allocate(dtype, length);
+        _temporaries.Add(buffer);
+        return buffer;
     }
 
+    /// <summary>y[rows, Out] = bf16(x[rows, In] · Wᵀ), the reference's Linear for bf16 and FP8 weights; x and y dense.</summary>
+    public void Linear(DeviceLinear w, DeviceBuffer x, int rows, DeviceBuffer y) =>
+        Device.Linear(w, MatrixView.Dense(x, rows, w.In), MatrixView.Dense(y, rows, w.Out), roundToBf16: true, PowerOfTwoScales);
+
     /// <summary>y = x · Wᵀ in fp32 (router, indexer weights_proj, lm_head: fp32 in the reference).</summary>
-    public void LinearFp32(LinearWeight w, ReadOnlySpan<float> x, int rows, Span<float> y) =>
-        Backend.Linear(w, x, rows, y, PowerOfTwoScales);
+    public void LinearFp32(DeviceLinear w, MatrixView x, MatrixView y) =>
+        Device.Linear(w, x, y, roundToBf16: false, PowerOfTwoScales);
+
+    /// <summary>Downloads a whole F32 buffer prefix (for traces and decisions).</summary>
+    public float[] DownloadFloats(DeviceBuffer buffer, long count)
+    {
+        var values = new float[count];
+        Device.Download<float>(buffer, 0, values);
+        return values;
+    }
+
+    public void Dispose()
+    {
+        foreach (var buffer in _temporaries) buffer.Dispose();
+        _temporaries.Clear();
+    }
 }
 
 /// <summary>Observer of intermediate values; every method receives data valid only during the call.</summary>

@@ -1,154 +1,103 @@
-using SeekSharp.Core.Numerics;
+using SeekSharp.Core;
+using SeekSharp.Core.Compute;
 using SeekSharp.IO.Config;
-using SeekSharp.Models.DeepSeekV32.Ops;
 using SeekSharp.Models.DeepSeekV32.Weights;
 
 namespace SeekSharp.Models.DeepSeekV32;
+
+/// <summary>The key positions each query row attends to: I32 [tokens, Width], each row sorted ascending, -1 padded.</summary>
+public sealed record SelectedKeys(DeviceBuffer Indices, int Width);
 
 /// <summary>
 /// DSA's lightning indexer: FP8 scores of every visible key for each query, then top-k.
 /// I(t,s) = kscale(s) · Σ_j w'(t,j) · ReLU(q8(t,j)·k8(s)), w' = weights_proj(x)·H^-½·qscale·d^-½.
 /// </summary>
-public sealed class LightningIndexer
+public sealed class LightningIndexer(DeepSeekConfig config, int? topkOverride)
 {
-    private readonly int _heads;
-    private readonly int _dim;
-    private readonly int _rope;
-    private readonly int _topk;
-    private readonly RopeTable _ropeTable;
-
-    public LightningIndexer(DeepSeekConfig config, RopeTable rope, int? topkOverride)
-    {
-        _heads = config.IndexNHeads;
-        _dim = config.IndexHeadDim;
-        _rope = config.QkRopeHeadDim;
-        _topk = topkOverride ?? config.IndexTopk;
-        _ropeTable = rope;
-    }
+    private readonly int _heads = config.IndexNHeads;
+    private readonly int _dim = config.IndexHeadDim;
+    private readonly int _rope = config.QkRopeHeadDim;
+    private readonly int _topk = topkOverride ?? config.IndexTopk;
 
     /// <summary>
     /// Writes this chunk's keys into the cache and returns, per query row, its selected key positions
-    /// (forced ones when the context has them), each sorted ascending.
+    /// (forced ones when the context has them).
     /// </summary>
     /// <param name="x">[tokens, hidden] attn-normed input.</param>
     /// <param name="qr">[tokens, q_lora] normed q latent (shared with MLA).</param>
-    public int[][] Select(ForwardContext ctx, int layer, IndexerWeights w, ReadOnlySpan<float> x, ReadOnlySpan<float> qr)
+    public SelectedKeys Select(ForwardContext ctx, int layer, DeviceIndexerWeights w, DeviceBuffer x, DeviceBuffer qr)
     {
+        var d = ctx.Device;
         var t = ctx.Tokens;
         var cache = ctx.Cache.Layer(layer);
+        var rows = t * _heads;
 
-        var q = new float[t * _heads * _dim];                // [t, heads, dim]
+        var q = ctx.Temp(DType.F32, (long)rows * _dim);                  // [t, heads, dim]
         ctx.Linear(w.QB, qr, t, q);
-        var k = new float[t * _dim];                         // [t, dim]
+        var k = ctx.Temp(DType.F32, (long)t * _dim);                     // [t, dim]
         ctx.Linear(w.K, x, t, k);
-        var weights = new float[t * _heads];                 // [t, heads] fp32
-        ctx.LinearFp32(w.WeightsProj, x, t, weights);
+        var weights = ctx.Temp(DType.F32, rows);                         // [t, heads] fp32
+        ctx.LinearFp32(w.WeightsProj, MatrixView.Dense(x, t, w.WeightsProj.In), MatrixView.Dense(weights, t, _heads));
 
-        var q8 = new byte[q.Length];
-        var qScale = new float[t * _heads];
-        var headScale = (float)Math.Pow(_heads, -0.5);   // Python float scalars, applied in fp32
-        var dimScale = (float)Math.Pow(_dim, -0.5);
-        ctx.Backend.For(t, (start, end) =>
-        {
-            for (var i = start; i < end; i++)
-            {
-                var pos = ctx.StartPos + i;
-                for (var h = 0; h < _heads; h++)
-                {
-                    var head = q.AsSpan((i * _heads + h) * _dim, _dim);
-                    _ropeTable.RotateHalfSplit(head[.._rope], pos);
-                    RotateAndRound(head);
-                    ActQuant.QuantizeRow(head, q8.AsSpan((i * _heads + h) * _dim, _dim), qScale.AsSpan(i * _heads + h, 1), _dim, ctx.PowerOfTwoScales);
-                    var wi = i * _heads + h;
-                    weights[wi] = weights[wi] * headScale * qScale[wi] * dimScale;
-                }
-                var key = k.AsSpan(i * _dim, _dim);
-                Norms.LayerNormRow(key, w.KNormWeight, w.KNormBias, 1e-6f);
-                _ropeTable.RotateHalfSplit(key[.._rope], pos);
-                RotateAndRound(key);
-                ActQuant.QuantizeRow(key, cache.IndexKeyRow(pos), cache.IndexScales.AsSpan(pos, 1), _dim, ctx.PowerOfTwoScales);
-            }
-        });
+        // q: half-split RoPE on the first 64 dims, Hadamard, FP8 with one scale per head
+        var q8 = ctx.Temp(DType.U8, (long)rows * _dim);
+        var qScale = ctx.Temp(DType.F32, rows);
+        ctx.Rope.Apply(new MatrixView(q, 0, rows, _rope, _dim), _heads, ctx.StartPos, RopeLayout.HalfSplit);
+        d.HadamardRound(MatrixView.Dense(q, rows, _dim));
+        d.ActQuant(MatrixView.Dense(q, rows, _dim), q8, 0, qScale, 0, ctx.PowerOfTwoScales);
+        d.ScaleIndexerWeights(weights, qScale, rows, (float)Math.Pow(_heads, -0.5), (float)Math.Pow(_dim, -0.5));
+
+        // k: LayerNorm, RoPE, Hadamard, FP8 straight into the cache rows of this chunk
+        var kView = MatrixView.Dense(k, t, _dim);
+        d.LayerNorm(kView, w.KNormWeight, w.KNormBias, 1e-6f);
+        ctx.Rope.Apply(new MatrixView(k, 0, t, _rope, _dim), 1, ctx.StartPos, RopeLayout.HalfSplit);
+        d.HadamardRound(kView);
+        d.ActQuant(kView, cache.IndexKeys, (long)ctx.StartPos * _dim, cache.IndexScales, ctx.StartPos, ctx.PowerOfTwoScales);
 
         var end = ctx.EndPos;
-        var selected = new int[t][];
-        var trace = ctx.Trace;
-        var scoresAll = trace is null ? null : new float[t * end];
-        // one decode query: score its keys on all threads; a chunk of queries: one query per thread
-        if (t == 1) SelectRows(0, 1);
-        else ctx.Backend.For(t, SelectRows);
-        void SelectRows(int start, int stop)
+        var width = Math.Min(_topk, end);
+        var indices = ctx.Temp(DType.I32, (long)t * width);
+        var forcedRows = ForcedRows(ctx, layer, width);
+        var allForced = forcedRows.Count == t;
+        if (!allForced || ctx.Trace is not null)
         {
-            var scores = new float[end];
-            var pick = new int[Math.Min(_topk, end)];
-            for (var i = start; i < stop; i++)
-            {
-                var pos = ctx.StartPos + i;
-                var visible = pos + 1;
-                if (ctx.Forced is { } forced && forced.TryGetTopk(pos, layer, out var forcedKeys))
-                {
-                    selected[i] = forcedKeys.ToArray();
-                    if (scoresAll is null) continue;
-                }
-                var row = scores.AsSpan(0, visible);
-                Scores(ctx, q8.AsSpan(i * _heads * _dim, _heads * _dim), weights.AsSpan(i * _heads, _heads), cache, visible, row, t == 1);
-                if (scoresAll is not null)
-                {
-                    row.CopyTo(scoresAll.AsSpan(i * end));
-                    scoresAll.AsSpan(i * end + visible, end - visible).Fill(float.NegativeInfinity);
-                }
-                if (selected[i] is not null) continue;
-                var n = TopK.Select(row, Math.Min(_topk, visible), pick);
-                var set = pick[..n];
-                Array.Sort(set);
-                selected[i] = set;
-            }
+            var scores = ctx.Temp(DType.F32, (long)t * end);             // [t, end], -inf above the diagonal
+            d.IndexScores(q8, weights, cache.IndexKeys, cache.IndexScales, t, ctx.StartPos, _heads, _dim, scores);
+            if (ctx.Trace is { } trace) trace.IndexScores(layer, ctx.StartPos, t, ctx.DownloadFloats(scores, (long)t * end));
+            if (!allForced) d.TopK(scores, t, ctx.StartPos, width, indices);
         }
-        if (scoresAll is not null) trace!.IndexScores(layer, ctx.StartPos, t, scoresAll);
+        foreach (var (row, keys) in forcedRows) d.Upload<int>(keys, indices, (long)row * width);
+
         if (ctx.Record is { } record)
-            for (var i = 0; i < t; i++) record.SetTopk(ctx.StartPos + i, layer, selected[i]);
-        return selected;
-    }
-
-    /// <summary>
-    /// fp8_index for one query over keys [0, visible): score[s] = kscale[s]·Σ_h max(0, q8_h·k8_s)·w_h. e4m3 codes are
-    /// exact in fp32, so decoding then SIMD dots changes only the fp32 summation order versus <see cref="Fp8Index"/>.
-    /// A lone decode query spreads its keys over the backend's threads (the O(L) part of a long-context step).
-    /// </summary>
-    private void Scores(ForwardContext ctx, ReadOnlySpan<byte> q8, ReadOnlySpan<float> weights, SequenceCache.LayerCache cache,
-        int visible, Span<float> scores, bool parallelKeys)
-    {
-        var q = new float[_heads * _dim];                    // [heads, dim] exact decoded codes
-        Fp8E4M3.ToFloat(q8, q);
-        var w = weights.ToArray();
-        var keys = cache.IndexKeys;
-        var scales = cache.IndexScales;
-        var output = parallelKeys ? new float[visible] : null;
-        void Range(int s0, int s1, Span<float> dst)
         {
-            Span<float> key = stackalloc float[_dim];
-            for (var s = s0; s < s1; s++)
+            var all = new int[t * width];
+            d.Download<int>(indices, 0, all);
+            for (var i = 0; i < t; i++)
             {
-                Fp8E4M3.ToFloat(keys.AsSpan(s * _dim, _dim), key);
-                var sum = 0f;
-                for (var h = 0; h < _heads; h++)
-                    sum += MathF.Max(System.Numerics.Tensors.TensorPrimitives.Dot(q.AsSpan(h * _dim, _dim), key), 0f) * w[h];
-                dst[s - s0] = sum * scales[s];
+                var row = all.AsSpan(i * width, width);
+                var n = row.IndexOf(-1);
+                record.SetTopk(ctx.StartPos + i, layer, n < 0 ? row : row[..n]);
             }
         }
-        if (output is null)
-        {
-            Range(0, visible, scores);
-            return;
-        }
-        ctx.Backend.For(visible, (s0, s1) => Range(s0, s1, output.AsSpan(s0, s1 - s0)));
-        output.CopyTo(scores);
+        return new SelectedKeys(indices, width);
     }
 
-    /// <summary>Hadamard rotation in fp32 of a bf16 vector, bf16 result (the reference's rotate_activation).</summary>
-    private static void RotateAndRound(Span<float> v)
+    /// <summary>Forced key sets of this call's rows, each -1 padded to <paramref name="width"/>.</summary>
+    private static List<(int Row, int[] Keys)> ForcedRows(ForwardContext ctx, int layer, int width)
     {
-        Hadamard.TransformInPlace(v);
-        BFloat16Math.RoundInPlace(v);
+        var rows = new List<(int, int[])>();
+        if (ctx.Forced is not { } forced) return rows;
+        for (var i = 0; i < ctx.Tokens; i++)
+        {
+            if (!forced.TryGetTopk(ctx.StartPos + i, layer, out var keys)) continue;
+            if (keys.Length > width)
+                throw new ArgumentException($"forced top-k of position {ctx.StartPos + i}, layer {layer} has {keys.Length} keys; at most {width} fit");
+            var padded = new int[width];
+            padded.AsSpan().Fill(-1);
+            keys.CopyTo(padded);
+            padded.AsSpan(0, keys.Length).Sort();
+            rows.Add((i, padded));
+        }
+        return rows;
     }
 }

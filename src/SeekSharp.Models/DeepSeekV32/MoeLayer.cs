@@ -1,6 +1,6 @@
+using SeekSharp.Core;
+using SeekSharp.Core.Compute;
 using SeekSharp.IO.Config;
-using SeekSharp.Core.Numerics;
-using SeekSharp.Models.DeepSeekV32.Ops;
 using SeekSharp.Models.DeepSeekV32.Weights;
 
 namespace SeekSharp.Models.DeepSeekV32;
@@ -10,118 +10,111 @@ namespace SeekSharp.Models.DeepSeekV32;
 /// (group score = sum of its top-2 biased scores), weights = unbiased sigmoid of the picked experts,
 /// renormalised, × routed_scaling_factor; routed experts summed in fp32 in ascending id, shared expert added last.
 /// </summary>
-public sealed class MoeLayer
+public sealed class MoeLayer(DeepSeekConfig config, int moeIndex)
 {
-    private readonly int _experts, _groups, _topkGroups, _perToken, _moeIndex;
-    private readonly float _routeScale;
-    private readonly bool _normalize;
-
-    public MoeLayer(DeepSeekConfig config, int moeIndex)
-    {
-        _experts = config.NRoutedExperts;
-        _groups = config.NGroup;
-        _topkGroups = config.TopkGroup;
-        _perToken = config.NumExpertsPerTok;
-        _routeScale = (float)config.RoutedScalingFactor;
-        _normalize = config.NormTopkProb;
-        _moeIndex = moeIndex;
-    }
+    private readonly MoeRouting _routing = new(config.NRoutedExperts, config.NGroup, config.TopkGroup, config.NumExpertsPerTok,
+        config.NormTopkProb, (float)config.RoutedScalingFactor);
 
     /// <param name="x">[tokens, hidden] ffn-normed input.</param>
     /// <param name="output">[tokens, hidden] bf16 values.</param>
-    public void Forward(ForwardContext ctx, MoeWeights w, ReadOnlySpan<float> x, Span<float> output)
+    public void Forward(ForwardContext ctx, DeviceMoeWeights w, DeviceBuffer x, DeviceBuffer output)
     {
+        var d = ctx.Device;
         var t = ctx.Tokens;
+        var k = _routing.PerToken;
+        var experts = _routing.Experts;
         var hidden = w.Router.In;
-        var logits = new float[t * _experts];                // [t, experts] fp32
-        ctx.LinearFp32(w.Router, x, t, logits);
 
-        var picked = new int[t * _perToken];                 // [t, k] expert ids
-        var weights = new float[t * _perToken];              // [t, k] fp32
+        var logits = ctx.Temp(DType.F32, (long)t * experts);              // [t, experts] fp32
+        ctx.LinearFp32(w.Router, MatrixView.Dense(x, t, hidden), MatrixView.Dense(logits, t, experts));
+        if (ctx.Trace is { } trace) TraceRouter(trace, ctx, w, logits);
+
+        var ids = ctx.Temp(DType.I32, (long)t * k);                       // [t, k] sorted expert ids
+        var weights = ctx.Temp(DType.F32, (long)t * k);                   // [t, k] fp32
+        d.MoeRoute(logits, w.CorrectionBias, t, _routing, Forced(ctx), ids, weights);
+
+        // The expert lists are host decisions (which GEMMs to run): bring the t·k ids and weights back.
+        var hostIds = new int[t * k];
+        var hostWeights = new float[t * k];
+        d.Download<int>(ids, 0, hostIds);
+        d.Download<float>(weights, 0, hostWeights);
+        if (ctx.Record is { } record)
+            for (var i = 0; i < t; i++) record.SetRouting(ctx.StartPos + i, moeIndex, hostIds.AsSpan(i * k, k));
+
+        // rows grouped by expert (ascending id), tokens in order within an expert
+        var offsets = new int[experts + 1];
+        foreach (var e in hostIds) offsets[e + 1]++;
+        for (var e = 0; e < experts; e++) offsets[e + 1] += offsets[e];
+        var rowTokens = new int[t * k];
+        var rowScales = new float[t * k];
+        var fill = offsets[..experts];
         for (var i = 0; i < t; i++)
-            Route(ctx, w, logits.AsSpan(i * _experts, _experts), ctx.StartPos + i,
-                picked.AsSpan(i * _perToken, _perToken), weights.AsSpan(i * _perToken, _perToken));
-
-        var sum = new float[t * hidden];                     // [t, hidden] fp32 accumulator
-        for (var e = 0; e < _experts; e++)
-        {
-            // tokens routed to e, in token order
-            var rows = new List<(int Token, float Weight)>();
-            for (var i = 0; i < t; i++)
-                for (var j = 0; j < _perToken; j++)
-                    if (picked[i * _perToken + j] == e) rows.Add((i, weights[i * _perToken + j]));
-            if (rows.Count == 0) continue;
-
-            var xs = new float[rows.Count * hidden];
-            for (var r = 0; r < rows.Count; r++) x.Slice(rows[r].Token * hidden, hidden).CopyTo(xs.AsSpan(r * hidden));
-            var ys = new float[rows.Count * hidden];
-            SwiGluMlp.Forward(ctx, w.Experts[e], xs, rows.Count, ys);
-            for (var r = 0; r < rows.Count; r++)
-                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(ys.AsSpan(r * hidden, hidden), rows[r].Weight,
-                    sum.AsSpan(rows[r].Token * hidden, hidden), sum.AsSpan(rows[r].Token * hidden, hidden));
-        }
-
-        var shared = new float[t * hidden];
-        SwiGluMlp.Forward(ctx, w.Shared, x, t, shared);
-        System.Numerics.Tensors.TensorPrimitives.Add(sum, shared, output[..(t * hidden)]);
-        BFloat16Math.RoundInPlace(output[..(t * hidden)]);
-    }
-
-    /// <summary>Picks this token's experts (or takes the forced ones) and computes their weights.</summary>
-    private void Route(ForwardContext ctx, MoeWeights w, ReadOnlySpan<float> logits, int position, Span<int> picked, Span<float> weights)
-    {
-        Span<float> sigmoid = stackalloc float[_experts];
-        Span<float> biased = stackalloc float[_experts];
-        for (var e = 0; e < _experts; e++)
-        {
-            sigmoid[e] = 1f / (1f + MathF.Exp(-logits[e]));
-            biased[e] = sigmoid[e] + w.CorrectionBias[e];
-        }
-        ctx.Trace?.RouterScores(_moeIndex, position, sigmoid, biased);
-
-        if (ctx.Forced is { } forced && forced.TryGetRouting(position, _moeIndex, out var forcedExperts))
-            forcedExperts.CopyTo(picked);
-        else
-            SelectExperts(biased, picked);
-        picked.Sort();
-
-        var total = 0f;
-        for (var j = 0; j < picked.Length; j++)
-        {
-            weights[j] = sigmoid[picked[j]];
-            total += weights[j];
-        }
-        for (var j = 0; j < picked.Length; j++)
-        {
-            if (_normalize) weights[j] /= total;
-            weights[j] *= _routeScale;
-        }
-        ctx.Record?.SetRouting(position, _moeIndex, picked);
-    }
-
-    /// <summary>Group-limited top-k on bias-corrected scores.</summary>
-    private void SelectExperts(Span<float> biased, Span<int> picked)
-    {
-        var perGroup = _experts / _groups;
-        if (_groups > 1)
-        {
-            Span<float> groupScore = stackalloc float[_groups];
-            Span<int> top2 = stackalloc int[2];
-            for (var g = 0; g < _groups; g++)
+            for (var j = 0; j < k; j++)
             {
-                var group = biased.Slice(g * perGroup, perGroup);
-                var n = TopK.Select(group, Math.Min(2, perGroup), top2);
-                var s = 0f;
-                for (var j = 0; j < n; j++) s += group[top2[j]];
-                groupScore[g] = s;
+                var e = hostIds[i * k + j];
+                rowTokens[fill[e]] = i;
+                rowScales[fill[e]++] = hostWeights[i * k + j];
             }
-            Span<int> keptGroups = stackalloc int[_topkGroups];
-            TopK.Select(groupScore, _topkGroups, keptGroups);
-            Span<bool> keep = stackalloc bool[_groups];
-            foreach (var g in keptGroups) keep[g] = true;
-            for (var g = 0; g < _groups; g++)
-                if (!keep[g]) biased.Slice(g * perGroup, perGroup).Fill(float.NegativeInfinity);
+        var tokensBuffer = ctx.Temp(DType.I32, rowTokens.Length);
+        var scalesBuffer = ctx.Temp(DType.F32, rowScales.Length);
+        d.Upload<int>(rowTokens, tokensBuffer);
+        d.Upload<float>(rowScales, scalesBuffer);
+
+        var sum = ctx.Temp(DType.F32, (long)t * hidden);                  // [t, hidden] fp32 accumulator
+        var most = 0;
+        for (var e = 0; e < experts; e++) most = Math.Max(most, offsets[e + 1] - offsets[e]);
+        var xs = ctx.Temp(DType.F32, (long)Math.Max(1, most) * hidden);
+        var ys = ctx.Temp(DType.F32, (long)Math.Max(1, most) * hidden);
+        for (var e = 0; e < experts; e++)
+        {
+            var count = offsets[e + 1] - offsets[e];
+            if (count == 0) continue;
+            d.GatherRows(x, tokensBuffer, offsets[e], count, hidden, xs);
+            SwiGluMlp.Forward(ctx, w.Experts[e], xs, count, ys);
+            d.ScatterAddScaled(ys, tokensBuffer, scalesBuffer, offsets[e], count, hidden, sum);
         }
-        TopK.Select(biased, _perToken, picked);
+
+        var shared = ctx.Temp(DType.F32, (long)t * hidden);
+        SwiGluMlp.Forward(ctx, w.Shared, x, t, shared);
+        d.AddRound(sum, shared, output, t * hidden);
+    }
+
+    /// <summary>Forced expert ids of this call's rows ([t, k], -1 rows not forced), or null when none is forced.</summary>
+    private DeviceBuffer? Forced(ForwardContext ctx)
+    {
+        if (ctx.Forced is not { } forced) return null;
+        var k = _routing.PerToken;
+        var rows = new int[ctx.Tokens * k];
+        rows.AsSpan().Fill(-1);
+        var any = false;
+        for (var i = 0; i < ctx.Tokens; i++)
+        {
+            if (!forced.TryGetRouting(ctx.StartPos + i, moeIndex, out var experts)) continue;
+            if (experts.Length != k)
+                throw new ArgumentException($"forced routing of position {ctx.StartPos + i}, MoE layer {moeIndex} has {experts.Length} experts, expected {k}");
+            experts.CopyTo(rows.AsSpan(i * k, k));
+            any = true;
+        }
+        if (!any) return null;
+        var buffer = ctx.Temp(DType.I32, rows.Length);
+        ctx.Device.Upload<int>(rows, buffer);
+        return buffer;
+    }
+
+    private void TraceRouter(IForwardTrace trace, ForwardContext ctx, DeviceMoeWeights w, DeviceBuffer logits)
+    {
+        var experts = _routing.Experts;
+        var host = ctx.DownloadFloats(logits, (long)ctx.Tokens * experts);
+        var sigmoid = new float[experts];
+        var biased = new float[experts];
+        for (var i = 0; i < ctx.Tokens; i++)
+        {
+            for (var e = 0; e < experts; e++)
+            {
+                sigmoid[e] = 1f / (1f + MathF.Exp(-host[i * experts + e]));
+                biased[e] = sigmoid[e] + w.CorrectionBiasHost[e];
+            }
+            trace.RouterScores(moeIndex, ctx.StartPos + i, sigmoid, biased);
+        }
     }
 }

@@ -1,17 +1,21 @@
+using SeekSharp.Core;
+using SeekSharp.Core.Compute;
 using SeekSharp.IO.Config;
 
 namespace SeekSharp.Models.DeepSeekV32;
 
 /// <summary>
-/// The KV cache of one sequence: per layer the MLA latent (bf16 values, after kv_norm) and rotated k_pe,
-/// and the indexer's FP8 keys with their per-token scales. Rows are absolute positions; grows on demand.
+/// The KV cache of one sequence on the model's device: per layer the MLA latent (bf16 values, after kv_norm) and
+/// rotated k_pe, and the indexer's FP8 keys with their per-token scales. Rows are absolute positions; grows on demand.
 /// </summary>
-public sealed class SequenceCache
+public sealed class SequenceCache : IDisposable
 {
+    private readonly IComputeDevice _device;
     private readonly LayerCache[] _layers;
 
-    public SequenceCache(DeepSeekConfig config, int initialCapacity = 64)
+    public SequenceCache(IComputeDevice device, DeepSeekConfig config, int initialCapacity = 64)
     {
+        _device = device;
         KvLoraRank = config.KvLoraRank;
         RopeDim = config.QkRopeHeadDim;
         IndexDim = config.HasIndexer ? config.IndexHeadDim : 0;
@@ -49,6 +53,11 @@ public sealed class SequenceCache
         Length = length;
     }
 
+    public void Dispose()
+    {
+        foreach (var layer in _layers) layer.Release();
+    }
+
     public sealed class LayerCache
     {
         private readonly SequenceCache _owner;
@@ -56,37 +65,46 @@ public sealed class SequenceCache
         internal LayerCache(SequenceCache owner, int capacity)
         {
             _owner = owner;
-            Allocate(capacity);
+            (Latent, RopeKey, IndexKeys, IndexScales) = Allocate(capacity);
+            Capacity = capacity;
         }
 
         public int Capacity { get; private set; }
-        public float[] Latent { get; private set; } = [];      // [capacity, kv_lora]
-        public float[] RopeKey { get; private set; } = [];     // [capacity, rope]
-        public byte[] IndexKeys { get; private set; } = [];    // [capacity, index_dim] e4m3 codes
-        public float[] IndexScales { get; private set; } = []; // [capacity]
-
-        public Span<float> LatentRow(int position) => Latent.AsSpan(position * _owner.KvLoraRank, _owner.KvLoraRank);
-        public Span<float> RopeKeyRow(int position) => RopeKey.AsSpan(position * _owner.RopeDim, _owner.RopeDim);
-        public Span<byte> IndexKeyRow(int position) => IndexKeys.AsSpan(position * _owner.IndexDim, _owner.IndexDim);
+        public DeviceBuffer Latent { get; private set; }        // F32 [capacity, kv_lora]
+        public DeviceBuffer RopeKey { get; private set; }       // F32 [capacity, rope]
+        public DeviceBuffer IndexKeys { get; private set; }     // U8 [capacity, index_dim] e4m3 codes
+        public DeviceBuffer IndexScales { get; private set; }   // F32 [capacity]
 
         internal void Reserve(int length)
         {
             if (length <= Capacity) return;
-            var old = (Latent, RopeKey, IndexKeys, IndexScales);
-            Allocate(Math.Max(length, Capacity * 2));
-            old.Latent.CopyTo(Latent, 0);
-            old.RopeKey.CopyTo(RopeKey, 0);
-            old.IndexKeys.CopyTo(IndexKeys, 0);
-            old.IndexScales.CopyTo(IndexScales, 0);
+            var capacity = Math.Max(length, Capacity * 2);
+            var grown = Allocate(capacity);
+            var d = _owner._device;
+            d.Copy(Latent, 0, grown.Latent, 0, Latent.Length);
+            d.Copy(RopeKey, 0, grown.RopeKey, 0, RopeKey.Length);
+            d.Copy(IndexKeys, 0, grown.IndexKeys, 0, IndexKeys.Length);
+            d.Copy(IndexScales, 0, grown.IndexScales, 0, IndexScales.Length);
+            Release();
+            (Latent, RopeKey, IndexKeys, IndexScales) = grown;
+            Capacity = capacity;
         }
 
-        private void Allocate(int capacity)
+        internal void Release()
         {
-            Capacity = capacity;
-            Latent = new float[capacity * _owner.KvLoraRank];
-            RopeKey = new float[capacity * _owner.RopeDim];
-            IndexKeys = new byte[capacity * _owner.IndexDim];
-            IndexScales = new float[_owner.IndexDim > 0 ? capacity : 0];
+            Latent.Dispose();
+            RopeKey.Dispose();
+            IndexKeys.Dispose();
+            IndexScales.Dispose();
+        }
+
+        private (DeviceBuffer Latent, DeviceBuffer RopeKey, DeviceBuffer IndexKeys, DeviceBuffer IndexScales) Allocate(int capacity)
+        {
+            var d = _owner._device;
+            return (d.Allocate(DType.F32, (long)capacity * _owner.KvLoraRank),
+                d.Allocate(DType.F32, (long)capacity * _owner.RopeDim),
+                d.Allocate(DType.U8, (long)capacity * _owner.IndexDim),
+                d.Allocate(DType.F32, _owner.IndexDim > 0 ? capacity : 0));
         }
     }
 }

@@ -1,4 +1,5 @@
-using SeekSharp.Core.Numerics;
+using SeekSharp.Core;
+using SeekSharp.Core.Compute;
 using SeekSharp.Models.DeepSeekV32.Weights;
 
 namespace SeekSharp.Models.DeepSeekV32;
@@ -8,19 +9,14 @@ public static class SwiGluMlp
 {
     /// <param name="x">[rows, hidden]</param>
     /// <param name="y">[rows, hidden] bf16 values</param>
-    public static void Forward(ForwardContext ctx, MlpWeights w, ReadOnlySpan<float> x, int rows, Span<float> y)
+    public static void Forward(ForwardContext ctx, DeviceMlpWeights w, DeviceBuffer x, int rows, DeviceBuffer y)
     {
         var inner = w.Gate.Out;
-        var gate = new float[rows * inner];                  // [rows, inner]
-        var up = new float[rows * inner];
+        var gate = ctx.Temp(DType.F32, (long)rows * inner);              // [rows, inner]
+        var up = ctx.Temp(DType.F32, (long)rows * inner);
         ctx.Linear(w.Gate, x, rows, gate);
         ctx.Linear(w.Up, x, rows, up);
-        for (var i = 0; i < gate.Length; i++)
-        {
-            var g = gate[i];
-            gate[i] = g / (1f + MathF.Exp(-g)) * up[i];
-        }
-        BFloat16Math.RoundInPlace(gate);
+        ctx.Device.SiluMul(gate, up, rows * inner);
         ctx.Linear(w.Down, gate, rows, y);
     }
 }

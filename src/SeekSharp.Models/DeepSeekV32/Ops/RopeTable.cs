@@ -38,35 +38,6 @@ public sealed class RopeTable
 
     private int Half => RotaryDim / 2;
 
-    /// <summary>Interleaved (GPT-J) rotation of pairs (2i, 2i+1), fp32 math, bf16 result. MLA q_pe and k_pe.</summary>
-    public void RotateInterleaved(Span<float> x, int position)
-    {
-        var cos = Cos(position);
-        var sin = Sin(position);
-        for (var i = 0; i < cos.Length; i++)
-        {
-            float a = x[2 * i], b = x[2 * i + 1];
-            x[2 * i] = a * cos[i] - b * sin[i];
-            x[2 * i + 1] = a * sin[i] + b * cos[i];
-        }
-        BFloat16Math.RoundInPlace(x[..RotaryDim]);
-    }
-
-    /// <summary>Half-split (NeoX) rotation of pairs (i, i+half), fp32 math, bf16 result. Indexer q and k.</summary>
-    public void RotateHalfSplit(Span<float> x, int position)
-    {
-        var cos = Cos(position);
-        var sin = Sin(position);
-        var half = cos.Length;
-        for (var i = 0; i < half; i++)
-        {
-            float a = x[i], b = x[i + half];
-            x[i] = a * cos[i] - b * sin[i];
-            x[i + half] = a * sin[i] + b * cos[i];
-        }
-        BFloat16Math.RoundInPlace(x[..RotaryDim]);
-    }
-
     private void Ensure(int positions)
     {
         if (positions <= Volatile.Read(ref _positions)) return;

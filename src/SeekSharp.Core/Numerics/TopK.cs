@@ -1,4 +1,4 @@
-namespace SeekSharp.Models.DeepSeekV32.Ops;
+namespace SeekSharp.Core.Numerics;
 
 /// <summary>Indices of the k largest values (order of the result unspecified; ties broken by lower index).</summary>
 public static class TopK
