@@ -1,0 +1,125 @@
+using SeekSharp.Core;
+using SeekSharp.Core.Compute;
+
+namespace SeekSharp.OpTests;
+
+// The lightning indexer's scores and top-k, and MLA attention in both forms.
+public abstract partial class DeviceOpTests
+{
+    public static TheoryData<int, int, int, int> IndexCases => new()
+    {
+        // tokens, startPos, heads, dim
+        { 1, 0, 4, 128 },
+        { 1, 700, 64, 128 },        // a decode query over 701 keys, real head count
+        { 9, 20, 8, 128 },          // a continued chunk: causal mask inside the chunk
+        { 33, 0, 4, 64 },
+    };
+
+    [Theory]
+    [MemberData(nameof(IndexCases))]
+    public void IndexScoresMatchReference(int tokens, int startPos, int heads, int dim)
+    {
+        var data = new OpData(20);
+        var end = startPos + tokens;
+        var q8 = Bytes(data.Fp8Codes((long)tokens * heads * dim));
+        var weights = Floats(data.Uniform((long)tokens * heads, -0.01f, 0.01f));
+        var keys = Bytes(data.Fp8Codes((long)(end + 5) * dim));
+        var keyScales = Floats(data.Uniform(end + 5, 0.001f, 0.01f));
+        var scores = Zeros(DType.F32, (long)tokens * end);
+        Device.IndexScores(q8.Dev, weights.Dev, keys.Dev, keyScales.Dev, tokens, startPos, heads, dim, scores.Dev);
+        Reference.IndexScores(q8.Ref, weights.Ref, keys.Ref, keyScales.Ref, tokens, startPos, heads, dim, scores.Ref);
+        AssertClose(scores, Fp32Tolerance, "index scores");
+    }
+
+    public static TheoryData<int, int, int, int> TopKCases => new()
+    {
+        // tokens, startPos, k, distinct values (fewer than keys: many ties)
+        { 1, 99, 32, 1_000_000 },
+        { 5, 10, 32, 1_000_000 },   // rows 0.. see 11..15 keys: fewer than k, -1 padding
+        { 3, 3000, 2048, 1_000_000 },
+        { 4, 500, 64, 7 },          // heavy ties: lower index first
+        { 1, 131_071, 2048, 1_000_000 },
+    };
+
+    [Theory]
+    [MemberData(nameof(TopKCases))]
+    public void TopKSelectsTheSameSortedSet(int tokens, int startPos, int k, int distinct)
+    {
+        var data = new OpData(21);
+        var end = startPos + tokens;
+        var values = new float[(long)tokens * end];
+        for (var i = 0; i < tokens; i++)
+            for (var s = 0; s < end; s++)
+                values[(long)i * end + s] = s <= startPos + i ? data.Next(distinct) * 0.25f - 100 : float.NegativeInfinity;
+        var scores = Floats(values);
+        var indices = Zeros(DType.I32, (long)tokens * k);
+        Device.TopK(scores.Dev, tokens, startPos, k, indices.Dev);
+        Reference.TopK(scores.Ref, tokens, startPos, k, indices.Ref);
+        AssertEqual<int>(indices, "top-k");
+    }
+
+    public static TheoryData<int, int, bool> MlaCases => new()
+    {
+        // tokens, heads, sparse (top-k rows, else dense causal)
+        { 7, 4, true },
+        { 7, 4, false },
+        { 40, 2, true },
+    };
+
+    [Theory]
+    [MemberData(nameof(MlaCases))]
+    public void MlaPrefillMatchesReference(int tokens, int heads, bool sparse)
+    {
+        var data = new OpData(22);
+        var shape = new MlaShape(heads, 64, 32, 64, 128, 0.1f);
+        var q = Floats(data.Activations((long)tokens * heads * shape.QkDim));
+        var kvb = Floats(data.Activations((long)tokens * heads * shape.KvBDim));
+        var ropeKeys = Floats(data.Activations((long)tokens * shape.Rope));
+        var (indices, width) = sparse ? Selection(data, tokens, 0, 5) : (default, 0);
+        var output = Zeros(DType.F32, (long)tokens * heads * shape.V);
+        Device.MlaPrefill(q.Dev, kvb.Dev, ropeKeys.Dev, sparse ? indices.Dev : null, width, tokens, shape, output.Dev);
+        Reference.MlaPrefill(q.Ref, kvb.Ref, ropeKeys.Ref, sparse ? indices.Ref : null, width, tokens, shape, output.Ref);
+        AssertClose(output, Bf16Tolerance, "mla prefill");
+    }
+
+    public static TheoryData<int, int, int, bool, bool> MlaAbsorbedCases => new()
+    {
+        // tokens, startPos, top-k width, sparse, real dimensions (128 heads, kv_lora 512, top-k 2048)
+        { 1, 50, 16, true, false },
+        { 3, 50, 16, false, false },
+        { 4, 3000, 2048, true, true },
+    };
+
+    [Theory]
+    [MemberData(nameof(MlaAbsorbedCases))]
+    public void MlaAbsorbedMatchesReference(int tokens, int startPos, int topk, bool sparse, bool real)
+    {
+        var data = new OpData(23);
+        var shape = real ? new MlaShape(128, 128, 64, 128, 512, 0.0723f) : new MlaShape(4, 64, 32, 64, 128, 0.1f);
+        var end = startPos + tokens;
+        var q = Floats(data.Activations((long)tokens * shape.Heads * shape.QkDim));
+        var wkvb = Floats(data.Activations((long)shape.Heads * shape.KvBDim * shape.KvLora, 0.05f));
+        var latent = Floats(data.Activations((long)end * shape.KvLora));
+        var ropeKeys = Floats(data.Activations((long)end * shape.Rope));
+        var (indices, width) = sparse ? Selection(data, tokens, startPos, topk) : (default, 0);
+        var output = Zeros(DType.F32, (long)tokens * shape.Heads * shape.V);
+        Device.MlaAbsorbed(q.Dev, wkvb.Dev, latent.Dev, ropeKeys.Dev, sparse ? indices.Dev : null, width, tokens, startPos, shape, output.Dev);
+        Reference.MlaAbsorbed(q.Ref, wkvb.Ref, latent.Ref, ropeKeys.Ref, sparse ? indices.Ref : null, width, tokens, startPos, shape, output.Ref);
+        AssertClose(output, Bf16Tolerance, "mla absorbed");
+    }
+
+    /// <summary>Random valid key sets: row i holds min(k, visible) distinct sorted positions ≤ startPos+i, then -1s.</summary>
+    private ((DeviceBuffer Dev, DeviceBuffer Ref) Indices, int Width) Selection(OpData data, int tokens, int startPos, int k)
+    {
+        var width = Math.Min(k, startPos + tokens);
+        var rows = new int[tokens * width];
+        rows.AsSpan().Fill(-1);
+        for (var i = 0; i < tokens; i++)
+        {
+            var visible = startPos + i + 1;
+            var pick = Enumerable.Range(0, visible).OrderBy(_ => data.Next(int.MaxValue)).Take(Math.Min(width, visible)).Order().ToArray();
+            pick.CopyTo(rows, i * width);
+        }
+        return (Ints(rows), width);
+    }
+}
