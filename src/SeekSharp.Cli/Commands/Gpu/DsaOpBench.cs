@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using SeekSharp.Core;
+using SeekSharp.Core.Compute;
+
+namespace SeekSharp.Cli.Commands.Gpu;
+
+/// <summary>
+/// Times the DSA attention ops of one layer at real dimensions on a device, in the cases torch_dsa_bench.py measures:
+/// decode (B sequences × context L: indexer scores + top-k, sparse absorbed MLA over 2048 keys) and prefill (a chunk
+/// of T queries at the end of a context of L). Ops take one sequence per call, so a batch of B decode queries is B
+/// calls of each op (what the engine does until batched kernels exist).
+/// </summary>
+public sealed class DsaOpBench(IComputeDevice device, int repetitions, Action<string> log)
+{
+    private readonly MlaShape _shape = new(RealDims.Heads, RealDims.Nope, RealDims.Rope, RealDims.V, RealDims.KvLora, RealDims.SoftmaxScale);
+
+    public List<DsaBenchRow> Decode(int batch, int context)
+    {
+        using var data = new DsaBenchData(device, batch, context, queries: 1, _shape);
+        var rows = new List<DsaBenchRow>();
+        var k = Math.Min(RealDims.TopK, context);
+        var startPos = context - 1;
+        var indexBytes = (double)batch * context * (RealDims.IndexDim + 4);
+        var mlaBytes = (double)batch * k * (RealDims.KvLora + RealDims.Rope) * 4;
+
+        var scores = Time(() => { for (var b = 0; b < batch; b++) data.Scores(b, startPos); });
+        rows.Add(new("decode", batch, context, "index_scores", scores, batch * RealDims.IndexerFlop(context), indexBytes, "FP8 q·k, ReLU, head sum"));
+        var topk = Time(() => { for (var b = 0; b < batch; b++) data.TopK(b, startPos, k); });
+        rows.Add(new("decode", batch, context, "topk", topk, 0, (double)batch * context * 4, $"{k} of {context}"));
+        var mla = Time(() => { for (var b = 0; b < batch; b++) data.Attend(b, startPos, k); });
+        rows.Add(new("decode", batch, context, "sparse_mla", mla, batch * RealDims.SparseMlaFlop(k), mlaBytes, "absorbed, fp32 latent"));
+        var step = Time(() =>
+        {
+            for (var b = 0; b < batch; b++)
+            {
+                data.Scores(b, startPos);
+                data.TopK(b, startPos, k);
+                data.Attend(b, startPos, k);
+            }
+        });
+        rows.Add(new("decode", batch, context, "step", step, batch * (RealDims.IndexerFlop(context) + RealDims.SparseMlaFlop(k)),
+            indexBytes + mlaBytes, "indexer + top-k + sparse MLA"));
+        return rows;
+    }
+
+    public List<DsaBenchRow> Prefill(int chunk, int context)
+    {
+        using var data = new DsaBenchData(device, 1, context, queries: chunk, _shape);
+        var rows = new List<DsaBenchRow>();
+        var startPos = context - chunk;
+        var k = Math.Min(RealDims.TopK, context);
+        var visible = (long)chunk * startPos + (long)chunk * (chunk + 1) / 2;
+        var scores = Time(() => data.Scores(0, startPos));
+        rows.Add(new("prefill", chunk, context, "index_scores", scores, RealDims.IndexerFlop(visible), (double)context * (RealDims.IndexDim + 4), "FP8, causal"));
+        var topk = Time(() => data.TopK(0, startPos, k));
+        rows.Add(new("prefill", chunk, context, "topk", topk, 0, (double)chunk * context * 4, $"{chunk} rows, {k} of ≤ {context}"));
+        var mla = Time(() => data.Attend(0, startPos, k));
+        rows.Add(new("prefill", chunk, context, "sparse_mla", mla, chunk * RealDims.SparseMlaFlop(k),
+            (double)context * (RealDims.KvLora + RealDims.Rope) * 4, "absorbed, fp32 latent"));
+        return rows;
+    }
+
+    /// <summary>Median wall time in ms of <paramref name="body"/> followed by a device sync, after one warm-up run.</summary>
+    private double Time(Action body)
+    {
+        body();
+        device.Synchronize();
+        var times = new double[repetitions];
+        for (var i = 0; i < repetitions; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            body();
+            device.Synchronize();
+            times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+        Array.Sort(times);
+        var median = times[repetitions / 2];
+        log($"  {median,10:F3} ms");
+        return median;
+    }
+}
+
+/// <summary>Random operands of the DSA ops for B sequences of context L (filled on the device by tiling one random block).</summary>
+internal sealed class DsaBenchData : IDisposable
+{
+    private readonly IComputeDevice _d;
+    private readonly MlaShape _shape;
+    private readonly int _queries;
+    private readonly List<DeviceBuffer> _owned = [];
+    private readonly DeviceBuffer[] _keys, _keyScales, _latent, _ropeKeys;
+    private readonly DeviceBuffer _q8, _weights, _q, _wkvb, _scores, _indices, _output;
+
+    public DsaBenchData(IComputeDevice device, int batch, int context, int queries, MlaShape shape)
+    {
+        _d = device;
+        _shape = shape;
+        _queries = queries;
+        var random = new Random(batch * 1_000_003 + context);
+        var seedFloats = Alloc(DType.F32, 1 << 22);
+        var values = new float[1 << 22];
+        for (var i = 0; i < values.Length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
+        device.Upload<float>(values, seedFloats);
+        var seedBytes = Alloc(DType.U8, 1 << 22);
+        var codes = new byte[1 << 22];
+        random.NextBytes(codes);
+        for (var i = 0; i < codes.Length; i++) if ((codes[i] & 0x7F) == 0x7F) codes[i] = 0x3F;   // no NaN codes
+        device.Upload<byte>(codes, seedBytes);
+
+        _keys = new DeviceBuffer[batch];
+        _keyScales = new DeviceBuffer[batch];
+        _latent = new DeviceBuffer[batch];
+        _ropeKeys = new DeviceBuffer[batch];
+        for (var b = 0; b < batch; b++)
+        {
+            _keys[b] = Filled(DType.U8, (long)context * RealDims.IndexDim, seedBytes);
+            _keyScales[b] = Filled(DType.F32, context, seedFloats);
+            _latent[b] = Filled(DType.F32, (long)context * shape.KvLora, seedFloats);
+            _ropeKeys[b] = Filled(DType.F32, (long)context * shape.Rope, seedFloats);
+        }
+        _q8 = Filled(DType.U8, (long)queries * RealDims.IndexHeads * RealDims.IndexDim, seedBytes);
+        _weights = Filled(DType.F32, (long)queries * RealDims.IndexHeads, seedFloats);
+        _q = Filled(DType.F32, (long)queries * shape.Heads * shape.QkDim, seedFloats);
+        _wkvb = Filled(DType.F32, (long)shape.Heads * shape.KvBDim * shape.KvLora, seedFloats);
+        _scores = Alloc(DType.F32, (long)queries * context);
+        _indices = Alloc(DType.I32, (long)queries * Math.Min(RealDims.TopK, context));
+        _output = Alloc(DType.F32, (long)queries * shape.Heads * shape.V);
+        device.Synchronize();
+    }
+
+    public void Scores(int b, int startPos) =>
+        _d.IndexScores(_q8, _weights, _keys[b], _keyScales[b], _queries, startPos, RealDims.IndexHeads, RealDims.IndexDim, _scores);
+
+    public void TopK(int b, int startPos, int k) => _d.TopK(_scores, _queries, startPos, k, _indices);
+
+    public void Attend(int b, int startPos, int k) =>
+        _d.MlaAbsorbed(_q, _wkvb, _latent[b], _ropeKeys[b], _indices, k, _queries, startPos, _shape, _output);
+
+    private DeviceBuffer Alloc(DType dtype, long length)
+    {
+        var buffer = _d.Allocate(dtype, length);
+        _owned.Add(buffer);
+        return buffer;
+    }
+
+    private DeviceBuffer Filled(DType dtype, long length, DeviceBuffer seed)
+    {
+        var buffer = Alloc(dtype, length);
+        for (long at = 0; at < length; at += seed.Length)
+            _d.Copy(seed, 0, buffer, at, Math.Min(seed.Length, length - at));
+        return buffer;
+    }
+
+    public void Dispose()
+    {
+        foreach (var buffer in _owned) buffer.Dispose();
+    }
+}
