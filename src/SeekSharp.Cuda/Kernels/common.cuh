@@ -1,0 +1,136 @@
+// common.cuh — pasted in front of every kernel file by KernelSources.Compose (kernels #include nothing: no CUDA
+// header is guaranteed to exist where we run). Numerics follow SeekSharp.Core.Numerics bit for bit:
+// bf16 = round-to-nearest-even of the fp32 bits (NaN -> 0x7FC0); e4m3fn = RNE with saturation to +-448;
+// ue8m0 = a scale rounded up to a power of two. Kernels are compiled with --fmad=false (no implicit FMA).
+
+typedef unsigned char u8;
+typedef unsigned short u16;
+typedef unsigned int u32;
+typedef unsigned long long u64;
+typedef long long i64;
+
+#define SS_INF (__int_as_float(0x7f800000))
+#define SS_NEG_INF (__int_as_float(0xff800000))
+
+// ---- bf16 -------------------------------------------------------------------------------------------------------
+
+// The bf16 bits of x, rounded to nearest even (BFloat16Math.FromFloat).
+__device__ __forceinline__ u16 bf16_bits(float x)
+{
+    u32 bits = __float_as_uint(x);
+    if ((bits & 0x7fffffffu) > 0x7f800000u) return (u16)0x7fc0;
+    bits += 0x7fffu + ((bits >> 16) & 1u);
+    return (u16)(bits >> 16);
+}
+
+// x rounded to bf16, held as fp32 (BFloat16Math.Round).
+__device__ __forceinline__ float bf16_round(float x) { return __uint_as_float(((u32)bf16_bits(x)) << 16); }
+
+__device__ __forceinline__ float bf16_to_float(u16 bits) { return __uint_as_float(((u32)bits) << 16); }
+
+// ---- FP8 e4m3fn --------------------------------------------------------------------------------------------------
+
+// Exact value of an e4m3fn code (Fp8E4M3.ToFloat): 0x7F/0xFF are NaN, no infinities.
+__device__ __forceinline__ float e4m3_to_float(u8 code)
+{
+    u32 sign = ((u32)code & 0x80u) << 24;
+    u32 e = ((u32)code >> 3) & 0xfu;
+    u32 m = (u32)code & 7u;
+    if (e == 0) return __uint_as_float(sign | __float_as_uint((float)m * 0.001953125f));   // m * 2^-9
+    if (e == 15 && m == 7) return __uint_as_float(sign | 0x7fc00000u);
+    return __uint_as_float(sign | ((e + 120u) << 23) | (m << 20));
+}
+
+// Nearest e4m3fn code, ties to even, |x| >= 448 saturating to +-448, NaN -> NaN (Fp8E4M3.FromFloat).
+__device__ __forceinline__ u8 float_to_e4m3(float x)
+{
+#if __CUDA_ARCH__ >= 890
+    // sm_89+: the hardware conversion (RNE, satfinite) does exactly this; x goes to the low byte.
+    u16 pair;
+    asm("cvt.rn.satfinite.e4m3x2.f32 %0, %1, %2;" : "=h"(pair) : "f"(0.0f), "f"(x));
+    return (u8)(pair & 0xffu);
+#else
+    u32 bits = __float_as_uint(x);
+    u32 sign = (bits >> 24) & 0x80u;
+    u32 magnitude_bits = bits & 0x7fffffffu;
+    if (magnitude_bits > 0x7f800000u) return (u8)(sign | 0x7fu);
+    float magnitude = __uint_as_float(magnitude_bits);
+    if (magnitude >= 448.0f) return (u8)(sign | 0x7eu);
+    if (magnitude < 0.015625f) return (u8)(sign | (u32)__float2int_rn(magnitude * 512.0f));   // subnormal steps of 2^-9
+    u32 exponent = (magnitude_bits >> 23) - 120u;   // re-bias 127 -> 7
+    u32 mantissa = magnitude_bits & 0x7fffffu;
+    u32 kept = mantissa >> 20, dropped = mantissa & 0xfffffu;
+    u32 round_up = (dropped > 0x80000u || (dropped == 0x80000u && (kept & 1u))) ? 1u : 0u;
+    return (u8)(sign | ((exponent << 3) + kept + round_up));
+#endif
+}
+
+// ---- scales ------------------------------------------------------------------------------------------------------
+
+// Smallest power of two >= s for s >= 0 (Ue8m0.RoundUpToPowerOfTwo): exponent + [mantissa != 0].
+__device__ __forceinline__ float ue8m0_round_up(float s)
+{
+    u32 bits = __float_as_uint(s) & 0x7fffffffu;
+    if (bits > 0x7f800000u) return s;
+    return __uint_as_float(((bits >> 23) + ((bits & 0x7fffffu) != 0u ? 1u : 0u)) << 23);
+}
+
+// The act-quant scale of a block whose |max| is amax (ActQuant.Scale): max(amax, 1e-4) * fp32(1/448).
+__device__ __forceinline__ float act_quant_scale(float amax, bool power_of_two)
+{
+    float s = fmaxf(amax, 1e-4f) * (float)(1.0 / 448.0);
+    return power_of_two ? ue8m0_round_up(s) : s;
+}
+
+// ---- reductions (fixed shuffle trees: deterministic for a given block size) --------------------------------------
+
+__device__ __forceinline__ float warp_sum(float v)
+{
+    for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
+    return v;
+}
+
+__device__ __forceinline__ float warp_max(float v)
+{
+    for (int offset = 16; offset > 0; offset >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, offset));
+    return v;
+}
+
+// Sum over the block (blockDim.x a multiple of 32, at most 1024); scratch: 32 floats of shared memory.
+// Every thread gets the result; scratch may be reused after the call.
+__device__ __forceinline__ float block_sum(float v, float* scratch)
+{
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = (blockDim.x + 31) >> 5;
+    v = warp_sum(v);
+    if (lane == 0) scratch[warp] = v;
+    __syncthreads();
+    if (warp == 0)
+    {
+        float w = lane < warps ? scratch[lane] : 0.0f;
+        w = warp_sum(w);
+        if (lane == 0) scratch[0] = w;
+    }
+    __syncthreads();
+    float total = scratch[0];
+    __syncthreads();
+    return total;
+}
+
+// Max over the block, as block_sum.
+__device__ __forceinline__ float block_max(float v, float* scratch)
+{
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = (blockDim.x + 31) >> 5;
+    v = warp_max(v);
+    if (lane == 0) scratch[warp] = v;
+    __syncthreads();
+    if (warp == 0)
+    {
+        float w = lane < warps ? scratch[lane] : SS_NEG_INF;
+        w = warp_max(w);
+        if (lane == 0) scratch[0] = w;
+    }
+    __syncthreads();
+    float result = scratch[0];
+    __syncthreads();
+    return result;
+}
