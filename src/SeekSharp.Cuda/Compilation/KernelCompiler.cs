@@ -72,8 +72,11 @@ public sealed unsafe class KernelCompiler(Nvrtc nvrtc, string? cacheDirectory)
 
     /// <summary>The cache file for a compiled kernel file.</summary>
     public string? CachePath(string fileName, CompileTarget target, string key) =>
-        CacheDirectory is null ? null
-            : Path.Combine(CacheDirectory, $"{Path.GetFileNameWithoutExtension(fileName)}-{target.Name}-{key[..24]}.{target.Extension}");
+        CacheDirectory is null ? null : Path.Combine(CacheDirectory, CacheFileName(fileName, target, key));
+
+    /// <summary>"elementwise-sm_90a-&lt;24 hex digits of the key&gt;.cubin".</summary>
+    public static string CacheFileName(string fileName, CompileTarget target, string key) =>
+        $"{Path.GetFileNameWithoutExtension(fileName)}-{target.Name}-{key[..24]}.{target.Extension}";
 
     /// <summary>Compiles an embedded kernel file (with common.cuh in front) for <paramref name="arch"/>.</summary>
     public CompiledKernel CompileEmbedded(string cuFileName, GpuArchitecture arch) =>

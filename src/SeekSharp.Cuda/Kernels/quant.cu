@@ -1,0 +1,35 @@
+// quant.cu — activation quantisation to FP8 e4m3 with per-128-column scales (ActQuant.QuantizeRow). Launchers: QuantLauncher.
+
+#define QUANT_BLOCK 128
+#define QUANT_WARPS 4
+
+// x: strided [rows, cols] view; codes: dense [rows, cols]; scales: dense [rows, ceil(cols/128)].
+// One warp per 128-column block (4 values per lane): amax -> scale -> e4m3(clamp(x / scale, +-448)).
+// grid = (ceil(blocks / 4), rows), block = 128 threads.
+extern "C" __global__ void act_quant_rows(const float* x, int cols, int stride, u8* codes, float* scales, int power_of_two)
+{
+    int blocks = (cols + QUANT_BLOCK - 1) / QUANT_BLOCK;
+    int kb = blockIdx.x * QUANT_WARPS + (threadIdx.x >> 5);
+    int lane = threadIdx.x & 31;
+    int r = blockIdx.y;
+    if (kb >= blocks) return;   // a whole warp leaves together
+    const float* xr = x + (i64)r * stride;
+    int start = kb * QUANT_BLOCK;
+    float v[4];
+    float amax = 0.0f;
+    for (int j = 0; j < 4; j++)
+    {
+        int c = start + j * 32 + lane;
+        v[j] = c < cols ? xr[c] : 0.0f;
+        amax = fmaxf(amax, fabsf(v[j]));
+    }
+    amax = warp_max(amax);
+    float scale = act_quant_scale(amax, power_of_two != 0);
+    u8* cr = codes + (i64)r * cols;
+    for (int j = 0; j < 4; j++)
+    {
+        int c = start + j * 32 + lane;
+        if (c < cols) cr[c] = float_to_e4m3(fminf(fmaxf(__fdiv_rn(v[j], scale), -448.0f), 448.0f));
+    }
+    if (lane == 0) scales[(i64)r * blocks + kb] = scale;
+}

@@ -1,0 +1,46 @@
+// rotary.cu — rotary embeddings (both pairings) and the normalised Walsh-Hadamard transform. Launchers: RotaryLauncher.
+
+// In place on a strided [rows, cols] view: row r at position start_pos + r / rows_per_position, cos/sin [positions, cols/2].
+// interleaved: pairs (2i, 2i+1); else pairs (i, i + cols/2). (a, b) -> (a*cos - b*sin, a*sin + b*cos), bf16 result.
+// grid.x = row, threads over the pairs.
+extern "C" __global__ void rope_rows(float* x, int cols, int stride, int rows_per_position, int start_pos,
+    const float* cos_table, const float* sin_table, int interleaved)
+{
+    int r = blockIdx.x;
+    int half = cols / 2;
+    float* row = x + (i64)r * stride;
+    i64 pos = start_pos + r / rows_per_position;
+    const float* cp = cos_table + pos * half;
+    const float* sp = sin_table + pos * half;
+    for (int i = threadIdx.x; i < half; i += blockDim.x)
+    {
+        int ia = interleaved ? 2 * i : i;
+        int ib = interleaved ? 2 * i + 1 : i + half;
+        float a = row[ia], b = row[ib];
+        row[ia] = bf16_round(a * cp[i] - b * sp[i]);
+        row[ib] = bf16_round(a * sp[i] + b * cp[i]);
+    }
+}
+
+// In place per row of a strided view: bf16(H·x * scale), n a power of two <= 1024, scale = fp32(n^-1/2).
+// Same butterfly stages as Hadamard.TransformInPlace (h = 1, 2, ..., n/2; (a, b) -> (a+b, a-b)), so bit-identical.
+// grid.x = row, blockDim.x = max(n/2, 1) rounded up to 32.
+extern "C" __global__ void hadamard_rows(float* x, int stride, int n, float scale)
+{
+    __shared__ float v[1024];
+    float* row = x + (i64)blockIdx.x * stride;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) v[i] = row[i];
+    for (int h = 1; h < n; h <<= 1)
+    {
+        __syncthreads();
+        for (int t = threadIdx.x; t < n / 2; t += blockDim.x)
+        {
+            int i = (t / h) * (2 * h) + (t % h);
+            float a = v[i], b = v[i + h];
+            v[i] = a + b;
+            v[i + h] = a - b;
+        }
+    }
+    __syncthreads();
+    for (int i = threadIdx.x; i < n; i += blockDim.x) row[i] = bf16_round(v[i] * scale);
+}
