@@ -1,0 +1,144 @@
+// Lightning indexer scores (the reference fp8_index), one block per (query, tile of 64 keys).
+//
+//   scores[i, s] = keyScales[s] * sum_h max(0, sum_d q8[i,h,d]*keys[s,d]) * weights[i,h]   for s <= startPos + i
+//   scores[i, s] = -inf                                                              for startPos + i < s < end
+//
+// q8 U8 e4m3 [tokens, heads, dim]; weights F32 [tokens, heads]; keys U8 e4m3 [>= end, dim]; keyScales F32 [>= end];
+// scores F32 [tokens, end], end = startPos + tokens. dim % 4 == 0, dim <= 256, heads <= 128 (the launcher checks).
+//
+// The query's heads and the key tile are decoded once into shared memory as fp32 (e4m3 values and their products
+// are exact in fp32, so only the summation order differs from the CPU). Each of the 256 threads computes a
+// 4-key x ceil(heads/16)-head register tile of dot products; the 16 threads of one key row then reduce over heads
+// with shuffles. Rows are padded by 4 floats so that the 16-byte q loads of a quarter-warp hit distinct banks.
+
+#define IDX_KEYS_PER_BLOCK 64
+#define IDX_THREADS 256
+#define IDX_HEAD_LANES 16      // threads sharing a key row (threadIdx.x % 16): they split the heads
+#define IDX_KEYS_PER_THREAD 4  // 16 key rows x 4 = 64 keys
+#define IDX_MAX_HEADS_PER_THREAD 8  // heads <= 128
+#define IDX_PAD 4
+
+// Four packed e4m3 codes (little-endian: byte 0 is the lowest address) to their exact floats (common.cuh decode).
+static __device__ __forceinline__ float4 idx_e4m3x4(unsigned packed)
+{
+    return make_float4(e4m3_to_float((u8)packed), e4m3_to_float((u8)(packed >> 8)),
+                       e4m3_to_float((u8)(packed >> 16)), e4m3_to_float((u8)(packed >> 24)));
+}
+
+// max(0, x) that keeps NaN (MathF.Max on the CPU propagates it; fmaxf would drop it).
+static __device__ __forceinline__ float idx_relu(float x)
+{
+    return x != x ? x : fmaxf(x, 0.0f);
+}
+
+// grid (ceil(end/64), tokens), block 256, dynamic shared (heads + 64) * (dim + 4) * 4 bytes.
+extern "C" __global__ void __launch_bounds__(IDX_THREADS)
+indexer_scores(const unsigned char* __restrict__ q8, const float* __restrict__ weights,
+               const unsigned char* __restrict__ keys, const float* __restrict__ keyScales,
+               float* __restrict__ scores, int startPos, int heads, int dim, int end)
+{
+    extern __shared__ float4 idx_smem4[];
+    float* const qs = reinterpret_cast<float*>(idx_smem4);   // [heads][dim + 4]
+    const int pitch = dim + IDX_PAD;
+    float* const ks = qs + heads * pitch;                       // [64][dim + 4]
+
+    const int i = blockIdx.y;
+    const int pos = startPos + i;                               // last visible key of this query
+    const int s0 = blockIdx.x * IDX_KEYS_PER_BLOCK;
+    const int tid = threadIdx.x;
+    float* const row = scores + (long long)i * end;
+
+    if (s0 > pos)
+    {
+        // the whole tile is above the diagonal
+        for (int s = s0 + tid; s < min(s0 + IDX_KEYS_PER_BLOCK, end); s += IDX_THREADS)
+            row[s] = SS_NEG_INF;
+        return;
+    }
+
+    // decode q [heads, dim] and the visible keys of the tile (zeros past the diagonal) into shared memory
+    const int quads = dim >> 2;
+    const unsigned* const q32 = reinterpret_cast<const unsigned*>(q8 + (long long)i * heads * dim);
+    for (int e = tid; e < heads * quads; e += IDX_THREADS)
+    {
+        const int h = e / quads, c = e - h * quads;
+        *reinterpret_cast<float4*>(qs + h * pitch + 4 * c) = idx_e4m3x4(__ldg(q32 + e));
+    }
+    const int tileKeys = min(IDX_KEYS_PER_BLOCK, pos + 1 - s0);
+    const unsigned* const k32 = reinterpret_cast<const unsigned*>(keys + (long long)s0 * dim);
+    for (int e = tid; e < IDX_KEYS_PER_BLOCK * quads; e += IDX_THREADS)
+    {
+        const int r = e / quads, c = e - r * quads;
+        *reinterpret_cast<float4*>(ks + r * pitch + 4 * c) =
+            r < tileKeys ? idx_e4m3x4(__ldg(k32 + e)) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+    }
+    __syncthreads();
+
+    const int tx = tid % IDX_HEAD_LANES;   // heads tx, tx + 16, ...
+    const int ty = tid / IDX_HEAD_LANES;   // keys 4*ty .. 4*ty + 3 of the tile
+    float acc[IDX_KEYS_PER_THREAD][IDX_MAX_HEADS_PER_THREAD];
+#pragma unroll
+    for (int r = 0; r < IDX_KEYS_PER_THREAD; r++)
+#pragma unroll
+        for (int j = 0; j < IDX_MAX_HEADS_PER_THREAD; j++) acc[r][j] = 0.0f;
+
+    for (int d = 0; d < dim; d += 4)
+    {
+        float4 kv[IDX_KEYS_PER_THREAD];
+#pragma unroll
+        for (int r = 0; r < IDX_KEYS_PER_THREAD; r++)
+            kv[r] = *reinterpret_cast<const float4*>(ks + (ty * IDX_KEYS_PER_THREAD + r) * pitch + d);
+#pragma unroll
+        for (int j = 0; j < IDX_MAX_HEADS_PER_THREAD; j++)
+        {
+            const int h = tx + IDX_HEAD_LANES * j;
+            if (h < heads)
+            {
+                const float4 qv = *reinterpret_cast<const float4*>(qs + h * pitch + d);
+#pragma unroll
+                for (int r = 0; r < IDX_KEYS_PER_THREAD; r++)
+                {
+                    float a = acc[r][j];
+                    a = fmaf(qv.x, kv[r].x, a);
+                    a = fmaf(qv.y, kv[r].y, a);
+                    a = fmaf(qv.z, kv[r].z, a);
+                    a = fmaf(qv.w, kv[r].w, a);
+                    acc[r][j] = a;
+                }
+            }
+        }
+    }
+
+    // sum_h relu(dot)*w over this thread's heads, then over the 16 threads of the key row
+    float part[IDX_KEYS_PER_THREAD];
+#pragma unroll
+    for (int r = 0; r < IDX_KEYS_PER_THREAD; r++) part[r] = 0.0f;
+    const float* const w = weights + (long long)i * heads;
+#pragma unroll
+    for (int j = 0; j < IDX_MAX_HEADS_PER_THREAD; j++)
+    {
+        const int h = tx + IDX_HEAD_LANES * j;
+        if (h < heads)
+        {
+            const float wh = __ldg(w + h);
+#pragma unroll
+            for (int r = 0; r < IDX_KEYS_PER_THREAD; r++) part[r] = fmaf(idx_relu(acc[r][j]), wh, part[r]);
+        }
+    }
+#pragma unroll
+    for (int r = 0; r < IDX_KEYS_PER_THREAD; r++)
+#pragma unroll
+        for (int off = IDX_HEAD_LANES / 2; off > 0; off >>= 1)
+            part[r] += __shfl_xor_sync(0xFFFFFFFFu, part[r], off);   // stays inside the 16-lane half-warp
+
+    if (tx == 0)
+    {
+#pragma unroll
+        for (int r = 0; r < IDX_KEYS_PER_THREAD; r++)
+        {
+            const int s = s0 + ty * IDX_KEYS_PER_THREAD + r;
+            if (s < end)
+                row[s] = s <= pos ? part[r] * __ldg(keyScales + s) : SS_NEG_INF;
+        }
+    }
+}
