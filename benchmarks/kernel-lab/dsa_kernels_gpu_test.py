@@ -120,7 +120,7 @@ def run_indexer(q8, w, keys, ks, tokens, start, heads, dim):
     end = start + tokens
     scores = torch.full((tokens, end), 7.0, device="cuda")
     shared = (heads + 64) * (dim + 4) * 4
-    launch(F_IDX, ((end + 63) // 64, tokens), (256,), shared, q8, w, keys, ks, scores, start, heads, dim, end)
+    launch(F_IDX, ((end + 255) // 256, tokens), (256,), shared, q8, w, keys, ks, scores, start, heads, dim, end)
     return scores
 
 

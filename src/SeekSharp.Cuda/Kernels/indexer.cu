@@ -1,4 +1,4 @@
-// Lightning indexer scores (the reference fp8_index), one block per (query, tile of 64 keys).
+// Lightning indexer scores (the reference fp8_index), one block per (query, 256 keys in 4 tiles of 64).
 //
 //   scores[i, s] = keyScales[s] * sum_h max(0, sum_d q8[i,h,d]*keys[s,d]) * weights[i,h]   for s <= startPos + i
 //   scores[i, s] = -inf                                                              for startPos + i < s < end
@@ -11,7 +11,8 @@
 // 4-key x ceil(heads/16)-head register tile of dot products; the 16 threads of one key row then reduce over heads
 // with shuffles. Rows are padded by 4 floats so that the 16-byte q loads of a quarter-warp hit distinct banks.
 
-#define IDX_KEYS_PER_BLOCK 64
+#define IDX_KEYS_PER_BLOCK 64   // keys per tile
+#define IDX_TILES_PER_BLOCK 4   // tiles per block: q is decoded once per 256 keys
 #define IDX_THREADS 256
 #define IDX_HEAD_LANES 16      // threads sharing a key row (threadIdx.x % 16): they split the heads
 #define IDX_KEYS_PER_THREAD 4  // 16 key rows x 4 = 64 keys
@@ -31,51 +32,12 @@ static __device__ __forceinline__ float idx_relu(float x)
     return x != x ? x : fmaxf(x, 0.0f);
 }
 
-// grid (ceil(end/64), tokens), block 256, dynamic shared (heads + 64) * (dim + 4) * 4 bytes.
-extern "C" __global__ void __launch_bounds__(IDX_THREADS)
-indexer_scores(const unsigned char* __restrict__ q8, const float* __restrict__ weights,
-               const unsigned char* __restrict__ keys, const float* __restrict__ keyScales,
-               float* __restrict__ scores, int startPos, int heads, int dim, int end)
+// One tile of 64 keys from shared memory: 4 keys x ceil(heads/16) heads of dot products per thread, then
+// sum_h relu(dot) * w_h reduced over the 16 threads of each key row.
+static __device__ __forceinline__ void idx_tile(const float* __restrict__ qs, const float* __restrict__ ks,
+    const float* __restrict__ w, const float* __restrict__ keyScales, float* __restrict__ row,
+    int s0, int pos, int end, int heads, int dim, int pitch, int tx, int ty)
 {
-    extern __shared__ float4 idx_smem4[];
-    float* const qs = reinterpret_cast<float*>(idx_smem4);   // [heads][dim + 4]
-    const int pitch = dim + IDX_PAD;
-    float* const ks = qs + heads * pitch;                       // [64][dim + 4]
-
-    const int i = blockIdx.y;
-    const int pos = startPos + i;                               // last visible key of this query
-    const int s0 = blockIdx.x * IDX_KEYS_PER_BLOCK;
-    const int tid = threadIdx.x;
-    float* const row = scores + (long long)i * end;
-
-    if (s0 > pos)
-    {
-        // the whole tile is above the diagonal
-        for (int s = s0 + tid; s < min(s0 + IDX_KEYS_PER_BLOCK, end); s += IDX_THREADS)
-            row[s] = SS_NEG_INF;
-        return;
-    }
-
-    // decode q [heads, dim] and the visible keys of the tile (zeros past the diagonal) into shared memory
-    const int quads = dim >> 2;
-    const unsigned* const q32 = reinterpret_cast<const unsigned*>(q8 + (long long)i * heads * dim);
-    for (int e = tid; e < heads * quads; e += IDX_THREADS)
-    {
-        const int h = e / quads, c = e - h * quads;
-        *reinterpret_cast<float4*>(qs + h * pitch + 4 * c) = idx_e4m3x4(__ldg(q32 + e));
-    }
-    const int tileKeys = min(IDX_KEYS_PER_BLOCK, pos + 1 - s0);
-    const unsigned* const k32 = reinterpret_cast<const unsigned*>(keys + (long long)s0 * dim);
-    for (int e = tid; e < IDX_KEYS_PER_BLOCK * quads; e += IDX_THREADS)
-    {
-        const int r = e / quads, c = e - r * quads;
-        *reinterpret_cast<float4*>(ks + r * pitch + 4 * c) =
-            r < tileKeys ? idx_e4m3x4(__ldg(k32 + e)) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-    }
-    __syncthreads();
-
-    const int tx = tid % IDX_HEAD_LANES;   // heads tx, tx + 16, ...
-    const int ty = tid / IDX_HEAD_LANES;   // keys 4*ty .. 4*ty + 3 of the tile
     float acc[IDX_KEYS_PER_THREAD][IDX_MAX_HEADS_PER_THREAD];
 #pragma unroll
     for (int r = 0; r < IDX_KEYS_PER_THREAD; r++)
@@ -113,7 +75,6 @@ indexer_scores(const unsigned char* __restrict__ q8, const float* __restrict__ w
     float part[IDX_KEYS_PER_THREAD];
 #pragma unroll
     for (int r = 0; r < IDX_KEYS_PER_THREAD; r++) part[r] = 0.0f;
-    const float* const w = weights + (long long)i * heads;
 #pragma unroll
     for (int j = 0; j < IDX_MAX_HEADS_PER_THREAD; j++)
     {
@@ -140,5 +101,65 @@ indexer_scores(const unsigned char* __restrict__ q8, const float* __restrict__ w
             if (s < end)
                 row[s] = s <= pos ? part[r] * __ldg(keyScales + s) : SS_NEG_INF;
         }
+    }
+}
+
+// grid (ceil(end/256), tokens), block 256, dynamic shared (heads + 64) * (dim + 4) * 4 bytes.
+extern "C" __global__ void __launch_bounds__(IDX_THREADS)
+indexer_scores(const unsigned char* __restrict__ q8, const float* __restrict__ weights,
+               const unsigned char* __restrict__ keys, const float* __restrict__ keyScales,
+               float* __restrict__ scores, int startPos, int heads, int dim, int end)
+{
+    extern __shared__ float4 idx_smem4[];
+    float* const qs = reinterpret_cast<float*>(idx_smem4);   // [heads][dim + 4]
+    const int pitch = dim + IDX_PAD;
+    float* const ks = qs + heads * pitch;                       // [64][dim + 4]
+
+    const int i = blockIdx.y;
+    const int pos = startPos + i;                               // last visible key of this query
+    const int tid = threadIdx.x;
+    float* const row = scores + (long long)i * end;
+    const int blockStart = blockIdx.x * IDX_KEYS_PER_BLOCK * IDX_TILES_PER_BLOCK;
+    const int blockEnd = min(blockStart + IDX_KEYS_PER_BLOCK * IDX_TILES_PER_BLOCK, end);
+
+    if (blockStart > pos)
+    {
+        // every key of the block is above the diagonal
+        for (int s = blockStart + tid; s < blockEnd; s += IDX_THREADS) row[s] = SS_NEG_INF;
+        return;
+    }
+
+    // decode q [heads, dim] once for all tiles of the block
+    const int quads = dim >> 2;
+    const unsigned* const q32 = reinterpret_cast<const unsigned*>(q8 + (long long)i * heads * dim);
+    for (int e = tid; e < heads * quads; e += IDX_THREADS)
+    {
+        const int h = e / quads, c = e - h * quads;
+        *reinterpret_cast<float4*>(qs + h * pitch + 4 * c) = idx_e4m3x4(__ldg(q32 + e));
+    }
+
+    const int tx = tid % IDX_HEAD_LANES;   // heads tx, tx + 16, ...
+    const int ty = tid / IDX_HEAD_LANES;   // keys 4*ty .. 4*ty + 3 of the tile
+    const float* const w = weights + (long long)i * heads;
+    for (int s0 = blockStart; s0 < blockEnd; s0 += IDX_KEYS_PER_BLOCK)
+    {
+        if (s0 > pos)
+        {
+            // this and later tiles are above the diagonal (block-uniform)
+            for (int s = s0 + tid; s < blockEnd; s += IDX_THREADS) row[s] = SS_NEG_INF;
+            break;
+        }
+        __syncthreads();   // q is written / the previous tile is no longer read
+        // the visible keys of the tile (zeros past the diagonal)
+        const int tileKeys = min(IDX_KEYS_PER_BLOCK, pos + 1 - s0);
+        const unsigned* const k32 = reinterpret_cast<const unsigned*>(keys + (long long)s0 * dim);
+        for (int e = tid; e < IDX_KEYS_PER_BLOCK * quads; e += IDX_THREADS)
+        {
+            const int r = e / quads, c = e - r * quads;
+            *reinterpret_cast<float4*>(ks + r * pitch + 4 * c) =
+                r < tileKeys ? idx_e4m3x4(__ldg(k32 + e)) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+        }
+        __syncthreads();
+        idx_tile(qs, ks, w, keyScales, row, s0, pos, end, heads, dim, pitch, tx, ty);
     }
 }

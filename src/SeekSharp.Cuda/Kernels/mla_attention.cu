@@ -232,22 +232,28 @@ mla_absorbed(const float* __restrict__ q, const float* __restrict__ wkvb, const 
     }
     __syncthreads();
 
-    // qa[hh][c] = bf16(sum_d W_UK[h][d][c] * q_nope[hh][d]); threads over c read W rows coalesced
+    // qa[hh][c] = bf16(sum_d W_UK[h][d][c] * q_nope[hh][d]); threads over c read W rows coalesced, the 8 heads'
+    // chains interleave (each sums over d in order)
     for (int c = tid; c < lora; c += MLA_THREADS)
     {
-#pragma unroll 1
+        float a[MLA_HG];
+        const float* wk[MLA_HG];
+#pragma unroll
         for (int hh = 0; hh < MLA_HG; hh++)
         {
-            const int h = g * MLA_HG + hh;
-            float a = 0.0f;
-            if (h < heads)
-            {
-                const float* const wk = wkvb + (long long)h * kvWidth * lora + c;
-#pragma unroll 8
-                for (int d = 0; d < nope; d++) a = fmaf(__ldg(wk + (long long)d * lora), olat[hh * nope + d], a);
-            }
-            qa[hh * width + c] = bf16_round(a);
+            a[hh] = 0.0f;
+            wk[hh] = wkvb + (long long)min(g * MLA_HG + hh, heads - 1) * kvWidth * lora + c;
         }
+#pragma unroll 4
+        for (int d = 0; d < nope; d++)
+        {
+#pragma unroll
+            for (int hh = 0; hh < MLA_HG; hh++)
+                a[hh] = fmaf(__ldg(wk[hh] + (long long)d * lora), olat[hh * nope + d], a[hh]);
+        }
+#pragma unroll
+        for (int hh = 0; hh < MLA_HG; hh++)
+            qa[hh * width + c] = g * MLA_HG + hh < heads ? bf16_round(a[hh]) : 0.0f;
     }
     __syncthreads();
 
@@ -300,6 +306,7 @@ mla_absorbed(const float* __restrict__ q, const float* __restrict__ wkvb, const 
         }
         for (int e = tid; e < n * MLA_HG; e += MLA_THREADS) pc[e] = mla_prob(pc[e], max, sum);
         __syncthreads();
+#pragma unroll 4
         for (int jj = 0; jj < n; jj++)
         {
             const int s = mla_key(idxRow, c0 + jj);   // same for the whole block

@@ -6,7 +6,8 @@ namespace SeekSharp.Cuda.Launchers;
 /// <summary>Kernels/indexer.cu: the lightning indexer's fp8_index scores (IComputeDevice.IndexScores).</summary>
 internal sealed class IndexerLauncher(KernelLibrary library)
 {
-    private const int KeysPerBlock = 64;   // indexer.cu IDX_KEYS_PER_BLOCK
+    private const int KeysPerTile = 64;    // indexer.cu IDX_KEYS_PER_BLOCK (the shared key tile)
+    private const int KeysPerBlock = 256;  // × IDX_TILES_PER_BLOCK: q is decoded once per 256 keys
     private const int Threads = 256;       // IDX_THREADS
     private const int RowPad = 4;          // IDX_PAD floats after each shared row
     private const int MaxHeads = 128;      // 16 head lanes × IDX_MAX_HEADS_PER_THREAD
@@ -39,7 +40,7 @@ internal sealed class IndexerLauncher(KernelLibrary library)
         DsaLaunch.Check(op, nameof(scores), scores, DType.F32, tokens * end);
 
         // shared: q [heads][dim+4] and the key tile [64][dim+4], fp32
-        var shared = (heads + KeysPerBlock) * (dim + RowPad) * sizeof(float);
+        var shared = (heads + KeysPerTile) * (dim + RowPad) * sizeof(float);
         DsaLaunch.SharedFits(library, op, shared);
         var grid = new Dim3(Dim3.Blocks(end, KeysPerBlock), (uint)tokens);
         _scores.Value.Launch(stream, grid, new Dim3(Threads), shared, new KernelArgs()
