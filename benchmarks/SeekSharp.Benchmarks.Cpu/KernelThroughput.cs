@@ -27,6 +27,8 @@ internal static unsafe class KernelThroughput
             var xp = x;
             Report("fp8  Vector256 (per 128 block)", rows * cols, () => Fp8Blocks<Vector256Float>(w8p, xp, rows, cols));
             Report("fp8  Vector256 (4 blocks at once)", rows * cols, () => Fp8FourBlocks<Vector256Float>(w8p, xp, rows, cols));
+            if (System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+                Report("fp8  AVX2 lane decode (GEMV rows)", rows * cols, () => Fp8LaneGemv(w8p, xp, rows, cols));
             Report("fp8  Scalar    (per 128 block)", rows * cols, () => Fp8Blocks<ScalarFloat>(w8p, xp, rows, cols));
             Report("bf16 Vector256 (whole row)", rows * cols, () => Bf16Rows<Vector256Float>(w16p, xp, rows, cols));
             Report("bf16 Vector256 (per 128 block)", rows * cols, () => Bf16Blocks<Vector256Float>(w16p, xp, rows, cols));
@@ -90,6 +92,21 @@ internal static unsafe class KernelThroughput
             }
         }
         return total;
+    }
+
+    /// <summary>The AVX2 decode-path kernel over all rows (activations used as laid out, scales 1).</summary>
+    private static float Fp8LaneGemv(byte* w, float* a, int rows, int cols)
+    {
+        var kBlocks = (cols + 127) / 128;
+        var scales = stackalloc float[rows * kBlocks];
+        new Span<float>(scales, rows * kBlocks).Fill(1f);
+        var y = stackalloc float[rows];
+        Fp8GemvAvx2.Rows(new LinearProblem
+        {
+            Weight = w, WeightScales = scales, Out = rows, In = cols,
+            Activations = a, ActivationScales = scales, Output = y, Rows = 1,
+        }, 0, rows);
+        return y[0];
     }
 
     private static float Bf16Blocks<TVec>(ushort* w, float* a, int rows, int cols) where TVec : unmanaged, ISimdFloat<TVec>

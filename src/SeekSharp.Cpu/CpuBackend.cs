@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.Intrinsics.X86;
 using SeekSharp.Core;
 using SeekSharp.Core.Backend;
 using SeekSharp.Core.Numerics;
@@ -83,6 +84,11 @@ public sealed unsafe class CpuBackend : IBackend
     private void LinearFp8<TVec>(LinearWeight w, float* x, int rows, float* y, bool powerOfTwo)
         where TVec : unmanaged, ISimdFloat<TVec>
     {
+        if (rows == 1 && typeof(TVec) == typeof(Vector256Float) && Avx2.IsSupported)
+        {
+            DecodeFp8Avx2(w, x, y, powerOfTwo);
+            return;
+        }
         var inF = w.In;
         var kBlocks = w.InBlocks;
         var slab = Math.Min(rows, SlabRows);
@@ -111,6 +117,37 @@ public sealed unsafe class CpuBackend : IBackend
             ArrayPool<float>.Shared.Return(scales);
             ArrayPool<float>.Shared.Return(values);
             ArrayPool<byte>.Shared.Return(codes);
+        }
+    }
+
+    /// <summary>
+    /// One activation row (decode) on AVX2: act_quant straight into <see cref="Fp8GemvAvx2"/>'s layout on the
+    /// calling thread (one row is not worth a dispatch), then the output rows split across the pool.
+    /// </summary>
+    private void DecodeFp8Avx2(LinearWeight w, float* x, float* y, bool powerOfTwo)
+    {
+        var inF = w.In;
+        var kBlocks = w.InBlocks;
+        var values = ArrayPool<float>.Shared.Rent(inF + kBlocks);   // [In] activations, [kBlocks] doubled scales
+        try
+        {
+            fixed (float* pv = values, pw = w.ScaleInv)
+            {
+                Fp8DecodeActivations.Prepare(x, inF, powerOfTwo, pv, pv + inF);
+                var problem = new LinearProblem
+                {
+                    Weight = (void*)w.Data, WeightScales = pw, Out = w.Out, In = inF,
+                    Activations = pv, ActivationScales = pv + inF, Output = y, Rows = 1,
+                };
+                var units = (w.Out + RowGrain - 1) / RowGrain;
+                var outF = w.Out;
+                _pool.For(units, Math.Min(units, _pool.Threads * ChunksPerThread), (u0, u1) =>
+                    Fp8GemvAvx2.Rows(problem, u0 * RowGrain, Math.Min(u1 * RowGrain, outF)));
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(values);
         }
     }
 

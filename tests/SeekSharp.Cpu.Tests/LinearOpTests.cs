@@ -27,6 +27,7 @@ public class LinearOpTests
             (37, 136, 3),    // odd Out: the tile's single-row tail
             (24, 40, 300),   // more rows than one slab (256) and one panel (64)
             (40, 264, 67),   // a 64-row panel plus 3 rows; last K block one vector wide
+            (48, 616, 1),    // decode: one 4-block group, then a 104-wide block (three 32-code groups + 8)
             (64, 1160, 1),   // two 4-block groups of the decode kernel, one full and one 8-wide leftover block
             (5, 7, 2),       // smaller than a vector
         ];
