@@ -1,0 +1,46 @@
+using SeekSharp.Cuda.Interop;
+using SeekSharp.Cuda.Runtime;
+
+namespace SeekSharp.Cuda.Launchers;
+
+/// <summary>
+/// Row-major y = x·Wᵀ through <c>cublasGemmEx</c> on the device's stream, fp32 accumulation (CUBLAS_COMPUTE_32F, default
+/// math mode: no TF32). cuBLAS is column-major, so we compute yᵀ = W·xᵀ: a row-major W [Out, In] is the column-major
+/// [In, Out] matrix with ld In (transposed: op T), a row-major x [rows, In] with row stride s is column-major [In, rows]
+/// with ld s (op N), and y [rows, Out] with stride t is column-major [Out, rows] with ld t.
+/// </summary>
+public sealed unsafe class CublasGemm : IDisposable
+{
+    private readonly Cublas _api;
+    private readonly CublasHandle _handle;
+    private readonly CudaContext _context;
+
+    public CublasGemm(Cublas api, CudaContext context, CudaStream stream)
+    {
+        _api = api;
+        _context = context;
+        context.MakeCurrent();
+        nint handle;
+        api.ThrowIfFailed(api.cublasCreate(&handle));
+        _handle = new CublasHandle(api, context.Driver, context.Handle, handle);
+        api.ThrowIfFailed(api.cublasSetStream(handle, stream.Handle));
+        api.ThrowIfFailed(api.cublasSetMathMode(handle, Cublas.DefaultMath));
+    }
+
+    /// <summary>
+    /// y [rows, outFeatures] (ld yStride, fp32) = x [rows, inFeatures] (ld xStride) · W [outFeatures, inFeatures]ᵀ;
+    /// <paramref name="dataType"/> (Cublas.DataR16BF or DataR32F) is the type of both x and W.
+    /// </summary>
+    public void Multiply(int dataType, nint w, int outFeatures, int inFeatures, nint x, int xStride, int rows, nint y, int yStride, string what)
+    {
+        if (rows == 0) return;
+        _context.MakeCurrent();
+        float alpha = 1f, beta = 0f;
+        var status = _api.cublasGemmEx(_handle.DangerousGetHandle(), Cublas.OpT, Cublas.OpN, outFeatures, rows, inFeatures,
+            &alpha, (void*)w, dataType, inFeatures, (void*)x, dataType, xStride, &beta, (void*)y, Cublas.DataR32F, yStride,
+            Cublas.Compute32F, Cublas.GemmDefault);
+        _api.ThrowIfFailed(status, $"cublasGemmEx({what}: [{rows}, {inFeatures}] x [{outFeatures}, {inFeatures}]T)");
+    }
+
+    public void Dispose() => _handle.Dispose();
+}

@@ -1,0 +1,25 @@
+using SeekSharp.Core;
+using SeekSharp.Core.Compute;
+using SeekSharp.Cuda.Runtime;
+
+namespace SeekSharp.Cuda.Launchers;
+
+/// <summary>quant.cu: per-128-column FP8 act-quant of a strided view into dense codes and scales.</summary>
+public sealed class QuantLauncher(KernelLibrary kernels, CudaStream stream) : KernelLauncher(kernels, stream, "quant.cu")
+{
+    private const int WarpsPerBlock = 4;
+
+    public void ActQuant(MatrixView x, DeviceBuffer codes, long codesOffset, DeviceBuffer scales, long scalesOffset, bool powerOfTwo)
+    {
+        const string op = "act_quant";
+        var xb = LaunchChecks.View(x, DType.F32, op, nameof(x));
+        LaunchChecks.NonNegative(codesOffset, op, nameof(codesOffset));
+        LaunchChecks.NonNegative(scalesOffset, op, nameof(scalesOffset));
+        var blocks = Core.Numerics.ActQuant.BlockCount(x.Cols);
+        var cb = LaunchChecks.Buffer(codes, DType.U8, codesOffset + (long)x.Rows * x.Cols, op, nameof(codes));
+        var sb = LaunchChecks.Buffer(scales, DType.F32, scalesOffset + (long)x.Rows * blocks, op, nameof(scales));
+        if (x.Cols == 0) return;
+        Launch("act_quant_rows", new Dim3(Dim3.Blocks(blocks, WarpsPerBlock), (uint)x.Rows), new Dim3(32 * WarpsPerBlock),
+            new KernelArgs().Ptr(xb.At(x.Offset)).Int(x.Cols).Int(x.Stride).Ptr(cb.At(codesOffset)).Ptr(sb.At(scalesOffset)).Int(powerOfTwo ? 1 : 0));
+    }
+}
