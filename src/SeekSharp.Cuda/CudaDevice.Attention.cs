@@ -3,34 +3,37 @@ using SeekSharp.Cuda.Launchers;
 
 namespace SeekSharp.Cuda;
 
-// DeepSeek sparse attention: the lightning indexer's scores and top-k, and MLA (kernels indexer.cu, topk.cu,
-// mla_attention.cu through IndexerLauncher, TopKLauncher, MlaLauncher; each checks dtypes and lengths).
+// DeepSeek sparse attention: the lightning indexer's scores and top-k, and MLA (launchers in Launchers/, which check
+// shapes and dtypes; here only the buffers' device is checked).
 public sealed partial class CudaDevice
 {
-    private IndexerLauncher? _indexerLauncher;
-    private TopKLauncher? _topkLauncher;
-    private MlaLauncher? _mlaLauncher;
+    private IndexerLauncher? _indexer;
+    private TopKLauncher? _topk;
+    private MlaLauncher? _mla;
 
-    private IndexerLauncher IndexerKernels => _indexerLauncher ??= new IndexerLauncher(_kernels);
-    private TopKLauncher TopKKernels => _topkLauncher ??= new TopKLauncher(_kernels);
-    private MlaLauncher MlaKernels => _mlaLauncher ??= new MlaLauncher(_kernels);
+    private IndexerLauncher Indexer => _indexer ??= new IndexerLauncher(_kernels);
+    private TopKLauncher TopKRows => _topk ??= new TopKLauncher(_kernels);
+    private MlaLauncher Mla => _mla ??= new MlaLauncher(_kernels);
 
     public void IndexScores(DeviceBuffer q8, DeviceBuffer weights, DeviceBuffer keys, DeviceBuffer keyScales,
         int tokens, int startPos, int heads, int dim, DeviceBuffer scores)
     {
         const string op = "index_scores";
-        IndexerKernels.IndexScores(_stream, Ours(q8, op, nameof(q8)), Ours(weights, op, nameof(weights)), Ours(keys, op, nameof(keys)),
+        Indexer.IndexScores(_stream, Ours(q8, op, nameof(q8)), Ours(weights, op, nameof(weights)), Ours(keys, op, nameof(keys)),
             Ours(keyScales, op, nameof(keyScales)), tokens, startPos, heads, dim, Ours(scores, op, nameof(scores)));
     }
 
-    public void TopK(DeviceBuffer scores, int tokens, int startPos, int k, DeviceBuffer indices) =>
-        TopKKernels.TopK(_stream, Ours(scores, "topk", nameof(scores)), tokens, startPos, k, Ours(indices, "topk", nameof(indices)));
+    public void TopK(DeviceBuffer scores, int tokens, int startPos, int k, DeviceBuffer indices)
+    {
+        const string op = "topk";
+        TopKRows.TopK(_stream, Ours(scores, op, nameof(scores)), tokens, startPos, k, Ours(indices, op, nameof(indices)));
+    }
 
     public void MlaPrefill(DeviceBuffer q, DeviceBuffer kvb, DeviceBuffer ropeKeys, DeviceBuffer? indices, int indexWidth,
         int tokens, MlaShape shape, DeviceBuffer output)
     {
         const string op = "mla_prefill";
-        MlaKernels.MlaPrefill(_stream, Ours(q, op, nameof(q)), Ours(kvb, op, nameof(kvb)), Ours(ropeKeys, op, nameof(ropeKeys)),
+        Mla.MlaPrefill(_stream, Ours(q, op, nameof(q)), Ours(kvb, op, nameof(kvb)), Ours(ropeKeys, op, nameof(ropeKeys)),
             indices is null ? null : Ours(indices, op, nameof(indices)), indexWidth, tokens, shape, Ours(output, op, nameof(output)));
     }
 
@@ -38,12 +41,12 @@ public sealed partial class CudaDevice
         int indexWidth, int tokens, int startPos, MlaShape shape, DeviceBuffer output)
     {
         const string op = "mla_absorbed";
-        MlaKernels.MlaAbsorbed(_stream, Ours(q, op, nameof(q)), Ours(wkvb, op, nameof(wkvb)), Ours(latent, op, nameof(latent)),
+        Mla.MlaAbsorbed(_stream, Ours(q, op, nameof(q)), Ours(wkvb, op, nameof(wkvb)), Ours(latent, op, nameof(latent)),
             Ours(ropeKeys, op, nameof(ropeKeys)), indices is null ? null : Ours(indices, op, nameof(indices)), indexWidth, tokens,
             startPos, shape, Ours(output, op, nameof(output)));
     }
 
-    /// <summary>The buffer as ours and alive; the launchers check dtype and length.</summary>
+    /// <summary>The buffer as ours (any dtype and length: the launcher checks those).</summary>
     private static CudaBuffer Ours(DeviceBuffer buffer, string op, string argument) =>
         LaunchChecks.Buffer(buffer, buffer?.DType ?? default, 0, op, argument);
 }

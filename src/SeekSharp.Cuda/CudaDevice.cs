@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using SeekSharp.Core;
 using SeekSharp.Core.Backend;
 using SeekSharp.Core.Compute;
@@ -93,6 +92,7 @@ public sealed unsafe partial class CudaDevice : IComputeDevice
         var buffer = Scratch(dtype, length);
         try
         {
+            if (buffer.ByteSize == 0) return buffer;
             _context.MakeCurrent();
             _context.Driver.ThrowIfFailed(_context.Driver.cuMemsetD8Async(buffer.Pointer, 0, (nuint)buffer.ByteSize, _stream.Handle));
             return buffer;
@@ -135,7 +135,7 @@ public sealed unsafe partial class CudaDevice : IComputeDevice
     public unsafe DeviceLinear UploadLinear(LinearWeight weight)
     {
         ArgumentNullException.ThrowIfNull(weight);
-        var data = (CudaBuffer)Allocate(weight.DType, (long)weight.Out * weight.In);
+        var data = Scratch(weight.DType, (long)weight.Out * weight.In);   // fully written below
         CudaBuffer? scales = null;
         try
         {

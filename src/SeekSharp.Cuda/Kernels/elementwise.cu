@@ -27,19 +27,20 @@ extern "C" __global__ void embed_f32(const float* table, const int* ids, int wid
     for (int c = threadIdx.x; c < width; c += blockDim.x) row[c] = valid ? bf16_round(src[c]) : 0.0f;
 }
 
-// y[r, c] = bf16(y[r, c]) over a strided [rows, cols] view; grid.y = row, grid.x * block covers the columns.
+// y[r, c] = bf16(y[r, c]) over a strided [rows, cols] view; grid.x = row (rows may exceed grid.y's 65535),
+// grid.y * block covers the columns.
 extern "C" __global__ void round_bf16_rows(float* y, int rows, int cols, int stride)
 {
-    int r = blockIdx.y;
-    int c = blockIdx.x * blockDim.x + threadIdx.x;
+    int r = blockIdx.x;
+    int c = blockIdx.y * blockDim.x + threadIdx.x;
     if (r < rows && c < cols) { float* p = y + (i64)r * stride + c; *p = bf16_round(*p); }
 }
 
 // out[r, c] = bf16 bits of x[r, c]: a strided fp32 view packed dense [rows, cols] for cuBLAS (exact for bf16 values).
 extern "C" __global__ void pack_bf16_rows(const float* x, int rows, int cols, int stride, u16* out)
 {
-    int r = blockIdx.y;
-    int c = blockIdx.x * blockDim.x + threadIdx.x;
+    int r = blockIdx.x;
+    int c = blockIdx.y * blockDim.x + threadIdx.x;
     if (r < rows && c < cols) out[(i64)r * cols + c] = bf16_bits(x[(i64)r * stride + c]);
 }
 
@@ -59,11 +60,11 @@ extern "C" __global__ void add_round(const float* a, const float* b, float* out,
     if (i < count) out[i] = bf16_round(a[i] + b[i]);
 }
 
-// out[r, :] = x[rows[r], :] for r < count; grid.y = r.
+// out[r, :] = x[rows[r], :] for r < count; grid.x = r, grid.y * block covers the columns.
 extern "C" __global__ void gather_rows(const float* x, const int* rows, int count, int width, float* out)
 {
-    int r = blockIdx.y;
-    int c = blockIdx.x * blockDim.x + threadIdx.x;
+    int r = blockIdx.x;
+    int c = blockIdx.y * blockDim.x + threadIdx.x;
     if (r < count && c < width) out[(i64)r * width + c] = x[(i64)rows[r] * width + c];
 }
 

@@ -5,13 +5,13 @@
 
 // x: strided [rows, cols] view; codes: dense [rows, cols]; scales: dense [rows, ceil(cols/128)].
 // One warp per 128-column block (4 values per lane): amax -> scale -> e4m3(clamp(x / scale, +-448)).
-// grid = (ceil(blocks / 4), rows), block = 128 threads.
+// grid = (rows, ceil(blocks / 4)) (rows first: indexer q has tokens x heads rows), block = 128 threads.
 extern "C" __global__ void act_quant_rows(const float* x, int cols, int stride, u8* codes, float* scales, int power_of_two)
 {
     int blocks = (cols + QUANT_BLOCK - 1) / QUANT_BLOCK;
-    int kb = blockIdx.x * QUANT_WARPS + (threadIdx.x >> 5);
+    int kb = blockIdx.y * QUANT_WARPS + (threadIdx.x >> 5);
     int lane = threadIdx.x & 31;
-    int r = blockIdx.y;
+    int r = blockIdx.x;
     if (kb >= blocks) return;   // a whole warp leaves together
     const float* xr = x + (i64)r * stride;
     int start = kb * QUANT_BLOCK;

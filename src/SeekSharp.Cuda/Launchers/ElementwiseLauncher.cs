@@ -26,7 +26,7 @@ public sealed class ElementwiseLauncher(KernelLibrary kernels, CudaStream stream
     public void RoundRows(MatrixView y, string op)
     {
         var buffer = LaunchChecks.View(y, DType.F32, op, "y");
-        Launch("round_bf16_rows", new Dim3(Dim3.Blocks(y.Cols, Threads), (uint)y.Rows), new Dim3(Threads),
+        Launch("round_bf16_rows", new Dim3((uint)y.Rows, Dim3.Blocks(y.Cols, Threads)), new Dim3(Threads),
             new KernelArgs().Ptr(buffer.At(y.Offset)).Int(y.Rows).Int(y.Cols).Int(y.Stride));
     }
 
@@ -35,7 +35,7 @@ public sealed class ElementwiseLauncher(KernelLibrary kernels, CudaStream stream
     {
         var buffer = LaunchChecks.View(x, DType.F32, op, "x");
         LaunchChecks.Buffer(packed, DType.BF16, (long)x.Rows * x.Cols, op, "packed x");
-        Launch("pack_bf16_rows", new Dim3(Dim3.Blocks(x.Cols, Threads), (uint)x.Rows), new Dim3(Threads),
+        Launch("pack_bf16_rows", new Dim3((uint)x.Rows, Dim3.Blocks(x.Cols, Threads)), new Dim3(Threads),
             new KernelArgs().Ptr(buffer.At(x.Offset)).Int(x.Rows).Int(x.Cols).Int(x.Stride).Ptr(packed.Pointer));
     }
 
@@ -68,7 +68,7 @@ public sealed class ElementwiseLauncher(KernelLibrary kernels, CudaStream stream
         var src = LaunchChecks.Buffer(x, DType.F32, width, op, nameof(x));
         var ids = LaunchChecks.Buffer(rows, DType.I32, (long)rowsOffset + count, op, nameof(rows));
         var dst = LaunchChecks.Buffer(output, DType.F32, (long)count * width, op, nameof(output));
-        Launch("gather_rows", new Dim3(Dim3.Blocks(width, Threads), (uint)count), new Dim3(Threads),
+        Launch("gather_rows", new Dim3((uint)count, Dim3.Blocks(width, Threads)), new Dim3(Threads),
             new KernelArgs().Ptr(src.Pointer).Ptr(ids.At(rowsOffset)).Int(count).Int(width).Ptr(dst.Pointer));
     }
 

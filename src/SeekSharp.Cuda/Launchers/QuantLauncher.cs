@@ -19,7 +19,7 @@ public sealed class QuantLauncher(KernelLibrary kernels, CudaStream stream) : Ke
         var cb = LaunchChecks.Buffer(codes, DType.U8, codesOffset + (long)x.Rows * x.Cols, op, nameof(codes));
         var sb = LaunchChecks.Buffer(scales, DType.F32, scalesOffset + (long)x.Rows * blocks, op, nameof(scales));
         if (x.Cols == 0) return;
-        Launch("act_quant_rows", new Dim3(Dim3.Blocks(blocks, WarpsPerBlock), (uint)x.Rows), new Dim3(32 * WarpsPerBlock),
+        Launch("act_quant_rows", new Dim3((uint)x.Rows, Dim3.Blocks(blocks, WarpsPerBlock)), new Dim3(32 * WarpsPerBlock),
             new KernelArgs().Ptr(xb.At(x.Offset)).Int(x.Cols).Int(x.Stride).Ptr(cb.At(codesOffset)).Ptr(sb.At(scalesOffset)).Int(powerOfTwo ? 1 : 0));
     }
 }

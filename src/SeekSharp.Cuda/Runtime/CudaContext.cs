@@ -9,8 +9,6 @@ namespace SeekSharp.Cuda.Runtime;
 /// </summary>
 public sealed unsafe class CudaContext : IDisposable
 {
-    [ThreadStatic] private static nint t_current;
-
     private readonly PrimaryContextHandle _handle;
 
     private CudaContext(CuDriver driver, int ordinal, PrimaryContextHandle handle, string name, GpuArchitecture arch,
@@ -73,14 +71,11 @@ public sealed unsafe class CudaContext : IDisposable
         return result;
     }
 
-    /// <summary>Binds this context to the calling thread (a no-op when it already is).</summary>
-    public void MakeCurrent()
-    {
-        var context = Handle;
-        if (t_current == context) return;
-        Driver.ThrowIfFailed(Driver.cuCtxSetCurrent(context));
-        t_current = context;
-    }
+    /// <summary>
+    /// Binds this context to the calling thread. Always asks the driver (cheap next to a launch): a cached per-thread
+    /// answer goes stale when a primary context is released and retained again under the same handle.
+    /// </summary>
+    public void MakeCurrent() => Driver.ThrowIfFailed(Driver.cuCtxSetCurrent(Handle));
 
     /// <summary>(free, total) device memory in bytes.</summary>
     public (long Free, long Total) MemoryInfo()
@@ -91,11 +86,7 @@ public sealed unsafe class CudaContext : IDisposable
         return ((long)free, (long)total);
     }
 
-    public void Dispose()
-    {
-        if (t_current == Handle) t_current = 0;
-        _handle.Dispose();
-    }
+    public void Dispose() => _handle.Dispose();
 
     public override string ToString() => $"cuda:{Ordinal} {Name} ({Architecture})";
 
