@@ -1,5 +1,6 @@
 using System.Collections.ObjectModel;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace SeekSharp.IO.Safetensors;
 
@@ -48,6 +49,20 @@ public sealed class CheckpointIndex
         if (length > MaxIndexBytes)
             throw new CheckpointFormatException(fullPath, null, $"index is {length} bytes, more than the {MaxIndexBytes}-byte limit");
         var bytes = File.ReadAllBytes(fullPath);
+        // Real indexes are plain: one streaming pass reads them. Anything else, errors included, takes the DOM path,
+        // which decides what is accepted and words every message.
+        return TryParsePlain(fullPath, bytes) ?? ParseDocument(fullPath, bytes);
+    }
+
+    /// <summary>The streaming fast path: null when the text is not a plain, valid index.</summary>
+    internal static CheckpointIndex? TryParsePlain(string fullPath, byte[] bytes) =>
+        Utf8.IsValid(bytes) && CheckpointIndexStreaming.TryParse(bytes) is { } plain
+            ? Create(fullPath, plain.WeightMap, plain.Metadata, plain.TotalSize)
+            : null;
+
+    /// <summary>The strict DOM parser: the reference for what is accepted, and the source of every error message.</summary>
+    internal static CheckpointIndex ParseDocument(string fullPath, byte[] bytes)
+    {
         using var document = StrictJson.Parse(bytes, fullPath, "index");
         var root = document.RootElement;
         if (root.ValueKind != JsonValueKind.Object)
@@ -61,6 +76,12 @@ public sealed class CheckpointIndex
         if (root.TryGetProperty("metadata", out var metadataElement))
             totalSize = ParseMetadata(fullPath, metadataElement, metadata);
 
+        return Create(fullPath, weightMap, metadata, totalSize);
+    }
+
+    private static CheckpointIndex Create(string fullPath, OrderedDictionary<string, string> weightMap,
+        OrderedDictionary<string, string> metadata, long? totalSize)
+    {
         var shards = weightMap.Values.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
         return new CheckpointIndex(fullPath, new ReadOnlyDictionary<string, string>(weightMap),
             new ReadOnlyDictionary<string, string>(metadata), totalSize, shards);

@@ -1,7 +1,8 @@
 namespace SeekSharp.IO.Safetensors;
 
 /// <summary>One shard of a checkpoint: its header and mapping are loaded on first use, once, under a lock.</summary>
-internal sealed class CheckpointShard(string path, string manifest, IReadOnlyList<string> tensors)
+/// <param name="names">The checkpoint's tensor names, reused when the header is read; null when it has none to share.</param>
+internal sealed class CheckpointShard(string path, string manifest, IReadOnlyList<string> tensors, TensorNames? names)
 {
     private readonly Lock _lock = new();
     private SafetensorsHeader? _header;
@@ -20,7 +21,7 @@ internal sealed class CheckpointShard(string path, string manifest, IReadOnlyLis
         lock (_lock)
         {
             ThrowIfClosed();
-            return _file?.Header ?? (_header ??= WhenPresent(() => SafetensorsHeader.Read(Path)));
+            return _file?.Header ?? (_header ??= WhenPresent(() => SafetensorsHeader.Read(Path, names)));
         }
     }
 

@@ -13,15 +13,17 @@ public sealed class SafetensorsCheckpoint : IDisposable
     private readonly Dictionary<string, CheckpointShard> _shardOf;   // tensor → shard
     private readonly CheckpointShard[] _shards;                      // ordinal by file name
     private readonly string _manifest;                               // index or single file: where names come from
+    private readonly (string Tensor, string ShardPath)[] _map;      // in map order, for WeightMap
+    private IReadOnlyDictionary<string, string>? _weightMap;
     private int _disposed;
 
     private SafetensorsCheckpoint(string directory, CheckpointIndex? index, string manifest,
-        IReadOnlyDictionary<string, string> weightMap, Dictionary<string, CheckpointShard> shardOf, CheckpointShard[] shards)
+        (string Tensor, string ShardPath)[] map, Dictionary<string, CheckpointShard> shardOf, CheckpointShard[] shards)
     {
         Directory = directory;
         Index = index;
         _manifest = manifest;
-        WeightMap = weightMap;
+        _map = map;
         _shardOf = shardOf;
         _shards = shards;
     }
@@ -32,8 +34,15 @@ public sealed class SafetensorsCheckpoint : IDisposable
     /// <summary>The parsed index, or null for a single-file checkpoint.</summary>
     public CheckpointIndex? Index { get; }
 
-    /// <summary>Tensor name → full path of the shard that holds it.</summary>
-    public IReadOnlyDictionary<string, string> WeightMap { get; }
+    /// <summary>Tensor name → full path of the shard that holds it, in map order.</summary>
+    /// <remarks>Built on first use: opening a real checkpoint (~91k tensors) does not need it.</remarks>
+    public IReadOnlyDictionary<string, string> WeightMap =>
+        LazyInitializer.EnsureInitialized(ref _weightMap, () =>
+        {
+            var map = new OrderedDictionary<string, string>(_map.Length, StringComparer.Ordinal);
+            foreach (var (tensor, shardPath) in _map) map.Add(tensor, shardPath);
+            return new ReadOnlyDictionary<string, string>(map);
+        });
 
     /// <summary>Full paths of all shards, ordinal-sorted.</summary>
     public IReadOnlyList<string> ShardPaths => _shards.Select(s => s.Path).ToArray();
@@ -49,14 +58,14 @@ public sealed class SafetensorsCheckpoint : IDisposable
         {
             var index = CheckpointIndex.Read(indexPath);
             var shardPaths = index.ShardFiles.ToDictionary(f => f, f => Path.Combine(folder, f), StringComparer.Ordinal);
-            return Create(folder, index, indexPath, index.WeightMap.Select(p => (p.Key, shardPaths[p.Value])), null);
+            return Create(folder, index, indexPath, index.WeightMap.Select(p => (p.Key, shardPaths[p.Value])).ToArray(), null);
         }
 
         var singlePath = Path.Combine(folder, SingleFileName);
         if (File.Exists(singlePath))
         {
             var header = SafetensorsHeader.Read(singlePath);
-            return Create(folder, null, singlePath, header.Tensors.Keys.Select(n => (n, singlePath)), header);
+            return Create(folder, null, singlePath, header.Tensors.Keys.Select(n => (n, singlePath)).ToArray(), header);
         }
 
         throw new CheckpointFormatException(folder, null,
@@ -107,8 +116,10 @@ public sealed class SafetensorsCheckpoint : IDisposable
         {
             var header = shard.Header();
             foreach (var name in shard.Tensors) shard.Info(header, name);   // every mapped tensor must be in its shard
+            // the usual case: the shard holds exactly its mapped tensors (distinct names, all present, same count)
+            var onlyMapped = header.Tensors.Count == shard.Tensors.Count;
             foreach (var (name, info) in header.Tensors)
-                if (_shardOf.TryGetValue(name, out var owner) && ReferenceEquals(owner, shard)) all.Add(name, info);
+                if (onlyMapped || (_shardOf.TryGetValue(name, out var owner) && ReferenceEquals(owner, shard))) all.Add(name, info);
         }
         return new ReadOnlyDictionary<string, TensorInfo>(all);
     }
@@ -120,26 +131,26 @@ public sealed class SafetensorsCheckpoint : IDisposable
     }
 
     private static SafetensorsCheckpoint Create(string folder, CheckpointIndex? index, string manifest,
-        IEnumerable<(string Tensor, string ShardPath)> map, SafetensorsHeader? knownHeader)
+        (string Tensor, string ShardPath)[] map, SafetensorsHeader? knownHeader)
     {
-        var weightMap = new OrderedDictionary<string, string>(StringComparer.Ordinal);
         var tensorsByShard = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var (tensor, shardPath) in map)
         {
-            weightMap.Add(tensor, shardPath);
             if (!tensorsByShard.TryGetValue(shardPath, out var list)) tensorsByShard.Add(shardPath, list = []);
             list.Add(tensor);
         }
 
-        var shards = tensorsByShard.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => new CheckpointShard(p.Key, manifest, p.Value)).ToArray();
-        var shardOf = new Dictionary<string, CheckpointShard>(weightMap.Count, StringComparer.Ordinal);
+        // distinct names: the index and a safetensors header both reject duplicates
+        var shardOf = new Dictionary<string, CheckpointShard>(map.Length, StringComparer.Ordinal);
+        var names = new TensorNames(shardOf);   // header reads reuse the index's name strings; filled below, before any read
+        var shards = tensorsByShard.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => new CheckpointShard(p.Key, manifest, p.Value, names)).ToArray();
         foreach (var shard in shards)
         {
             shard.ThrowIfMissing();
             if (knownHeader is not null) shard.SetHeader(knownHeader);
             foreach (var tensor in shard.Tensors) shardOf.Add(tensor, shard);
         }
-        return new SafetensorsCheckpoint(folder, index, manifest, new ReadOnlyDictionary<string, string>(weightMap), shardOf, shards);
+        return new SafetensorsCheckpoint(folder, index, manifest, map, shardOf, shards);
     }
 
     private CheckpointShard ShardOf(string name)

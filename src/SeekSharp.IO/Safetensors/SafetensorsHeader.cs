@@ -39,18 +39,21 @@ public sealed class SafetensorsHeader
     public long DataLength { get; }
 
     /// <summary>Reads and validates the header of <paramref name="path"/>; throws <see cref="CheckpointFormatException"/> when malformed.</summary>
-    public static SafetensorsHeader Read(string path)
+    public static SafetensorsHeader Read(string path) => Read(path, null);
+
+    /// <param name="names">Strings to reuse for tensor names (a checkpoint's), or null.</param>
+    internal static SafetensorsHeader Read(string path, TensorNames? names)
     {
         var fullPath = System.IO.Path.GetFullPath(path);
         using var stream = OpenForReading(fullPath);
-        return Read(stream, fullPath);
+        return Read(stream, fullPath, names);
     }
 
     internal static FileStream OpenForReading(string fullPath) =>
         new(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.RandomAccess);
 
     /// <summary>Reads the header from an open stream over the whole file (position is ignored and changed).</summary>
-    internal static SafetensorsHeader Read(FileStream stream, string fullPath)
+    internal static SafetensorsHeader Read(FileStream stream, string fullPath, TensorNames? names = null)
     {
         var fileLength = stream.Length;
         if (fileLength < 8)
@@ -73,7 +76,7 @@ public sealed class SafetensorsHeader
 
         var dataStart = 8 + (long)headerLength;
         var dataLength = fileLength - dataStart;
-        var parsed = SafetensorsHeaderJson.Parse(fullPath, json, dataLength);
+        var parsed = SafetensorsHeaderJson.Parse(fullPath, json, dataLength, names);
         var ordered = SafetensorsLayout.CheckCoverage(fullPath, parsed.Entries, dataLength);
 
         var tensors = new OrderedDictionary<string, TensorInfo>(ordered.Count, StringComparer.Ordinal);

@@ -1,10 +1,11 @@
 using System.Text.Json;
+using System.Text.Unicode;
 using SeekSharp.Core;
 
 namespace SeekSharp.IO.Safetensors;
 
 /// <summary>One header entry after type checks, before the buffer-coverage check. Begin/End are relative to the data buffer.</summary>
-internal sealed record HeaderEntry(string Name, DType DType, long[] Shape, long Begin, long End);
+internal readonly record struct HeaderEntry(string Name, DType DType, long[] Shape, long Begin, long End);
 
 /// <summary>Turns the JSON header text into typed entries, rejecting anything the safetensors format does not allow.</summary>
 internal static class SafetensorsHeaderJson
@@ -13,7 +14,17 @@ internal static class SafetensorsHeaderJson
 
     public sealed record Result(List<HeaderEntry> Entries, OrderedDictionary<string, string> Metadata);
 
-    public static Result Parse(string file, byte[] json, long dataLength)
+    /// <param name="names">Strings to reuse for tensor names (a checkpoint's), or null.</param>
+    public static Result Parse(string file, byte[] json, long dataLength, TensorNames? names = null)
+    {
+        // Real headers are plain: one streaming pass reads them. Anything else, errors included, takes the DOM path below,
+        // which decides what is accepted and words every message.
+        if (Utf8.IsValid(json) && SafetensorsHeaderStreaming.TryParse(json, dataLength, names) is { } plain) return plain;
+        return ParseDocument(file, json, dataLength);
+    }
+
+    /// <summary>The strict DOM parser: the reference for what is accepted, and the source of every error message.</summary>
+    internal static Result ParseDocument(string file, byte[] json, long dataLength)
     {
         using var document = StrictJson.Parse(json, file, "header");
         var root = document.RootElement;
