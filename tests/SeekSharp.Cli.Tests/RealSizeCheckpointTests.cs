@@ -13,41 +13,61 @@ namespace SeekSharp.Cli.Tests;
 /// checkpoint. A wrong one must be rejected with every problem listed. The time the check takes is printed,
 /// not asserted (BENCHMARKS.md records it): tests here check behaviour, benchmarks measure speed.
 /// </summary>
-public sealed class RealSizeCheckpointTests(ITestOutputHelper output) : IDisposable
+public sealed class RealSizeCheckpointTests : IDisposable
 {
     private const int Shards = 163;
-    private readonly string _folder = Directory.CreateTempSubdirectory("seek-real-size-").FullName;
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    /// <summary>Set to a folder to keep the replica there for benchmarking `seek inspect` by hand (BENCHMARKS.md).</summary>
+    private const string KeepFolderVariable = "SEEKSHARP_REAL_SIZE_DIR";
+
+    private readonly string? _keep = Environment.GetEnvironmentVariable(KeepFolderVariable) is { Length: > 0 } keep ? Path.GetFullPath(keep) : null;
+    private readonly string _folder;
+    private readonly ITestOutputHelper _output;
+
+    public RealSizeCheckpointTests(ITestOutputHelper output)
+    {
+        _output = output;
+        _folder = _keep ?? Directory.CreateTempSubdirectory("seek-real-size-").FullName;
+        Directory.CreateDirectory(_folder);
+    }
+
+    public void Dispose()
+    {
+        if (_keep is null) Directory.Delete(_folder, recursive: true);
+        // a kept replica ends with the good config, ready for `seek inspect --model DIR`
+        else File.WriteAllText(Path.Combine(_folder, "config.json"), RealConfigJson());
+    }
 
     [Fact]
     public void InspectChecksTheFullManifestFastAndListsEveryProblem()
     {
-        var configJson = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "real-v32-config.json"));
+        var configJson = RealConfigJson();
         var totalBytes = WriteSparseCheckpoint(DeepSeekConfig.Parse(configJson, "real"));
         File.WriteAllText(Path.Combine(_folder, "config.json"), configJson);
-        output.WriteLine($"wrote {Shards} sparse shards holding {totalBytes / 1e9:F1} GB of tensor data");
+        _output.WriteLine($"wrote {Shards} sparse shards holding {totalBytes / 1e9:F1} GB of tensor data");
 
         var clock = Stopwatch.StartNew();
         var good = SeekProcess.Run("inspect", "--model", _folder);
-        output.WriteLine($"seek inspect (good): exit {good.Exit} in {clock.ElapsedMilliseconds} ms wall (process start included)\n{good.Stdout}");
+        _output.WriteLine($"seek inspect (good): exit {good.Exit} in {clock.ElapsedMilliseconds} ms wall (process start included)\n{good.Stdout}");
         Assert.True(good.Exit == 0, good.Stdout + good.Stderr);
         Assert.Contains("manifest          OK", good.Stdout);
         Assert.Contains("parameters        671,8", good.Stdout);
-        output.WriteLine($"manifest check of the good checkpoint: {CheckMilliseconds(good.Stdout)} ms");
+        _output.WriteLine($"manifest check of the good checkpoint: {CheckMilliseconds(good.Stdout)} ms");
 
         // the same shards under a config from another model size: every layer's attention disagrees
         File.WriteAllText(Path.Combine(_folder, "config.json"), configJson.Replace("\"kv_lora_rank\": 512", "\"kv_lora_rank\": 448"));
         clock.Restart();
         var bad = SeekProcess.Run("inspect", "--model", _folder);
-        output.WriteLine($"seek inspect (wrong config): exit {bad.Exit} in {clock.ElapsedMilliseconds} ms wall\n{bad.Stdout[..Math.Min(bad.Stdout.Length, 3000)]}");
+        _output.WriteLine($"seek inspect (wrong config): exit {bad.Exit} in {clock.ElapsedMilliseconds} ms wall\n{bad.Stdout[..Math.Min(bad.Stdout.Length, 3000)]}");
         Assert.Equal(1, bad.Exit);
         // 61 layers × (kv_a_proj shape, its scale shape, kv_a_layernorm shape, kv_b_proj shape); kv_b's scale keeps ⌈448/128⌉ = 4 columns
         Assert.Contains("244 problem(s)", bad.Stdout);
         Assert.Contains("model.layers.0.self_attn.kv_b_proj.weight", bad.Stdout);
         Assert.Contains("... and 194 more", bad.Stdout);                      // the first 50 are listed
-        output.WriteLine($"manifest check of the wrong checkpoint: {CheckMilliseconds(bad.Stdout)} ms");
+        _output.WriteLine($"manifest check of the wrong checkpoint: {CheckMilliseconds(bad.Stdout)} ms");
     }
+
+    private static string RealConfigJson() => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "real-v32-config.json"));
 
     private static double CheckMilliseconds(string stdout)
     {
