@@ -7,13 +7,20 @@ namespace SeekSharp.Benchmarks.Cpu;
 /// <summary>One benchmarked linear: weight dtype, W [Out, In], activation rows.</summary>
 public sealed record GemvCase(DType DType, int Out, int In, int Rows)
 {
-    /// <summary>The expert shapes (gate/up 7168→2048, down 2048→7168) at decode (1 row), 4 and 64 rows.</summary>
+    /// <summary>
+    /// The expert shapes (gate/up 7168→2048, down 2048→7168) at decode (1 row), 4 and 64 rows; then decode of
+    /// the `seek bench cpu` random model's expert shapes (2048→1024, 1024→2048: 2 MB of FP8, where per-call
+    /// costs show).
+    /// </summary>
     public static IReadOnlyList<GemvCase> Standard { get; } =
     [
         .. from dtype in new[] { DType.F8E4M3, DType.BF16 }
            from shape in new[] { (Out: 2048, In: 7168), (Out: 7168, In: 2048) }
            from rows in new[] { 1, 4, 64 }
            select new GemvCase(dtype, shape.Out, shape.In, rows),
+        .. from dtype in new[] { DType.F8E4M3, DType.BF16 }
+           from shape in new[] { (Out: 1024, In: 2048), (Out: 2048, In: 1024) }
+           select new GemvCase(dtype, shape.Out, shape.In, 1),
     ];
 
     /// <summary>Bytes of W one call reads (scales excluded: 1/16384 of the FP8 bytes).</summary>
