@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.ObjectModel;
 
@@ -71,12 +72,21 @@ public sealed class SafetensorsHeader
             throw new CheckpointFormatException(fullPath, null,
                 $"header length {headerLength} runs past the end of the file ({fileLength} bytes)");
 
-        var json = new byte[headerLength];
-        stream.ReadExactly(json);
-
+        // a checkpoint reads 163 headers of ~70 KB: a pooled buffer keeps them off the (large-object) heap
+        var buffer = ArrayPool<byte>.Shared.Rent((int)headerLength);
+        SafetensorsHeaderJson.Result parsed;
         var dataStart = 8 + (long)headerLength;
         var dataLength = fileLength - dataStart;
-        var parsed = SafetensorsHeaderJson.Parse(fullPath, json, dataLength, names);
+        try
+        {
+            var json = buffer.AsMemory(0, (int)headerLength);
+            stream.ReadExactly(json.Span);
+            parsed = SafetensorsHeaderJson.Parse(fullPath, json, dataLength, names);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
         var ordered = SafetensorsLayout.CheckCoverage(fullPath, parsed.Entries, dataLength);
 
         var tensors = new OrderedDictionary<string, TensorInfo>(ordered.Count, StringComparer.Ordinal);

@@ -15,16 +15,16 @@ internal static class SafetensorsHeaderJson
     public sealed record Result(List<HeaderEntry> Entries, OrderedDictionary<string, string> Metadata);
 
     /// <param name="names">Strings to reuse for tensor names (a checkpoint's), or null.</param>
-    public static Result Parse(string file, byte[] json, long dataLength, TensorNames? names = null)
+    public static Result Parse(string file, ReadOnlyMemory<byte> json, long dataLength, TensorNames? names = null)
     {
         // Real headers are plain: one streaming pass reads them. Anything else, errors included, takes the DOM path below,
         // which decides what is accepted and words every message.
-        if (Utf8.IsValid(json) && SafetensorsHeaderStreaming.TryParse(json, dataLength, names) is { } plain) return plain;
+        if (Utf8.IsValid(json.Span) && SafetensorsHeaderStreaming.TryParse(json.Span, dataLength, names) is { } plain) return plain;
         return ParseDocument(file, json, dataLength);
     }
 
     /// <summary>The strict DOM parser: the reference for what is accepted, and the source of every error message.</summary>
-    internal static Result ParseDocument(string file, byte[] json, long dataLength)
+    internal static Result ParseDocument(string file, ReadOnlyMemory<byte> json, long dataLength)
     {
         using var document = StrictJson.Parse(json, file, "header");
         var root = document.RootElement;

@@ -36,8 +36,8 @@ internal static class SafetensorsHeaderStreaming
         var reader = new Utf8JsonReader(json, PlainJson.Options);
         if (!PlainJson.IsNext(ref reader, JsonTokenType.StartObject)) return null;
 
-        // ~75 bytes of header per tensor in real files: presize the list and the duplicate check
-        var estimate = json.Length / 75 + 4;
+        // ~100-130 bytes of header per tensor in real files: presize the list and the duplicate check
+        var estimate = json.Length / 100 + 4;
         var entries = new List<HeaderEntry>(estimate);
         var seen = new HashSet<string>(estimate, StringComparer.Ordinal);
         OrderedDictionary<string, string>? metadata = null;

@@ -14,10 +14,10 @@ internal static class StrictJson
     private static readonly JsonDocumentOptions s_options = new() { MaxDepth = 16, AllowDuplicateProperties = false };
 
     /// <param name="what">What the text is, for messages: "header", "index".</param>
-    public static JsonDocument Parse(byte[] utf8, string file, string what)
+    public static JsonDocument Parse(ReadOnlyMemory<byte> utf8, string file, string what)
     {
         // System.Text.Json accepts invalid UTF-8 inside strings and only fails when a string is read.
-        if (!Utf8.IsValid(utf8))
+        if (!Utf8.IsValid(utf8.Span))
             throw new CheckpointFormatException(file, null, $"{what} is not valid UTF-8");
 
         JsonDocument document;
