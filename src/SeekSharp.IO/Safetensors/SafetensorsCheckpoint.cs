@@ -109,7 +109,18 @@ public sealed class SafetensorsCheckpoint : IDisposable
     {
         ThrowIfDisposed();
         // 163 headers of ~70 KB for the real model: read and validate them on all cores, assemble in shard order
-        Parallel.ForEach(_shards, shard => shard.Header());
+        Parallel.ForEach(_shards, shard =>
+        {
+            try
+            {
+                shard.Header();
+            }
+            catch (CheckpointFormatException)
+            {
+                // not cached: the in-order pass below reads it again and throws, so the first bad shard is the one
+                // reported, as itself rather than inside an AggregateException
+            }
+        });
         // a Dictionary filled once, without removals, enumerates in insertion order: shard by shard, data-offset order
         var all = new Dictionary<string, TensorInfo>(_shardOf.Count, StringComparer.Ordinal);
         foreach (var shard in _shards)

@@ -90,6 +90,19 @@ public sealed class ShardedCheckpointTests : IDisposable
     }
 
     [Fact]
+    public void ABrokenShardHeaderFailsReadAllHeadersWithAFormatErrorNamingThatShard()
+    {
+        WriteIndex(new() { ["a"] = Shard1, ["c"] = Shard2 });
+        var bytes = File.ReadAllBytes(_temp.File(Shard2));
+        bytes[8] = (byte)'[';   // the header's opening brace
+        File.WriteAllBytes(_temp.File(Shard2), bytes);
+        using var checkpoint = SafetensorsCheckpoint.Open(_temp.Path);
+        var e = Assert.Throws<CheckpointFormatException>(() => checkpoint.ReadAllHeaders());
+        Assert.Equal(_temp.File(Shard2), e.File);
+        Assert.Contains("not valid JSON", e.Message);
+    }
+
+    [Fact]
     public void TensorsAShardHoldsButTheIndexPutsElsewhereAreIgnored()
     {
         SafetensorsWriter.Write(_temp.File(Shard1), [Tensor("a", 4, 10), Tensor("c", 1, 99)]);   // a stale copy of c
