@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace SeekSharp.Cpu.Kernels;
 
@@ -14,6 +15,13 @@ internal static unsafe class Fp8GemvAvx2
 {
     private const int Block = LinearDriver.Block;
     private const int Group = Fp8LaneDecodeAvx2.Group;
+
+    /// <summary>
+    /// Bytes ahead of the current 512-byte step that are prefetched: the loop is close to compute-bound, so
+    /// the hardware prefetcher alone lets DRAM latency show; 4 KB measured ~10 % better over 384 MB of distinct
+    /// expert matrices (1 KB and 8 KB within noise of it). Past a chunk's end it touches the next chunk's rows.
+    /// </summary>
+    private const int PrefetchDistance = 4096;
 
     /// <param name="p">Activations / ActivationScales as <see cref="Fp8DecodeActivations.Prepare"/> wrote them; Rows = 1.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no tier-0 code
@@ -33,6 +41,8 @@ internal static unsafe class Fp8GemvAvx2
             var kb = 0;
             for (; kb + 4 <= fullBlocks; kb += 4)
             {
+                var ahead = row + kb * Block + PrefetchDistance;
+                for (var line = 0; line < 4 * Block; line += 64) Sse.Prefetch0(ahead + line);
                 FourBlocks(row + kb * Block, a + kb * Block, partials);
                 for (var q = 0; q < 4; q++) acc += partials[q] * (aScales[kb + q] * wScales[kb + q]);
             }
