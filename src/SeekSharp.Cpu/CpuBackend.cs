@@ -11,7 +11,8 @@ namespace SeekSharp.Cpu;
 /// The optimised CPU backend: SIMD linear kernels that read FP8 / BF16 / F32 weights in place (never
 /// widened in memory), parallelised over output rows on a fixed <see cref="WorkerPool"/>.
 /// Results match <see cref="ScalarBackend"/> up to fp32 summation order: inside every 128-wide K block the
-/// products are added lane-interleaved and then reduced across lanes (see <see cref="DotKernels{TVec}"/>).
+/// products are added lane-interleaved and then reduced across lanes (see <see cref="DotKernels{TVec}"/>; the
+/// 1-row FP8 path on AVX2 adds them in its decoder's lane order, see <see cref="Fp8GemvAvx2"/>).
 /// The e4m3 NaN codes (never present in checkpoints) decode to ±480 instead of NaN.
 /// Thread safety: concurrent Linear / For calls are allowed; calls made from inside a For body run on the
 /// calling thread alone.
