@@ -57,6 +57,7 @@ internal static class BenchCommand
         }));
         var bench = new Command("bench", "Benchmarks");
         bench.Subcommands.Add(cpu);
+        bench.Subcommands.Add(Gpu.GpuBenchCommand.Create());
         return bench;
     }
 

@@ -29,13 +29,12 @@ internal static class DemoCommand
             RandomCheckpointWriter.Write(dir, config, Seed);
             Console.WriteLine($"wrote an UNTRAINED DeepSeek-V3.2-architecture checkpoint (random weights, seed {Seed}) to {dir}");
 
-            using var backend = ModelCommandOptions.CreateBackend(r.GetValue(device)!, r.GetValue(threads));
-            using var model = ModelCommandOptions.LoadModel(dir, backend, indexTopk: null);
+            using var model = ModelCommandOptions.LoadModel(dir, ModelCommandOptions.CreateDevice(r.GetValue(device)!, r.GetValue(threads)), indexTopk: null);
             int[] prompt = [0, .. Enumerable.Range(0, 63).Select(i => 3 + (i * 37) % 1000)];   // BOS + 63 ids: past index_topk, so DSA is sparse
             var result = GenerateCommand.Generate(model, prompt, r.GetValue(maxNew), new Sampler(new SamplingParams()));
             Console.WriteLine($"prompt ids    {string.Join(' ', prompt)}");
             Console.WriteLine($"generated ids {string.Join(' ', result.Generated)}");
-            Console.WriteLine($"prefill {prompt.Length} tokens in {result.PrefillSeconds:F3} s; decode {result.DecodeTokensPerSecond:F1} tok/s on {backend.Name} ({backend.Threads} threads)");
+            Console.WriteLine($"prefill {prompt.Length} tokens in {result.PrefillSeconds:F3} s; decode {result.DecodeTokensPerSecond:F1} tok/s on {model.Device.Name}");
             Console.WriteLine("(untrained weights: the ids are meaningless; real checkpoints load the same way with `seek generate --model DIR`)");
             return 0;
         }));

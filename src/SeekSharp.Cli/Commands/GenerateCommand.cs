@@ -38,8 +38,7 @@ internal static class GenerateCommand
                 ? ModelCommandOptions.ParseIds(idText, "--ids")
                 : tokenizer!.Encode(r.GetValue(prompt)!).ToArray();
 
-            using var backend = ModelCommandOptions.CreateBackend(r.GetValue(device)!, r.GetValue(threads));
-            using var m = ModelCommandOptions.LoadModel(dir, backend, r.GetValue(indexTopk));
+            using var m = ModelCommandOptions.LoadModel(dir, ModelCommandOptions.CreateDevice(r.GetValue(device)!, r.GetValue(threads)), r.GetValue(indexTopk));
             var result = Generate(m, promptIds, r.GetValue(maxNew), sampler);
             var text = tokenizer?.Decode(result.Generated);
 
@@ -57,7 +56,7 @@ internal static class GenerateCommand
             else
             {
                 Console.WriteLine(text ?? string.Join(' ', result.Generated));
-                Console.Error.WriteLine($"prefill {promptIds.Length} tokens in {result.PrefillSeconds:F3} s, decode {result.Generated.Length} tokens at {result.DecodeTokensPerSecond:F1} tok/s ({backend.Name}, {backend.Threads} threads)");
+                Console.Error.WriteLine($"prefill {promptIds.Length} tokens in {result.PrefillSeconds:F3} s, decode {result.Generated.Length} tokens at {result.DecodeTokensPerSecond:F1} tok/s (on {m.Device.Name})");
             }
             return 0;
         }));

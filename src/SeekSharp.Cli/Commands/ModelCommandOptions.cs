@@ -1,6 +1,9 @@
 using System.CommandLine;
 using SeekSharp.Core.Backend;
+using SeekSharp.Core.Compute;
+using SeekSharp.Core.Compute.Host;
 using SeekSharp.Cpu;
+using SeekSharp.Cuda;
 using SeekSharp.Models.DeepSeekV32;
 using Spectre.Console;
 
@@ -17,7 +20,7 @@ internal static class ModelCommandOptions
 
     public static Option<string> Device() => new("--device")
     {
-        Description = "cpu (SIMD, worker pool), reference (plain scalar oracle) or auto",
+        Description = "cuda (first GPU, or SEEKSHARP_CUDA_DEVICE), cpu (SIMD, worker pool), reference (plain scalar oracle) or auto (cuda when a supported GPU works, else cpu)",
         DefaultValueFactory = _ => "auto",
     };
 
@@ -32,26 +35,47 @@ internal static class ModelCommandOptions
         Description = "Override index_topk (e.g. a huge value for dense attention, for experiments)",
     };
 
-    public static IBackend CreateBackend(string device, int threads) => device switch
+    /// <summary>The compute device for --device; the caller (or the model it is given to) owns it.</summary>
+    public static IComputeDevice CreateDevice(string device, int threads) => device switch
     {
-        "cpu" or "auto" => new CpuBackend(threads),
-        "reference" => new ScalarBackend(),
-        "cuda" => throw new CliUsageException("--device cuda: the CUDA backend is not part of this build yet; use cpu"),
-        _ => throw new CliUsageException($"--device '{device}': expected cpu, reference or auto"),
+        "cpu" => Cpu(threads),
+        "reference" => new HostDevice(new ScalarBackend(), ownsBackend: true),
+        "cuda" => OpenCuda(),
+        "auto" => CudaAvailability.Default.IsAvailable ? OpenCuda() : Cpu(threads),
+        _ => throw new CliUsageException($"--device '{device}': expected cuda, cpu, reference or auto"),
     };
 
-    /// <summary>Loads a model, showing progress on an interactive terminal.</summary>
-    public static DeepSeekV32Model LoadModel(string directory, IBackend backend, int? indexTopk)
+    private static HostDevice Cpu(int threads) => new(new CpuBackend(threads), ownsBackend: true);
+
+    private static CudaDevice OpenCuda()
     {
-        if (!Directory.Exists(directory)) throw new CliUsageException($"--model '{directory}': folder not found");
+        try
+        {
+            return CudaDevice.Create();
+        }
+        catch (InvalidOperationException e)
+        {
+            // The probe's one sentence: no driver, no GPU, unsupported architecture or a missing library.
+            throw new CliUsageException($"--device cuda: {e.Message}");
+        }
+    }
+
+    /// <summary>Loads a model onto <paramref name="device"/> (the model owns it from here), showing progress on an interactive terminal.</summary>
+    public static DeepSeekV32Model LoadModel(string directory, IComputeDevice device, int? indexTopk)
+    {
+        if (!Directory.Exists(directory))
+        {
+            device.Dispose();
+            throw new CliUsageException($"--model '{directory}': folder not found");
+        }
         var options = new ModelOptions { IndexTopkOverride = indexTopk };
         if (!AnsiConsole.Profile.Capabilities.Interactive || Console.IsErrorRedirected)
-            return DeepSeekV32Model.Load(directory, backend, options);
+            return DeepSeekV32Model.Load(directory, device, options, ownsDevice: true);
         DeepSeekV32Model? model = null;
         AnsiConsole.Progress().AutoClear(true).Start(progress =>
         {
-            var task = progress.AddTask($"loading {Path.GetFileName(Path.TrimEndingDirectorySeparator(directory))}", maxValue: 1.0);
-            model = DeepSeekV32Model.Load(directory, backend, options, new Progress<double>(v => task.Value = v));
+            var task = progress.AddTask($"loading {Path.GetFileName(Path.TrimEndingDirectorySeparator(directory))} on {device.Name}", maxValue: 1.0);
+            model = DeepSeekV32Model.Load(directory, device, options, new Progress<double>(v => task.Value = v), ownsDevice: true);
             task.Value = 1.0;
         });
         return model!;

@@ -30,8 +30,7 @@ internal static class ScoreCommand
             if (p is { } prefix && (prefix < 1 || prefix > tokens.Length))
                 throw new CliUsageException($"--decode-from {prefix}: must be between 1 and the number of tokens ({tokens.Length})");
 
-            using var backend = ModelCommandOptions.CreateBackend(r.GetValue(device)!, r.GetValue(threads));
-            using var m = ModelCommandOptions.LoadModel(r.GetValue(model)!, backend, r.GetValue(indexTopk));
+            using var m = ModelCommandOptions.LoadModel(r.GetValue(model)!, ModelCommandOptions.CreateDevice(r.GetValue(device)!, r.GetValue(threads)), r.GetValue(indexTopk));
             var forced = r.GetValue(replay) is { } replayPath ? DecisionLogFile.Load(replayPath, m.NewDecisionLog()) : null;
             var recorded = r.GetValue(record) is not null ? m.NewDecisionLog() : null;
 

@@ -1,0 +1,108 @@
+using System.CommandLine;
+using System.Text.Json;
+using SeekSharp.Core.Compute;
+
+namespace SeekSharp.Cli.Commands.Gpu;
+
+/// <summary>
+/// `seek bench gpu`: the DSA ops of one layer at real dimensions (decode B × L, prefill chunk at L) and whole real-width
+/// layers, with achieved TFLOP/s and GB/s next to the H200's peaks; pairs the rows with torch_dsa_bench.py's JSON
+/// when given one (run it in the same invocation on the same GPU).
+/// </summary>
+internal static class GpuBenchCommand
+{
+    /// <summary>H200 SXM: HBM3e bandwidth and dense bf16 tensor-core rate (GPU.md).</summary>
+    private const double PeakGBps = 4800, PeakTflops = 990;
+
+    public static Command Create()
+    {
+        var command = new Command("gpu", "DSA op and real-width layer times on the GPU (decode B×L, prefill chunk at L) vs H200 peaks and PyTorch");
+        var device = ModelCommandOptions.Device();
+        device.DefaultValueFactory = _ => "cuda";
+        var threads = ModelCommandOptions.Threads();
+        var batches = new Option<string>("--decode-batches") { DefaultValueFactory = _ => "1,32,128", Description = "Decode batch sizes" };
+        var decodeCtx = new Option<string>("--decode-ctx") { DefaultValueFactory = _ => "4096,32768,131072", Description = "Decode context lengths" };
+        var prefillCtx = new Option<string>("--prefill-ctx") { DefaultValueFactory = _ => "8192,32768,131072", Description = "Prefill context lengths" };
+        var chunk = new Option<int>("--chunk") { DefaultValueFactory = _ => 4096, Description = "Prefill chunk (queries at the end of the context)" };
+        var reps = new Option<int>("--reps") { DefaultValueFactory = _ => 5, Description = "Timed repetitions per case (median reported)" };
+        var noLayer = new Option<bool>("--no-layer") { Description = "Skip the whole-layer timings (real-width random MoE layer)" };
+        var layerBatches = new Option<string>("--layer-batches") { DefaultValueFactory = _ => "1,32", Description = "Decode batch sizes of the whole-layer timings" };
+        var torchJson = new Option<string?>("--torch-json") { Description = "torch_dsa_bench.py --json output from the same GPU, to pair with" };
+        var jsonOut = new Option<string?>("--json-out") { Description = "Write every row (and the pairing) as JSON here" };
+        foreach (var o in new Option[] { device, threads, batches, decodeCtx, prefillCtx, chunk, reps, noLayer, layerBatches, torchJson, jsonOut })
+            command.Options.Add(o);
+
+        command.SetAction(r => CliRunner.Run(() =>
+        {
+            var repetitions = Math.Max(1, r.GetValue(reps));
+            using var d = ModelCommandOptions.CreateDevice(r.GetValue(device)!, r.GetValue(threads));
+            Console.WriteLine($"device: {d.Name}; peaks used for ratios: {PeakGBps:F0} GB/s HBM, {PeakTflops:F0} TFLOP/s dense bf16 (H200)");
+            var rows = new List<DsaBenchRow>();
+            var ops = new DsaOpBench(d, repetitions, _ => { });
+            foreach (var l in Ints(r.GetValue(decodeCtx)!, "--decode-ctx"))
+                foreach (var b in Ints(r.GetValue(batches)!, "--decode-batches"))
+                    Print(rows, ops.Decode(b, l));
+            var c = r.GetValue(chunk);
+            foreach (var l in Ints(r.GetValue(prefillCtx)!, "--prefill-ctx"))
+            {
+                if (l < c) throw new CliUsageException($"--prefill-ctx {l} is shorter than --chunk {c}");
+                Print(rows, ops.Prefill(c, l));
+            }
+            if (!r.GetValue(noLayer))
+            {
+                using var layer = new LayerBench(d, repetitions, _ => { });
+                foreach (var l in Ints(r.GetValue(decodeCtx)!, "--decode-ctx"))
+                    foreach (var b in Ints(r.GetValue(layerBatches)!, "--layer-batches"))
+                        Print(rows, [layer.Decode(b, l)]);
+                foreach (var l in Ints(r.GetValue(prefillCtx)!, "--prefill-ctx"))
+                    Print(rows, [layer.Prefill(c, l)]);
+            }
+
+            List<TorchComparison.Pair>? pairs = null;
+            if (r.GetValue(torchJson) is { } torchPath)
+            {
+                if (!File.Exists(torchPath)) throw new CliUsageException($"--torch-json '{torchPath}': file not found");
+                pairs = TorchComparison.Compare(rows, torchPath);
+                Console.WriteLine();
+                Console.WriteLine($"{"phase",-8} {"B",4} {"L",7}  {"ours",-18} {"ms",9}  {"pytorch",-11} {"ms",9}  {"torch/ours",10}");
+                foreach (var p in pairs)
+                    Console.WriteLine($"{p.Phase,-8} {p.Batch,4} {p.Context,7}  {p.Ours,-18} {p.OursMs,9:F3}  {p.Torch,-11} {p.TorchMs,9:F3}  {p.Speedup,10:F2}");
+            }
+            if (r.GetValue(jsonOut) is { } outPath)
+                File.WriteAllText(outPath, JsonSerializer.Serialize(new
+                {
+                    date = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'"),
+                    device = d.Name,
+                    command = "seek " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
+                    peaks = new { hbmGBps = PeakGBps, bf16Tflops = PeakTflops },
+                    rows = rows.Select(x => new { x.Phase, x.Batch, x.Context, x.Op, x.Ms, tflops = x.TflopPerSecond, gbps = x.GBPerSecond, x.Note }),
+                    torch = pairs,
+                }, s_json));
+            return 0;
+        }));
+        return command;
+    }
+
+    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    private static void Print(List<DsaBenchRow> all, IEnumerable<DsaBenchRow> rows)
+    {
+        foreach (var x in rows)
+        {
+            all.Add(x);
+            var rate = x.Flop > 0 ? $"{x.TflopPerSecond,8:F2} TFLOP/s ({x.TflopPerSecond / PeakTflops,6:P1})" : new string(' ', 27);
+            var bw = x.Bytes > 0 ? $"{x.GBPerSecond,8:F0} GB/s ({x.GBPerSecond / PeakGBps,6:P1})" : "";
+            Console.WriteLine($"{x.Phase,-8} B={x.Batch,-5} L={x.Context,-7} {x.Op,-13} {x.Ms,10:F3} ms  {rate}  {bw}  {x.Note}");
+        }
+    }
+
+    private static int[] Ints(string text, string option)
+    {
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var values = new int[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
+            if (!int.TryParse(parts[i], out values[i]) || values[i] <= 0)
+                throw new CliUsageException($"{option}: '{parts[i]}' is not a positive integer");
+        return values;
+    }
+}

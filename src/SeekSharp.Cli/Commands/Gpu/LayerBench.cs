@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using SeekSharp.Core.Compute;
+using SeekSharp.IO.Config;
+using SeekSharp.Models.DeepSeekV32;
+using SeekSharp.Models.DeepSeekV32.Synthetic;
+
+namespace SeekSharp.Cli.Commands.Gpu;
+
+/// <summary>
+/// Whole-layer times at real width: a one-layer model (an MoE layer, as 58 of the real 61 are; random FP8 weights,
+/// vocabulary 1024 so embedding and head are negligible) whose caches are filled to the context length, then one decode
+/// step per sequence (B sequences, B model calls until the engine batches) or one prefill chunk at the end of the context.
+/// The cache content is zeros: the time of every op is data-independent except top-k ties, which cost nothing extra.
+/// </summary>
+public sealed class LayerBench : IDisposable
+{
+    private readonly DeepSeekV32Model _model;
+    private readonly int _repetitions;
+    private readonly Action<string> _log;
+
+    public LayerBench(IComputeDevice device, int repetitions, Action<string> log)
+    {
+        var config = DeepSeekConfig.Parse(RealWidthConfig.Json(layers: 1, denseLayers: 0, vocab: 1024), "real-width-1-moe-layer");
+        _model = new DeepSeekV32Model(config, InMemoryRandomWeights.Create(config, seed: 11), device);
+        _repetitions = repetitions;
+        _log = log;
+    }
+
+    /// <summary>One decode step for each of <paramref name="batch"/> sequences whose caches hold context-1 positions.</summary>
+    public DsaBenchRow Decode(int batch, int context)
+    {
+        var caches = new SequenceCache[batch];
+        try
+        {
+            for (var b = 0; b < batch; b++) caches[b] = FilledCache(context - 1);
+            int[] token = [5];
+            var ms = Time(() =>
+            {
+                foreach (var cache in caches)
+                {
+                    _model.Forward(token, cache);
+                    cache.Truncate(context - 1);   // the next repetition decodes the same position
+                }
+            });
+            return new DsaBenchRow("decode", batch, context, "layer", ms, 0, 0, "1 MoE layer + embed/head (vocab 1024), per-sequence calls");
+        }
+        finally
+        {
+            foreach (var cache in caches) cache?.Dispose();
+        }
+    }
+
+    /// <summary>A chunk of <paramref name="chunk"/> tokens at the end of a context of <paramref name="context"/>.</summary>
+    public DsaBenchRow Prefill(int chunk, int context)
+    {
+        using var cache = FilledCache(context - chunk);
+        var tokens = Enumerable.Range(0, chunk).Select(i => 3 + i * 7 % 1000).ToArray();
+        var ms = Time(() =>
+        {
+            _model.Forward(tokens, cache);
+            cache.Truncate(context - chunk);
+        });
+        return new DsaBenchRow("prefill", chunk, context, "layer", ms, 0, 0, "1 MoE layer + embed/head (vocab 1024), absorbed chunk");
+    }
+
+    private SequenceCache FilledCache(int length)
+    {
+        var cache = _model.NewCache(length + 1);
+        cache.Reserve(length + 1);
+        cache.Advance(length);
+        return cache;
+    }
+
+    private double Time(Action body)
+    {
+        body();
+        _model.Device.Synchronize();
+        var times = new double[_repetitions];
+        for (var i = 0; i < times.Length; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            body();
+            _model.Device.Synchronize();
+            times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+        Array.Sort(times);
+        var median = times[times.Length / 2];
+        _log($"  {median,10:F3} ms");
+        return median;
+    }
+
+    public void Dispose() => _model.Dispose();
+}
