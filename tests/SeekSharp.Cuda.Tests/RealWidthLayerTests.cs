@@ -28,10 +28,24 @@ public sealed class RealWidthLayerTests(ITestOutputHelper output)
 
         using var cpu = new DeepSeekV32Model(config, weights, new HostDevice(new CpuBackend(Environment.ProcessorCount), ownsBackend: true), options, ownsDevice: true);
         var record = cpu.NewDecisionLog();
-        var expected = PrefillThenDecode(cpu, tokens, record: record);
+        var cpuTrace = new LayerTrace(config.NumHiddenLayers);
+        var expected = PrefillThenDecode(cpu, tokens, cpuTrace, record: record);
 
         using var cuda = new DeepSeekV32Model(config, weights, gpu, options);
-        var actual = PrefillThenDecode(cuda, tokens, forced: record);
+        var gpuTrace = new LayerTrace(config.NumHiddenLayers);
+        var actual = PrefillThenDecode(cuda, tokens, gpuTrace, forced: record);
+
+        // where a difference starts: each layer's prefill output and index scores (finite entries)
+        for (var l = 0; l < config.NumHiddenLayers; l++)
+        {
+            var layer = Agreement.Of(cpuTrace.Outputs[l]!, gpuTrace.Outputs[l]!, config.HiddenSize);
+            output.WriteLine($"layer {l} output (prefill): {layer}; mean|h| {cpuTrace.Outputs[l]!.Average(v => Math.Abs(v)):G4}");
+            var (e, a) = (cpuTrace.Scores[l]!, gpuTrace.Scores[l]!);
+            double maxScore = 0, maxDiff = 0;
+            for (var i = 0; i < e.Length; i++)
+                if (float.IsFinite(e[i])) { maxScore = Math.Max(maxScore, Math.Abs(e[i])); maxDiff = Math.Max(maxDiff, Math.Abs(e[i] - a[i])); }
+            output.WriteLine($"layer {l} index scores: max|Δ| {maxDiff:G4} of max|s| {maxScore:G4}");
+        }
 
         var cmp = Agreement.Of(expected, actual, config.VocabSize);
         var scale = expected.Average(v => Math.Abs(v));
@@ -43,13 +57,22 @@ public sealed class RealWidthLayerTests(ITestOutputHelper output)
     }
 
     /// <summary>Logits of every prompt row (one MHA prefill) followed by one row per decode step (absorbed form).</summary>
-    private static float[] PrefillThenDecode(DeepSeekV32Model model, int[] tokens, Models.Decisions.DecisionLog? forced = null,
+    private static float[] PrefillThenDecode(DeepSeekV32Model model, int[] tokens, LayerTrace trace, Models.Decisions.DecisionLog? forced = null,
         Models.Decisions.DecisionLog? record = null)
     {
         using var cache = model.NewCache(tokens.Length);
-        var rows = new List<float>(model.Forward(tokens.AsSpan(0, PromptTokens), cache, allRows: true, forced, record));
+        var rows = new List<float>(model.Forward(tokens.AsSpan(0, PromptTokens), cache, allRows: true, forced, record, trace));
         for (var i = PromptTokens; i < tokens.Length; i++)
             rows.AddRange(model.Forward(tokens.AsSpan(i, 1), cache, allRows: false, forced, record));
         return rows.ToArray();
+    }
+
+    private sealed class LayerTrace(int layers) : IForwardTrace
+    {
+        public float[]?[] Outputs { get; } = new float[layers][];
+        public float[]?[] Scores { get; } = new float[layers][];
+
+        public void LayerOutput(int layer, ReadOnlySpan<float> hidden) => Outputs[layer] = hidden.ToArray();
+        public void IndexScores(int layer, int startPos, int tokens, ReadOnlySpan<float> scores) => Scores[layer] = scores.ToArray();
     }
 }

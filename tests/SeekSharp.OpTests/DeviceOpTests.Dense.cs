@@ -38,6 +38,11 @@ public abstract partial class DeviceOpTests
         { DType.F8E4M3, 1, 576, 384 },      // kv_a_proj-like: a partial last row block (576 = 4·128 + 64)
         { DType.F8E4M3, 13, 320, 448 },     // partial K block (448 = 3·128 + 64)
         { DType.F8E4M3, 64, 256, 512 },
+        // real DeepSeek-V3.2 widths: q_a (7168 → 1536), q_b (1536 → 128·192), an expert's down (2048 → 7168)
+        { DType.F8E4M3, 5, 1536, 7168 },
+        { DType.F8E4M3, 3, 24576, 1536 },
+        { DType.F8E4M3, 4, 7168, 2048 },
+        { DType.BF16, 3, 1024, 7168 },
     };
 
     [Theory]
@@ -84,12 +89,13 @@ public abstract partial class DeviceOpTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void AddRmsNormMatchesReference(bool hasResidual)
+    [InlineData(false, 1024)]
+    [InlineData(true, 1024)]
+    [InlineData(true, 7168)]       // real hidden size
+    public void AddRmsNormMatchesReference(bool hasResidual, int width)
     {
         var data = new OpData(5);
-        const int rows = 6, width = 1024;
+        const int rows = 6;
         var h = Floats(data.Activations(rows * width, 3));
         var residual = Floats(data.Activations(rows * width, 10));
         var weight = Floats(data.Uniform(width, 0.5f, 1.5f));

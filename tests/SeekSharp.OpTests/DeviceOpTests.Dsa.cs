@@ -58,20 +58,22 @@ public abstract partial class DeviceOpTests
         AssertEqual<int>(indices, "top-k");
     }
 
-    public static TheoryData<int, int, bool> MlaCases => new()
+    public static TheoryData<int, int, bool, bool> MlaCases => new()
     {
-        // tokens, heads, sparse (top-k rows, else dense causal)
-        { 7, 4, true },
-        { 7, 4, false },
-        { 40, 2, true },
+        // tokens, heads, sparse (top-k rows, else dense causal), real dimensions (nope 128, rope 64, v 128)
+        { 7, 4, true, false },
+        { 7, 4, false, false },
+        { 40, 2, true, false },
+        { 24, 128, false, true },
+        { 24, 128, true, true },
     };
 
     [Theory]
     [MemberData(nameof(MlaCases))]
-    public void MlaPrefillMatchesReference(int tokens, int heads, bool sparse)
+    public void MlaPrefillMatchesReference(int tokens, int heads, bool sparse, bool real)
     {
         var data = new OpData(22);
-        var shape = new MlaShape(heads, 64, 32, 64, 128, 0.1f);
+        var shape = real ? new MlaShape(heads, 128, 64, 128, 512, 0.0723f) : new MlaShape(heads, 64, 32, 64, 128, 0.1f);
         var q = Floats(data.Activations((long)tokens * heads * shape.QkDim));
         var kvb = Floats(data.Activations((long)tokens * heads * shape.KvBDim));
         var ropeKeys = Floats(data.Activations((long)tokens * shape.Rope));

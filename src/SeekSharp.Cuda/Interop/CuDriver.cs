@@ -19,6 +19,7 @@ public sealed unsafe class CuDriver
     public const int AttributeComputeCapabilityMinor = 76;
     public const int AttributeMaxSharedMemoryPerBlockOptin = 97;
     public const int FunctionAttributeMaxDynamicSharedSizeBytes = 8;
+    public const int FunctionAttributeSharedSizeBytes = 1;   // static __shared__ bytes of a kernel
     public const uint StreamNonBlocking = 1;
     public const uint EventDefault = 0;
 
@@ -61,6 +62,7 @@ public sealed unsafe class CuDriver
         cuModuleUnload = (delegate* unmanaged<nint, int>)NativeExports.Require(library, "cuModuleUnload");
         cuModuleGetFunction = (delegate* unmanaged<nint*, nint, byte*, int>)NativeExports.Require(library, "cuModuleGetFunction");
         cuFuncSetAttribute = (delegate* unmanaged<nint, int, int, int>)NativeExports.Require(library, "cuFuncSetAttribute");
+        cuFuncGetAttribute = (delegate* unmanaged<int*, int, nint, int>)NativeExports.Require(library, "cuFuncGetAttribute");
         cuLaunchKernel = (delegate* unmanaged<nint, uint, uint, uint, uint, uint, uint, uint, nint, void**, void**, int>)
             NativeExports.Require(library, "cuLaunchKernel");
     }
@@ -102,6 +104,7 @@ public sealed unsafe class CuDriver
     public readonly delegate* unmanaged<nint, int> cuModuleUnload;
     public readonly delegate* unmanaged<nint*, nint, byte*, int> cuModuleGetFunction;
     public readonly delegate* unmanaged<nint, int, int, int> cuFuncSetAttribute;
+    public readonly delegate* unmanaged<int*, int, nint, int> cuFuncGetAttribute;
     public readonly delegate* unmanaged<nint, uint, uint, uint, uint, uint, uint, uint, nint, void**, void**, int> cuLaunchKernel;
 
     /// <summary>Throws a <see cref="CudaException"/> naming <paramref name="call"/> unless the result is CUDA_SUCCESS.</summary>

@@ -56,8 +56,9 @@ internal static class DsaLaunch
     public static CudaFunction Load(KernelLibrary library, string file, string name)
     {
         var function = library.Module(file).Function(name);
-        var optIn = library.Context.MaxSharedMemoryPerBlockOptIn;
-        if (optIn > 48 * 1024) function.SetMaxDynamicSharedBytes(optIn);
+        // the opt-in limit covers static + dynamic shared memory
+        var dynamicLimit = library.Context.MaxSharedMemoryPerBlockOptIn - function.StaticSharedBytes();
+        if (dynamicLimit > 48 * 1024) function.SetMaxDynamicSharedBytes(dynamicLimit);
         return function;
     }
 

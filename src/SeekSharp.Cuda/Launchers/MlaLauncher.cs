@@ -15,6 +15,7 @@ internal sealed class MlaLauncher(KernelLibrary library)
 
     private readonly Lazy<CudaFunction> _prefill = new(() => library.Module("mla_attention.cu").Function("mla_prefill"));
     private readonly Lazy<CudaFunction> _absorbed = new(() => DsaLaunch.Load(library, "mla_attention.cu", "mla_absorbed"));
+    private Lazy<int> _absorbedStaticShared => field ??= new(() => _absorbed.Value.StaticSharedBytes());
 
     /// <summary>
     /// MHA form for a prompt at positions 0..tokens-1: q F32 [tokens, heads, nope+rope], kvb F32 [tokens, heads, nope+v],
@@ -73,7 +74,7 @@ internal sealed class MlaLauncher(KernelLibrary library)
         // scored at once is the longest key list (≤ 2048), shrunk if the device's shared memory is smaller
         var fixedFloats = HeadsPerBlock * ((long)shape.KvLora + shape.Rope + Math.Max(shape.KvLora, shape.Nope));
         long keys = indices is null ? end : indexWidth;
-        var limit = Math.Max(library.Context.MaxSharedMemoryPerBlockOptIn, 48 * 1024);
+        var limit = Math.Max(library.Context.MaxSharedMemoryPerBlockOptIn, 48 * 1024) - _absorbedStaticShared.Value;
         var room = limit / sizeof(float) - fixedFloats;
         var chunk = (int)Math.Min(Math.Min(Math.Max(keys, 1), MaxScoreChunk), room / HeadsPerBlock);
         if (chunk < 1)

@@ -44,5 +44,15 @@ public readonly unsafe struct CudaFunction
             Interop.CuDriver.FunctionAttributeMaxDynamicSharedSizeBytes, bytes), $"cuFuncSetAttribute({Name}, max dynamic shared, {bytes})");
     }
 
+    /// <summary>Bytes of the kernel's static <c>__shared__</c> arrays; dynamic shared memory gets the opt-in limit minus these.</summary>
+    public int StaticSharedBytes()
+    {
+        _context.MakeCurrent();
+        int bytes;
+        _context.Driver.ThrowIfFailed(_context.Driver.cuFuncGetAttribute(&bytes, Interop.CuDriver.FunctionAttributeSharedSizeBytes, _handle),
+            $"cuFuncGetAttribute({Name}, static shared bytes)");
+        return bytes;
+    }
+
     internal static byte[] NulTerminated(string name) => Encoding.ASCII.GetBytes(name + "\0");
 }
