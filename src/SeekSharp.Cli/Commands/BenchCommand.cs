@@ -73,7 +73,12 @@ internal static class BenchCommand
         prefillTokens = Math.Min(prefillTokens, config.MaxPositionEmbeddings - decodeTokens - 1);
         var prompt = Enumerable.Range(0, prefillTokens).Select(i => i == 0 ? 0 : 3 + (i * 7919) % (config.VocabSize - 3)).ToArray();
 
-        model.Forward(prompt.AsSpan(0, Math.Min(8, prompt.Length)), model.NewCache());   // warm-up: JIT, page in
+        using (var warm = model.NewCache())
+        {
+            // warm-up: JIT and page-in of both paths (a short prefill, then one decode step)
+            model.Forward(prompt.AsSpan(0, Math.Min(8, prompt.Length)), warm);
+            model.Forward(prompt.AsSpan(0, 1), warm);
+        }
         var cache = model.NewCache(prefillTokens + decodeTokens);
         var clock = Stopwatch.StartNew();
         var logits = model.Forward(prompt, cache);
