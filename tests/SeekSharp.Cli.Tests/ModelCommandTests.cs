@@ -99,6 +99,22 @@ public sealed class ModelCommandTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(json.GetProperty("ids").GetRawText(), JsonDocument.Parse(again.Stdout).RootElement.GetProperty("ids").GetRawText());
     }
 
+    [Fact]
+    public void DeviceCudaRunsOnTheGpuOrSaysInOneLineWhyNot()
+    {
+        var result = SeekProcess.Run("generate", "--model", SharedData.GoldenModel("tiny-bf16"), "--ids", "0 5 9", "--max-new-tokens", "2", "--json", "--device", "cuda");
+        if (SeekSharp.Cuda.CudaAvailability.Default.Reason is { } reason)
+        {
+            Assert.Equal(2, result.Exit);
+            Assert.Equal($"error: --device cuda: {reason}", result.Stderr.Trim());
+        }
+        else
+        {
+            Assert.True(result.Exit == 0, result.Stderr);
+            Assert.Equal(2, JsonDocument.Parse(result.Stdout).RootElement.GetProperty("ids").GetArrayLength());
+        }
+    }
+
     [Theory]
     [InlineData("--ids", "0 x 3", "not a token id")]
     [InlineData("--ids", "0 5000", "outside the vocabulary")]
