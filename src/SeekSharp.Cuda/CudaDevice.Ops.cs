@@ -48,4 +48,14 @@ public sealed partial class CudaDevice
     public void AddRound(DeviceBuffer a, DeviceBuffer b, DeviceBuffer output, int count) => _elementwise.AddRound(a, b, output, count);
 
     public void ArgMax(DeviceBuffer logits, int rows, int vocab, DeviceBuffer ids) => _sampling.ArgMax(logits, rows, vocab, ids);
+
+    public void SampleRows(DeviceBuffer logits, int rows, int vocab, ReadOnlySpan<RowSampling> settings, DeviceBuffer ids)
+    {
+        if (settings.Length < rows) throw new ArgumentException($"sample_rows: {settings.Length} settings for {rows} rows", nameof(settings));
+        if (rows == 0) return;
+        var packed = Launchers.SamplingLauncher.Pack(settings[..rows]);
+        using var device = Scratch(Core.DType.I32, packed.Length);    // [rows, 7] settings, freed after the launch is queued
+        Upload<int>(packed, device);
+        _sampling.SampleRows(logits, rows, vocab, device, ids);
+    }
 }

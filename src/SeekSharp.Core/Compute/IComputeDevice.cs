@@ -159,6 +159,17 @@ public interface IComputeDevice : IDisposable
 
     /// <summary>ids[r] = argmax of logits [rows, vocab] row r (lowest index on ties).</summary>
     void ArgMax(DeviceBuffer logits, int rows, int vocab, DeviceBuffer ids);
+
+    /// <summary>
+    /// ids[r] = a token drawn from row r of logits [rows, vocab] (finite values) under settings[r]. Temperature 0: the
+    /// argmax. Else weights e_i = <see cref="Numerics.SamplingMath.Exp"/>(l_i/T − max_j l_j/T) (fp32); tokens ordered by
+    /// e descending, then index ascending; keep the first n = min(TopK or vocab, the smallest r whose running double sum
+    /// of e reaches TopP · Σe); draw argmax over kept i with e_i &gt; 0 of e_i / <see cref="Numerics.SamplingMath.NegLog"/>(
+    /// <see cref="Numerics.SamplingMath.Uniform"/>(Seed, Counter, i)) in double (the exponential race: token i wins with
+    /// probability e_i / Σ kept e), ties to the lower index; if no token has weight, the argmax. The same settings draw the
+    /// same token on every device (Σe may round differently; only a mass exactly at the TopP boundary can tell).
+    /// </summary>
+    void SampleRows(DeviceBuffer logits, int rows, int vocab, ReadOnlySpan<RowSampling> settings, DeviceBuffer ids);
 }
 
 /// <summary>Pairing of rotary dimensions.</summary>

@@ -134,4 +134,11 @@ public sealed partial class LockstepDevice
         candidate.ArgMax(C(logits), rows, vocab, C(ids));
         Compare("argmax", (nameof(ids), ids));
     }
+
+    public void SampleRows(DeviceBuffer logits, int rows, int vocab, ReadOnlySpan<RowSampling> settings, DeviceBuffer ids)
+    {
+        reference.SampleRows(R(logits), rows, vocab, settings, R(ids));
+        candidate.SampleRows(C(logits), rows, vocab, settings, C(ids));
+        Compare("sample_rows", (nameof(ids), ids));
+    }
 }
