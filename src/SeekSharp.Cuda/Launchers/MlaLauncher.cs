@@ -4,8 +4,13 @@ using SeekSharp.Cuda.Runtime;
 
 namespace SeekSharp.Cuda.Launchers;
 
-/// <summary>Kernels/mla_attention.cu: MLA over selected keys in MHA (prefill) and absorbed (MQA) form.</summary>
-internal sealed class MlaLauncher(KernelLibrary library)
+/// <summary>
+/// Kernels/mla_attention.cu: MLA over selected keys in MHA (prefill) and absorbed (MQA) form; the absorbed form runs on
+/// tensor cores (Kernels/mla_absorbed_tc.cu) when its shape fits, else on mla_attention.cu's general kernel.
+/// Temporaries come from <paramref name="scratch"/> (the device's caching allocator) or, without one, from an allocator
+/// of the launcher's own; either way they are reused in stream order.
+/// </summary>
+internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaBuffer>? scratch = null)
 {
     private const int Threads = 256;            // MLA_THREADS
     private const int MaxPerLane = 8;           // prefill: nope + rope ≤ 256, v ≤ 256
@@ -16,6 +21,22 @@ internal sealed class MlaLauncher(KernelLibrary library)
     private readonly Lazy<CudaFunction> _prefill = new(() => library.Module("mla_attention.cu").Function("mla_prefill"));
     private readonly Lazy<CudaFunction> _absorbed = new(() => DsaLaunch.Load(library, "mla_attention.cu", "mla_absorbed"));
     private Lazy<int> _absorbedStaticShared => field ??= new(() => _absorbed.Value.StaticSharedBytes());
+
+    // tensor-core absorbed path (mla_absorbed_tc.cu)
+    private const string TcFile = "mla_absorbed_tc.cu";
+    private const int TcTile = 32;              // MTC_TILE: key slots per tile
+    private const int TcQkHeads = 128;          // MTC_QK_HEADS
+    private const int TcPvHeads = 64;           // MTC_PV_HEADS
+    private const int TcMaxKw = 576;            // MTC_MAX_KW
+    private const int TcMaxLora = 512;          // MTC_MAX_LORA
+    private const int TcGemmTile = 64;          // MTC_G
+    private const long TcChunkBytes = 1L << 29; // temporaries per token chunk (512 MiB)
+    private readonly Lazy<CudaFunction> _tcKeys = new(() => library.Module(TcFile).Function("mla_abs_keys"));
+    private readonly Lazy<CudaFunction> _tcQpe = new(() => library.Module(TcFile).Function("mla_abs_qpe"));
+    private readonly Lazy<CudaFunction> _tcGemm = new(() => library.Module(TcFile).Function("mla_abs_gemm"));
+    private readonly Lazy<CudaFunction> _tcQk = new(() => DsaLaunch.Load(library, TcFile, "mla_abs_qk"));
+    private readonly Lazy<CudaFunction> _tcPv = new(() => DsaLaunch.Load(library, TcFile, "mla_abs_pv"));
+    private CachingAllocator? _ownAllocator;
 
     /// <summary>
     /// MHA form for a prompt at positions 0..tokens-1: q F32 [tokens, heads, nope+rope], kvb F32 [tokens, heads, nope+v],
@@ -70,6 +91,12 @@ internal sealed class MlaLauncher(KernelLibrary library)
         CheckIndices(op, indices, indexWidth, tokens);
         DsaLaunch.Check(op, nameof(output), output, DType.F32, rows * shape.V);
 
+        if (TensorCoreEnabled && TensorCoreFits(shape))
+        {
+            AbsorbedTensorCores(stream, q, wkvb, latent, ropeKeys, indices, indexWidth, tokens, startPos, shape, output);
+            return;
+        }
+
         // shared floats: q̂ [8][kvLora+rope] | o_lat [8][max(kvLora, nope)] | scores [chunk][8]; the chunk of key slots
         // scored at once is the longest key list (≤ 2048), shrunk if the device's shared memory is smaller
         var fixedFloats = HeadsPerBlock * ((long)shape.KvLora + shape.Rope + Math.Max(shape.KvLora, shape.Nope));
@@ -87,6 +114,131 @@ internal sealed class MlaLauncher(KernelLibrary library)
             .Int(indexWidth).Int(startPos).Int(shape.Heads).Int(shape.Nope).Int(shape.Rope).Int(shape.V).Int(shape.KvLora)
             .Int(chunk).Float(shape.SoftmaxScale));
     }
+
+    // SEEKSHARP_MLA_TC=0 selects the general fp32 kernel instead (for A/B timing)
+    private static readonly bool TensorCoreEnabled = Environment.GetEnvironmentVariable("SEEKSHARP_MLA_TC") != "0";
+
+    /// <summary>kv_lora a multiple of 64 up to 512, kv_lora + rope (rounded up to 16) up to 576, and the key tiles fit in shared memory.</summary>
+    private bool TensorCoreFits(MlaShape shape)
+    {
+        if (shape.KvLora % 64 != 0 || shape.KvLora > TcMaxLora || RowWidth(shape) > TcMaxKw) return false;
+        var limit = Math.Max(library.Context.MaxSharedMemoryPerBlockOptIn, 48 * 1024);
+        return QkShared(shape) <= limit && PvShared(shape) <= limit;
+    }
+
+    /// <summary>kw: a bf16 key row (latent | k_pe) padded to 16 values.</summary>
+    private static int RowWidth(MlaShape shape) => (shape.KvLora + shape.Rope + 15) / 16 * 16;
+
+    private static int QkShared(MlaShape shape) => 2 * TcTile * (RowWidth(shape) + 8) * sizeof(ushort);
+
+    private static int PvShared(MlaShape shape) =>
+        2 * TcTile * (shape.KvLora + 8) * sizeof(ushort) + TcPvHeads * (TcTile + 8) * sizeof(ushort) + 2 * TcPvHeads * sizeof(float);
+
+    private CudaBuffer Scratch(DType dtype, long length)
+    {
+        if (scratch is not null) return scratch(dtype, Math.Max(length, 1));
+        _ownAllocator ??= new CachingAllocator(library.Context);
+        return new CudaBuffer(_ownAllocator, dtype, Math.Max(length, 1));
+    }
+
+    /// <summary>
+    /// The absorbed form on tensor cores, in chunks of query tokens (temporaries ≤ about 512 MiB each):
+    /// keys as bf16 rows kc [rows, kw] (all positions &lt; end, or only the selected ones when fewer), then per chunk
+    /// qa = bf16(W_UK^T q_nope) | q_pe, scores + per-split (max, sum), weighted latent sums per split with the global
+    /// max/sum, and out = bf16(W_UV · bf16(Σ splits)). Splits of the key slots give decode enough blocks.
+    /// </summary>
+    private void AbsorbedTensorCores(CudaStream stream, CudaBuffer q, CudaBuffer wkvb, CudaBuffer latent, CudaBuffer ropeKeys,
+        CudaBuffer? indices, int indexWidth, int tokens, int startPos, MlaShape shape, CudaBuffer output)
+    {
+        int heads = shape.Heads, lora = shape.KvLora, kw = RowWidth(shape), qk = shape.QkDim, kvWidth = shape.KvBDim;
+        var sms = Math.Max(library.Context.MultiprocessorCount, 1);
+        var end = startPos + tokens;
+        // few queries over few selected keys: copy just those rows; otherwise the whole cache once
+        var gathered = indices is not null && indexWidth > 0 && (long)tokens * indexWidth < end;
+
+        CudaBuffer? allKeys = null;
+        try
+        {
+            if (!gathered)
+            {
+                allKeys = Scratch(DType.BF16, (long)end * kw);
+                _tcKeys.Value.Launch(stream, new Dim3((uint)end), new Dim3(64), 0, new KernelArgs()
+                    .Ptr(latent.Pointer).Ptr(ropeKeys.Pointer).Ptr(0).Ptr(allKeys.Pointer).Int(lora).Int(shape.Rope).Int(kw));
+            }
+
+            // token chunk from the per-token temporaries (scores dominate: heads × slots fp32)
+            long maxSlots = RoundUp(indices is not null ? indexWidth : end, TcTile);
+            long perToken = (long)heads * (kw * 2 + maxSlots * 4 + lora * 4 + 64) + (gathered ? (long)indexWidth * kw * 2 : 0);
+            var chunk = (int)Math.Clamp(TcChunkBytes / Math.Max(perToken, 1), 1, tokens);
+
+            for (var t0 = 0; t0 < tokens; t0 += chunk)
+            {
+                var tc = Math.Min(chunk, tokens - t0);
+                var pos0 = startPos + t0;
+                var slotsPad = (int)RoundUp(indices is not null ? indexWidth : pos0 + tc, TcTile);
+                var tiles = slotsPad / TcTile;
+                var (qkSplits, qkSlots) = Splits(tiles, 2L * sms, (long)tc * CeilDiv(heads, TcQkHeads));
+                var (pvSplits, pvSlots) = Splits(tiles, Math.Max(sms / 2, 1), (long)tc * CeilDiv(heads, TcPvHeads));
+                var idx = indices is null ? 0 : indices.At((long)t0 * indexWidth);
+
+                using var qa = Scratch(DType.BF16, (long)tc * heads * kw);
+                using var scores = Scratch(DType.F32, (long)tc * heads * slotsPad);
+                using var stats = Scratch(DType.F32, (long)tc * qkSplits * heads * 2);
+                using var opart = Scratch(DType.F32, (long)tc * pvSplits * heads * lora);
+                using var chunkKeys = gathered ? Scratch(DType.BF16, (long)tc * indexWidth * kw) : null;
+                var kc = chunkKeys ?? allKeys!;
+                if (gathered)
+                    _tcKeys.Value.Launch(stream, new Dim3((uint)(tc * indexWidth)), new Dim3(64), 0, new KernelArgs()
+                        .Ptr(latent.Pointer).Ptr(ropeKeys.Pointer).Ptr(idx).Ptr(kc.Pointer).Int(lora).Int(shape.Rope).Int(kw));
+
+                // qa[:, :, 0..lora) = bf16(W_UK^T q_nope): per head [tc × nope] · [nope × lora]
+                var qChunk = q.At((long)t0 * heads * qk);
+                _tcGemm.Value.Launch(stream, new Dim3((uint)CeilDiv(lora, TcGemmTile), (uint)heads, (uint)CeilDiv(tc, TcGemmTile)),
+                    new Dim3(Threads), 0, new KernelArgs()
+                        .Ptr(qChunk).Long((long)heads * qk).Long(qk).Int(1).Long(0)
+                        .Ptr(wkvb.Pointer).Long((long)kvWidth * lora).Int(1).Int(lora)
+                        .Ptr(qa.Pointer).Long((long)heads * kw).Long(kw).Int(1).Int(tc).Int(lora).Int(shape.Nope));
+                long tailElems = (long)tc * heads * (kw - lora);
+                _tcQpe.Value.Launch(stream, new Dim3((uint)CeilDiv(tailElems, 256)), new Dim3(256), 0, new KernelArgs()
+                    .Ptr(qChunk).Ptr(qa.Pointer).Long((long)tc * heads).Int(shape.Nope).Int(shape.Rope).Int(lora).Int(kw));
+
+                _tcQk.Value.Launch(stream, new Dim3((uint)CeilDiv(heads, TcQkHeads), (uint)qkSplits, (uint)tc), new Dim3(Threads),
+                    QkShared(shape), new KernelArgs()
+                        .Ptr(qa.Pointer).Ptr(kc.Pointer).Ptr(idx).Ptr(scores.Pointer).Ptr(stats.Pointer)
+                        .Int(indexWidth).Int(pos0).Int(gathered ? 1 : 0).Int(heads).Int(kw).Int(slotsPad).Int(qkSlots)
+                        .Float(shape.SoftmaxScale));
+                _tcPv.Value.Launch(stream, new Dim3((uint)CeilDiv(heads, TcPvHeads), (uint)pvSplits, (uint)tc), new Dim3(Threads),
+                    PvShared(shape), new KernelArgs()
+                        .Ptr(kc.Pointer).Ptr(idx).Ptr(scores.Pointer).Ptr(stats.Pointer).Ptr(opart.Pointer)
+                        .Int(indexWidth).Int(pos0).Int(gathered ? 1 : 0).Int(heads).Int(kw).Int(lora).Int(slotsPad)
+                        .Int(qkSplits).Int(pvSlots));
+
+                // out = bf16(W_UV · bf16(Σ_split opart)): per head [tc × lora] · [lora × v]
+                _tcGemm.Value.Launch(stream, new Dim3((uint)CeilDiv(shape.V, TcGemmTile), (uint)heads, (uint)CeilDiv(tc, TcGemmTile)),
+                    new Dim3(Threads), 0, new KernelArgs()
+                        .Ptr(opart.Pointer).Long((long)pvSplits * heads * lora).Long(lora).Int(pvSplits).Long((long)heads * lora)
+                        .Ptr(wkvb.At((long)shape.Nope * lora)).Long((long)kvWidth * lora).Int(0).Int(lora)
+                        .Ptr(output.At((long)t0 * heads * shape.V)).Long((long)heads * shape.V).Long(shape.V).Int(0)
+                        .Int(tc).Int(shape.V).Int(lora));
+            }
+        }
+        finally
+        {
+            allKeys?.Dispose();
+        }
+    }
+
+    /// <summary>Splits of <paramref name="tiles"/> key tiles so that blocks × splits reaches about <paramref name="target"/>: (count, slots each).</summary>
+    private static (int Count, int Slots) Splits(int tiles, long target, long blocks)
+    {
+        var want = (int)Math.Clamp(CeilDiv(target, Math.Max(blocks, 1)), 1, Math.Max(tiles, 1));
+        var per = CeilDiv(Math.Max(tiles, 1), want);
+        return ((int)CeilDiv(Math.Max(tiles, 1), per), (int)per * TcTile);
+    }
+
+    private static long CeilDiv(long a, long b) => (a + b - 1) / b;
+
+    private static long RoundUp(long a, long b) => CeilDiv(a, b) * b;
 
     private static void CheckShape(string op, MlaShape shape)
     {

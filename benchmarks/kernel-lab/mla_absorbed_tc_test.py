@@ -1,0 +1,266 @@
+#!/usr/bin/env python3
+"""GPU check and timing of the tensor-core absorbed MLA (Kernels/mla_absorbed_tc.cu) against a torch reference of
+IComputeDevice.MlaAbsorbed. Compiles the .cu with NVRTC (common.cuh in front, the runtime's options) and launches the
+kernels in the order and with the arguments MlaLauncher.AbsorbedTensorCores uses.
+
+Usage (GPU box): python3 benchmarks/kernel-lab/mla_absorbed_tc_test.py [--bench]
+"""
+import ctypes
+import glob
+import math
+import os
+import sys
+
+import torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+KERNELS = os.path.join(ROOT, "src", "SeekSharp.Cuda", "Kernels")
+
+
+def load_lib(names):
+    for n in names:
+        try:
+            return ctypes.CDLL(n, mode=ctypes.RTLD_GLOBAL)
+        except OSError:
+            pass
+    sys.exit(f"none of {names} loads")
+
+
+CUDA_HOME = os.environ.get("CUDA_HOME", "/usr/local/cuda")
+nvrtc = load_lib([os.path.join(CUDA_HOME, "lib64", "libnvrtc.so")] + sorted(glob.glob(os.path.join(CUDA_HOME, "lib64", "libnvrtc.so.*")))
+                 + sorted(glob.glob("/usr/local/lib/python3*/*-packages/nvidia/cu*/lib/libnvrtc.so*"))
+                 + sorted(glob.glob("/usr/local/lib/python3*/*-packages/nvidia/cuda_nvrtc/lib/libnvrtc.so*")))
+cu = load_lib(["libcuda.so.1", "libcuda.so"])
+
+
+def ok(rc, what):
+    if rc != 0:
+        s = ctypes.c_char_p()
+        cu.cuGetErrorString(rc, ctypes.byref(s))
+        raise RuntimeError(f"{what}: {rc} {s.value}")
+
+
+def compile_module(name):
+    src = open(os.path.join(KERNELS, "common.cuh")).read() + "\n" + open(os.path.join(KERNELS, name)).read()
+    prog = ctypes.c_void_p()
+    assert nvrtc.nvrtcCreateProgram(ctypes.byref(prog), src.encode(), name.encode(), 0, None, None) == 0
+    major, minor = torch.cuda.get_device_capability()
+    arch = f"sm_{major}{minor}a" if (major, minor) == (9, 0) else f"sm_{major}{minor}"
+    opts = [f"--gpu-architecture={arch}".encode(), b"--std=c++17", b"--fmad=false"]
+    rc = nvrtc.nvrtcCompileProgram(prog, len(opts), (ctypes.c_char_p * len(opts))(*opts))
+    size = ctypes.c_size_t()
+    nvrtc.nvrtcGetProgramLogSize(prog, ctypes.byref(size))
+    log = ctypes.create_string_buffer(size.value)
+    nvrtc.nvrtcGetProgramLog(prog, log)
+    if rc != 0 or log.value.strip():
+        print(f"{name}: NVRTC rc={rc}\n{log.value.decode()}")
+        if rc != 0:
+            sys.exit(1)
+    nvrtc.nvrtcGetCUBINSize(prog, ctypes.byref(size))
+    cubin = ctypes.create_string_buffer(size.value)
+    nvrtc.nvrtcGetCUBIN(prog, cubin)
+    mod = ctypes.c_void_p()
+    ok(cu.cuModuleLoadData(ctypes.byref(mod), cubin), "cuModuleLoadData")
+    return mod
+
+
+def func(mod, name, max_shared=0):
+    f = ctypes.c_void_p()
+    ok(cu.cuModuleGetFunction(ctypes.byref(f), mod, name.encode()), name)
+    if max_shared > 48 * 1024:
+        ok(cu.cuFuncSetAttribute(f, 8, ctypes.c_int(max_shared)), "cuFuncSetAttribute")
+    return f
+
+
+class I64(int):
+    pass
+
+
+def launch(f, grid, block, shared, *args):
+    held = []
+    for a in args:
+        if isinstance(a, torch.Tensor):
+            held.append(ctypes.c_void_p(a.data_ptr()))
+        elif a is None:
+            held.append(ctypes.c_void_p(0))
+        elif isinstance(a, float):
+            held.append(ctypes.c_float(a))
+        elif isinstance(a, I64):
+            held.append(ctypes.c_longlong(a))
+        else:
+            held.append(ctypes.c_int(a))
+    params = (ctypes.c_void_p * len(held))(*[ctypes.cast(ctypes.byref(h), ctypes.c_void_p) for h in held])
+    g = tuple(grid) + (1,) * (3 - len(grid))
+    b = tuple(block) + (1,) * (3 - len(block))
+    ok(cu.cuLaunchKernel(f, *g, *b, shared, ctypes.c_void_p(torch.cuda.current_stream().cuda_stream), params, None),
+       "cuLaunchKernel")
+
+
+torch.zeros(1, device="cuda")
+ok(cu.cuInit(0), "cuInit")
+MOD = compile_module("mla_absorbed_tc.cu")
+F_KEYS = func(MOD, "mla_abs_keys")
+F_QPE = func(MOD, "mla_abs_qpe")
+F_GEMM = func(MOD, "mla_abs_gemm")
+F_QK = func(MOD, "mla_abs_qk", 227 * 1024)
+F_PV = func(MOD, "mla_abs_pv", 227 * 1024)
+SMS = torch.cuda.get_device_properties(0).multi_processor_count
+TILE = 32
+FAILED = []
+
+
+def cdiv(a, b):
+    return (a + b - 1) // b
+
+
+def splits(tiles, target, blocks):
+    want = min(max(cdiv(target, max(blocks, 1)), 1), max(tiles, 1))
+    per = cdiv(max(tiles, 1), want)
+    return cdiv(max(tiles, 1), per), per * TILE
+
+
+def mla_tc(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v, lora, scale, chunk_bytes=1 << 29):
+    """MlaLauncher.AbsorbedTensorCores in Python: same temporaries, grids and arguments."""
+    kw = cdiv(lora + rope, 16) * 16
+    qk, kvw = nope + rope, nope + v
+    end = start + T
+    out = torch.empty(T * H * v, device="cuda", dtype=torch.float32)
+    gathered = idx is not None and width > 0 and T * width < end
+    all_keys = None
+    if not gathered:
+        all_keys = torch.empty(end * kw, device="cuda", dtype=torch.int16)
+        launch(F_KEYS, (end,), (64,), 0, latent, rope_keys, None, all_keys, lora, rope, kw)
+    max_slots = cdiv(width if idx is not None else end, TILE) * TILE
+    per_token = H * (kw * 2 + max_slots * 4 + lora * 4 + 64) + (width * kw * 2 if gathered else 0)
+    chunk = min(max(chunk_bytes // max(per_token, 1), 1), T)
+    qk_shared = 2 * TILE * (kw + 8) * 2
+    pv_shared = 2 * TILE * (lora + 8) * 2 + 64 * (TILE + 8) * 2 + 2 * 64 * 4
+    for t0 in range(0, T, chunk):
+        tc = min(chunk, T - t0)
+        pos0 = start + t0
+        slots_pad = cdiv(width if idx is not None else pos0 + tc, TILE) * TILE
+        tiles = slots_pad // TILE
+        qk_splits, qk_slots = splits(tiles, 2 * SMS, tc * cdiv(H, 128))
+        pv_splits, pv_slots = splits(tiles, max(SMS // 2, 1), tc * cdiv(H, 64))
+        ix = None if idx is None else idx[t0 * width:]
+        qa = torch.empty(tc * H * kw, device="cuda", dtype=torch.int16)
+        scores = torch.empty(max(tc * H * slots_pad, 1), device="cuda", dtype=torch.float32)
+        stats = torch.empty(tc * qk_splits * H * 2, device="cuda", dtype=torch.float32)
+        opart = torch.empty(tc * pv_splits * H * lora, device="cuda", dtype=torch.float32)
+        kc = all_keys
+        if gathered:
+            kc = torch.empty(tc * width * kw, device="cuda", dtype=torch.int16)
+            launch(F_KEYS, (tc * width,), (64,), 0, latent, rope_keys, ix, kc, lora, rope, kw)
+        qc = q[t0 * H * qk:]
+        launch(F_GEMM, (cdiv(lora, 64), H, cdiv(tc, 64)), (256,), 0,
+               qc, I64(H * qk), I64(qk), 1, I64(0), wkvb, I64(kvw * lora), 1, lora, qa, I64(H * kw), I64(kw), 1, tc, lora, nope)
+        tail = tc * H * (kw - lora)
+        launch(F_QPE, (cdiv(tail, 256),), (256,), 0, qc, qa, I64(tc * H), nope, rope, lora, kw)
+        launch(F_QK, (cdiv(H, 128), qk_splits, tc), (256,), qk_shared,
+               qa, kc, ix, scores, stats, width, pos0, int(gathered), H, kw, slots_pad, qk_slots, scale)
+        launch(F_PV, (cdiv(H, 64), pv_splits, tc), (256,), pv_shared,
+               kc, ix, scores, stats, opart, width, pos0, int(gathered), H, kw, lora, slots_pad, qk_splits, pv_slots)
+        launch(F_GEMM, (cdiv(v, 64), H, cdiv(tc, 64)), (256,), 0,
+               opart, I64(pv_splits * H * lora), I64(lora), pv_splits, I64(H * lora),
+               wkvb[nope * lora:], I64(kvw * lora), 0, lora, out[t0 * H * v:], I64(H * v), I64(v), 0, tc, v, lora)
+    return out
+
+
+def bf16(x):
+    return x.to(torch.bfloat16).to(torch.float32)
+
+
+def reference(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v, lora, scale, rows):
+    w = wkvb.view(H, nope + v, lora).double()
+    qv = q.view(T, H, nope + rope).double()
+    lat = latent.view(-1, lora).double()
+    kpe = rope_keys.view(-1, rope).double()
+    out = {}
+    for t in rows:
+        qa = bf16(torch.einsum("hd,hdc->hc", qv[t, :, :nope], w[:, :nope]).float()).double()
+        if idx is None:
+            keys = torch.arange(start + t + 1, device="cuda")
+        else:
+            row = idx.view(T, width)[t]
+            keys = row[row >= 0].long()
+        s = ((qa @ lat[keys].T + qv[t, :, nope:] @ kpe[keys].T) * scale).float()
+        p = bf16(torch.softmax(s, -1)).double()
+        olat = bf16((p @ lat[keys]).float()).double()
+        out[t] = bf16(torch.einsum("hc,hdc->hd", olat, w[:, nope:]).float())
+    return out
+
+
+def case(name, T, start, width, sparse, real, rows=None, check=True):
+    torch.manual_seed(T * 7 + start)
+    H, nope, rope, v, lora, scale = (128, 128, 64, 128, 512, 0.0723) if real else (4, 64, 32, 64, 128, 0.1)
+    end = start + T
+    q = bf16(torch.randn(T * H * (nope + rope), device="cuda"))
+    wkvb = bf16(torch.randn(H * (nope + v) * lora, device="cuda") * 0.05)
+    latent = bf16(torch.randn(end * lora, device="cuda"))
+    rope_keys = bf16(torch.randn(end * rope, device="cuda"))
+    idx = None
+    if sparse:
+        width = min(width, end)
+        idx = torch.full((T, width), -1, dtype=torch.int32, device="cuda")
+        for t in range(T):
+            vis = start + t + 1
+            pick = torch.randperm(vis, device="cuda")[:min(width, vis)].sort().values
+            idx[t, :pick.numel()] = pick.int()
+        idx = idx.flatten().contiguous()
+    else:
+        width = 0
+    out = mla_tc(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v, lora, scale)
+    torch.cuda.synchronize()
+    if check:
+        rows = rows if rows is not None else range(T)
+        ref = reference(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v, lora, scale, rows)
+        o = out.view(T, H, v)
+        worst, scl = 0.0, 0.0
+        for t, r in ref.items():
+            worst = max(worst, (o[t] - r).abs().max().item())
+            scl = max(scl, r.abs().max().item())
+        nan = torch.isnan(out).any().item()
+        err = worst / max(scl, 1e-30)
+        passed = err <= 1 / 128 and not nan
+        FAILED.extend([] if passed else [name])
+        print(f"{'PASS' if passed else 'FAIL'} {name}: normalised error {err:.3g} (nan={nan})", flush=True)
+    return q, wkvb, latent, rope_keys, idx, width
+
+
+def bench(name, T, start, width, reps=10):
+    H, nope, rope, v, lora, scale = 128, 128, 64, 128, 512, 0.0723
+    end = start + T
+    q = torch.rand(T * H * (nope + rope), device="cuda") * 2 - 1
+    wkvb = torch.rand(H * (nope + v) * lora, device="cuda") * 2 - 1
+    latent = torch.rand(end * lora, device="cuda") * 2 - 1
+    rope_keys = torch.rand(end * rope, device="cuda") * 2 - 1
+    idx = torch.stack([torch.randperm(start + t + 1, device="cuda")[:width].sort().values for t in range(0, T)]).int().flatten() \
+        if T <= 64 else (torch.randint(0, start + 1, (T, width), device="cuda").int().flatten())
+    run = lambda: mla_tc(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v, lora, scale)
+    run()
+    torch.cuda.synchronize()
+    a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    ts = []
+    for _ in range(reps):
+        a.record()
+        run()
+        b.record()
+        b.synchronize()
+        ts.append(a.elapsed_time(b))
+    ts.sort()
+    print(f"BENCH {name}: median {ts[len(ts) // 2]:.3f} ms (min {ts[0]:.3f})", flush=True)
+
+
+if __name__ == "__main__":
+    case("tiny sparse 1@50 k16", 1, 50, 16, True, False)
+    case("tiny dense 3@50", 3, 50, 0, False, False)
+    case("real sparse 4@3000 k2048", 4, 3000, 2048, True, True)
+    case("real sparse decode 1@4095 k2048 (gathered)", 1, 4095, 2048, True, True)
+    case("real dense 2@700", 2, 700, 0, False, True)
+    case("real sparse 300@2000 k2048 (whole cache)", 300, 2000, 2048, True, True, rows=[0, 1, 150, 299])
+    if FAILED:
+        sys.exit(f"{len(FAILED)} case(s) failed")
+    if "--bench" in sys.argv:
+        bench("decode B=1 ctx 4096 k2048", 1, 4095, 2048)
+        bench("decode B=1 ctx 131072 k2048", 1, 131071, 2048)
+        bench("prefill 4096 @ 8192 k2048", 4096, 4096, 2048, reps=3)
