@@ -40,8 +40,8 @@ def ok(rc, what):
         raise RuntimeError(f"{what}: {rc} {s.value}")
 
 
-def compile_module(name):
-    src = open(os.path.join(KERNELS, "common.cuh")).read() + "\n" + open(os.path.join(KERNELS, name)).read()
+def compile_module(name, defines=""):
+    src = open(os.path.join(KERNELS, "common.cuh")).read() + "\n" + defines + open(os.path.join(KERNELS, name)).read()
     prog = ctypes.c_void_p()
     assert nvrtc.nvrtcCreateProgram(ctypes.byref(prog), src.encode(), name.encode(), 0, None, None) == 0
     major, minor = torch.cuda.get_device_capability()
@@ -98,12 +98,26 @@ def launch(f, grid, block, shared, *args):
 
 torch.zeros(1, device="cuda")
 ok(cu.cuInit(0), "cuInit")
-MOD = compile_module("mla_absorbed_tc.cu")
-F_KEYS = func(MOD, "mla_abs_keys")
-F_QPE = func(MOD, "mla_abs_qpe")
-F_GEMM = func(MOD, "mla_abs_gemm")
-F_QK = func(MOD, "mla_abs_qk", 227 * 1024)
-F_PV = func(MOD, "mla_abs_pv", 227 * 1024)
+
+
+def use(defines=""):
+    """Compiles the kernels (optionally with extra #defines in front) and makes them the ones mla_tc launches."""
+    global F_KEYS, F_QPE, F_GEMM, F_COMBINE, F_QK, F_PV
+    mod = compile_module("mla_absorbed_tc.cu", defines)
+    F_KEYS = func(mod, "mla_abs_keys")
+    F_QPE = func(mod, "mla_abs_qpe")
+    F_GEMM = func(mod, "mla_abs_gemm")
+    F_COMBINE = func(mod, "mla_abs_combine")
+    F_QK = func(mod, "mla_abs_qk", 200 * 1024)
+    F_PV = func(mod, "mla_abs_pv", 200 * 1024)
+    for n, f in [("qk", F_QK), ("pv", F_PV), ("gemm", F_GEMM)]:
+        regs, local = ctypes.c_int(), ctypes.c_int()
+        cu.cuFuncGetAttribute(ctypes.byref(regs), 4, f)    # NUM_REGS
+        cu.cuFuncGetAttribute(ctypes.byref(local), 3, f)   # LOCAL_SIZE_BYTES
+        print(f"  {n}: {regs.value} registers, {local.value} bytes local", flush=True)
+
+
+use()
 SMS = torch.cuda.get_device_properties(0).multi_processor_count
 TILE = 32
 FAILED = []
@@ -133,8 +147,8 @@ def mla_tc(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v, l
     max_slots = cdiv(width if idx is not None else end, TILE) * TILE
     per_token = H * (kw * 2 + max_slots * 4 + lora * 4 + 64) + (width * kw * 2 if gathered else 0)
     chunk = min(max(chunk_bytes // max(per_token, 1), 1), T)
-    qk_shared = 2 * TILE * (kw + 8) * 2
-    pv_shared = 2 * TILE * (lora + 8) * 2 + 64 * (TILE + 8) * 2 + 2 * 64 * 4
+    qk_shared = 3 * TILE * (kw + 8) * 2
+    pv_shared = 3 * TILE * (lora + 8) * 2 + 2 * 64 * (TILE + 8) * 2 + 2 * 64 * 4
     for t0 in range(0, T, chunk):
         tc = min(chunk, T - t0)
         pos0 = start + t0
@@ -153,15 +167,19 @@ def mla_tc(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v, l
             launch(F_KEYS, (tc * width,), (64,), 0, latent, rope_keys, ix, kc, lora, rope, kw)
         qc = q[t0 * H * qk:]
         launch(F_GEMM, (cdiv(lora, 64), H, cdiv(tc, 64)), (256,), 0,
-               qc, I64(H * qk), I64(qk), 1, I64(0), wkvb, I64(kvw * lora), 1, lora, qa, I64(H * kw), I64(kw), 1, tc, lora, nope)
+               qc, I64(H * qk), I64(qk), wkvb, I64(kvw * lora), 1, lora, qa, I64(H * kw), I64(kw), 1, tc, lora, nope)
         tail = tc * H * (kw - lora)
         launch(F_QPE, (cdiv(tail, 256),), (256,), 0, qc, qa, I64(tc * H), nope, rope, lora, kw)
         launch(F_QK, (cdiv(H, 128), qk_splits, tc), (256,), qk_shared,
                qa, kc, ix, scores, stats, width, pos0, int(gathered), H, kw, slots_pad, qk_slots, scale)
         launch(F_PV, (cdiv(H, 64), pv_splits, tc), (256,), pv_shared,
                kc, ix, scores, stats, opart, width, pos0, int(gathered), H, kw, lora, slots_pad, qk_splits, pv_slots)
+        olat = opart
+        if pv_splits > 1:
+            olat = torch.empty(tc * H * lora, device="cuda", dtype=torch.float32)
+            launch(F_COMBINE, (cdiv(tc * H * lora, 256),), (256,), 0, opart, olat, I64(H * lora), pv_splits, I64(tc * H * lora))
         launch(F_GEMM, (cdiv(v, 64), H, cdiv(tc, 64)), (256,), 0,
-               opart, I64(pv_splits * H * lora), I64(lora), pv_splits, I64(H * lora),
+               olat, I64(H * lora), I64(lora),
                wkvb[nope * lora:], I64(kvw * lora), 0, lora, out[t0 * H * v:], I64(H * v), I64(v), 0, tc, v, lora)
     return out
 
@@ -227,7 +245,7 @@ def case(name, T, start, width, sparse, real, rows=None, check=True):
     return q, wkvb, latent, rope_keys, idx, width
 
 
-def bench(name, T, start, width, reps=10):
+def bench(name, T, start, width, reps=10, profile=False):
     H, nope, rope, v, lora, scale = 128, 128, 64, 128, 512, 0.0723
     end = start + T
     q = torch.rand(T * H * (nope + rope), device="cuda") * 2 - 1
@@ -249,6 +267,12 @@ def bench(name, T, start, width, reps=10):
         ts.append(a.elapsed_time(b))
     ts.sort()
     print(f"BENCH {name}: median {ts[len(ts) // 2]:.3f} ms (min {ts[0]:.3f})", flush=True)
+    if profile:
+        from torch.profiler import profile as prof_, ProfilerActivity
+        with prof_(activities=[ProfilerActivity.CUDA]) as prof:
+            run()
+            torch.cuda.synchronize()
+        print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=12), flush=True)
 
 
 if __name__ == "__main__":
@@ -261,6 +285,12 @@ if __name__ == "__main__":
     if FAILED:
         sys.exit(f"{len(FAILED)} case(s) failed")
     if "--bench" in sys.argv:
-        bench("decode B=1 ctx 4096 k2048", 1, 4095, 2048)
+        prof = "--profile" in sys.argv
+        bench("decode B=1 ctx 4096 k2048", 1, 4095, 2048, profile=prof)
         bench("decode B=1 ctx 131072 k2048", 1, 131071, 2048)
+        bench("prefill 4096 @ 8192 k2048", 4096, 4096, 2048, reps=3, profile=prof)
+    for d in [a[len("--variant="):] for a in sys.argv if a.startswith("--variant=")]:
+        print(f"variant: {d}", flush=True)
+        use(d.replace(";", "\n") + "\n")
+        case("real sparse 4@3000 k2048", 4, 3000, 2048, True, True)
         bench("prefill 4096 @ 8192 k2048", 4096, 4096, 2048, reps=3)

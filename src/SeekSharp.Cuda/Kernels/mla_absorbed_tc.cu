@@ -27,6 +27,9 @@
 #define MTC_MAX_KW 576       // kw = lora + rope rounded up to 16
 #define MTC_MAX_LORA 512     // lora multiple of 64
 #define MTC_PSTRIDE (MTC_TILE + 8)
+#ifndef MTC_EXP
+#define MTC_EXP expf         // full-precision exp, as the reference's MathF.Exp (lab builds may try others)
+#endif
 
 // ---- PTX helpers (sm_80+) -------------------------------------------------------------------------------------
 
@@ -63,20 +66,24 @@ static __device__ __forceinline__ void mtc_cp16(u32 dst, const void* src, int by
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" :: "r"(dst), "l"(src), "r"(bytes));
 }
 static __device__ __forceinline__ void mtc_commit() { asm volatile("cp.async.commit_group;"); }
-static __device__ __forceinline__ void mtc_wait_all() { asm volatile("cp.async.wait_group 0;" ::: "memory"); }
 static __device__ __forceinline__ void mtc_wait_one() { asm volatile("cp.async.wait_group 1;" ::: "memory"); }
 
 static __device__ __forceinline__ u32 mtc_pack(float lo, float hi) { return (u32)bf16_bits(lo) | ((u32)bf16_bits(hi) << 16); }
 
-// Running (max, sum of exp(s - max)) updated with one score; -inf scores (unused slots) add nothing.
-static __device__ __forceinline__ void mtc_online(float& m, float& l, float s)
+// Running (max, sum of exp(s - max)) updated with 8 scores: one rescale at most; -inf scores (unused slots) add nothing.
+static __device__ __forceinline__ void mtc_online8(float& m, float& l, const float* s)
 {
-    if (s > m)
+    float mx = s[0];
+#pragma unroll
+    for (int k = 1; k < 8; k++) mx = fmaxf(mx, s[k]);
+    if (mx > m)
     {
-        l = m == SS_NEG_INF ? 0.0f : l * expf(m - s);
-        m = s;
+        l = m == SS_NEG_INF ? 0.0f : l * MTC_EXP(m - mx);
+        m = mx;
     }
-    if (s != SS_NEG_INF) l += expf(s - m);
+    if (m == SS_NEG_INF) return;
+#pragma unroll
+    for (int k = 0; k < 8; k++) l += MTC_EXP(s[k] - m);   // exp(-inf) = 0
 }
 
 // Merges (m2, l2) into (m, l).
@@ -84,30 +91,30 @@ static __device__ __forceinline__ void mtc_merge(float& m, float& l, float m2, f
 {
     const float mx = fmaxf(m, m2);
     if (mx == SS_NEG_INF) return;   // both empty
-    l = (m == SS_NEG_INF ? 0.0f : l * expf(m - mx)) + (m2 == SS_NEG_INF ? 0.0f : l2 * expf(m2 - mx));
+    l = (m == SS_NEG_INF ? 0.0f : l * MTC_EXP(m - mx)) + (m2 == SS_NEG_INF ? 0.0f : l2 * MTC_EXP(m2 - mx));
     m = mx;
 }
 
-// Slot j of a query: used iff j < count and (no indices, or indices[j] >= 0).
-static __device__ __forceinline__ bool mtc_used(const int* __restrict__ idxRow, int count, int j)
-{
-    return j < count && (idxRow == nullptr || __ldg(idxRow + j) >= 0);
-}
-
 // Key slots [j0, j0 + 32) of one query into tile [32][stride] (bf16): the first `cols` (multiple of 8) columns of
-// their kc rows; unused slots become zero rows. Row of slot j: gbase + j (gathered rows) or its key position.
-static __device__ __forceinline__ void mtc_load_keys(u16* tile, int stride, const u16* __restrict__ kc, int kw, int cols,
-    const int* __restrict__ idxRow, int count, long long gbase, int j0, int tid)
+// their kc rows; unused slots become zero rows, and used[r] says which slots count. Row of slot j: gbase + j (gathered
+// rows) or its key position. 8 threads per slot (one index load each), 16-byte cp.async pieces; one commit group.
+static __device__ __forceinline__ void mtc_load_keys(u16* tile, int* used, int stride, const u16* __restrict__ kc, int kw,
+    int cols, const int* __restrict__ idxRow, int count, long long gbase, int j0, int tid)
 {
-    const int per = cols >> 3;   // 16-byte pieces per row
-    for (int e = tid; e < MTC_TILE * per; e += MTC_THREADS)
+    const int r = tid >> 3, j = j0 + r;
+    int pos = j;
+    bool ok = j < count;
+    if (ok && idxRow != nullptr)
     {
-        const int r = e / per, piece = e - r * per, j = j0 + r;
-        const bool used = mtc_used(idxRow, count, j);
-        long long row = 0;
-        if (used) row = gbase >= 0 ? gbase + j : (idxRow != nullptr ? __ldg(idxRow + j) : j);
-        mtc_cp16(mtc_smem(tile + r * stride + piece * 8), kc + row * kw + piece * 8, used ? 16 : 0);
+        pos = __ldg(idxRow + j);
+        ok = pos >= 0;
     }
+    const long long row = !ok ? 0 : gbase >= 0 ? gbase + j : pos;
+    const u16* const src = kc + row * kw;
+    u16* const dst = tile + r * stride;
+    for (int piece = tid & 7; piece < (cols >> 3); piece += 8)
+        mtc_cp16(mtc_smem(dst + piece * 8), src + piece * 8, ok ? 16 : 0);
+    if ((tid & 7) == 0) used[r] = ok ? 1 : 0;
     mtc_commit();
 }
 
@@ -121,16 +128,20 @@ mla_abs_keys(const float* __restrict__ latent, const float* __restrict__ ropeKey
 {
     const long long r = blockIdx.x;
     const int src = indices != nullptr ? __ldg(indices + r) : (int)r;
-    u16* const dst = kc + r * kw;
-    for (int c = threadIdx.x; c < kw; c += 64)
+    float x[MTC_MAX_KW / 64];   // all loads in flight before the stores
+#pragma unroll
+    for (int i = 0; i < MTC_MAX_KW / 64; i++)
     {
-        float x = 0.0f;
-        if (src >= 0)
-        {
-            if (c < lora) x = __ldg(latent + (long long)src * lora + c);
-            else if (c < lora + rope) x = __ldg(ropeKeys + (long long)src * rope + (c - lora));
-        }
-        dst[c] = bf16_bits(x);
+        const int c = threadIdx.x + 64 * i;
+        x[i] = 0.0f;
+        if (src >= 0 && c < lora) x[i] = __ldg(latent + (long long)src * lora + c);
+        else if (src >= 0 && c >= lora && c < lora + rope) x[i] = __ldg(ropeKeys + (long long)src * rope + (c - lora));
+    }
+#pragma unroll
+    for (int i = 0; i < MTC_MAX_KW / 64; i++)
+    {
+        const int c = threadIdx.x + 64 * i;
+        if (c < kw) kc[r * kw + c] = bf16_bits(x[i]);
     }
 }
 
@@ -147,20 +158,36 @@ mla_abs_qpe(const float* __restrict__ q, u16* __restrict__ qa, long long rows, i
     qa[row * kw + lora + c] = bf16_bits(x);
 }
 
+// o_lat[t, h, c] = bf16(sum over splits of opart[t, s, h, c]) (fp32, splits in order); opart [T, splits, heads * lora],
+// olat [T, heads * lora]. grid ceil(T * heads * lora / 256). Only when the key slots were split (decode).
+extern "C" __global__ void __launch_bounds__(256)
+mla_abs_combine(const float* __restrict__ opart, float* __restrict__ olat, long long perSplit, int splits, long long total)
+{
+    const long long e = (long long)blockIdx.x * 256 + threadIdx.x;
+    if (e >= total) return;
+    const long long t = e / perSplit;
+    const float* const p = opart + t * splits * perSplit + (e - t * perSplit);
+    float x = 0.0f;
+#pragma unroll 8
+    for (int s = 0; s < splits; s++) x += __ldg(p + s * perSplit);
+    olat[e] = bf16_round(x);
+}
+
 // ------------------------------------------------------------------------------------------------------------
 // Head-batched GEMM for the two absorbed projections. Head h = blockIdx.y, row tile blockIdx.z (64 rows m),
 // column tile blockIdx.x (64 columns n):
-//   C[m][n] = bf16( sum_k A[m][k] * B[n][k] ),  A[m][k] = bf16( sum_{s < aSplits} a[m*aRow + h*aHead + s*aSplit + k] ),
-//   B[n][k] = b[h*bHead + (bKN ? k*ldb + n : n*ldb + k)];  C at c[m*cRow + h*cHead + n], bf16 bits (cBits) or fp32.
+//   C[m][n] = bf16( sum_k bf16(a[m*aRow + h*aHead + k]) * B[n][k] ),  B[n][k] = b[h*bHead + (bKN ? k*ldb + n : n*ldb + k)],
+//   C at c[m*cRow + h*cHead + n], as bf16 bits (cBits) or as fp32.
 // q-absorb: A = q_nope, B = W_UK[h] stored [k = d][n = c] (bKN), C = qa bits.
-// output:   A = the PV splits' partial o_lat (summed, rounded), B = W_UV[h] stored [n = d][k = c], C = output.
-// block 256: warp (wm = warp % 4, wn = warp / 4) owns rows 16wm.., columns 32wn.. (4 n-tiles). K in chunks of 64.
+// output:   A = o_lat, B = W_UV[h] stored [n = d][k = c], C = output.
+// block 256: warp (wm = warp % 4, wn = warp / 4) owns rows 16wm.., columns 32wn.. (4 n-tiles). K in chunks of 64;
+// the next chunk's 16 + 16 values per thread are loaded into registers while the current one is multiplied.
 // ------------------------------------------------------------------------------------------------------------
 #define MTC_G 64
 #define MTC_GS (MTC_G + 8)
 
-extern "C" __global__ void __launch_bounds__(MTC_THREADS)
-mla_abs_gemm(const float* __restrict__ a, long long aRow, long long aHead, int aSplits, long long aSplit,
+extern "C" __global__ void __launch_bounds__(MTC_THREADS, 2)
+mla_abs_gemm(const float* __restrict__ a, long long aRow, long long aHead,
              const float* __restrict__ b, long long bHead, int bKN, int ldb,
              void* __restrict__ c, long long cRow, long long cHead, int cBits, int M, int N, int K)
 {
@@ -170,6 +197,32 @@ mla_abs_gemm(const float* __restrict__ a, long long aRow, long long aHead, int a
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, wm = warp & 3, wn = warp >> 2;
     const float* const ah = a + (long long)h * aHead;
     const float* const bh = b + (long long)h * bHead;
+    const int lo = tid & 63, hi0 = tid >> 6;   // element e = tid + 256 i: (e >> 6, e & 63) = (hi0 + 4 i, lo)
+
+    float ra[16], rb[16];
+    auto load = [&](int k0)
+    {
+        // A [64 m][64 k]: a warp reads 32 consecutive k of one row
+        const bool kA = k0 + lo < K;
+        const float* const pa = ah + (long long)(m0 + hi0) * aRow + k0 + lo;
+#pragma unroll
+        for (int i = 0; i < 16; i++) ra[i] = kA && m0 + hi0 + 4 * i < M ? __ldg(pa + 4 * i * aRow) : 0.0f;
+        // B as [64 n][64 k], read along whichever index is contiguous in memory
+        if (bKN)
+        {
+            const bool nB = n0 + lo < N;
+            const float* const pb = bh + (long long)(k0 + hi0) * ldb + n0 + lo;
+#pragma unroll
+            for (int i = 0; i < 16; i++) rb[i] = nB && k0 + hi0 + 4 * i < K ? __ldg(pb + 4 * i * (long long)ldb) : 0.0f;
+        }
+        else
+        {
+            const bool kB = k0 + lo < K;
+            const float* const pb = bh + (long long)(n0 + hi0) * ldb + k0 + lo;
+#pragma unroll
+            for (int i = 0; i < 16; i++) rb[i] = kB && n0 + hi0 + 4 * i < N ? __ldg(pb + 4 * i * (long long)ldb) : 0.0f;
+        }
+    };
 
     float acc[4][4];
 #pragma unroll
@@ -177,31 +230,19 @@ mla_abs_gemm(const float* __restrict__ a, long long aRow, long long aHead, int a
 #pragma unroll
         for (int k = 0; k < 4; k++) acc[i][k] = 0.0f;
 
+    load(0);
     for (int k0 = 0; k0 < K; k0 += MTC_G)
     {
-        // A chunk [64 m][64 k]: a warp reads 32 consecutive k of one row
-        for (int e = tid; e < MTC_G * MTC_G; e += MTC_THREADS)
+#pragma unroll
+        for (int i = 0; i < 16; i++)
         {
-            const int r = e >> 6, k = e & 63;
-            float x = 0.0f;
-            if (m0 + r < M && k0 + k < K)
-            {
-                const float* const p = ah + (long long)(m0 + r) * aRow + k0 + k;
-                for (int s = 0; s < aSplits; s++) x += __ldg(p + (long long)s * aSplit);
-            }
-            As[r * MTC_GS + k] = bf16_bits(x);
-        }
-        // B chunk as [64 n][64 k], read along whichever index is contiguous in memory
-        for (int e = tid; e < MTC_G * MTC_G; e += MTC_THREADS)
-        {
-            const int hi = e >> 6, lo = e & 63;
-            const int n = bKN ? lo : hi, k = bKN ? hi : lo;
-            float x = 0.0f;
-            if (n0 + n < N && k0 + k < K)
-                x = __ldg(bh + (bKN ? (long long)(k0 + k) * ldb + n0 + n : (long long)(n0 + n) * ldb + k0 + k));
-            Bs[n * MTC_GS + k] = bf16_bits(x);
+            const int hi = hi0 + 4 * i;
+            As[hi * MTC_GS + lo] = bf16_bits(ra[i]);
+            if (bKN) Bs[lo * MTC_GS + hi] = bf16_bits(rb[i]);
+            else Bs[hi * MTC_GS + lo] = bf16_bits(rb[i]);
         }
         __syncthreads();
+        if (k0 + MTC_G < K) load(k0 + MTC_G);
 #pragma unroll
         for (int ks = 0; ks < MTC_G / 16; ks++)
         {
@@ -231,25 +272,27 @@ mla_abs_gemm(const float* __restrict__ a, long long aRow, long long aHead, int a
         {
             const int m = m0 + 16 * wm + g + 8 * half;
             const int n = n0 + 32 * wn + 8 * nt + 2 * tc;
-            if (m >= M) continue;
             const long long at = (long long)m * cRow + (long long)h * cHead + n;
-#pragma unroll
-            for (int q = 0; q < 2; q++)
+            const float v0 = acc[nt][2 * half], v1 = acc[nt][2 * half + 1];
+            if (m < M && n < N)
             {
-                if (n + q >= N) continue;
-                const float v = acc[nt][2 * half + q];
-                if (cBits) reinterpret_cast<u16*>(c)[at + q] = bf16_bits(v);
-                else reinterpret_cast<float*>(c)[at + q] = bf16_round(v);
+                if (cBits) reinterpret_cast<u16*>(c)[at] = bf16_bits(v0);
+                else reinterpret_cast<float*>(c)[at] = bf16_round(v0);
+            }
+            if (m < M && n + 1 < N)
+            {
+                if (cBits) reinterpret_cast<u16*>(c)[at + 1] = bf16_bits(v1);
+                else reinterpret_cast<float*>(c)[at + 1] = bf16_round(v1);
             }
         }
 }
 
 // ------------------------------------------------------------------------------------------------------------
-// Scores. grid (ceil(heads / 128), splits, T), block 256, dynamic shared 2 * 32 * (kw + 8) bf16 (two key tiles).
-// Block (head group, split, t) scores key slots [split * splitSlots, +splitSlots) intersected with [0, slotsPad) for 128 heads:
+// Scores. grid (ceil(heads / 128), splits, T), block 256, dynamic shared 3 * 32 * (kw + 8) bf16 (a ring of three key
+// tiles: tile it + 2 loads while tile it is multiplied, so one barrier per tile suffices).
+// Block (head group, split, t) scores key slots [split * splitSlots, +splitSlots) within [0, slotsPad) for 128 heads:
 // scores[t, h, j] = s_j (fp32; -inf for unused slots) and stats[t, split, h] = (max, sum of exp(s - max)) over them.
-// Warp w owns heads 16w..16w+15: their qa fragments (kw/16 k-steps x 4 registers) stay in registers; key tiles
-// stream through shared memory with cp.async, double-buffered.
+// Warp w owns heads 16w..16w+15: their qa fragments (kw/16 k-steps x 4 registers) stay in registers.
 // qa [T, heads, kw] bf16 bits; kc [rows, kw]; indices [T, width] or null; scores [T, heads, slotsPad]; stats [T, splits, heads, 2].
 // ------------------------------------------------------------------------------------------------------------
 extern "C" __global__ void __launch_bounds__(MTC_THREADS, 1)
@@ -258,8 +301,9 @@ mla_abs_qk(const u16* __restrict__ qa, const u16* __restrict__ kc, const int* __
            int indexWidth, int startPos, int gathered, int heads, int kw, int slotsPad, int splitSlots, float scale)
 {
     extern __shared__ float4 mtc_dyn[];
+    __shared__ int used[3][MTC_TILE];
     u16* const tiles = reinterpret_cast<u16*>(mtc_dyn);
-    const int stride = kw + 8;
+    const int stride = kw + 8, tileElems = MTC_TILE * stride;
     const int t = blockIdx.z, split = blockIdx.y, splits = gridDim.y;
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, g = lane >> 2, tc = lane & 3;
     const int hA = blockIdx.x * MTC_QK_HEADS + warp * 16 + g, hB = hA + 8;   // this lane's two heads
@@ -268,7 +312,13 @@ mla_abs_qk(const u16* __restrict__ qa, const u16* __restrict__ kc, const int* __
     const int count = indices != nullptr ? indexWidth : startPos + t + 1;
     const long long gbase = gathered ? (long long)t * indexWidth : -1;
     const int j0 = split * splitSlots, j1 = min(j0 + splitSlots, slotsPad);
+    const int ntiles = j1 > j0 ? (j1 - j0) / MTC_TILE : 0;
     const int nks = kw >> 4;
+
+    // the first two tiles start loading before the qa fragments are read
+    if (ntiles > 0) mtc_load_keys(tiles, used[0], stride, kc, kw, kw, idxRow, count, gbase, j0, tid);
+    if (ntiles > 1) mtc_load_keys(tiles + tileElems, used[1], stride, kc, kw, kw, idxRow, count, gbase, j0 + MTC_TILE, tid);
+    else mtc_commit();
 
     // qa fragments: row hA -> a0/a2, row hB -> a1/a3; u32 column 8ks + tc = bf16 columns 16ks + 2tc, +1 (+8 for a2/a3)
     u32 fa[MTC_MAX_KW / 16][4];
@@ -287,8 +337,6 @@ mla_abs_qk(const u16* __restrict__ qa, const u16* __restrict__ kc, const int* __
     }
 
     float mA = SS_NEG_INF, lA = 0.0f, mB = SS_NEG_INF, lB = 0.0f;
-    const int ntiles = j1 > j0 ? (j1 - j0) / MTC_TILE : 0;
-    if (ntiles > 0) mtc_load_keys(tiles, stride, kc, kw, kw, idxRow, count, gbase, j0, tid);
     float* const srowA = scores + ((long long)t * heads + hA) * slotsPad;
     float* const srowB = scores + ((long long)t * heads + hB) * slotsPad;
     // this lane's ldmatrix row in a tile: key (lane & 7) + 8 (lane >= 16), column +8 for lanes 8..15 and 24..31
@@ -296,15 +344,14 @@ mla_abs_qk(const u16* __restrict__ qa, const u16* __restrict__ kc, const int* __
 
     for (int it = 0; it < ntiles; it++)
     {
-        const int jt = j0 + it * MTC_TILE;
-        if (it + 1 < ntiles)
-        {
-            mtc_load_keys(tiles + ((it + 1) & 1) * MTC_TILE * stride, stride, kc, kw, kw, idxRow, count, gbase, jt + MTC_TILE, tid);
-            mtc_wait_one();
-        }
-        else mtc_wait_all();
-        __syncthreads();
-        const u16* const tile = tiles + (it & 1) * MTC_TILE * stride;
+        const int jt = j0 + it * MTC_TILE, buf = it % 3;
+        mtc_wait_one();    // this thread's pieces of tile it have landed (tile it + 1 may still fly)
+        __syncthreads();   // everyone's pieces visible; everyone is done with tile it - 1, whose buffer is refilled now
+        if (it + 2 < ntiles)
+            mtc_load_keys(tiles + ((it + 2) % 3) * tileElems, used[(it + 2) % 3], stride, kc, kw, kw, idxRow, count, gbase,
+                          jt + 2 * MTC_TILE, tid);
+        else mtc_commit();   // an empty group keeps "all but the newest group" meaning tile it + 1
+        const u16* const tile = tiles + buf * tileElems;
 
         float acc[4][4];
 #pragma unroll
@@ -326,22 +373,22 @@ mla_abs_qk(const u16* __restrict__ qa, const u16* __restrict__ kc, const int* __
                 }
             }
         }
-        __syncthreads();   // the tile's buffer may be refilled from the next iteration on
 
+        float sa[8], sb[8];   // this lane's 8 slots of the tile for heads hA, hB
 #pragma unroll
         for (int nt = 0; nt < 4; nt++)
         {
-            const int j = jt + 8 * nt + 2 * tc;
-            const bool u0 = mtc_used(idxRow, count, j), u1 = mtc_used(idxRow, count, j + 1);
-            const float a0 = u0 ? acc[nt][0] * scale : SS_NEG_INF, a1 = u1 ? acc[nt][1] * scale : SS_NEG_INF;
-            const float b0 = u0 ? acc[nt][2] * scale : SS_NEG_INF, b1 = u1 ? acc[nt][3] * scale : SS_NEG_INF;
-            if (okA) *reinterpret_cast<float2*>(srowA + j) = make_float2(a0, a1);
-            if (okB) *reinterpret_cast<float2*>(srowB + j) = make_float2(b0, b1);
-            mtc_online(mA, lA, a0);
-            mtc_online(mA, lA, a1);
-            mtc_online(mB, lB, b0);
-            mtc_online(mB, lB, b1);
+            const int r = 8 * nt + 2 * tc;
+            const bool u0 = used[buf][r] != 0, u1 = used[buf][r + 1] != 0;
+            sa[2 * nt] = u0 ? acc[nt][0] * scale : SS_NEG_INF;
+            sa[2 * nt + 1] = u1 ? acc[nt][1] * scale : SS_NEG_INF;
+            sb[2 * nt] = u0 ? acc[nt][2] * scale : SS_NEG_INF;
+            sb[2 * nt + 1] = u1 ? acc[nt][3] * scale : SS_NEG_INF;
+            if (okA) *reinterpret_cast<float2*>(srowA + jt + r) = make_float2(sa[2 * nt], sa[2 * nt + 1]);
+            if (okB) *reinterpret_cast<float2*>(srowB + jt + r) = make_float2(sb[2 * nt], sb[2 * nt + 1]);
         }
+        mtc_online8(mA, lA, sa);
+        mtc_online8(mB, lB, sb);
     }
 
     // the 4 lanes of a row group hold disjoint slots of the same two heads
@@ -362,11 +409,13 @@ mla_abs_qk(const u16* __restrict__ qa, const u16* __restrict__ kc, const int* __
 }
 
 // ------------------------------------------------------------------------------------------------------------
-// Weighted sums. grid (ceil(heads / 64), splits, T), block 256, dynamic shared: two key tiles [32][lora + 8] bf16 |
-// P [64][40] bf16 | max [64] | sum [64] floats.
+// Weighted sums. grid (ceil(heads / 64), splits, T), block 256, dynamic shared: three key tiles [32][lora + 8] bf16 |
+// two P tiles [64][40] bf16 | max [64] | sum [64] floats.
 // Block (head group, split, t) first merges the QK splits' (max, sum) into the global ones, then for its key slots
 // p = bf16(exp(s - max) / sum) (0 for unused slots) and opart[t, split, h, :] = sum_j p_j latent_j (fp32).
 // Warp (wm = warp % 2, wn = warp / 2) owns heads 32wm.. (2 m-tiles) x latent columns wn * lora/4.. (lora/32 n-tiles).
+// Pipeline per tile it: P(it) from scores already in registers -> load scores of it + 1 -> barrier -> start key tile
+// it + 2 -> multiply. One barrier per tile: key tiles rotate over three buffers, P tiles over two.
 // ------------------------------------------------------------------------------------------------------------
 extern "C" __global__ void __launch_bounds__(MTC_THREADS, 1)
 mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const float* __restrict__ scores,
@@ -374,11 +423,12 @@ mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const fl
            int indexWidth, int startPos, int gathered, int heads, int kw, int lora, int slotsPad, int statSplits, int splitSlots)
 {
     extern __shared__ float4 mtc_dyn[];
-    const int stride = lora + 8;
+    __shared__ int used[3][MTC_TILE];   // unused here (zero rows and -inf scores already drop those slots)
+    const int stride = lora + 8, tileElems = MTC_TILE * stride;
     u16* const tiles = reinterpret_cast<u16*>(mtc_dyn);
-    u16* const ps = tiles + 2 * MTC_TILE * stride;                                   // [64][40]
-    float* const gmax = reinterpret_cast<float*>(ps + MTC_PV_HEADS * MTC_PSTRIDE);    // [64]
-    float* const gsum = gmax + MTC_PV_HEADS;                                          // [64]
+    u16* const ps = tiles + 3 * tileElems;                                                // [2][64][40]
+    float* const gmax = reinterpret_cast<float*>(ps + 2 * MTC_PV_HEADS * MTC_PSTRIDE);    // [64]
+    float* const gsum = gmax + MTC_PV_HEADS;                                              // [64]
 
     const int t = blockIdx.z, split = blockIdx.y, splits = gridDim.y, hb = blockIdx.x * MTC_PV_HEADS;
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, wm = warp & 1, wn = warp >> 1;
@@ -390,21 +440,34 @@ mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const fl
     const int ntw = lora >> 5;              // n-tiles per warp (even: lora % 64 == 0)
     const int nBase = wn * (lora >> 2);     // first latent column of this warp
 
-    if (ntiles > 0) mtc_load_keys(tiles, stride, kc, kw, lora, idxRow, count, gbase, j0, tid);
+    if (ntiles > 0) mtc_load_keys(tiles, used[0], stride, kc, kw, lora, idxRow, count, gbase, j0, tid);
+    if (ntiles > 1) mtc_load_keys(tiles + tileElems, used[1], stride, kc, kw, lora, idxRow, count, gbase, j0 + MTC_TILE, tid);
+    else mtc_commit();
 
-    // global (max, sum) of each head: merge of the QK splits in split order
-    if (tid < MTC_PV_HEADS)
+    // global (max, sum) of each head: 4 threads per head merge every 4th QK split, then each other
     {
+        const int hq = tid >> 2, q = tid & 3, h = hb + hq;
         float m = SS_NEG_INF, l = 0.0f;
-        const int h = hb + tid;
         if (h < heads)
-            for (int s = 0; s < statSplits; s++)
+        {
+#pragma unroll 4
+            for (int s = q; s < statSplits; s += 4)
             {
-                const float* const st = stats + (((long long)t * statSplits + s) * heads + h) * 2;
-                mtc_merge(m, l, st[0], st[1]);
+                const float2 st = *reinterpret_cast<const float2*>(stats + (((long long)t * statSplits + s) * heads + h) * 2);
+                mtc_merge(m, l, st.x, st.y);
             }
-        gmax[tid] = m;
-        gsum[tid] = l;
+        }
+#pragma unroll
+        for (int off = 1; off < 4; off <<= 1)
+        {
+            const float m2 = __shfl_xor_sync(0xFFFFFFFFu, m, off), l2 = __shfl_xor_sync(0xFFFFFFFFu, l, off);
+            mtc_merge(m, l, m2, l2);
+        }
+        if (q == 0)
+        {
+            gmax[hq] = m;
+            gsum[hq] = l;
+        }
     }
     __syncthreads();
 
@@ -418,39 +481,48 @@ mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const fl
 
     // probability writer: thread -> head pr, slots 8 pc .. 8 pc + 7 of the tile
     const int pr = tid >> 2, pc = tid & 3, ph = hb + pr;
-    const float* const srow = scores + ((long long)t * heads + (ph < heads ? ph : 0)) * slotsPad;
+    const bool pok = ph < heads && gmax[pr] != SS_NEG_INF;
+    const float* const srow = scores + ((long long)t * heads + (ph < heads ? ph : 0)) * slotsPad + j0 + 8 * pc;
     const float pmax = gmax[pr], psum = gsum[pr];
+    float4 sx = make_float4(0.0f, 0.0f, 0.0f, 0.0f), sy = sx;   // scores of the next tile
+    if (pok && ntiles > 0)
+    {
+        sx = *reinterpret_cast<const float4*>(srow);
+        sy = *reinterpret_cast<const float4*>(srow + 4);
+    }
     // ldmatrix rows: P (A operand) rows +0/+8 then k +0/+8; keys (B, transposed) k +0/+8 then n +0/+8
     const int aRow = (lane & 7) + ((lane >> 3) & 1) * 8, aCol = (lane >> 4) * 8;
     const int bKey = (lane & 7) + ((lane >> 3) & 1) * 8, bCol = (lane >> 4) * 8;
 
     for (int it = 0; it < ntiles; it++)
     {
-        const int jt = j0 + it * MTC_TILE;
-        if (it + 1 < ntiles)
-        {
-            mtc_load_keys(tiles + ((it + 1) & 1) * MTC_TILE * stride, stride, kc, kw, lora, idxRow, count, gbase, jt + MTC_TILE, tid);
-            mtc_wait_one();
-        }
-        else mtc_wait_all();
-
+        const int buf = it % 3;
+        u16* const pt = ps + (it & 1) * MTC_PV_HEADS * MTC_PSTRIDE;
         {
             u32 w[4] = { 0u, 0u, 0u, 0u };
-            if (ph < heads && pmax != SS_NEG_INF)
+            if (pok)
             {
-                const float4 x = *reinterpret_cast<const float4*>(srow + jt + 8 * pc);
-                const float4 y = *reinterpret_cast<const float4*>(srow + jt + 8 * pc + 4);
-                const float s[8] = { x.x, x.y, x.z, x.w, y.x, y.y, y.z, y.w };
+                const float s[8] = { sx.x, sx.y, sx.z, sx.w, sy.x, sy.y, sy.z, sy.w };
                 float p[8];
 #pragma unroll
-                for (int k = 0; k < 8; k++) p[k] = bf16_round(expf(s[k] - pmax) / psum);   // exp(-inf) = 0
+                for (int k = 0; k < 8; k++) p[k] = bf16_round(MTC_EXP(s[k] - pmax) / psum);   // exp(-inf) = 0
 #pragma unroll
                 for (int k = 0; k < 4; k++) w[k] = mtc_pack(p[2 * k], p[2 * k + 1]);
             }
-            *reinterpret_cast<uint4*>(ps + pr * MTC_PSTRIDE + 8 * pc) = make_uint4(w[0], w[1], w[2], w[3]);
+            *reinterpret_cast<uint4*>(pt + pr * MTC_PSTRIDE + 8 * pc) = make_uint4(w[0], w[1], w[2], w[3]);
         }
-        __syncthreads();
-        const u16* const tile = tiles + (it & 1) * MTC_TILE * stride;
+        if (pok && it + 1 < ntiles)
+        {
+            sx = *reinterpret_cast<const float4*>(srow + (it + 1) * MTC_TILE);
+            sy = *reinterpret_cast<const float4*>(srow + (it + 1) * MTC_TILE + 4);
+        }
+        mtc_wait_one();
+        __syncthreads();   // key tile it and P(it) visible; everyone is done with tile it - 1 and P(it - 1)
+        if (it + 2 < ntiles)
+            mtc_load_keys(tiles + ((it + 2) % 3) * tileElems, used[(it + 2) % 3], stride, kc, kw, lora, idxRow, count, gbase,
+                          j0 + (it + 2) * MTC_TILE, tid);
+        else mtc_commit();
+        const u16* const tile = tiles + buf * tileElems;
 
 #pragma unroll
         for (int ks = 0; ks < MTC_TILE / 16; ks++)
@@ -458,7 +530,7 @@ mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const fl
             u32 a[2][4];
 #pragma unroll
             for (int mt = 0; mt < 2; mt++)
-                mtc_ldsm4(mtc_smem(ps + (32 * wm + 16 * mt + aRow) * MTC_PSTRIDE + 16 * ks + aCol), a[mt][0], a[mt][1], a[mt][2], a[mt][3]);
+                mtc_ldsm4(mtc_smem(pt + (32 * wm + 16 * mt + aRow) * MTC_PSTRIDE + 16 * ks + aCol), a[mt][0], a[mt][1], a[mt][2], a[mt][3]);
 #pragma unroll
             for (int p = 0; p < MTC_MAX_LORA / 64; p++)
             {
@@ -475,7 +547,6 @@ mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const fl
                 }
             }
         }
-        __syncthreads();   // P and the tile buffer are rewritten next
     }
 
     const int g = lane >> 2, tc = lane & 3;

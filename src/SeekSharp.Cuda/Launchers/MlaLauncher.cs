@@ -33,6 +33,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     private const long TcChunkBytes = 1L << 29; // temporaries per token chunk (512 MiB)
     private readonly Lazy<CudaFunction> _tcKeys = new(() => library.Module(TcFile).Function("mla_abs_keys"));
     private readonly Lazy<CudaFunction> _tcQpe = new(() => library.Module(TcFile).Function("mla_abs_qpe"));
+    private readonly Lazy<CudaFunction> _tcCombine = new(() => library.Module(TcFile).Function("mla_abs_combine"));
     private readonly Lazy<CudaFunction> _tcGemm = new(() => library.Module(TcFile).Function("mla_abs_gemm"));
     private readonly Lazy<CudaFunction> _tcQk = new(() => DsaLaunch.Load(library, TcFile, "mla_abs_qk"));
     private readonly Lazy<CudaFunction> _tcPv = new(() => DsaLaunch.Load(library, TcFile, "mla_abs_pv"));
@@ -122,17 +123,19 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     private bool TensorCoreFits(MlaShape shape)
     {
         if (shape.KvLora % 64 != 0 || shape.KvLora > TcMaxLora || RowWidth(shape) > TcMaxKw) return false;
-        var limit = Math.Max(library.Context.MaxSharedMemoryPerBlockOptIn, 48 * 1024);
+        var limit = Math.Max(library.Context.MaxSharedMemoryPerBlockOptIn, 48 * 1024) - 1024;   // less the kernels' static bytes
         return QkShared(shape) <= limit && PvShared(shape) <= limit;
     }
 
     /// <summary>kw: a bf16 key row (latent | k_pe) padded to 16 values.</summary>
     private static int RowWidth(MlaShape shape) => (shape.KvLora + shape.Rope + 15) / 16 * 16;
 
-    private static int QkShared(MlaShape shape) => 2 * TcTile * (RowWidth(shape) + 8) * sizeof(ushort);
+    // dynamic shared bytes: a ring of three key tiles [32][kw + 8] bf16
+    private static int QkShared(MlaShape shape) => 3 * TcTile * (RowWidth(shape) + 8) * sizeof(ushort);
 
+    // three key tiles [32][kv_lora + 8] bf16 | two P tiles [64][40] bf16 | max, sum [64] fp32
     private static int PvShared(MlaShape shape) =>
-        2 * TcTile * (shape.KvLora + 8) * sizeof(ushort) + TcPvHeads * (TcTile + 8) * sizeof(ushort) + 2 * TcPvHeads * sizeof(float);
+        3 * TcTile * (shape.KvLora + 8) * sizeof(ushort) + 2 * TcPvHeads * (TcTile + 8) * sizeof(ushort) + 2 * TcPvHeads * sizeof(float);
 
     private CudaBuffer Scratch(DType dtype, long length)
     {
@@ -145,7 +148,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     /// The absorbed form on tensor cores, in chunks of query tokens (temporaries ≤ about 512 MiB each):
     /// keys as bf16 rows kc [rows, kw] (all positions &lt; end, or only the selected ones when fewer), then per chunk
     /// qa = bf16(W_UK^T q_nope) | q_pe, scores + per-split (max, sum), weighted latent sums per split with the global
-    /// max/sum, and out = bf16(W_UV · bf16(Σ splits)). Splits of the key slots give decode enough blocks.
+    /// max/sum, o_lat = bf16(Σ splits) and out = bf16(W_UV · o_lat). Splits of the key slots give decode enough blocks.
     /// </summary>
     private void AbsorbedTensorCores(CudaStream stream, CudaBuffer q, CudaBuffer wkvb, CudaBuffer latent, CudaBuffer ropeKeys,
         CudaBuffer? indices, int indexWidth, int tokens, int startPos, MlaShape shape, CudaBuffer output)
@@ -195,7 +198,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
                 var qChunk = q.At((long)t0 * heads * qk);
                 _tcGemm.Value.Launch(stream, new Dim3((uint)CeilDiv(lora, TcGemmTile), (uint)heads, (uint)CeilDiv(tc, TcGemmTile)),
                     new Dim3(Threads), 0, new KernelArgs()
-                        .Ptr(qChunk).Long((long)heads * qk).Long(qk).Int(1).Long(0)
+                        .Ptr(qChunk).Long((long)heads * qk).Long(qk)
                         .Ptr(wkvb.Pointer).Long((long)kvWidth * lora).Int(1).Int(lora)
                         .Ptr(qa.Pointer).Long((long)heads * kw).Long(kw).Int(1).Int(tc).Int(lora).Int(shape.Nope));
                 long tailElems = (long)tc * heads * (kw - lora);
@@ -213,10 +216,18 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
                         .Int(indexWidth).Int(pos0).Int(gathered ? 1 : 0).Int(heads).Int(kw).Int(lora).Int(slotsPad)
                         .Int(qkSplits).Int(pvSlots));
 
-                // out = bf16(W_UV · bf16(Σ_split opart)): per head [tc × lora] · [lora × v]
+                // o_lat = bf16(Σ_split opart) (the GEMM rounds a single split itself), then out = bf16(W_UV · o_lat):
+                // per head [tc × lora] · [lora × v]
+                using var olat = pvSplits > 1 ? Scratch(DType.F32, (long)tc * heads * lora) : null;
+                if (olat is not null)
+                {
+                    long olatElems = (long)tc * heads * lora;
+                    _tcCombine.Value.Launch(stream, new Dim3((uint)CeilDiv(olatElems, 256)), new Dim3(256), 0, new KernelArgs()
+                        .Ptr(opart.Pointer).Ptr(olat.Pointer).Long((long)heads * lora).Int(pvSplits).Long(olatElems));
+                }
                 _tcGemm.Value.Launch(stream, new Dim3((uint)CeilDiv(shape.V, TcGemmTile), (uint)heads, (uint)CeilDiv(tc, TcGemmTile)),
                     new Dim3(Threads), 0, new KernelArgs()
-                        .Ptr(opart.Pointer).Long((long)pvSplits * heads * lora).Long(lora).Int(pvSplits).Long((long)heads * lora)
+                        .Ptr((olat ?? opart).Pointer).Long((long)heads * lora).Long(lora)
                         .Ptr(wkvb.At((long)shape.Nope * lora)).Long((long)kvWidth * lora).Int(0).Int(lora)
                         .Ptr(output.At((long)t0 * heads * shape.V)).Long((long)heads * shape.V).Long(shape.V).Int(0)
                         .Int(tc).Int(shape.V).Int(lora));
