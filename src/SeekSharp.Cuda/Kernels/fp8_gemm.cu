@@ -1,8 +1,13 @@
-// fp8_gemm.cu — y = x·Wᵀ for FP8 e4m3 activations and weights with 128-wide block scales, the reference fp8_gemm
+// fp8_gemm.cu - y = x*W^T for FP8 e4m3 activations and weights with 128-wide block scales, the reference fp8_gemm
 // (Fp8BlockGemm.Dot) bit for bit: per 128-wide K block a fresh fp32 partial sums the exact e4m3 products in ascending
 // k; then acc += partial * (a_scale * w_scale), K blocks ascending, separate multiply and add (--fmad=false).
-// A plain shared-memory tiled kernel: correctness first, tensor cores come with the performance issue.
-// Launchers: Fp8GemmLauncher.
+// Three kernels with those semantics (Fp8GemmLauncher picks one by the row count and In):
+// - fp8_gemv_r1..r8: a streaming GEMV for decode-sized inputs, one warp per output, 16-byte weight loads;
+// - fp8_gemm_tc: tensor cores (mma.sync f16, exact products, fp32 partial per K block) for more rows;
+// - fp8_gemm: the plain shared-memory tiled kernel, the fallback when In % 16 != 0 or a buffer is not 16-byte aligned.
+// H200 numbers (benchmarks/kernel-lab/fp8_gemv_bench.h200.txt): 1 row of a 2048x7168 / 7168x2048 / 24576x1536 weight
+// 17.5 / 10.1 / 21.8 us with the GEMV (1206 / 350 / 346 us tiled); 4096 rows x 2048 x 7168 0.58 ms with fp8_gemm_tc
+// (8.5 ms tiled).
 
 #define TILE_M 64
 #define TILE_N 64
@@ -47,9 +52,10 @@ extern "C" __global__ void __launch_bounds__(256) fp8_gemm(const u8* a, const fl
                 float av[4], wv[4];
                 for (int i = 0; i < 4; i++) av[i] = as[k][ty + 16 * i];
                 for (int j = 0; j < 4; j++) wv[j] = ws[k][tx + 16 * j];
-                // products of e4m3 values are exact in fp32; padding adds +0, which leaves the partial unchanged
+                // products of e4m3 values are exact in fp32, so an explicit FMA equals the separate multiply and add
+                // (one rounding either way) at half the instructions; padding adds +0, leaving the partial unchanged
                 for (int i = 0; i < 4; i++)
-                    for (int j = 0; j < 4; j++) partial[i][j] = partial[i][j] + av[i] * wv[j];
+                    for (int j = 0; j < 4; j++) partial[i][j] = fmaf(av[i], wv[j], partial[i][j]);
             }
             __syncthreads();
         }
@@ -77,4 +83,381 @@ extern "C" __global__ void __launch_bounds__(256) fp8_gemm(const u8* a, const fl
             if (n < out) y[(i64)r * y_stride + n] = acc[i][j];
         }
     }
+}
+
+// ---- decode-sized inputs: fp8_gemv_rR, R = 1..8 rows ---------------------------------------------------------------
+// For a few rows the tiled kernel is latency-bound (out = 2048 gives 32 blocks on 132 SMs, one byte load per code,
+// K walked sequentially). Here one warp computes one output column n for all R rows and streams W[n, :] with 16-byte
+// loads, several in flight per lane; the R activation rows, decoded to fp32, sit in shared memory for the whole block.
+// A warp takes 1024 bytes of the weight row per step (2 x 16 bytes per lane): lanes 4g..4g+3 own K block kb0 + g of
+// the step (its 8 chunks of 16 codes: lane q takes chunks q and q + 4, so each load instruction reads whole 32-byte
+// sectors). Each lane sums its 32 exact products (fp32, exact e4m3 products: an FMA equals the separate multiply and
+// add here), 2 shuffles finish the K block's partial, then the warp adds partial * (a_scale * w_scale) into acc in
+// ascending kb, one K block at a time, taken from lanes 0, 4, .., 28 - the reference's between-block order exactly.
+
+#ifndef GEMV_UNROLL
+#define GEMV_UNROLL 2      // 1024-byte steps per batch: 2*U 16-byte loads in flight per lane, and as many prefetched
+#endif
+#define GEMV_WARPS 8       // warps per block (256 threads); the launcher sizes the grid
+
+// Four e4m3 codes (byte j of the word = code j) to their exact fp32 values.
+__device__ __forceinline__ void e4m3x4_to_float(u32 codes, float& f0, float& f1, float& f2, float& f3)
+{
+#if __CUDA_ARCH__ >= 890
+    // sm_89+: pairs convert to f16x2 in one instruction; every e4m3 value (NaN too) is an f16 normal, f16 -> fp32 exact
+    u32 lo, hi;
+    asm("{ .reg .b16 l, h;\n\tmov.b32 {l, h}, %2;\n\tcvt.rn.f16x2.e4m3x2 %0, l;\n\tcvt.rn.f16x2.e4m3x2 %1, h;\n\t}"
+        : "=r"(lo), "=r"(hi) : "r"(codes));
+    asm("{ .reg .b16 l, h;\n\tmov.b32 {l, h}, %2;\n\tcvt.f32.f16 %0, l;\n\tcvt.f32.f16 %1, h;\n\t}" : "=f"(f0), "=f"(f1) : "r"(lo));
+    asm("{ .reg .b16 l, h;\n\tmov.b32 {l, h}, %2;\n\tcvt.f32.f16 %0, l;\n\tcvt.f32.f16 %1, h;\n\t}" : "=f"(f2), "=f"(f3) : "r"(hi));
+#else
+    f0 = e4m3_to_float((u8)codes); f1 = e4m3_to_float((u8)(codes >> 8));
+    f2 = e4m3_to_float((u8)(codes >> 16)); f3 = e4m3_to_float((u8)(codes >> 24));
+#endif
+}
+
+// Weights are read once: 16 bytes, not kept in L1 (L2 still sees them).
+__device__ __forceinline__ uint4 load_stream16(const uint4* p)
+{
+    uint4 v;
+    asm("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];" : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "l"(p));
+    return v;
+}
+
+// Shared-memory slot of float4 i (codes 4i..4i+3) of activation chunk c (16 codes): 4c + (i ^ swizzle(c)). The 8
+// lanes of one 128-bit shared-memory phase read chunks {q, q+2, q+8, q+10} x two parities (see the lane layout
+// above); bits 1 and 3 of c spread them over the 4 slots, so the phase touches 8 distinct bank groups.
+__device__ __forceinline__ int gemv_swizzle(int c) { return ((c >> 1) & 1) | (((c >> 3) & 1) << 1); }
+
+// The weight codes of one batch (output n, step s): dst[u][j] = chunk s*64U + 64u + lane_chunk + 4j of W[n, :], zero
+// past the row's end (a zero code is +0, and those lanes skip the math anyway).
+template <int U>
+__device__ __forceinline__ void gemv_load(uint4 (&dst)[U][2], const u8* w, int n, int s, int in, int chunks, int lane_chunk)
+{
+    const uint4* row = (const uint4*)(w + (i64)n * in);
+    #pragma unroll
+    for (int u = 0; u < U; u++)
+        #pragma unroll
+        for (int j = 0; j < 2; j++)
+        {
+            int c = s * 64 * U + 64 * u + lane_chunk + 4 * j;
+            dst[u][j] = c < chunks ? load_stream16(row + c) : make_uint4(0u, 0u, 0u, 0u);
+        }
+}
+
+// a: codes [R, in] dense (in % 16 == 0, 16-byte aligned); a_scales [R, k_blocks]; w: codes [out, in] (16-byte
+// aligned); w_scales [ceil(out/128), k_blocks]; y [R, out] with row stride y_stride. block = 32*GEMV_WARPS threads,
+// any grid: warp v of the grid computes outputs v, v + warps, ...; dynamic shared memory R * in * 4 bytes.
+template <int R, int U>
+__device__ __forceinline__ void fp8_gemv(const u8* __restrict__ a, const float* __restrict__ a_scales,
+    const u8* __restrict__ w, const float* __restrict__ w_scales, float* __restrict__ y, int out, int in, int y_stride)
+{
+    extern __shared__ float4 act[];   // [R][in/16][4] decoded activations, float4 slots swizzled
+    const int lane = threadIdx.x & 31;
+    const int warp = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    const int warp_count = gridDim.x * (blockDim.x >> 5);
+    const int chunks = in >> 4;                          // 16-code chunks per row
+    const int k_blocks = (in + 127) >> 7;
+    const int steps = (chunks + 64 * U - 1) / (64 * U);  // batches per output
+    const int batches = (warp < out ? (out - 1 - warp) / warp_count + 1 : 0) * steps;
+    const int lane_chunk = 8 * (lane >> 2) + (lane & 3); // chunks lane_chunk and lane_chunk + 4 of each 1024-byte step
+    const int swz = gemv_swizzle(lane_chunk);            // == gemv_swizzle(any chunk this lane reads)
+
+    // the first batch's loads go out before the activations are staged: their latency overlaps the staging
+    uint4 cur[U][2], nxt[U][2];
+    if (batches > 0) gemv_load<U>(cur, w, warp, 0, in, chunks, lane_chunk);
+
+    // stage the R activation rows: one word of 4 codes per thread and iteration, coalesced
+    const u32* a32 = (const u32*)a;
+    const int row_words = in >> 2;
+    for (int e = threadIdx.x; e < R * row_words; e += blockDim.x)
+    {
+        int r = e / row_words, q = e - r * row_words, c = q >> 2, i = q & 3;
+        float4 v;
+        e4m3x4_to_float(a32[e], v.x, v.y, v.z, v.w);
+        act[((i64)r * chunks + c) * 4 + (i ^ gemv_swizzle(c))] = v;
+    }
+    __syncthreads();
+
+    float acc[R];
+    #pragma unroll
+    for (int r = 0; r < R; r++) acc[r] = 0.0f;
+
+    for (int b = 0; b < batches; b++)
+    {
+        const int o = b / steps, s = b - o * steps, n = warp + o * warp_count;
+        if (b + 1 < batches)   // prefetch the next batch (this output's next step, or the warp's next output)
+        {
+            int o1 = (b + 1) / steps;
+            gemv_load<U>(nxt, w, warp + o1 * warp_count, b + 1 - o1 * steps, in, chunks, lane_chunk);
+        }
+        const float* w_scale_row = w_scales + (i64)(n >> 7) * k_blocks;
+        #pragma unroll
+        for (int u = 0; u < U; u++)
+        {
+            const int base = s * 64 * U + 64 * u;   // first chunk of this 1024-byte slice: K blocks kb0 .. kb0 + 7
+            const int kb0 = base >> 3;
+            float p[R];
+            #pragma unroll
+            for (int r = 0; r < R; r++) p[r] = 0.0f;
+            #pragma unroll
+            for (int j = 0; j < 2; j++)
+            {
+                const int c = base + lane_chunk + 4 * j;
+                if (c >= chunks) continue;
+                const uint4 q = cur[u][j];
+                float wf[16];
+                e4m3x4_to_float(q.x, wf[0], wf[1], wf[2], wf[3]);
+                e4m3x4_to_float(q.y, wf[4], wf[5], wf[6], wf[7]);
+                e4m3x4_to_float(q.z, wf[8], wf[9], wf[10], wf[11]);
+                e4m3x4_to_float(q.w, wf[12], wf[13], wf[14], wf[15]);
+                #pragma unroll
+                for (int r = 0; r < R; r++)
+                {
+                    const float4* ar = act + ((i64)r * chunks + c) * 4;
+                    #pragma unroll
+                    for (int i = 0; i < 4; i++)
+                    {
+                        const float4 v = ar[i ^ swz];
+                        p[r] = fmaf(v.x, wf[4 * i], p[r]);       // exact products: fmaf == p + v*w here
+                        p[r] = fmaf(v.y, wf[4 * i + 1], p[r]);
+                        p[r] = fmaf(v.z, wf[4 * i + 2], p[r]);
+                        p[r] = fmaf(v.w, wf[4 * i + 3], p[r]);
+                    }
+                }
+            }
+            // the 4 lanes of a K block hold its partial after two butterflies; scale it in that block's lanes
+            const int kb = kb0 + (lane >> 2);
+            const float w_scale = kb < k_blocks ? w_scale_row[kb] : 0.0f;
+            float scaled[R];
+            #pragma unroll
+            for (int r = 0; r < R; r++)
+            {
+                p[r] = p[r] + __shfl_xor_sync(0xffffffffu, p[r], 1);
+                p[r] = p[r] + __shfl_xor_sync(0xffffffffu, p[r], 2);
+                scaled[r] = kb < k_blocks ? p[r] * (a_scales[r * k_blocks + kb] * w_scale) : 0.0f;
+            }
+            // ascending kb, separate multiply (above) and add: acc = acc + partial * (a_scale * w_scale)
+            #pragma unroll
+            for (int g = 0; g < 8; g++)
+            {
+                if (kb0 + g >= k_blocks) break;   // warp-uniform
+                #pragma unroll
+                for (int r = 0; r < R; r++) acc[r] = acc[r] + __shfl_sync(0xffffffffu, scaled[r], 4 * g);
+            }
+        }
+        if (s == steps - 1)
+        {
+            if (lane == 0)
+            {
+                #pragma unroll
+                for (int r = 0; r < R; r++) y[(i64)r * y_stride + n] = acc[r];
+            }
+            #pragma unroll
+            for (int r = 0; r < R; r++) acc[r] = 0.0f;
+        }
+        #pragma unroll
+        for (int u = 0; u < U; u++) { cur[u][0] = nxt[u][0]; cur[u][1] = nxt[u][1]; }
+    }
+}
+
+#define FP8_GEMV_KERNEL(R)                                                                                            \
+    extern "C" __global__ void __launch_bounds__(32 * GEMV_WARPS) fp8_gemv_r##R(const u8* a, const float* a_scales,  \
+        const u8* w, const float* w_scales, float* y, int out, int in, int y_stride)                                 \
+    {                                                                                                                 \
+        fp8_gemv<R, GEMV_UNROLL>(a, a_scales, w, w_scales, y, out, in, y_stride);                                      \
+    }
+FP8_GEMV_KERNEL(1)
+FP8_GEMV_KERNEL(2)
+FP8_GEMV_KERNEL(3)
+FP8_GEMV_KERNEL(4)
+FP8_GEMV_KERNEL(5)
+FP8_GEMV_KERNEL(6)
+FP8_GEMV_KERNEL(7)
+FP8_GEMV_KERNEL(8)
+
+// ---- many rows: fp8_gemm_tc on tensor cores -----------------------------------------------------------------------
+// mma.sync m16n8k16 f16 x f16 -> fp32. Every e4m3 value is an f16 normal (cvt turns 2 codes into an f16x2 exactly) and
+// the tensor core forms each f16 product exactly, so per 128-wide K block a fresh fp32 fragment accumulates the exact
+// products (8 mma steps; only the summation order inside the block differs from the reference), then
+// acc = acc + partial * (a_scale * w_scale), K blocks ascending, separate multiply and add.
+//
+// Block tile: 64 rows x 128 outputs (one w_scales row per block), 8 warps as 2 (rows) x 4 (outputs), 32 x 32 each =
+// 2 m16 x 4 n8 mma tiles. Per K block a stage holds A [64][128] and W [128][128] codes (24 KiB), filled by cp.async,
+// 2 stages. 16-byte chunk c of stage row r sits at chunk c ^ 4(r & 1), so the 8 lanes of a 128-bit shared load
+// (rows g, g+1, chunks t..) hit distinct bank groups.
+// Fragments (g = lane / 4, t = lane % 4): A a0 (g, k 2t..2t+1), a1 (g+8, 2t..), a2 (g, 2t+8..), a3 (g+8, 2t+8..);
+// B b0 (k 2t..2t+1, n g), b1 (k 2t+8.., n g); C c0,c1 (g, 2t..2t+1), c2,c3 (g+8, 2t..2t+1). Inside a K block the
+// order of k is free as long as A and B use the same one: lane t takes the codes of chunks t and t + 4 of its rows;
+// at step s = 4h + j word j of chunk t + 4h gives bytes 0,1 as the pair {2t, 2t+1} and bytes 2,3 as {2t+8, 2t+9},
+// for A and B alike (so no ldmatrix and no shuffle: one 16-byte shared load per row covers 4 steps).
+
+#define TC_M 64
+#define TC_N 128
+#define TC_ROW_BYTES 128   // one K block of codes
+
+__device__ __forceinline__ u32 tc_smem_addr(const void* p)
+{
+    u32 r;
+    asm("{ .reg .u64 a; cvta.to.shared.u64 a, %1; cvt.u32.u64 %0, a; }" : "=r"(r) : "l"(p));
+    return r;
+}
+
+// 16 bytes global -> shared, asynchronously; bytes = 0 stores zeros (src must still be a valid address)
+__device__ __forceinline__ void tc_copy16(u32 dst, const void* src, int bytes)
+{
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" :: "r"(dst), "l"(src), "r"(bytes));
+}
+
+// two e4m3 codes (low 16 bits of x) -> f16x2, exact
+__device__ __forceinline__ u32 tc_f16x2(u32 x)
+{
+    u32 r;
+    asm("{ .reg .b16 l, h;\n\tmov.b32 {l, h}, %1;\n\tcvt.rn.f16x2.e4m3x2 %0, l;\n\t}" : "=r"(r) : "r"(x));
+    return r;
+}
+
+__device__ __forceinline__ u32 tc_word(const uint4& v, int j) { return j == 0 ? v.x : j == 1 ? v.y : j == 2 ? v.z : v.w; }
+
+// d += a (16x16 f16) * b (16x8 f16), fp32 accumulation
+__device__ __forceinline__ void tc_mma(float* d, u32 a0, u32 a1, u32 a2, u32 a3, u32 b0, u32 b1)
+{
+    asm("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+}
+
+// Stage one K block: A rows m0.., W rows n0..; chunks past rows/out/in are zero (in % 16 == 0, 16-byte aligned).
+__device__ __forceinline__ void tc_stage(u8* sa, u8* sw, const u8* a, const u8* w, int m0, int n0, int kb, int rows,
+    int out, int in)
+{
+    for (int e = threadIdx.x; e < (TC_M + TC_N) * 8; e += blockDim.x)
+    {
+        bool is_a = e < TC_M * 8;
+        int r = (is_a ? e : e - TC_M * 8) >> 3, c = e & 7;
+        int k = kb * TC_ROW_BYTES + c * 16;
+        int g = (is_a ? m0 : n0) + r;
+        bool ok = k < in && g < (is_a ? rows : out);
+        const u8* src = is_a ? a : w;
+        if (ok) src += (i64)g * in + k;
+        u8* dst = (is_a ? sa : sw) + r * TC_ROW_BYTES + ((c ^ ((r & 1) << 2)) << 4);
+        tc_copy16(tc_smem_addr(dst), src, ok ? 16 : 0);
+    }
+    asm volatile("cp.async.commit_group;");
+}
+
+// a: codes [rows, in] (in % 16 == 0; a, w 16-byte aligned); a_scales [rows, k_blocks]; w: codes [out, in];
+// w_scales [ceil(out/128), k_blocks]; y [rows, out] with row stride y_stride. grid = (ceil(out/128), ceil(rows/64)),
+// block = 256 threads.
+extern "C" __global__ void __launch_bounds__(256) fp8_gemm_tc(const u8* a, const float* a_scales, const u8* w,
+    const float* w_scales, float* y, int rows, int out, int in, int y_stride)
+{
+    __shared__ __align__(128) u8 stage_a[2][TC_M * TC_ROW_BYTES];
+    __shared__ __align__(128) u8 stage_w[2][TC_N * TC_ROW_BYTES];
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
+    const int wm = warp & 1, wn = warp >> 1;   // warp tile: rows 32 wm.., outputs 32 wn..
+    const int m0 = blockIdx.y * TC_M, n0 = blockIdx.x * TC_N;
+    const int k_blocks = (in + 127) >> 7;
+    const float* w_scale_row = w_scales + (i64)(n0 >> 7) * k_blocks;
+
+    float acc[2][4][4];
+    for (int mt = 0; mt < 2; mt++)
+        for (int nt = 0; nt < 4; nt++)
+            for (int e = 0; e < 4; e++) acc[mt][nt][e] = 0.0f;
+
+    tc_stage(stage_a[0], stage_w[0], a, w, m0, n0, 0, rows, out, in);
+    for (int kb = 0; kb < k_blocks; kb++)
+    {
+        if (kb + 1 < k_blocks)
+        {
+            tc_stage(stage_a[(kb + 1) & 1], stage_w[(kb + 1) & 1], a, w, m0, n0, kb + 1, rows, out, in);
+            asm volatile("cp.async.wait_group 1;" ::: "memory");
+        }
+        else
+            asm volatile("cp.async.wait_group 0;" ::: "memory");
+        __syncthreads();
+
+        const u8* sa = stage_a[kb & 1];
+        const u8* sw = stage_w[kb & 1];
+        float part[2][4][4];
+        for (int mt = 0; mt < 2; mt++)
+            for (int nt = 0; nt < 4; nt++)
+                for (int e = 0; e < 4; e++) part[mt][nt][e] = 0.0f;
+        #pragma unroll
+        for (int h = 0; h < 2; h++)
+        {
+            // every row this lane reads has the parity of g: one swizzled chunk offset for all of them
+            const int chunk = ((t + 4 * h) ^ ((g & 1) << 2)) << 4;
+            uint4 av[2][2], wv[4];
+            #pragma unroll
+            for (int mt = 0; mt < 2; mt++)
+                #pragma unroll
+                for (int rr = 0; rr < 2; rr++)
+                    av[mt][rr] = *(const uint4*)(sa + (wm * 32 + mt * 16 + g + 8 * rr) * TC_ROW_BYTES + chunk);
+            #pragma unroll
+            for (int nt = 0; nt < 4; nt++)
+                wv[nt] = *(const uint4*)(sw + (wn * 32 + nt * 8 + g) * TC_ROW_BYTES + chunk);
+            #pragma unroll
+            for (int j = 0; j < 4; j++)
+            {
+                u32 fa[2][4], fb[4][2];
+                #pragma unroll
+                for (int mt = 0; mt < 2; mt++)
+                {
+                    u32 lo = tc_word(av[mt][0], j), hi = tc_word(av[mt][1], j);   // rows g and g + 8
+                    fa[mt][0] = tc_f16x2(lo);
+                    fa[mt][1] = tc_f16x2(hi);
+                    fa[mt][2] = tc_f16x2(lo >> 16);
+                    fa[mt][3] = tc_f16x2(hi >> 16);
+                }
+                #pragma unroll
+                for (int nt = 0; nt < 4; nt++)
+                {
+                    u32 v = tc_word(wv[nt], j);
+                    fb[nt][0] = tc_f16x2(v);
+                    fb[nt][1] = tc_f16x2(v >> 16);
+                }
+                #pragma unroll
+                for (int mt = 0; mt < 2; mt++)
+                    #pragma unroll
+                    for (int nt = 0; nt < 4; nt++)
+                        tc_mma(part[mt][nt], fa[mt][0], fa[mt][1], fa[mt][2], fa[mt][3], fb[nt][0], fb[nt][1]);
+            }
+        }
+
+        // acc = acc + partial * (a_scale * w_scale): c0,c1 are row g, c2,c3 row g + 8
+        const float w_scale = w_scale_row[kb];
+        #pragma unroll
+        for (int mt = 0; mt < 2; mt++)
+            #pragma unroll
+            for (int hr = 0; hr < 2; hr++)
+            {
+                int m = m0 + wm * 32 + mt * 16 + g + 8 * hr;
+                float scale = (m < rows ? a_scales[(i64)m * k_blocks + kb] : 0.0f) * w_scale;
+                #pragma unroll
+                for (int nt = 0; nt < 4; nt++)
+                {
+                    acc[mt][nt][2 * hr] = acc[mt][nt][2 * hr] + part[mt][nt][2 * hr] * scale;
+                    acc[mt][nt][2 * hr + 1] = acc[mt][nt][2 * hr + 1] + part[mt][nt][2 * hr + 1] * scale;
+                }
+            }
+        __syncthreads();   // the next iteration's cp.async overwrites this stage
+    }
+
+    #pragma unroll
+    for (int mt = 0; mt < 2; mt++)
+        #pragma unroll
+        for (int hr = 0; hr < 2; hr++)
+        {
+            int m = m0 + wm * 32 + mt * 16 + g + 8 * hr;
+            if (m >= rows) continue;
+            #pragma unroll
+            for (int nt = 0; nt < 4; nt++)
+                #pragma unroll
+                for (int e = 0; e < 2; e++)
+                {
+                    int n = n0 + wn * 32 + nt * 8 + 2 * t + e;
+                    if (n < out) y[(i64)m * y_stride + n] = acc[mt][nt][2 * hr + e];
+                }
+        }
 }

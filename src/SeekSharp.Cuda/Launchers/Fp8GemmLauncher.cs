@@ -5,10 +5,30 @@ using SeekSharp.Cuda.Runtime;
 
 namespace SeekSharp.Cuda.Launchers;
 
-/// <summary>fp8_gemm.cu: y = dequant(a8)·dequant(W8)ᵀ with 128-wide block scales (the reference fp8_gemm).</summary>
+/// <summary>
+/// fp8_gemm.cu: y = dequant(a8)·dequant(W8)ᵀ with 128-wide block scales (the reference fp8_gemm). Decode-sized inputs
+/// (1..<see cref="GemvRowLimit"/> rows) go to the streaming GEMV fp8_gemv_rR, which reads the weight once, 16 codes per
+/// load; more rows go to fp8_gemm_tc (tensor cores, exact f16 products, fp32 partial per K block), and shapes
+/// neither can load 16 codes at a time go to the plain tiled fp8_gemm. All keep the reference's between-block order.
+/// </summary>
 public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream) : KernelLauncher(kernels, stream, "fp8_gemm.cu")
 {
-    private const int Tile = 64;
+    private const int Tile = 64;                       // fp8_gemm: 64 x 64 tiles, the fallback for unaligned shapes
+    private const int TcTileM = 64, TcTileN = 128;     // fp8_gemm_tc: TC_M, TC_N
+
+    /// <summary>Most rows the GEMV takes (it has a kernel per row count, fp8_gemv_r1..r8).</summary>
+    public const int GemvMaxRows = 8;
+
+    /// <summary>
+    /// Rows up to which the GEMV beats fp8_gemm_tc for this In (H200, benchmarks/kernel-lab/fp8_gemv_bench.h200.txt): the
+    /// GEMV's cost grows with rows · weight bytes, the tensor-core kernel's is flat for few rows but walks K serially per
+    /// block, so long rows favour the GEMV. In 7168: GEMV at 8 rows 55 µs vs 98; In 2048: 20 vs 28 at 4 rows, 31 vs 28
+    /// at 8; In 1536: 32 vs 34 at 2 rows, 48 vs 34 at 4.
+    /// </summary>
+    public static int GemvRowLimit(int inFeatures) => inFeatures >= 4096 ? GemvMaxRows : inFeatures >= 2048 ? 4 : 2;
+
+    private const int GemvWarps = 8;                   // GEMV_WARPS in fp8_gemm.cu
+    private readonly int[] _gemvSharedLimit = new int[GemvMaxRows + 1];   // raised dynamic shared limit per kernel, 0 = default
 
     /// <summary>
     /// codes [rows, In] dense e4m3, scales [rows, ceil(In/128)]; weight FP8 [Out, In] with its block scales; y a strided
@@ -23,8 +43,46 @@ public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream) : 
         var rows = y.Rows;
         LaunchChecks.Buffer(codes, DType.U8, (long)rows * weight.In, op, nameof(codes));
         LaunchChecks.Buffer(scales, DType.F32, (long)rows * ActQuant.BlockCount(weight.In), op, nameof(scales));
-        Launch("fp8_gemm", new Dim3(Dim3.Blocks(weight.Out, Tile), Dim3.Blocks(rows, Tile)), new Dim3(256),
-            new KernelArgs().Ptr(codes.Pointer).Ptr(scales.Pointer).Ptr(weight.Data.Pointer).Ptr(weight.Scales!.Pointer)
-                .Ptr(yb.At(y.Offset)).Int(rows).Int(weight.Out).Int(weight.In).Int(y.Stride));
+        var args = new KernelArgs().Ptr(codes.Pointer).Ptr(scales.Pointer).Ptr(weight.Data.Pointer).Ptr(weight.Scales!.Pointer)
+            .Ptr(yb.At(y.Offset));
+        if (GemvShared(codes, weight, rows) is { } shared)
+        {
+            // one warp per output column (grid-strided when the grid is capped), the rows' activations in shared memory
+            var kernel = $"fp8_gemv_r{rows}";
+            RaiseSharedLimit(kernel, rows, shared);
+            Launch(kernel, new Dim3(Dim3.Blocks(weight.Out, GemvWarps)), new Dim3(32 * GemvWarps),
+                args.Int(weight.Out).Int(weight.In).Int(y.Stride), shared);
+            return;
+        }
+        args.Int(rows).Int(weight.Out).Int(weight.In).Int(y.Stride);
+        if (Aligned16(codes, weight))   // tensor cores: 64 rows x 128 outputs per block
+            Launch("fp8_gemm_tc", new Dim3(Dim3.Blocks(weight.Out, TcTileN), Dim3.Blocks(rows, TcTileM)), new Dim3(256), args);
+        else
+            Launch("fp8_gemm", new Dim3(Dim3.Blocks(weight.Out, Tile), Dim3.Blocks(rows, Tile)), new Dim3(256), args);
+    }
+
+    /// <summary>Both fast kernels load 16 codes at a time: In a multiple of 16, codes and weight 16-byte aligned.</summary>
+    private static bool Aligned16(CudaBuffer codes, CudaLinear weight) =>
+        weight.In % 16 == 0 && codes.Pointer % 16 == 0 && weight.Data.Pointer % 16 == 0;
+
+    /// <summary>
+    /// The GEMV's dynamic shared bytes (rows · In fp32 activations), or null when it does not apply: more than
+    /// <see cref="GemvRowLimit"/> rows, In not a multiple of 16 or codes/weight not 16-byte aligned (it loads 16 codes at
+    /// a time), or the activations exceed the block's shared memory.
+    /// </summary>
+    private int? GemvShared(CudaBuffer codes, CudaLinear weight, int rows)
+    {
+        if (rows < 1 || rows > GemvRowLimit(weight.In) || !Aligned16(codes, weight)) return null;
+        var shared = (long)rows * weight.In * sizeof(float);
+        return shared <= Kernels.Context.MaxSharedMemoryPerBlockOptIn ? (int)shared : null;
+    }
+
+    private void RaiseSharedLimit(string kernel, int rows, int shared)
+    {
+        if (shared <= 48 * 1024 || shared <= _gemvSharedLimit[rows]) return;
+        // the GEMV kernels have no static shared memory: the whole opt-in limit is theirs, set once
+        var limit = Kernels.Context.MaxSharedMemoryPerBlockOptIn;
+        Function(kernel).SetMaxDynamicSharedBytes(limit);
+        _gemvSharedLimit[rows] = limit;
     }
 }
