@@ -102,11 +102,12 @@ ok(cu.cuInit(0), "cuInit")
 
 def use(defines=""):
     """Compiles the kernels (optionally with extra #defines in front) and makes them the ones mla_tc launches."""
-    global F_KEYS, F_QPE, F_GEMM, F_COMBINE, F_QK, F_PV
+    global F_KEYS, F_QPE, F_GEMM, F_GEMV, F_COMBINE, F_QK, F_PV
     mod = compile_module("mla_absorbed_tc.cu", defines)
     F_KEYS = func(mod, "mla_abs_keys")
     F_QPE = func(mod, "mla_abs_qpe")
     F_GEMM = func(mod, "mla_abs_gemm")
+    F_GEMV = func(mod, "mla_abs_gemv")
     F_COMBINE = func(mod, "mla_abs_combine")
     F_QK = func(mod, "mla_abs_qk", 200 * 1024)
     F_PV = func(mod, "mla_abs_pv", 200 * 1024)
@@ -133,7 +134,7 @@ def splits(tiles, target, blocks):
     return cdiv(max(tiles, 1), per), per * TILE
 
 
-def mla_tc(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v, lora, scale, chunk_bytes=1 << 29):
+def mla_tc(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v, lora, scale, chunk_bytes=1 << 30):
     """MlaLauncher.AbsorbedTensorCores in Python: same temporaries, grids and arguments."""
     kw = cdiv(lora + rope, 16) * 16
     qk, kvw = nope + rope, nope + v
@@ -147,15 +148,17 @@ def mla_tc(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v, l
     max_slots = cdiv(width if idx is not None else end, TILE) * TILE
     per_token = H * (kw * 2 + max_slots * 4 + lora * 4 + 64) + (width * kw * 2 if gathered else 0)
     chunk = min(max(chunk_bytes // max(per_token, 1), 1), T)
+    if T > chunk > SMS:
+        chunk = chunk // SMS * SMS
     qk_shared = 3 * TILE * (kw + 8) * 2
-    pv_shared = 3 * TILE * (lora + 8) * 2 + 2 * 64 * (TILE + 8) * 2 + 2 * 64 * 4
+    pv_shared = 3 * TILE * (lora // 2 + 8) * 2 + 2 * 64 * (TILE + 8) * 2 + 2 * 64 * 4
     for t0 in range(0, T, chunk):
         tc = min(chunk, T - t0)
         pos0 = start + t0
         slots_pad = cdiv(width if idx is not None else pos0 + tc, TILE) * TILE
         tiles = slots_pad // TILE
         qk_splits, qk_slots = splits(tiles, 2 * SMS, tc * cdiv(H, 128))
-        pv_splits, pv_slots = splits(tiles, max(SMS // 2, 1), tc * cdiv(H, 64))
+        pv_splits, pv_slots = splits(tiles, max(SMS // 2, 1), tc * 2 * cdiv(H, 64))
         ix = None if idx is None else idx[t0 * width:]
         qa = torch.empty(tc * H * kw, device="cuda", dtype=torch.int16)
         scores = torch.empty(max(tc * H * slots_pad, 1), device="cuda", dtype=torch.float32)
@@ -166,19 +169,20 @@ def mla_tc(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v, l
             kc = torch.empty(tc * width * kw, device="cuda", dtype=torch.int16)
             launch(F_KEYS, (tc * width,), (64,), 0, latent, rope_keys, ix, kc, lora, rope, kw)
         qc = q[t0 * H * qk:]
-        launch(F_GEMM, (cdiv(lora, 64), H, cdiv(tc, 64)), (256,), 0,
+        rows = tc <= 4 and nope <= 512
+        launch(F_GEMV if rows else F_GEMM, (cdiv(lora, 64), H) if rows else (cdiv(lora, 64), H, cdiv(tc, 64)), (256,), 0,
                qc, I64(H * qk), I64(qk), wkvb, I64(kvw * lora), 1, lora, qa, I64(H * kw), I64(kw), 1, tc, lora, nope)
         tail = tc * H * (kw - lora)
         launch(F_QPE, (cdiv(tail, 256),), (256,), 0, qc, qa, I64(tc * H), nope, rope, lora, kw)
         launch(F_QK, (cdiv(H, 128), qk_splits, tc), (256,), qk_shared,
                qa, kc, ix, scores, stats, width, pos0, int(gathered), H, kw, slots_pad, qk_slots, scale)
-        launch(F_PV, (cdiv(H, 64), pv_splits, tc), (256,), pv_shared,
+        launch(F_PV, (2 * cdiv(H, 64), pv_splits, tc), (256,), pv_shared,
                kc, ix, scores, stats, opart, width, pos0, int(gathered), H, kw, lora, slots_pad, qk_splits, pv_slots)
         olat = opart
         if pv_splits > 1:
             olat = torch.empty(tc * H * lora, device="cuda", dtype=torch.float32)
             launch(F_COMBINE, (cdiv(tc * H * lora, 256),), (256,), 0, opart, olat, I64(H * lora), pv_splits, I64(tc * H * lora))
-        launch(F_GEMM, (cdiv(v, 64), H, cdiv(tc, 64)), (256,), 0,
+        launch(F_GEMV if rows else F_GEMM, (cdiv(v, 8), H) if rows else (cdiv(v, 64), H, cdiv(tc, 64)), (256,), 0,
                olat, I64(H * lora), I64(lora),
                wkvb[nope * lora:], I64(kvw * lora), 0, lora, out[t0 * H * v:], I64(H * v), I64(v), 0, tc, v, lora)
     return out
@@ -272,7 +276,12 @@ def bench(name, T, start, width, reps=10, profile=False):
         with prof_(activities=[ProfilerActivity.CUDA]) as prof:
             run()
             torch.cuda.synchronize()
-        print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=12), flush=True)
+        parts = []
+        for ev in prof.key_averages():
+            if ev.key.startswith("mla_abs"):
+                us = getattr(ev, "device_time_total", None) or getattr(ev, "cuda_time_total", 0)
+                parts.append((us, f"{ev.key[8:]} {us / 1000:.3f} ms x{ev.count}"))
+        print("  kernels: " + ", ".join(p for _, p in sorted(parts, reverse=True)), flush=True)
 
 
 if __name__ == "__main__":
@@ -292,5 +301,6 @@ if __name__ == "__main__":
     for d in [a[len("--variant="):] for a in sys.argv if a.startswith("--variant=")]:
         print(f"variant: {d}", flush=True)
         use(d.replace(";", "\n") + "\n")
-        case("real sparse 4@3000 k2048", 4, 3000, 2048, True, True)
-        bench("prefill 4096 @ 8192 k2048", 4096, 4096, 2048, reps=3)
+        if "DIAG" not in d:
+            case("real sparse 4@3000 k2048", 4, 3000, 2048, True, True)
+        bench("prefill 4096 @ 8192 k2048", 4096, 4096, 2048, reps=3, profile=True)

@@ -25,7 +25,7 @@
 #define MTC_QK_HEADS 128     // heads per mla_abs_qk block: 8 warps x 16
 #define MTC_PV_HEADS 64      // heads per mla_abs_pv block: 2 warp rows x 32
 #define MTC_MAX_KW 576       // kw = lora + rope rounded up to 16
-#define MTC_MAX_LORA 512     // lora multiple of 64
+#define MTC_MAX_LORA 512     // lora multiple of 128
 #define MTC_PSTRIDE (MTC_TILE + 8)
 #ifndef MTC_EXP
 #define MTC_EXP expf         // full-precision exp, as the reference's MathF.Exp (lab builds may try others)
@@ -95,11 +95,11 @@ static __device__ __forceinline__ void mtc_merge(float& m, float& l, float m2, f
     m = mx;
 }
 
-// Key slots [j0, j0 + 32) of one query into tile [32][stride] (bf16): the first `cols` (multiple of 8) columns of
+// Key slots [j0, j0 + 32) of one query into tile [32][stride] (bf16): columns [col0, col0 + cols) (multiples of 8) of
 // their kc rows; unused slots become zero rows, and used[r] says which slots count. Row of slot j: gbase + j (gathered
 // rows) or its key position. 8 threads per slot (one index load each), 16-byte cp.async pieces; one commit group.
 static __device__ __forceinline__ void mtc_load_keys(u16* tile, int* used, int stride, const u16* __restrict__ kc, int kw,
-    int cols, const int* __restrict__ idxRow, int count, long long gbase, int j0, int tid)
+    int col0, int cols, const int* __restrict__ idxRow, int count, long long gbase, int j0, int tid)
 {
     const int r = tid >> 3, j = j0 + r;
     int pos = j;
@@ -110,7 +110,7 @@ static __device__ __forceinline__ void mtc_load_keys(u16* tile, int* used, int s
         ok = pos >= 0;
     }
     const long long row = !ok ? 0 : gbase >= 0 ? gbase + j : pos;
-    const u16* const src = kc + row * kw;
+    const u16* const src = kc + row * kw + col0;
     u16* const dst = tile + r * stride;
     for (int piece = tid & 7; piece < (cols >> 3); piece += 8)
         mtc_cp16(mtc_smem(dst + piece * 8), src + piece * 8, ok ? 16 : 0);
@@ -181,7 +181,8 @@ mla_abs_combine(const float* __restrict__ opart, float* __restrict__ olat, long 
 // q-absorb: A = q_nope, B = W_UK[h] stored [k = d][n = c] (bKN), C = qa bits.
 // output:   A = o_lat, B = W_UV[h] stored [n = d][k = c], C = output.
 // block 256: warp (wm = warp % 4, wn = warp / 4) owns rows 16wm.., columns 32wn.. (4 n-tiles). K in chunks of 64;
-// the next chunk's 16 + 16 values per thread are loaded into registers while the current one is multiplied.
+// the next chunk's 4 + 4 float4 per thread are loaded into registers while the current one is multiplied. Needs
+// 16-byte aligned rows: K, N, the strides and the bases multiples of 4 floats (MlaLauncher checks the shape).
 // ------------------------------------------------------------------------------------------------------------
 #define MTC_G 64
 #define MTC_GS (MTC_G + 8)
@@ -197,31 +198,27 @@ mla_abs_gemm(const float* __restrict__ a, long long aRow, long long aHead,
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, wm = warp & 3, wn = warp >> 2;
     const float* const ah = a + (long long)h * aHead;
     const float* const bh = b + (long long)h * bHead;
-    const int lo = tid & 63, hi0 = tid >> 6;   // element e = tid + 256 i: (e >> 6, e & 63) = (hi0 + 4 i, lo)
+    // float4 e = tid + 256 i (i < 4) of a [64][64] chunk: row (e >> 4) = hi0 + 16 i, columns 4 * (e & 15) + 0..3
+    const int q4 = (tid & 15) * 4, hi0 = tid >> 4;
 
-    float ra[16], rb[16];
+    float4 ra[4], rb[4];
     auto load = [&](int k0)
     {
-        // A [64 m][64 k]: a warp reads 32 consecutive k of one row
-        const bool kA = k0 + lo < K;
-        const float* const pa = ah + (long long)(m0 + hi0) * aRow + k0 + lo;
+        const float4 zero = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+        // A [64 m][64 k]: 16 threads read 256 contiguous bytes of one row
+        const bool kA = k0 + q4 < K;
+        const float* const pa = ah + (long long)(m0 + hi0) * aRow + k0 + q4;
 #pragma unroll
-        for (int i = 0; i < 16; i++) ra[i] = kA && m0 + hi0 + 4 * i < M ? __ldg(pa + 4 * i * aRow) : 0.0f;
-        // B as [64 n][64 k], read along whichever index is contiguous in memory
-        if (bKN)
-        {
-            const bool nB = n0 + lo < N;
-            const float* const pb = bh + (long long)(k0 + hi0) * ldb + n0 + lo;
+        for (int i = 0; i < 4; i++)
+            ra[i] = kA && m0 + hi0 + 16 * i < M ? __ldg(reinterpret_cast<const float4*>(pa + 16 * i * aRow)) : zero;
+        // B: rows of whichever index is contiguous in memory (k for [n][k], n for [k][n])
+        const int outer0 = (bKN ? k0 : n0) + hi0, inner = (bKN ? n0 : k0) + q4;
+        const bool okIn = inner < (bKN ? N : K);
+        const int outerEnd = bKN ? K : N;
+        const float* const pb = bh + (long long)outer0 * ldb + inner;
 #pragma unroll
-            for (int i = 0; i < 16; i++) rb[i] = nB && k0 + hi0 + 4 * i < K ? __ldg(pb + 4 * i * (long long)ldb) : 0.0f;
-        }
-        else
-        {
-            const bool kB = k0 + lo < K;
-            const float* const pb = bh + (long long)(n0 + hi0) * ldb + k0 + lo;
-#pragma unroll
-            for (int i = 0; i < 16; i++) rb[i] = kB && n0 + hi0 + 4 * i < N ? __ldg(pb + 4 * i * (long long)ldb) : 0.0f;
-        }
+        for (int i = 0; i < 4; i++)
+            rb[i] = okIn && outer0 + 16 * i < outerEnd ? __ldg(reinterpret_cast<const float4*>(pb + 16 * i * (long long)ldb)) : zero;
     };
 
     float acc[4][4];
@@ -234,12 +231,19 @@ mla_abs_gemm(const float* __restrict__ a, long long aRow, long long aHead,
     for (int k0 = 0; k0 < K; k0 += MTC_G)
     {
 #pragma unroll
-        for (int i = 0; i < 16; i++)
+        for (int i = 0; i < 4; i++)
         {
-            const int hi = hi0 + 4 * i;
-            As[hi * MTC_GS + lo] = bf16_bits(ra[i]);
-            if (bKN) Bs[lo * MTC_GS + hi] = bf16_bits(rb[i]);
-            else Bs[hi * MTC_GS + lo] = bf16_bits(rb[i]);
+            const int hi = hi0 + 16 * i;
+            *reinterpret_cast<uint2*>(As + hi * MTC_GS + q4) = make_uint2(mtc_pack(ra[i].x, ra[i].y), mtc_pack(ra[i].z, ra[i].w));
+            if (bKN)
+            {
+                // [k][n] in memory: row hi is k, the 4 values are n = q4..q4+3
+                Bs[(q4 + 0) * MTC_GS + hi] = bf16_bits(rb[i].x);
+                Bs[(q4 + 1) * MTC_GS + hi] = bf16_bits(rb[i].y);
+                Bs[(q4 + 2) * MTC_GS + hi] = bf16_bits(rb[i].z);
+                Bs[(q4 + 3) * MTC_GS + hi] = bf16_bits(rb[i].w);
+            }
+            else *reinterpret_cast<uint2*>(Bs + hi * MTC_GS + q4) = make_uint2(mtc_pack(rb[i].x, rb[i].y), mtc_pack(rb[i].z, rb[i].w));
         }
         __syncthreads();
         if (k0 + MTC_G < K) load(k0 + MTC_G);
@@ -287,9 +291,91 @@ mla_abs_gemm(const float* __restrict__ a, long long aRow, long long aHead,
         }
 }
 
+// The same product for at most 4 rows m (decode): bandwidth-bound on B, so no tensor cores, just many loads in flight.
+// A rows are staged in shared memory rounded to bf16 (K <= 512); B values are rounded to bf16 too, as the GEMM does.
+// bKN (B stored [k][n]): grid (ceil(N / 64), heads); 4 groups of 64 threads take every 4th k for 64 columns, then add.
+// else (B stored [n][k], rows 16-byte aligned, K % 4 == 0): grid (ceil(N / 8), heads); a warp per column n.
+// ------------------------------------------------------------------------------------------------------------
+#define MTC_GEMV_M 4
+
+extern "C" __global__ void __launch_bounds__(MTC_THREADS)
+mla_abs_gemv(const float* __restrict__ a, long long aRow, long long aHead,
+             const float* __restrict__ b, long long bHead, int bKN, int ldb,
+             void* __restrict__ c, long long cRow, long long cHead, int cBits, int M, int N, int K)
+{
+    __shared__ float as[MTC_GEMV_M][MTC_MAX_LORA];
+    __shared__ float part[4][MTC_GEMV_M][64];
+    const int h = blockIdx.y, tid = threadIdx.x;
+    const float* const bh = b + (long long)h * bHead;
+    for (int e = tid; e < MTC_GEMV_M * K; e += MTC_THREADS)
+    {
+        const int m = e / K, k = e - m * K;
+        as[m][k] = m < M ? bf16_round(__ldg(a + (long long)m * aRow + (long long)h * aHead + k)) : 0.0f;
+    }
+    __syncthreads();
+
+    float acc[MTC_GEMV_M];
+#pragma unroll
+    for (int m = 0; m < MTC_GEMV_M; m++) acc[m] = 0.0f;
+    int n;
+    if (bKN)
+    {
+        const int kq = tid >> 6, nn = tid & 63;
+        n = blockIdx.x * 64 + nn;
+        if (n < N)
+        {
+            const float* const pb = bh + n;
+#pragma unroll 8
+            for (int k = kq; k < K; k += 4)
+            {
+                const float w = bf16_round(__ldg(pb + (long long)k * ldb));
+#pragma unroll
+                for (int m = 0; m < MTC_GEMV_M; m++) acc[m] = fmaf(as[m][k], w, acc[m]);
+            }
+        }
+#pragma unroll
+        for (int m = 0; m < MTC_GEMV_M; m++) part[kq][m][nn] = acc[m];
+        __syncthreads();
+        if (kq != 0 || n >= N) return;
+#pragma unroll
+        for (int m = 0; m < MTC_GEMV_M; m++) acc[m] = part[0][m][nn] + part[1][m][nn] + part[2][m][nn] + part[3][m][nn];
+    }
+    else
+    {
+        const int warp = tid >> 5, lane = tid & 31;
+        n = blockIdx.x * 8 + warp;
+        if (n >= N) return;
+        const float4* const pb = reinterpret_cast<const float4*>(bh + (long long)n * ldb);
+#pragma unroll 4
+        for (int k4 = lane; k4 < (K >> 2); k4 += 32)
+        {
+            const float4 w = __ldg(pb + k4);
+            const float wx = bf16_round(w.x), wy = bf16_round(w.y), wz = bf16_round(w.z), ww = bf16_round(w.w);
+#pragma unroll
+            for (int m = 0; m < MTC_GEMV_M; m++)
+            {
+                const float* const x = &as[m][4 * k4];
+                acc[m] = fmaf(x[3], ww, fmaf(x[2], wz, fmaf(x[1], wy, fmaf(x[0], wx, acc[m]))));
+            }
+        }
+#pragma unroll
+        for (int m = 0; m < MTC_GEMV_M; m++) acc[m] = warp_sum(acc[m]);
+        if (lane != 0) return;
+    }
+#pragma unroll
+    for (int m = 0; m < MTC_GEMV_M; m++)
+    {
+        if (m >= M) break;
+        const long long at = (long long)m * cRow + (long long)h * cHead + n;
+        if (cBits) reinterpret_cast<u16*>(c)[at] = bf16_bits(acc[m]);
+        else reinterpret_cast<float*>(c)[at] = bf16_round(acc[m]);
+    }
+}
+
 // ------------------------------------------------------------------------------------------------------------
 // Scores. grid (ceil(heads / 128), splits, T), block 256, dynamic shared 3 * 32 * (kw + 8) bf16 (a ring of three key
-// tiles: tile it + 2 loads while tile it is multiplied, so one barrier per tile suffices).
+// tiles: tile it + 2 loads while tile it is multiplied, so one barrier per tile suffices; the score epilogue of tile
+// it - 1 is issued after tile it's multiplies, so the two overlap).
 // Block (head group, split, t) scores key slots [split * splitSlots, +splitSlots) within [0, slotsPad) for 128 heads:
 // scores[t, h, j] = s_j (fp32; -inf for unused slots) and stats[t, split, h] = (max, sum of exp(s - max)) over them.
 // Warp w owns heads 16w..16w+15: their qa fragments (kw/16 k-steps x 4 registers) stay in registers.
@@ -301,7 +387,7 @@ mla_abs_qk(const u16* __restrict__ qa, const u16* __restrict__ kc, const int* __
            int indexWidth, int startPos, int gathered, int heads, int kw, int slotsPad, int splitSlots, float scale)
 {
     extern __shared__ float4 mtc_dyn[];
-    __shared__ int used[3][MTC_TILE];
+    __shared__ int used[4][MTC_TILE];   // per tile % 4: the epilogue of tile it - 1 runs while tile it + 2 loads
     u16* const tiles = reinterpret_cast<u16*>(mtc_dyn);
     const int stride = kw + 8, tileElems = MTC_TILE * stride;
     const int t = blockIdx.z, split = blockIdx.y, splits = gridDim.y;
@@ -316,8 +402,8 @@ mla_abs_qk(const u16* __restrict__ qa, const u16* __restrict__ kc, const int* __
     const int nks = kw >> 4;
 
     // the first two tiles start loading before the qa fragments are read
-    if (ntiles > 0) mtc_load_keys(tiles, used[0], stride, kc, kw, kw, idxRow, count, gbase, j0, tid);
-    if (ntiles > 1) mtc_load_keys(tiles + tileElems, used[1], stride, kc, kw, kw, idxRow, count, gbase, j0 + MTC_TILE, tid);
+    if (ntiles > 0) mtc_load_keys(tiles, used[0], stride, kc, kw, 0, kw, idxRow, count, gbase, j0, tid);
+    if (ntiles > 1) mtc_load_keys(tiles + tileElems, used[1], stride, kc, kw, 0, kw, idxRow, count, gbase, j0 + MTC_TILE, tid);
     else mtc_commit();
 
     // qa fragments: row hA -> a0/a2, row hB -> a1/a3; u32 column 8ks + tc = bf16 columns 16ks + 2tc, +1 (+8 for a2/a3)
@@ -342,13 +428,34 @@ mla_abs_qk(const u16* __restrict__ qa, const u16* __restrict__ kc, const int* __
     // this lane's ldmatrix row in a tile: key (lane & 7) + 8 (lane >= 16), column +8 for lanes 8..15 and 24..31
     const int keyOff = (lane & 7) + (lane >> 4) * 8, colOff = ((lane >> 3) & 1) * 8;
 
+    // scores of one finished tile (slots jt..jt+31): scale, -inf for unused slots, store, update the running max/sum
+    auto epilogue = [&](const float (&acc)[4][4], int jt, const int* u)
+    {
+        float sa[8], sb[8];   // this lane's 8 slots of the tile for heads hA, hB
+#pragma unroll
+        for (int nt = 0; nt < 4; nt++)
+        {
+            const int r = 8 * nt + 2 * tc;
+            const bool u0 = u[r] != 0, u1 = u[r + 1] != 0;
+            sa[2 * nt] = u0 ? acc[nt][0] * scale : SS_NEG_INF;
+            sa[2 * nt + 1] = u1 ? acc[nt][1] * scale : SS_NEG_INF;
+            sb[2 * nt] = u0 ? acc[nt][2] * scale : SS_NEG_INF;
+            sb[2 * nt + 1] = u1 ? acc[nt][3] * scale : SS_NEG_INF;
+            if (okA) *reinterpret_cast<float2*>(srowA + jt + r) = make_float2(sa[2 * nt], sa[2 * nt + 1]);
+            if (okB) *reinterpret_cast<float2*>(srowB + jt + r) = make_float2(sb[2 * nt], sb[2 * nt + 1]);
+        }
+        mtc_online8(mA, lA, sa);
+        mtc_online8(mB, lB, sb);
+    };
+    float prev[4][4];   // the previous tile's accumulators: its epilogue overlaps this tile's multiplies
+
     for (int it = 0; it < ntiles; it++)
     {
         const int jt = j0 + it * MTC_TILE, buf = it % 3;
         mtc_wait_one();    // this thread's pieces of tile it have landed (tile it + 1 may still fly)
         __syncthreads();   // everyone's pieces visible; everyone is done with tile it - 1, whose buffer is refilled now
         if (it + 2 < ntiles)
-            mtc_load_keys(tiles + ((it + 2) % 3) * tileElems, used[(it + 2) % 3], stride, kc, kw, kw, idxRow, count, gbase,
+            mtc_load_keys(tiles + ((it + 2) % 3) * tileElems, used[(it + 2) % 4], stride, kc, kw, 0, kw, idxRow, count, gbase,
                           jt + 2 * MTC_TILE, tid);
         else mtc_commit();   // an empty group keeps "all but the newest group" meaning tile it + 1
         const u16* const tile = tiles + buf * tileElems;
@@ -358,6 +465,7 @@ mla_abs_qk(const u16* __restrict__ qa, const u16* __restrict__ kc, const int* __
         for (int i = 0; i < 4; i++)
 #pragma unroll
             for (int k = 0; k < 4; k++) acc[i][k] = 0.0f;
+#ifndef MTC_DIAG_QK_NOMMA   // lab switches: leave a stage out to time the rest
 #pragma unroll
         for (int ks = 0; ks < MTC_MAX_KW / 16; ks++)
         {
@@ -373,23 +481,14 @@ mla_abs_qk(const u16* __restrict__ qa, const u16* __restrict__ kc, const int* __
                 }
             }
         }
-
-        float sa[8], sb[8];   // this lane's 8 slots of the tile for heads hA, hB
+#endif
+        if (it > 0) epilogue(prev, jt - MTC_TILE, used[(it - 1) & 3]);
 #pragma unroll
-        for (int nt = 0; nt < 4; nt++)
-        {
-            const int r = 8 * nt + 2 * tc;
-            const bool u0 = used[buf][r] != 0, u1 = used[buf][r + 1] != 0;
-            sa[2 * nt] = u0 ? acc[nt][0] * scale : SS_NEG_INF;
-            sa[2 * nt + 1] = u1 ? acc[nt][1] * scale : SS_NEG_INF;
-            sb[2 * nt] = u0 ? acc[nt][2] * scale : SS_NEG_INF;
-            sb[2 * nt + 1] = u1 ? acc[nt][3] * scale : SS_NEG_INF;
-            if (okA) *reinterpret_cast<float2*>(srowA + jt + r) = make_float2(sa[2 * nt], sa[2 * nt + 1]);
-            if (okB) *reinterpret_cast<float2*>(srowB + jt + r) = make_float2(sb[2 * nt], sb[2 * nt + 1]);
-        }
-        mtc_online8(mA, lA, sa);
-        mtc_online8(mB, lB, sb);
+        for (int i = 0; i < 4; i++)
+#pragma unroll
+            for (int k = 0; k < 4; k++) prev[i][k] = acc[i][k];
     }
+    if (ntiles > 0) epilogue(prev, j0 + (ntiles - 1) * MTC_TILE, used[(ntiles - 1) & 3]);
 
     // the 4 lanes of a row group hold disjoint slots of the same two heads
 #pragma unroll
@@ -409,39 +508,42 @@ mla_abs_qk(const u16* __restrict__ qa, const u16* __restrict__ kc, const int* __
 }
 
 // ------------------------------------------------------------------------------------------------------------
-// Weighted sums. grid (ceil(heads / 64), splits, T), block 256, dynamic shared: three key tiles [32][lora + 8] bf16 |
-// two P tiles [64][40] bf16 | max [64] | sum [64] floats.
-// Block (head group, split, t) first merges the QK splits' (max, sum) into the global ones, then for its key slots
-// p = bf16(exp(s - max) / sum) (0 for unused slots) and opart[t, split, h, :] = sum_j p_j latent_j (fp32).
-// Warp (wm = warp % 2, wn = warp / 2) owns heads 32wm.. (2 m-tiles) x latent columns wn * lora/4.. (lora/32 n-tiles).
+// Weighted sums. grid (2 * ceil(heads / 64), splits, T), block 256, dynamic shared: three key tiles [32][lora/2 + 8]
+// bf16 | two P tiles [64][40] bf16 | max [64] | sum [64] floats.
+// Block (head group blockIdx.x / 2, latent half blockIdx.x % 2, split, t) first merges the QK splits' (max, sum) into
+// the global ones, then for its key slots p = bf16(exp(s - max) / sum) (0 for unused slots) and
+// opart[t, split, h, half] = sum_j p_j latent_j[half] (fp32). Half the latent per block keeps the accumulators at 64
+// registers, so two blocks share an SM and one's barriers and probabilities overlap the other's multiplies.
+// Warp (wm = warp % 2, wn = warp / 2) owns heads 32wm.. (2 m-tiles) x latent columns wn * lora/8.. (lora/64 n-tiles).
 // Pipeline per tile it: P(it) from scores already in registers -> load scores of it + 1 -> barrier -> start key tile
 // it + 2 -> multiply. One barrier per tile: key tiles rotate over three buffers, P tiles over two.
 // ------------------------------------------------------------------------------------------------------------
-extern "C" __global__ void __launch_bounds__(MTC_THREADS, 1)
+extern "C" __global__ void __launch_bounds__(MTC_THREADS, 2)
 mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const float* __restrict__ scores,
            const float* __restrict__ stats, float* __restrict__ opart,
            int indexWidth, int startPos, int gathered, int heads, int kw, int lora, int slotsPad, int statSplits, int splitSlots)
 {
     extern __shared__ float4 mtc_dyn[];
     __shared__ int used[3][MTC_TILE];   // unused here (zero rows and -inf scores already drop those slots)
-    const int stride = lora + 8, tileElems = MTC_TILE * stride;
+    const int half = lora >> 1, stride = half + 8, tileElems = MTC_TILE * stride;
     u16* const tiles = reinterpret_cast<u16*>(mtc_dyn);
     u16* const ps = tiles + 3 * tileElems;                                                // [2][64][40]
     float* const gmax = reinterpret_cast<float*>(ps + 2 * MTC_PV_HEADS * MTC_PSTRIDE);    // [64]
     float* const gsum = gmax + MTC_PV_HEADS;                                              // [64]
 
-    const int t = blockIdx.z, split = blockIdx.y, splits = gridDim.y, hb = blockIdx.x * MTC_PV_HEADS;
+    const int t = blockIdx.z, split = blockIdx.y, splits = gridDim.y, hb = (blockIdx.x >> 1) * MTC_PV_HEADS;
+    const int col0 = (blockIdx.x & 1) * half;   // this block's latent half
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, wm = warp & 1, wn = warp >> 1;
     const int* const idxRow = indices != nullptr ? indices + (long long)t * indexWidth : nullptr;
     const int count = indices != nullptr ? indexWidth : startPos + t + 1;
     const long long gbase = gathered ? (long long)t * indexWidth : -1;
     const int j0 = split * splitSlots, j1 = min(j0 + splitSlots, slotsPad);
     const int ntiles = j1 > j0 ? (j1 - j0) / MTC_TILE : 0;
-    const int ntw = lora >> 5;              // n-tiles per warp (even: lora % 64 == 0)
-    const int nBase = wn * (lora >> 2);     // first latent column of this warp
+    const int ntw = lora >> 6;              // n-tiles per warp (even: lora % 128 == 0)
+    const int nBase = wn * (lora >> 3);     // first tile column of this warp
 
-    if (ntiles > 0) mtc_load_keys(tiles, used[0], stride, kc, kw, lora, idxRow, count, gbase, j0, tid);
-    if (ntiles > 1) mtc_load_keys(tiles + tileElems, used[1], stride, kc, kw, lora, idxRow, count, gbase, j0 + MTC_TILE, tid);
+    if (ntiles > 0) mtc_load_keys(tiles, used[0], stride, kc, kw, col0, half, idxRow, count, gbase, j0, tid);
+    if (ntiles > 1) mtc_load_keys(tiles + tileElems, used[1], stride, kc, kw, col0, half, idxRow, count, gbase, j0 + MTC_TILE, tid);
     else mtc_commit();
 
     // global (max, sum) of each head: 4 threads per head merge every 4th QK split, then each other
@@ -471,11 +573,11 @@ mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const fl
     }
     __syncthreads();
 
-    float acc[2][MTC_MAX_LORA / 32][4];
+    float acc[2][MTC_MAX_LORA / 64][4];
 #pragma unroll
     for (int mt = 0; mt < 2; mt++)
 #pragma unroll
-        for (int nt = 0; nt < MTC_MAX_LORA / 32; nt++)
+        for (int nt = 0; nt < MTC_MAX_LORA / 64; nt++)
 #pragma unroll
             for (int k = 0; k < 4; k++) acc[mt][nt][k] = 0.0f;
 
@@ -505,7 +607,11 @@ mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const fl
                 const float s[8] = { sx.x, sx.y, sx.z, sx.w, sy.x, sy.y, sy.z, sy.w };
                 float p[8];
 #pragma unroll
+#ifndef MTC_DIAG_PV_NOP
                 for (int k = 0; k < 8; k++) p[k] = bf16_round(MTC_EXP(s[k] - pmax) / psum);   // exp(-inf) = 0
+#else
+                for (int k = 0; k < 8; k++) p[k] = s[k];
+#endif
 #pragma unroll
                 for (int k = 0; k < 4; k++) w[k] = mtc_pack(p[2 * k], p[2 * k + 1]);
             }
@@ -519,11 +625,12 @@ mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const fl
         mtc_wait_one();
         __syncthreads();   // key tile it and P(it) visible; everyone is done with tile it - 1 and P(it - 1)
         if (it + 2 < ntiles)
-            mtc_load_keys(tiles + ((it + 2) % 3) * tileElems, used[(it + 2) % 3], stride, kc, kw, lora, idxRow, count, gbase,
+            mtc_load_keys(tiles + ((it + 2) % 3) * tileElems, used[(it + 2) % 3], stride, kc, kw, col0, half, idxRow, count, gbase,
                           j0 + (it + 2) * MTC_TILE, tid);
         else mtc_commit();
         const u16* const tile = tiles + buf * tileElems;
 
+#ifndef MTC_DIAG_PV_NOMMA
 #pragma unroll
         for (int ks = 0; ks < MTC_TILE / 16; ks++)
         {
@@ -532,7 +639,7 @@ mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const fl
             for (int mt = 0; mt < 2; mt++)
                 mtc_ldsm4(mtc_smem(pt + (32 * wm + 16 * mt + aRow) * MTC_PSTRIDE + 16 * ks + aCol), a[mt][0], a[mt][1], a[mt][2], a[mt][3]);
 #pragma unroll
-            for (int p = 0; p < MTC_MAX_LORA / 64; p++)
+            for (int p = 0; p < MTC_MAX_LORA / 128; p++)
             {
                 if (2 * p < ntw)
                 {
@@ -547,20 +654,21 @@ mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const fl
                 }
             }
         }
+#endif
     }
 
     const int g = lane >> 2, tc = lane & 3;
 #pragma unroll
     for (int mt = 0; mt < 2; mt++)
 #pragma unroll
-        for (int half = 0; half < 2; half++)
+        for (int r8 = 0; r8 < 2; r8++)
         {
-            const int h = hb + 32 * wm + 16 * mt + g + 8 * half;
+            const int h = hb + 32 * wm + 16 * mt + g + 8 * r8;
             if (h >= heads) continue;
-            float* const orow = opart + (((long long)t * splits + split) * heads + h) * lora + nBase + 2 * tc;
+            float* const orow = opart + (((long long)t * splits + split) * heads + h) * lora + col0 + nBase + 2 * tc;
 #pragma unroll
-            for (int nt = 0; nt < MTC_MAX_LORA / 32; nt++)
+            for (int nt = 0; nt < MTC_MAX_LORA / 64; nt++)
                 if (nt < ntw)
-                    *reinterpret_cast<float2*>(orow + 8 * nt) = make_float2(acc[mt][nt][2 * half], acc[mt][nt][2 * half + 1]);
+                    *reinterpret_cast<float2*>(orow + 8 * nt) = make_float2(acc[mt][nt][2 * r8], acc[mt][nt][2 * r8 + 1]);
         }
 }

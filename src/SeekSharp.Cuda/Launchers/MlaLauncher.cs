@@ -30,9 +30,11 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     private const int TcMaxKw = 576;            // MTC_MAX_KW
     private const int TcMaxLora = 512;          // MTC_MAX_LORA
     private const int TcGemmTile = 64;          // MTC_G
-    private const long TcChunkBytes = 1L << 29; // temporaries per token chunk (512 MiB)
+    private const int TcGemvRows = 4;           // MTC_GEMV_M: query rows the matrix-vector kernel takes
+    private const long TcChunkBytes = 1L << 30; // temporaries per token chunk (1 GiB)
     private readonly Lazy<CudaFunction> _tcKeys = new(() => library.Module(TcFile).Function("mla_abs_keys"));
     private readonly Lazy<CudaFunction> _tcQpe = new(() => library.Module(TcFile).Function("mla_abs_qpe"));
+    private readonly Lazy<CudaFunction> _tcGemv = new(() => library.Module(TcFile).Function("mla_abs_gemv"));
     private readonly Lazy<CudaFunction> _tcCombine = new(() => library.Module(TcFile).Function("mla_abs_combine"));
     private readonly Lazy<CudaFunction> _tcGemm = new(() => library.Module(TcFile).Function("mla_abs_gemm"));
     private readonly Lazy<CudaFunction> _tcQk = new(() => DsaLaunch.Load(library, TcFile, "mla_abs_qk"));
@@ -119,10 +121,14 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     // SEEKSHARP_MLA_TC=0 selects the general fp32 kernel instead (for A/B timing)
     private static readonly bool TensorCoreEnabled = Environment.GetEnvironmentVariable("SEEKSHARP_MLA_TC") != "0";
 
-    /// <summary>kv_lora a multiple of 64 up to 512, kv_lora + rope (rounded up to 16) up to 576, and the key tiles fit in shared memory.</summary>
+    /// <summary>
+    /// kv_lora a multiple of 128 up to 512, kv_lora + rope (rounded up to 16) up to 576, nope, rope and v multiples of 4
+    /// (the GEMM reads float4 rows), and the key tiles fit in shared memory.
+    /// </summary>
     private bool TensorCoreFits(MlaShape shape)
     {
-        if (shape.KvLora % 64 != 0 || shape.KvLora > TcMaxLora || RowWidth(shape) > TcMaxKw) return false;
+        if (shape.KvLora % 128 != 0 || shape.KvLora > TcMaxLora || RowWidth(shape) > TcMaxKw) return false;
+        if (shape.Nope % 4 != 0 || shape.Rope % 4 != 0 || shape.V % 4 != 0) return false;
         var limit = Math.Max(library.Context.MaxSharedMemoryPerBlockOptIn, 48 * 1024) - 1024;   // less the kernels' static bytes
         return QkShared(shape) <= limit && PvShared(shape) <= limit;
     }
@@ -133,9 +139,9 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     // dynamic shared bytes: a ring of three key tiles [32][kw + 8] bf16
     private static int QkShared(MlaShape shape) => 3 * TcTile * (RowWidth(shape) + 8) * sizeof(ushort);
 
-    // three key tiles [32][kv_lora + 8] bf16 | two P tiles [64][40] bf16 | max, sum [64] fp32
+    // three key tiles [32][kv_lora/2 + 8] bf16 | two P tiles [64][40] bf16 | max, sum [64] fp32
     private static int PvShared(MlaShape shape) =>
-        3 * TcTile * (shape.KvLora + 8) * sizeof(ushort) + 2 * TcPvHeads * (TcTile + 8) * sizeof(ushort) + 2 * TcPvHeads * sizeof(float);
+        3 * TcTile * (shape.KvLora / 2 + 8) * sizeof(ushort) + 2 * TcPvHeads * (TcTile + 8) * sizeof(ushort) + 2 * TcPvHeads * sizeof(float);
 
     private CudaBuffer Scratch(DType dtype, long length)
     {
@@ -145,7 +151,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     }
 
     /// <summary>
-    /// The absorbed form on tensor cores, in chunks of query tokens (temporaries ≤ about 512 MiB each):
+    /// The absorbed form on tensor cores, in chunks of query tokens (temporaries ≤ about 1 GiB each):
     /// keys as bf16 rows kc [rows, kw] (all positions &lt; end, or only the selected ones when fewer), then per chunk
     /// qa = bf16(W_UK^T q_nope) | q_pe, scores + per-split (max, sum), weighted latent sums per split with the global
     /// max/sum, o_lat = bf16(Σ splits) and out = bf16(W_UV · o_lat). Splits of the key slots give decode enough blocks.
@@ -173,6 +179,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
             long maxSlots = RoundUp(indices is not null ? indexWidth : end, TcTile);
             long perToken = (long)heads * (kw * 2 + maxSlots * 4 + lora * 4 + 64) + (gathered ? (long)indexWidth * kw * 2 : 0);
             var chunk = (int)Math.Clamp(TcChunkBytes / Math.Max(perToken, 1), 1, tokens);
+            if (chunk < tokens && chunk > sms) chunk = chunk / sms * sms;   // whole waves of one-token blocks
 
             for (var t0 = 0; t0 < tokens; t0 += chunk)
             {
@@ -181,7 +188,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
                 var slotsPad = (int)RoundUp(indices is not null ? indexWidth : pos0 + tc, TcTile);
                 var tiles = slotsPad / TcTile;
                 var (qkSplits, qkSlots) = Splits(tiles, 2L * sms, (long)tc * CeilDiv(heads, TcQkHeads));
-                var (pvSplits, pvSlots) = Splits(tiles, Math.Max(sms / 2, 1), (long)tc * CeilDiv(heads, TcPvHeads));
+                var (pvSplits, pvSlots) = Splits(tiles, Math.Max(sms / 2, 1), (long)tc * 2 * CeilDiv(heads, TcPvHeads));
                 var idx = indices is null ? 0 : indices.At((long)t0 * indexWidth);
 
                 using var qa = Scratch(DType.BF16, (long)tc * heads * kw);
@@ -194,9 +201,12 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
                     _tcKeys.Value.Launch(stream, new Dim3((uint)(tc * indexWidth)), new Dim3(64), 0, new KernelArgs()
                         .Ptr(latent.Pointer).Ptr(ropeKeys.Pointer).Ptr(idx).Ptr(kc.Pointer).Int(lora).Int(shape.Rope).Int(kw));
 
-                // qa[:, :, 0..lora) = bf16(W_UK^T q_nope): per head [tc × nope] · [nope × lora]
+                // qa[:, :, 0..lora) = bf16(W_UK^T q_nope): per head [tc × nope] · [nope × lora]; up to 4 rows (decode) as
+                // matrix-vector products that stream W at full bandwidth
                 var qChunk = q.At((long)t0 * heads * qk);
-                _tcGemm.Value.Launch(stream, new Dim3((uint)CeilDiv(lora, TcGemmTile), (uint)heads, (uint)CeilDiv(tc, TcGemmTile)),
+                var fewRows = tc <= TcGemvRows && shape.Nope <= TcMaxLora;
+                (fewRows ? _tcGemv : _tcGemm).Value.Launch(stream,
+                    fewRows ? new Dim3((uint)CeilDiv(lora, 64), (uint)heads) : new Dim3((uint)CeilDiv(lora, TcGemmTile), (uint)heads, (uint)CeilDiv(tc, TcGemmTile)),
                     new Dim3(Threads), 0, new KernelArgs()
                         .Ptr(qChunk).Long((long)heads * qk).Long(qk)
                         .Ptr(wkvb.Pointer).Long((long)kvWidth * lora).Int(1).Int(lora)
@@ -210,7 +220,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
                         .Ptr(qa.Pointer).Ptr(kc.Pointer).Ptr(idx).Ptr(scores.Pointer).Ptr(stats.Pointer)
                         .Int(indexWidth).Int(pos0).Int(gathered ? 1 : 0).Int(heads).Int(kw).Int(slotsPad).Int(qkSlots)
                         .Float(shape.SoftmaxScale));
-                _tcPv.Value.Launch(stream, new Dim3((uint)CeilDiv(heads, TcPvHeads), (uint)pvSplits, (uint)tc), new Dim3(Threads),
+                _tcPv.Value.Launch(stream, new Dim3((uint)(2 * CeilDiv(heads, TcPvHeads)), (uint)pvSplits, (uint)tc), new Dim3(Threads),
                     PvShared(shape), new KernelArgs()
                         .Ptr(kc.Pointer).Ptr(idx).Ptr(scores.Pointer).Ptr(stats.Pointer).Ptr(opart.Pointer)
                         .Int(indexWidth).Int(pos0).Int(gathered ? 1 : 0).Int(heads).Int(kw).Int(lora).Int(slotsPad)
@@ -225,7 +235,8 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
                     _tcCombine.Value.Launch(stream, new Dim3((uint)CeilDiv(olatElems, 256)), new Dim3(256), 0, new KernelArgs()
                         .Ptr(opart.Pointer).Ptr(olat.Pointer).Long((long)heads * lora).Int(pvSplits).Long(olatElems));
                 }
-                _tcGemm.Value.Launch(stream, new Dim3((uint)CeilDiv(shape.V, TcGemmTile), (uint)heads, (uint)CeilDiv(tc, TcGemmTile)),
+                (fewRows ? _tcGemv : _tcGemm).Value.Launch(stream,
+                    fewRows ? new Dim3((uint)CeilDiv(shape.V, 8), (uint)heads) : new Dim3((uint)CeilDiv(shape.V, TcGemmTile), (uint)heads, (uint)CeilDiv(tc, TcGemmTile)),
                     new Dim3(Threads), 0, new KernelArgs()
                         .Ptr((olat ?? opart).Pointer).Long((long)heads * lora).Long(lora)
                         .Ptr(wkvb.At((long)shape.Nope * lora)).Long((long)kvWidth * lora).Int(0).Int(lora)
