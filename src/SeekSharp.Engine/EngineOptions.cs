@@ -31,6 +31,14 @@ public sealed record EngineOptions
     /// <summary>Reuse cached full blocks of earlier sequences with the same token prefix.</summary>
     public bool PrefixCaching { get; init; } = true;
 
+    /// <summary>
+    /// Compute prompts in the absorbed MLA form only (no MHA prefill). Then a sequence's outputs are bit-identical
+    /// whatever its chunking and whatever prefix the cache held; with the MHA form (default, the reference's prefill
+    /// and cheaper attention for long prompts) a prefix hit or a later chunk continues in the absorbed form, which
+    /// rounds at other points.
+    /// </summary>
+    public bool AbsorbedPrefill { get; init; }
+
     /// <summary>Model id reported to clients; null = the checkpoint folder name (or "deepseek-v3.2").</summary>
     public string? ModelName { get; init; }
 

@@ -124,8 +124,12 @@ public sealed class DeepSeekV32Model : IDisposable
     /// One step over several sequences (continuous batching): embedding, norms, every linear and the MoE run over the
     /// concatenated tokens; attention and the indexer run per sequence against its own cache. Returns fp32 logits of each
     /// sequence's last token: [sequences, vocab]. The caller advances each sequence's cache.
+    /// <paramref name="absorbedOnly"/> runs every chunk, a prompt's first one included, in the absorbed form: with
+    /// row-invariant linears a row's result then depends only on the cache before its chunk and its own token, so any
+    /// chunking (and any prefix-cache hit) gives the same bits; the MHA form (the reference's prefill) is cheaper for
+    /// long prompts and rounds at other points.
     /// </summary>
-    public float[] ForwardBatch(IReadOnlyList<BatchSequence> sequences, bool rowInvariantLinears = true)
+    public float[] ForwardBatch(IReadOnlyList<BatchSequence> sequences, bool rowInvariantLinears = true, bool absorbedOnly = false)
     {
         if (sequences.Count == 0) throw new ArgumentException("no sequences to run", nameof(sequences));
         var segments = new ForwardSegment[sequences.Count];
@@ -136,7 +140,7 @@ public sealed class DeepSeekV32Model : IDisposable
             var s = sequences[i];
             if (s.Tokens.IsEmpty) throw new ArgumentException($"sequence {i} has no tokens to run", nameof(sequences));
             CheckTokens(s.Tokens.Span, s.StartPos);
-            segments[i] = new ForwardSegment(rows, s.Tokens.Length, s.StartPos, s.Kv);
+            segments[i] = new ForwardSegment(rows, s.Tokens.Length, s.StartPos, s.Kv, MhaAllowed: !absorbedOnly);
             rows += s.Tokens.Length;
             outputRows[i] = rows - 1;
         }
