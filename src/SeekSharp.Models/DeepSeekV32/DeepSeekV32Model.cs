@@ -102,25 +102,72 @@ public sealed class DeepSeekV32Model : IDisposable
 
     /// <summary>
     /// Runs tokens at positions [cache.Length, cache.Length + n) and returns fp32 logits:
-    /// [n, vocab] when allRows, else [1, vocab] for the last token.
+    /// [n, vocab] when allRows, else [1, vocab] for the last token. <paramref name="rowInvariantLinears"/>: see
+    /// <see cref="ForwardContext.RowInvariantLinears"/> (what the serving engine uses, so a sequence run alone here
+    /// matches it bit for bit).
     /// </summary>
     public float[] Forward(ReadOnlySpan<int> tokens, SequenceCache cache, bool allRows = false,
-        DecisionLog? forced = null, DecisionLog? record = null, IForwardTrace? trace = null)
+        DecisionLog? forced = null, DecisionLog? record = null, IForwardTrace? trace = null, bool rowInvariantLinears = false)
     {
         if (tokens.IsEmpty) throw new ArgumentException("no tokens to run", nameof(tokens));
         var t = tokens.Length;
         var startPos = cache.Length;
-        if (startPos + t > Config.MaxPositionEmbeddings)
-            throw new ArgumentException($"positions up to {startPos + t} exceed max_position_embeddings {Config.MaxPositionEmbeddings}");
-        for (var i = 0; i < t; i++)
+        CheckTokens(tokens, startPos);
+        cache.Reserve(startPos + t);
+        var outputRows = allRows ? Enumerable.Range(0, t).ToArray() : [t - 1];
+        var logits = Run(tokens, [new ForwardSegment(0, t, startPos, cache)], outputRows, forced, record, trace, rowInvariantLinears);
+        cache.Advance(startPos + t);
+        return logits;
+    }
+
+    /// <summary>
+    /// One step over several sequences (continuous batching): embedding, norms, every linear and the MoE run over the
+    /// concatenated tokens; attention and the indexer run per sequence against its own cache. Returns fp32 logits of each
+    /// sequence's last token: [sequences, vocab]. The caller advances each sequence's cache.
+    /// <paramref name="absorbedOnly"/> runs every chunk, a prompt's first one included, in the absorbed form: with
+    /// row-invariant linears a row's result then depends only on the cache before its chunk and its own token, so any
+    /// chunking (and any prefix-cache hit) gives the same bits; the MHA form (the reference's prefill) is cheaper for
+    /// long prompts and rounds at other points.
+    /// </summary>
+    public float[] ForwardBatch(IReadOnlyList<BatchSequence> sequences, bool rowInvariantLinears = true, bool absorbedOnly = false)
+    {
+        if (sequences.Count == 0) throw new ArgumentException("no sequences to run", nameof(sequences));
+        var segments = new ForwardSegment[sequences.Count];
+        var outputRows = new int[sequences.Count];
+        var rows = 0;
+        for (var i = 0; i < sequences.Count; i++)
+        {
+            var s = sequences[i];
+            if (s.Tokens.IsEmpty) throw new ArgumentException($"sequence {i} has no tokens to run", nameof(sequences));
+            CheckTokens(s.Tokens.Span, s.StartPos);
+            segments[i] = new ForwardSegment(rows, s.Tokens.Length, s.StartPos, s.Kv, MhaAllowed: !absorbedOnly);
+            rows += s.Tokens.Length;
+            outputRows[i] = rows - 1;
+        }
+        var tokens = new int[rows];
+        foreach (var (s, segment) in sequences.Zip(segments)) s.Tokens.Span.CopyTo(tokens.AsSpan(segment.RowOffset));
+        return Run(tokens, segments, outputRows, null, null, null, rowInvariantLinears);
+    }
+
+    private void CheckTokens(ReadOnlySpan<int> tokens, int startPos)
+    {
+        if (startPos + tokens.Length > Config.MaxPositionEmbeddings)
+            throw new ArgumentException($"positions up to {startPos + tokens.Length} exceed max_position_embeddings {Config.MaxPositionEmbeddings}");
+        for (var i = 0; i < tokens.Length; i++)
             if ((uint)tokens[i] >= (uint)Config.VocabSize)
                 throw new ArgumentOutOfRangeException(nameof(tokens), $"token id {tokens[i]} at index {i} is outside the vocabulary (0..{Config.VocabSize - 1})");
-        cache.Reserve(startPos + t);
-        _rope.Ensure(startPos + t);
+    }
+
+    /// <summary>The layers over all rows of <paramref name="segments"/>; logits [outputRows.Length, vocab] of the given rows.</summary>
+    private float[] Run(ReadOnlySpan<int> tokens, IReadOnlyList<ForwardSegment> segments, int[] outputRows,
+        DecisionLog? forced, DecisionLog? record, IForwardTrace? trace, bool rowInvariantLinears)
+    {
+        var t = tokens.Length;
+        _rope.Ensure(segments.Max(s => s.EndPos));
         using var ctx = new ForwardContext
         {
-            Device = Device, Cache = cache, Rope = _rope, StartPos = startPos, Tokens = t,
-            Forced = forced, Record = record, Trace = trace,
+            Device = Device, Rope = _rope, Segments = segments, Tokens = t,
+            Forced = forced, Record = record, Trace = trace, RowInvariantLinears = rowInvariantLinears,
             // ue8m0 unless an FP8 config leaves scale_fmt out (bf16 checkpoints: the real model's ue8m0, as the golden reference)
             PowerOfTwoScales = Config.Quantization is null || Config.Quantization.ScaleFmt == "ue8m0",
         };
@@ -146,15 +193,27 @@ public sealed class DeepSeekV32Model : IDisposable
             else SwiGluMlp.Forward(ctx, layer.Dense!, x, t, h);
             if (trace is not null) TraceLayerOutput(ctx, trace, l, h, residual);
         }
-        cache.Advance(startPos + t);
 
         d.AddRmsNorm(h, residual, true, w.FinalNorm, eps, x, t, hidden);
         if (trace is not null) trace.FinalHidden(ctx.DownloadFloats(x, (long)t * hidden));
-        var rows = allRows ? t : 1;
+        var rows = outputRows.Length;
         var vocab = Config.VocabSize;
         var logits = ctx.Temp(DType.F32, (long)rows * vocab);
-        ctx.LinearFp32(w.Head, MatrixView.Dense(x, rows, hidden, (long)(t - rows) * hidden), MatrixView.Dense(logits, rows, vocab));
+        ctx.LinearFp32(w.Head, HeadInput(ctx, x, outputRows, hidden), MatrixView.Dense(logits, rows, vocab));
         return ctx.DownloadFloats(logits, (long)rows * vocab);
+    }
+
+    /// <summary>The final-normed rows the head reads: a view when they are consecutive, else gathered.</summary>
+    private static MatrixView HeadInput(ForwardContext ctx, DeviceBuffer x, int[] rows, int hidden)
+    {
+        var consecutive = true;
+        for (var i = 1; i < rows.Length; i++) consecutive &= rows[i] == rows[0] + i;
+        if (consecutive) return MatrixView.Dense(x, rows.Length, hidden, (long)rows[0] * hidden);
+        var rowIds = ctx.Temp(DType.I32, rows.Length);
+        ctx.Device.Upload<int>(rows, rowIds);
+        var gathered = ctx.Temp(DType.F32, (long)rows.Length * hidden);  // [rows, hidden]
+        ctx.Device.GatherRows(x, rowIds, 0, rows.Length, hidden, gathered);
+        return MatrixView.Dense(gathered, rows.Length, hidden);
     }
 
     /// <summary>

@@ -5,16 +5,30 @@ using SeekSharp.Models.DeepSeekV32.Ops;
 
 namespace SeekSharp.Models.DeepSeekV32;
 
-/// <summary>What one forward call over tokens at positions [StartPos, StartPos+Tokens) shares across layers.</summary>
+/// <summary>
+/// What one forward call shares across layers: <see cref="Tokens"/> activation rows made of one or more sequences'
+/// <see cref="Segments"/>. Row-wise work (norms, linears, MoE) runs over all rows at once; attention and the indexer
+/// run per segment against that sequence's cache.
+/// </summary>
 public sealed class ForwardContext : IDisposable
 {
     private readonly List<DeviceBuffer> _temporaries = [];
 
     public required IComputeDevice Device { get; init; }
-    public required SequenceCache Cache { get; init; }
     public required DeviceRopeTable Rope { get; init; }
-    public required int StartPos { get; init; }
+
+    /// <summary>The sequences of this call, in row order, covering rows [0, Tokens).</summary>
+    public required IReadOnlyList<ForwardSegment> Segments { get; init; }
+
+    /// <summary>Total activation rows (all segments).</summary>
     public required int Tokens { get; init; }
+
+    /// <summary>
+    /// Run one-row linears as two identical rows, so every row takes the multi-row kernels whatever the batch holds:
+    /// the CPU's one-row GEMV sums in a different order than its multi-row kernel, which is row-independent. With this
+    /// on, a row's result does not depend on how many rows (or which) share the step.
+    /// </summary>
+    public bool RowInvariantLinears { get; init; }
 
     /// <summary>Decisions to use instead of the model's own (per position and layer), when present.</summary>
     public DecisionLog? Forced { get; init; }
@@ -28,10 +42,25 @@ public sealed class ForwardContext : IDisposable
     /// <summary>Optional per-layer observer (indexer scores, layer outputs) for tests and debugging.</summary>
     public IForwardTrace? Trace { get; init; }
 
-    public int EndPos => StartPos + Tokens;
+    /// <summary>Absolute position of activation row <paramref name="row"/> (in its sequence).</summary>
+    public int PositionOfRow(int row)
+    {
+        foreach (var segment in Segments)
+            if (row < segment.RowOffset + segment.Tokens) return segment.StartPos + row - segment.RowOffset;
+        throw new ArgumentOutOfRangeException(nameof(row), $"row {row} is past the {Tokens} rows of this call");
+    }
 
-    /// <summary>The reference's MHA prefill form applies to a whole prompt from position 0; otherwise the absorbed form.</summary>
-    public bool UsesMhaPrefill => StartPos == 0 && Tokens > 1;
+    /// <summary>
+    /// Rows [segment.RowOffset, +segment.Tokens) of <paramref name="buffer"/> ([Tokens, width]) at offset 0: the buffer
+    /// itself for the first segment, else a copy (the DSA ops take whole buffers).
+    /// </summary>
+    public DeviceBuffer SegmentRows(DeviceBuffer buffer, ForwardSegment segment, int width)
+    {
+        if (segment.RowOffset == 0) return buffer;
+        var copy = Temp(buffer.DType, (long)segment.Tokens * width);
+        Device.Copy(buffer, (long)segment.RowOffset * width, copy, 0, (long)segment.Tokens * width);
+        return copy;
+    }
 
     /// <summary>A zeroed device buffer that lives until this forward call ends.</summary>
     public DeviceBuffer Temp(DType dtype, long length)
@@ -43,11 +72,25 @@ public sealed class ForwardContext : IDisposable
 
     /// <summary>y[rows, Out] = bf16(x[rows, In] · Wᵀ), the reference's Linear for bf16 and FP8 weights; x and y dense.</summary>
     public void Linear(DeviceLinear w, DeviceBuffer x, int rows, DeviceBuffer y) =>
-        Device.Linear(w, MatrixView.Dense(x, rows, w.In), MatrixView.Dense(y, rows, w.Out), roundToBf16: true, PowerOfTwoScales);
+        RunLinear(w, MatrixView.Dense(x, rows, w.In), MatrixView.Dense(y, rows, w.Out), roundToBf16: true);
 
     /// <summary>y = x · Wᵀ in fp32 (router, indexer weights_proj, lm_head: fp32 in the reference).</summary>
-    public void LinearFp32(DeviceLinear w, MatrixView x, MatrixView y) =>
-        Device.Linear(w, x, y, roundToBf16: false, PowerOfTwoScales);
+    public void LinearFp32(DeviceLinear w, MatrixView x, MatrixView y) => RunLinear(w, x, y, roundToBf16: false);
+
+    private void RunLinear(DeviceLinear w, MatrixView x, MatrixView y, bool roundToBf16)
+    {
+        if (!RowInvariantLinears || x.Rows != 1)
+        {
+            Device.Linear(w, x, y, roundToBf16, PowerOfTwoScales);
+            return;
+        }
+        var pair = Temp(DType.F32, 2L * w.In);                         // [2, In]: the row twice
+        Device.CopyRows(x, MatrixView.Dense(pair, 1, w.In));
+        Device.CopyRows(x, MatrixView.Dense(pair, 1, w.In, w.In));
+        var result = Temp(DType.F32, 2L * w.Out);                      // [2, Out]
+        Device.Linear(w, MatrixView.Dense(pair, 2, w.In), MatrixView.Dense(result, 2, w.Out), roundToBf16, PowerOfTwoScales);
+        Device.CopyRows(MatrixView.Dense(result, 1, w.Out), y);
+    }
 
     /// <summary>Downloads a whole F32 buffer prefix (for traces and decisions).</summary>
     public float[] DownloadFloats(DeviceBuffer buffer, long count)

@@ -39,7 +39,7 @@ public sealed class MoeLayer(DeepSeekConfig config, int moeIndex)
         d.Download<int>(ids, 0, hostIds);
         d.Download<float>(weights, 0, hostWeights);
         if (ctx.Record is { } record)
-            for (var i = 0; i < t; i++) record.SetRouting(ctx.StartPos + i, moeIndex, hostIds.AsSpan(i * k, k));
+            for (var i = 0; i < t; i++) record.SetRouting(ctx.PositionOfRow(i), moeIndex, hostIds.AsSpan(i * k, k));
 
         // rows grouped by expert (ascending id), tokens in order within an expert
         var offsets = new int[experts + 1];
@@ -89,9 +89,9 @@ public sealed class MoeLayer(DeepSeekConfig config, int moeIndex)
         var any = false;
         for (var i = 0; i < ctx.Tokens; i++)
         {
-            if (!forced.TryGetRouting(ctx.StartPos + i, moeIndex, out var experts)) continue;
+            if (!forced.TryGetRouting(ctx.PositionOfRow(i), moeIndex, out var experts)) continue;
             if (experts.Length != k)
-                throw new ArgumentException($"forced routing of position {ctx.StartPos + i}, MoE layer {moeIndex} has {experts.Length} experts, expected {k}");
+                throw new ArgumentException($"forced routing of position {ctx.PositionOfRow(i)}, MoE layer {moeIndex} has {experts.Length} experts, expected {k}");
             experts.CopyTo(rows.AsSpan(i * k, k));
             any = true;
         }
@@ -114,7 +114,7 @@ public sealed class MoeLayer(DeepSeekConfig config, int moeIndex)
                 sigmoid[e] = 1f / (1f + MathF.Exp(-host[i * experts + e]));
                 biased[e] = sigmoid[e] + w.CorrectionBiasHost[e];
             }
-            trace.RouterScores(moeIndex, ctx.StartPos + i, sigmoid, biased);
+            trace.RouterScores(moeIndex, ctx.PositionOfRow(i), sigmoid, biased);
         }
     }
 }

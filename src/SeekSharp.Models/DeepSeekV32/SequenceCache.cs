@@ -8,7 +8,7 @@ namespace SeekSharp.Models.DeepSeekV32;
 /// The KV cache of one sequence on the model's device: per layer the MLA latent (bf16 values, after kv_norm) and
 /// rotated k_pe, and the indexer's FP8 keys with their per-token scales. Rows are absolute positions; grows on demand.
 /// </summary>
-public sealed class SequenceCache : IDisposable
+public sealed class SequenceCache : ISequenceKv, IDisposable
 {
     private readonly IComputeDevice _device;
     private readonly LayerCache[] _layers;
@@ -31,6 +31,17 @@ public sealed class SequenceCache : IDisposable
     public int Length { get; private set; }
 
     public LayerCache Layer(int layer) => _layers[layer];
+
+    /// <summary>This cache's own buffers (rows are positions); <see cref="Reserve"/> has made room.</summary>
+    public KvLayerBuffers OpenLayer(int layer, int startPos, int end)
+    {
+        var c = _layers[layer];
+        if (end > c.Capacity) throw new InvalidOperationException($"layer {layer} holds {c.Capacity} positions, the forward needs {end}: reserve first");
+        return new KvLayerBuffers(c.Latent, c.RopeKey, c.IndexKeys, c.IndexScales);
+    }
+
+    /// <summary>Nothing to do: the forward wrote straight into this cache's buffers.</summary>
+    public void CloseLayer(int layer, KvLayerBuffers buffers, int startPos, int end) { }
 
     /// <summary>Makes room for positions [0, length) in every layer.</summary>
     public void Reserve(int length)

@@ -1,0 +1,77 @@
+using SeekSharp.Core;
+using SeekSharp.Core.Compute;
+using SeekSharp.IO.Config;
+using SeekSharp.Models.DeepSeekV32;
+
+namespace SeekSharp.Engine.Cache;
+
+/// <summary>
+/// The device memory of the paged KV cache: per layer one buffer per cache row kind, [blocks · 64, width]; block b owns
+/// rows [64b, 64b + 64). Rows: MLA latent (kv_lora fp32 holding bf16), rotated k_pe (rope), the indexer's e4m3 key
+/// codes (index_dim bytes) and their fp32 scale.
+/// </summary>
+public sealed class KvBlockPool : IDisposable
+{
+    private readonly KvLayerBuffers[] _layers;
+
+    public KvBlockPool(IComputeDevice device, DeepSeekConfig config, int blocks)
+    {
+        Device = device;
+        Blocks = blocks;
+        KvLora = config.KvLoraRank;
+        Rope = config.QkRopeHeadDim;
+        IndexDim = config.HasIndexer ? config.IndexHeadDim : 0;
+        long rows = (long)blocks * EngineOptions.BlockSize;
+        _layers = new KvLayerBuffers[config.NumHiddenLayers];
+        try
+        {
+            for (var l = 0; l < _layers.Length; l++)
+                _layers[l] = new KvLayerBuffers(device.Allocate(DType.F32, rows * KvLora), device.Allocate(DType.F32, rows * Rope),
+                    device.Allocate(DType.U8, rows * IndexDim), device.Allocate(DType.F32, IndexDim > 0 ? rows : 0));
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public IComputeDevice Device { get; }
+    public int Blocks { get; }
+    public int KvLora { get; }
+    public int Rope { get; }
+    public int IndexDim { get; }
+
+    public KvLayerBuffers Layer(int layer) => _layers[layer];
+
+    /// <summary>Device bytes of one block over all layers.</summary>
+    public static long BytesPerBlock(DeepSeekConfig config)
+    {
+        var indexDim = config.HasIndexer ? config.IndexHeadDim : 0;
+        long row = config.KvLoraRank * 4L + config.QkRopeHeadDim * 4L + indexDim + (indexDim > 0 ? 4 : 0);
+        return row * EngineOptions.BlockSize * config.NumHiddenLayers;
+    }
+
+    /// <summary>Copies rows [from, from + count) of one kind between a pool block run and a position-ordered buffer.</summary>
+    internal void CopyRows(KvLayerBuffers source, long sourceRow, KvLayerBuffers destination, long destinationRow, int count)
+    {
+        var d = Device;
+        d.Copy(source.Latent, sourceRow * KvLora, destination.Latent, destinationRow * KvLora, (long)count * KvLora);
+        d.Copy(source.RopeKey, sourceRow * Rope, destination.RopeKey, destinationRow * Rope, (long)count * Rope);
+        if (IndexDim == 0) return;
+        d.Copy(source.IndexKeys, sourceRow * IndexDim, destination.IndexKeys, destinationRow * IndexDim, (long)count * IndexDim);
+        d.Copy(source.IndexScales, sourceRow, destination.IndexScales, destinationRow, count);
+    }
+
+    public void Dispose()
+    {
+        foreach (var layer in _layers)
+        {
+            if (layer is null) continue;
+            layer.Latent.Dispose();
+            layer.RopeKey.Dispose();
+            layer.IndexKeys.Dispose();
+            layer.IndexScales.Dispose();
+        }
+    }
+}

@@ -1,0 +1,59 @@
+namespace SeekSharp.Engine;
+
+/// <summary>How the engine sizes its cache and batches work. Defaults suit the CPU backend and small checkpoints.</summary>
+public sealed record EngineOptions
+{
+    /// <summary>Positions per KV block (the prefix cache shares whole blocks).</summary>
+    public const int BlockSize = 64;
+
+    /// <summary>Blocks in the pool; when null, <see cref="KvCacheBytes"/> decides, and without both: room for
+    /// <see cref="MaxRunningSequences"/> full contexts.</summary>
+    public int? KvBlocks { get; init; }
+
+    /// <summary>Device bytes for the pool (used when <see cref="KvBlocks"/> is null).</summary>
+    public long? KvCacheBytes { get; init; }
+
+    /// <summary>Sequences holding cache blocks at once.</summary>
+    public int MaxRunningSequences { get; init; } = 32;
+
+    /// <summary>Tokens one model step runs over all sequences (decodes count one each). At least <see cref="PrefillChunkTokens"/>.</summary>
+    public int MaxTokensPerStep { get; init; } = 512;
+
+    /// <summary>
+    /// A prompt is computed in chunks of this many tokens. A chunk is never cut by the step budget (it waits for a
+    /// step with room), so chunk boundaries depend on the sequence alone and batching never changes its numerics.
+    /// </summary>
+    public int PrefillChunkTokens { get; init; } = 256;
+
+    /// <summary>Requests waiting for a slot; one more is refused with <see cref="EngineOverloadedException"/>.</summary>
+    public int MaxQueuedRequests { get; init; } = 256;
+
+    /// <summary>Reuse cached full blocks of earlier sequences with the same token prefix.</summary>
+    public bool PrefixCaching { get; init; } = true;
+
+    /// <summary>
+    /// Compute prompts in the absorbed MLA form only (no MHA prefill). Then a sequence's outputs are bit-identical
+    /// whatever its chunking and whatever prefix the cache held; with the MHA form (default, the reference's prefill
+    /// and cheaper attention for long prompts) a prefix hit or a later chunk continues in the absorbed form, which
+    /// rounds at other points.
+    /// </summary>
+    public bool AbsorbedPrefill { get; init; }
+
+    /// <summary>Model id reported to clients; null = the checkpoint folder name (or "deepseek-v3.2").</summary>
+    public string? ModelName { get; init; }
+
+    /// <summary>Caps prompt + generated tokens below max_position_embeddings (null = the model's limit).</summary>
+    public int? MaxContextTokens { get; init; }
+
+    internal void Validate()
+    {
+        if (KvBlocks is < 1) throw new ArgumentOutOfRangeException(nameof(KvBlocks), "at least one KV block");
+        if (KvCacheBytes is < 1) throw new ArgumentOutOfRangeException(nameof(KvCacheBytes), "a positive byte budget");
+        if (MaxRunningSequences < 1) throw new ArgumentOutOfRangeException(nameof(MaxRunningSequences), "at least one running sequence");
+        if (PrefillChunkTokens < 1) throw new ArgumentOutOfRangeException(nameof(PrefillChunkTokens), "at least one token per chunk");
+        if (MaxTokensPerStep < PrefillChunkTokens)
+            throw new ArgumentOutOfRangeException(nameof(MaxTokensPerStep), $"the step budget ({MaxTokensPerStep}) must hold a whole prefill chunk ({PrefillChunkTokens})");
+        if (MaxQueuedRequests < 1) throw new ArgumentOutOfRangeException(nameof(MaxQueuedRequests), "at least one queued request");
+        if (MaxContextTokens is < 2) throw new ArgumentOutOfRangeException(nameof(MaxContextTokens), "at least two tokens of context");
+    }
+}

@@ -1,0 +1,275 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using SeekSharp.Core.Backend;
+using SeekSharp.Core.Compute;
+using SeekSharp.Engine.Cache;
+using SeekSharp.Engine.Scheduling;
+using SeekSharp.Models.DeepSeekV32;
+using SeekSharp.Models.Sampling;
+
+namespace SeekSharp.Engine;
+
+/// <summary>
+/// The serving engine over one loaded <see cref="DeepSeekV32Model"/>: a bounded request queue, a scheduler with
+/// continuous batching and chunked prefill, a paged KV cache with prefix caching, and one engine thread that only
+/// schedules, runs the model and samples. Callers' threads validate, enqueue and read their output channel; they never
+/// touch the model.
+/// </summary>
+public sealed class LlmEngine : IInferenceEngine
+{
+    private readonly DeepSeekV32Model _model;
+    private readonly bool _ownsModel;
+    private readonly EngineOptions _options;
+    private readonly KvBlockPool _pool;
+    private readonly Scheduler _scheduler;
+    private readonly HashSet<int> _eos;
+    private readonly ConcurrentQueue<Sequence> _incoming = new();
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly Thread _thread;
+    private readonly Lock _metricsLock = new();
+    private EngineMetrics _metrics;
+    private int _queued;
+    private long _nextId;
+    private volatile bool _stopping;
+
+    /// <param name="eosTokenIds">Tokens that end generation; null = the model config's eos_token_id.</param>
+    /// <param name="ownsModel">Dispose the model with the engine.</param>
+    public LlmEngine(DeepSeekV32Model model, EngineOptions? options = null, IReadOnlyList<int>? eosTokenIds = null, bool ownsModel = false)
+    {
+        _options = options ?? new EngineOptions();
+        _options.Validate();
+        _model = model;
+        _ownsModel = ownsModel;
+        var config = model.Config;
+        var blocks = _options.KvBlocks
+            ?? (_options.KvCacheBytes is { } bytes
+                ? (int)Math.Min(int.MaxValue, bytes / KvBlockPool.BytesPerBlock(config))
+                : _options.MaxRunningSequences * ((config.MaxPositionEmbeddings + EngineOptions.BlockSize - 1) / EngineOptions.BlockSize));
+        if (blocks < 1) throw new ArgumentException($"the KV byte budget holds no block of {KvBlockPool.BytesPerBlock(config)} bytes", nameof(options));
+        _pool = new KvBlockPool(model.Device, config, blocks);
+        _scheduler = new Scheduler(new BlockManager(blocks), _options);
+        var eos = eosTokenIds ?? config.EosTokenIds;
+        _eos = [.. eos];
+        var context = Math.Min(config.MaxPositionEmbeddings, blocks * EngineOptions.BlockSize);
+        if (_options.MaxContextTokens is { } cap) context = Math.Min(context, cap);
+        Model = new EngineModelInfo(_options.ModelName ?? "deepseek-v3.2", config.VocabSize, context, [.. eos]);
+        _metrics = new EngineMetrics(0, 0, 0, blocks, 0, 0, 0, 0, 0, 0, 0);
+        _thread = new Thread(Loop) { IsBackground = true, Name = "seeksharp-engine" };
+        _thread.Start();
+    }
+
+    /// <summary>
+    /// Loads a checkpoint folder onto <paramref name="device"/> and serves it; the engine owns the model. EOS ids come
+    /// from the folder (<see cref="EosTokens"/>), the model name from the folder name unless the options name one.
+    /// </summary>
+    public static LlmEngine Load(string modelDirectory, IComputeDevice device, EngineOptions? options = null, bool ownsDevice = false)
+    {
+        var model = DeepSeekV32Model.Load(modelDirectory, device, ownsDevice: ownsDevice);
+        try
+        {
+            var named = (options ?? new EngineOptions()) with
+            {
+                ModelName = options?.ModelName ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(modelDirectory))),
+            };
+            return new LlmEngine(model, named, EosTokens.FromModelDirectory(modelDirectory, model.Config.EosTokenIds), ownsModel: true);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Loads a checkpoint folder on the CPU through <paramref name="backend"/> (e.g. a CpuBackend).</summary>
+    public static LlmEngine Load(string modelDirectory, IBackend backend, EngineOptions? options = null) =>
+        Load(modelDirectory, new Core.Compute.Host.HostDevice(backend), options, ownsDevice: true);
+
+    public EngineModelInfo Model { get; }
+
+    /// <summary>Blocks in the KV pool.</summary>
+    public int KvBlocks => _pool.Blocks;
+
+    public IAsyncEnumerable<EngineOutput> GenerateAsync(EngineRequest request, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_stopping, this);
+        RequestValidation.Check(request, Model);
+        if (Interlocked.Increment(ref _queued) > _options.MaxQueuedRequests)
+        {
+            Interlocked.Decrement(ref _queued);
+            throw new EngineOverloadedException($"the engine queue is full ({_options.MaxQueuedRequests} requests waiting); retry later");
+        }
+        var channel = Channel.CreateUnbounded<EngineOutput>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var id = request.RequestId ?? $"req-{Interlocked.Increment(ref _nextId)}";
+        var sampler = new Sampler(new SamplingParams(request.Temperature, request.TopP, request.TopK, request.Seed));
+        var sequence = new Sequence(id, request, sampler, channel.Writer);
+        _incoming.Enqueue(sequence);
+        _wake.Release();
+        return ReadOutputs(sequence, channel.Reader, cancellationToken);
+    }
+
+    private async IAsyncEnumerable<EngineOutput> ReadOutputs(Sequence sequence, ChannelReader<EngineOutput> reader,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // the engine thread notices the flag at its next step, frees the blocks and ends the stream with Cancelled
+        using var registration = cancellationToken.Register(() =>
+        {
+            sequence.CancelRequested = true;
+            _wake.Release();
+        });
+        await foreach (var output in reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+            yield return output;
+    }
+
+    public EngineMetrics GetMetrics()
+    {
+        lock (_metricsLock) return _metrics with { Waiting = _metrics.Waiting + Volatile.Read(ref _queued) };
+    }
+
+    private void Loop()
+    {
+        while (true)
+        {
+            while (_incoming.TryDequeue(out var arrived)) _scheduler.Waiting.AddLast(arrived);
+            if (_stopping) break;
+            FinishCancelled();
+            var plan = _scheduler.Schedule();
+            if (plan.Count == 0)
+            {
+                PublishMetrics(0, 0);
+                _wake.Wait();
+                continue;
+            }
+            foreach (var chunk in plan) LeaveQueue(chunk.Sequence);
+            var generated = Step(plan);
+            PublishMetrics(1, generated);
+        }
+        foreach (var sequence in _scheduler.Running.Concat(_scheduler.Waiting).ToArray()) Finish(sequence, FinishReason.Cancelled);
+    }
+
+    /// <summary>Runs one batched model step; a failing batch is retried one sequence at a time to isolate the bad one.</summary>
+    private int Step(List<ScheduledChunk> plan)
+    {
+        try
+        {
+            var logits = Run(plan);
+            return Apply(plan, logits);
+        }
+        catch (Exception) when (plan.Count > 1)
+        {
+            var generated = 0;
+            foreach (var chunk in plan)
+            {
+                try
+                {
+                    generated += Apply([chunk], Run([chunk]));
+                }
+                catch (Exception e)
+                {
+                    Finish(chunk.Sequence, FinishReason.Error, e.Message);
+                }
+            }
+            return generated;
+        }
+        catch (Exception e)
+        {
+            Finish(plan[0].Sequence, FinishReason.Error, e.Message);
+            return 0;
+        }
+    }
+
+    private float[] Run(List<ScheduledChunk> plan) =>
+        _model.ForwardBatch([.. plan.Select(c => new BatchSequence(c.Sequence.Tokens.GetRange(c.Start, c.Count).ToArray(), c.Start,
+            new PagedSequenceKv(_pool, c.Sequence.Blocks)))], rowInvariantLinears: true, absorbedOnly: _options.AbsorbedPrefill);
+
+    /// <summary>Advances each sequence; samples where its chunk reached the last token; streams and stops. Returns tokens sampled.</summary>
+    private int Apply(List<ScheduledChunk> plan, float[] logits)
+    {
+        var vocab = _model.Config.VocabSize;
+        var sampled = 0;
+        for (var i = 0; i < plan.Count; i++)
+        {
+            var chunk = plan[i];
+            var sequence = chunk.Sequence;
+            _scheduler.Complete(chunk);
+            if (!chunk.Samples) continue;
+            var row = logits.AsSpan(i * vocab, vocab);
+            var token = sequence.Sampler.Next(row);
+            var request = sequence.Request;
+            var logprob = request.Logprobs || request.TopLogprobs > 0 ? Logprobs.Of(row, token, request.TopLogprobs) : null;
+            sequence.Tokens.Add(token);
+            sampled++;
+            var stop = !request.IgnoreEos && _eos.Contains(token) || request.StopTokenIds.Contains(token);
+            var reason = stop ? FinishReason.Stop : sequence.Generated >= request.MaxNewTokens ? FinishReason.Length : (FinishReason?)null;
+            if (reason is { } r)
+            {
+                sequence.Outputs.TryWrite(new EngineOutput(token, logprob, FinishOf(sequence, r)));
+                Retire(sequence);
+            }
+            else sequence.Outputs.TryWrite(new EngineOutput(token, logprob, null));
+        }
+        return sampled;
+    }
+
+    private void FinishCancelled()
+    {
+        foreach (var sequence in _scheduler.Running.Concat(_scheduler.Waiting).Where(s => s.CancelRequested).ToArray())
+            Finish(sequence, FinishReason.Cancelled);
+    }
+
+    /// <summary>Ends a request without a token (cancelled, error, shutdown).</summary>
+    private void Finish(Sequence sequence, FinishReason reason, string? error = null)
+    {
+        if (sequence.State == SequenceState.Finished) return;
+        sequence.Outputs.TryWrite(new EngineOutput(-1, null, FinishOf(sequence, reason, error)));
+        Retire(sequence);
+    }
+
+    private void Retire(Sequence sequence)
+    {
+        LeaveQueue(sequence);
+        _scheduler.Remove(sequence);
+        sequence.Outputs.TryComplete();
+        lock (_metricsLock) _metrics = _metrics with { RequestsFinished = _metrics.RequestsFinished + 1 };
+    }
+
+    /// <summary>A request leaves the bounded queue when first scheduled (or when it ends before that).</summary>
+    private void LeaveQueue(Sequence sequence)
+    {
+        if (sequence.LeftQueue) return;
+        sequence.LeftQueue = true;
+        Interlocked.Decrement(ref _queued);
+    }
+
+    private static EngineFinish FinishOf(Sequence sequence, FinishReason reason, string? error = null) =>
+        new(reason, sequence.PromptLength, sequence.CachedPromptTokens, sequence.Generated, error);
+
+    private void PublishMetrics(int steps, int generated)
+    {
+        var blocks = _scheduler.Blocks;
+        lock (_metricsLock)
+            _metrics = _metrics with
+            {
+                Waiting = _scheduler.Waiting.Count(s => s.LeftQueue),   // preempted ones; GetMetrics adds the queue
+                Running = _scheduler.Running.Count,
+                KvBlocksUsed = blocks.Used,
+                PromptTokens = _scheduler.PromptTokens,
+                GeneratedTokens = _metrics.GeneratedTokens + generated,
+                PrefixQueriedTokens = _scheduler.PrefixQueriedTokens,
+                PrefixHitTokens = _scheduler.PrefixHitTokens,
+                Preemptions = _scheduler.Preemptions,
+                Steps = _metrics.Steps + steps,
+            };
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_stopping) return;
+        _stopping = true;
+        _wake.Release();
+        await Task.Run(() => _thread.Join()).ConfigureAwait(false);
+        _pool.Dispose();
+        _wake.Dispose();
+        if (_ownsModel) _model.Dispose();
+    }
+}
