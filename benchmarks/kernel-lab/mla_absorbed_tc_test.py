@@ -102,12 +102,13 @@ ok(cu.cuInit(0), "cuInit")
 
 def use(defines=""):
     """Compiles the kernels (optionally with extra #defines in front) and makes them the ones mla_tc launches."""
-    global F_KEYS, F_QPE, F_GEMM, F_GEMV, F_COMBINE, F_QK, F_PV
+    global F_KEYS, F_QPE, F_GEMM, F_GEMV, F_COMBINE, F_QK, F_PV, F_PROB
     mod = compile_module("mla_absorbed_tc.cu", defines)
     F_KEYS = func(mod, "mla_abs_keys")
     F_QPE = func(mod, "mla_abs_qpe")
     F_GEMM = func(mod, "mla_abs_gemm")
     F_GEMV = func(mod, "mla_abs_gemv")
+    F_PROB = func(mod, "mla_abs_prob")
     F_COMBINE = func(mod, "mla_abs_combine")
     F_QK = func(mod, "mla_abs_qk", 200 * 1024)
     F_PV = func(mod, "mla_abs_pv", 200 * 1024)
@@ -146,12 +147,12 @@ def mla_tc(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v, l
         all_keys = torch.empty(end * kw, device="cuda", dtype=torch.int16)
         launch(F_KEYS, (end,), (64,), 0, latent, rope_keys, None, all_keys, lora, rope, kw)
     max_slots = cdiv(width if idx is not None else end, TILE) * TILE
-    per_token = H * (kw * 2 + max_slots * 4 + lora * 4 + 64) + (width * kw * 2 if gathered else 0)
+    per_token = H * (kw * 2 + max_slots * 6 + lora * 4 + 64) + (width * kw * 2 if gathered else 0)
     chunk = min(max(chunk_bytes // max(per_token, 1), 1), T)
     if T > chunk > SMS:
         chunk = chunk // SMS * SMS
     qk_shared = 3 * TILE * (kw + 8) * 2
-    pv_shared = 3 * TILE * (lora // 2 + 8) * 2 + 2 * 64 * (TILE + 8) * 2 + 2 * 64 * 4
+    pv_shared = 3 * TILE * (lora // 2 + 8) * 2 + 3 * 64 * (TILE + 8) * 2
     for t0 in range(0, T, chunk):
         tc = min(chunk, T - t0)
         pos0 = start + t0
@@ -170,19 +171,21 @@ def mla_tc(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v, l
             launch(F_KEYS, (tc * width,), (64,), 0, latent, rope_keys, ix, kc, lora, rope, kw)
         qc = q[t0 * H * qk:]
         rows = tc <= 4 and nope <= 512
-        launch(F_GEMV if rows else F_GEMM, (cdiv(lora, 64), H) if rows else (cdiv(lora, 64), H, cdiv(tc, 64)), (256,), 0,
+        launch(F_GEMV if rows else F_GEMM, (cdiv(lora, 64), H) if rows else (cdiv(lora, 128), H, cdiv(tc, 128)), (256,), 0,
                qc, I64(H * qk), I64(qk), wkvb, I64(kvw * lora), 1, lora, qa, I64(H * kw), I64(kw), 1, tc, lora, nope)
         tail = tc * H * (kw - lora)
         launch(F_QPE, (cdiv(tail, 256),), (256,), 0, qc, qa, I64(tc * H), nope, rope, lora, kw)
         launch(F_QK, (cdiv(H, 128), qk_splits, tc), (256,), qk_shared,
                qa, kc, ix, scores, stats, width, pos0, int(gathered), H, kw, slots_pad, qk_slots, scale)
+        prob = torch.empty(max(tc * H * slots_pad, 1), device="cuda", dtype=torch.int16)
+        launch(F_PROB, (H, tc), (256,), 0, scores, stats, prob, H, slots_pad, qk_splits)
         launch(F_PV, (2 * cdiv(H, 64), pv_splits, tc), (256,), pv_shared,
-               kc, ix, scores, stats, opart, width, pos0, int(gathered), H, kw, lora, slots_pad, qk_splits, pv_slots)
+               kc, ix, prob, opart, width, pos0, int(gathered), H, kw, lora, slots_pad, pv_slots)
         olat = opart
         if pv_splits > 1:
             olat = torch.empty(tc * H * lora, device="cuda", dtype=torch.float32)
             launch(F_COMBINE, (cdiv(tc * H * lora, 256),), (256,), 0, opart, olat, I64(H * lora), pv_splits, I64(tc * H * lora))
-        launch(F_GEMV if rows else F_GEMM, (cdiv(v, 8), H) if rows else (cdiv(v, 64), H, cdiv(tc, 64)), (256,), 0,
+        launch(F_GEMV if rows else F_GEMM, (cdiv(v, 8), H) if rows else (cdiv(v, 128), H, cdiv(tc, 128)), (256,), 0,
                olat, I64(H * lora), I64(lora),
                wkvb[nope * lora:], I64(kvw * lora), 0, lora, out[t0 * H * v:], I64(H * v), I64(v), 0, tc, v, lora)
     return out
@@ -287,6 +290,7 @@ def bench(name, T, start, width, reps=10, profile=False):
 if __name__ == "__main__":
     case("tiny sparse 1@50 k16", 1, 50, 16, True, False)
     case("tiny dense 3@50", 3, 50, 0, False, False)
+    case("tiny dense 20@50 (GEMM path, partial tiles)", 20, 50, 0, False, False)
     case("real sparse 4@3000 k2048", 4, 3000, 2048, True, True)
     case("real sparse decode 1@4095 k2048 (gathered)", 1, 4095, 2048, True, True)
     case("real dense 2@700", 2, 700, 0, False, True)

@@ -3,9 +3,9 @@
 //
 //   qa = bf16(W_UK[h]^T q_nope)                                (mla_abs_gemm, + mla_abs_qpe for the rope tail)
 //   s_j = (qa . latent_j + q_pe . k_pe_j) * scale               (mla_abs_qk: fp32 scores + per-split max/sum)
-//   p_j = bf16(exp(s_j - max) / sum)  with the GLOBAL max/sum   (mla_abs_pv: combines the splits' max/sum first)
-//   o_lat = bf16(sum_j p_j latent_j)                            (mla_abs_pv partial sums per split, summed in the next)
-//   out[t, h, :] = bf16(W_UV[h] o_lat)                          (mla_abs_gemm)
+//   p_j = bf16(exp(s_j - max) / sum)  with the GLOBAL max/sum   (mla_abs_prob: combines the splits' max/sum first)
+//   o_lat = bf16(sum_j p_j latent_j)                            (mla_abs_pv partial sums per split; mla_abs_combine)
+//   out[t, h, :] = bf16(W_UV[h] o_lat)                          (mla_abs_gemm, or mla_abs_gemv for <= 4 tokens)
 //
 // Every operand is bf16-representable (the F32 buffers hold bf16 values; p, qa and o_lat are rounded to bf16 by
 // definition), so mma.sync m16n8k16 bf16 x bf16 -> fp32 forms each product exactly; only the fp32 summation order
@@ -174,95 +174,109 @@ mla_abs_combine(const float* __restrict__ opart, float* __restrict__ olat, long 
 }
 
 // ------------------------------------------------------------------------------------------------------------
-// Head-batched GEMM for the two absorbed projections. Head h = blockIdx.y, row tile blockIdx.z (64 rows m),
-// column tile blockIdx.x (64 columns n):
+// Head-batched GEMM for the two absorbed projections. Head h = blockIdx.y, row tile blockIdx.z (128 rows m),
+// column tile blockIdx.x (128 columns n):
 //   C[m][n] = bf16( sum_k bf16(a[m*aRow + h*aHead + k]) * B[n][k] ),  B[n][k] = b[h*bHead + (bKN ? k*ldb + n : n*ldb + k)],
 //   C at c[m*cRow + h*cHead + n], as bf16 bits (cBits) or as fp32.
 // q-absorb: A = q_nope, B = W_UK[h] stored [k = d][n = c] (bKN), C = qa bits.
 // output:   A = o_lat, B = W_UV[h] stored [n = d][k = c], C = output.
-// block 256: warp (wm = warp % 4, wn = warp / 4) owns rows 16wm.., columns 32wn.. (4 n-tiles). K in chunks of 64;
-// the next chunk's 4 + 4 float4 per thread are loaded into registers while the current one is multiplied. Needs
-// 16-byte aligned rows: K, N, the strides and the bases multiples of 4 floats (MlaLauncher checks the shape).
+// block 256: warp (wm = warp % 2, wn = warp / 2) owns rows 64wm.. (4 m-tiles), columns 32wn.. (4 n-tiles). K in
+// chunks of 32; the next chunk's 4 + 4 float4 per thread are loaded into registers while the current one is
+// multiplied. Needs 16-byte aligned rows: K, N, the strides and the bases multiples of 4 floats (MlaLauncher checks).
 // ------------------------------------------------------------------------------------------------------------
-#define MTC_G 64
-#define MTC_GS (MTC_G + 8)
+#define MTC_GM 128
+#define MTC_GK 32
+#define MTC_GS (MTC_GK + 8)
 
 extern "C" __global__ void __launch_bounds__(MTC_THREADS, 2)
 mla_abs_gemm(const float* __restrict__ a, long long aRow, long long aHead,
              const float* __restrict__ b, long long bHead, int bKN, int ldb,
              void* __restrict__ c, long long cRow, long long cHead, int cBits, int M, int N, int K)
 {
-    __shared__ __align__(16) u16 As[MTC_G * MTC_GS];   // [m][k]
-    __shared__ __align__(16) u16 Bs[MTC_G * MTC_GS];   // [n][k]
-    const int h = blockIdx.y, m0 = blockIdx.z * MTC_G, n0 = blockIdx.x * MTC_G;
-    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, wm = warp & 3, wn = warp >> 2;
+    __shared__ __align__(16) u16 As[MTC_GM * MTC_GS];   // [m][k]
+    __shared__ __align__(16) u16 Bs[MTC_GM * MTC_GS];   // [n][k]
+    const int h = blockIdx.y, m0 = blockIdx.z * MTC_GM, n0 = blockIdx.x * MTC_GM;
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, wm = warp & 1, wn = warp >> 1;
     const float* const ah = a + (long long)h * aHead;
     const float* const bh = b + (long long)h * bHead;
-    // float4 e = tid + 256 i (i < 4) of a [64][64] chunk: row (e >> 4) = hi0 + 16 i, columns 4 * (e & 15) + 0..3
-    const int q4 = (tid & 15) * 4, hi0 = tid >> 4;
+    // [128][32] chunks stored k-contiguous: float4 i (< 4) of a thread = row (tid >> 3) + 32 i, k 4 (tid & 7) + 0..3;
+    // [32 k][128 n] (B with bKN): float4 i = k (tid >> 5) + 8 i, n 4 (tid & 31) + 0..3
+    const int r0 = tid >> 3, q4 = (tid & 7) * 4;
+    const int kr0 = tid >> 5, n4 = (tid & 31) * 4;
 
     float4 ra[4], rb[4];
     auto load = [&](int k0)
     {
         const float4 zero = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-        // A [64 m][64 k]: 16 threads read 256 contiguous bytes of one row
         const bool kA = k0 + q4 < K;
-        const float* const pa = ah + (long long)(m0 + hi0) * aRow + k0 + q4;
+        const float* const pa = ah + (long long)(m0 + r0) * aRow + k0 + q4;
 #pragma unroll
         for (int i = 0; i < 4; i++)
-            ra[i] = kA && m0 + hi0 + 16 * i < M ? __ldg(reinterpret_cast<const float4*>(pa + 16 * i * aRow)) : zero;
-        // B: rows of whichever index is contiguous in memory (k for [n][k], n for [k][n])
-        const int outer0 = (bKN ? k0 : n0) + hi0, inner = (bKN ? n0 : k0) + q4;
-        const bool okIn = inner < (bKN ? N : K);
-        const int outerEnd = bKN ? K : N;
-        const float* const pb = bh + (long long)outer0 * ldb + inner;
+            ra[i] = kA && m0 + r0 + 32 * i < M ? __ldg(reinterpret_cast<const float4*>(pa + 32 * i * aRow)) : zero;
+        if (bKN)
+        {
+            const bool nB = n0 + n4 < N;
+            const float* const pb = bh + (long long)(k0 + kr0) * ldb + n0 + n4;
 #pragma unroll
-        for (int i = 0; i < 4; i++)
-            rb[i] = okIn && outer0 + 16 * i < outerEnd ? __ldg(reinterpret_cast<const float4*>(pb + 16 * i * (long long)ldb)) : zero;
+            for (int i = 0; i < 4; i++)
+                rb[i] = nB && k0 + kr0 + 8 * i < K ? __ldg(reinterpret_cast<const float4*>(pb + 8 * i * (long long)ldb)) : zero;
+        }
+        else
+        {
+            const bool kB = k0 + q4 < K;
+            const float* const pb = bh + (long long)(n0 + r0) * ldb + k0 + q4;
+#pragma unroll
+            for (int i = 0; i < 4; i++)
+                rb[i] = kB && n0 + r0 + 32 * i < N ? __ldg(reinterpret_cast<const float4*>(pb + 32 * i * (long long)ldb)) : zero;
+        }
     };
 
-    float acc[4][4];
+    float acc[4][4][4];
 #pragma unroll
     for (int i = 0; i < 4; i++)
 #pragma unroll
-        for (int k = 0; k < 4; k++) acc[i][k] = 0.0f;
+        for (int j = 0; j < 4; j++)
+#pragma unroll
+            for (int k = 0; k < 4; k++) acc[i][j][k] = 0.0f;
 
     load(0);
-    for (int k0 = 0; k0 < K; k0 += MTC_G)
+    for (int k0 = 0; k0 < K; k0 += MTC_GK)
     {
 #pragma unroll
         for (int i = 0; i < 4; i++)
         {
-            const int hi = hi0 + 16 * i;
-            *reinterpret_cast<uint2*>(As + hi * MTC_GS + q4) = make_uint2(mtc_pack(ra[i].x, ra[i].y), mtc_pack(ra[i].z, ra[i].w));
+            const int r = r0 + 32 * i;
+            *reinterpret_cast<uint2*>(As + r * MTC_GS + q4) = make_uint2(mtc_pack(ra[i].x, ra[i].y), mtc_pack(ra[i].z, ra[i].w));
             if (bKN)
             {
-                // [k][n] in memory: row hi is k, the 4 values are n = q4..q4+3
-                Bs[(q4 + 0) * MTC_GS + hi] = bf16_bits(rb[i].x);
-                Bs[(q4 + 1) * MTC_GS + hi] = bf16_bits(rb[i].y);
-                Bs[(q4 + 2) * MTC_GS + hi] = bf16_bits(rb[i].z);
-                Bs[(q4 + 3) * MTC_GS + hi] = bf16_bits(rb[i].w);
+                const int k = kr0 + 8 * i;   // the 4 values are n = n4..n4+3
+                Bs[(n4 + 0) * MTC_GS + k] = bf16_bits(rb[i].x);
+                Bs[(n4 + 1) * MTC_GS + k] = bf16_bits(rb[i].y);
+                Bs[(n4 + 2) * MTC_GS + k] = bf16_bits(rb[i].z);
+                Bs[(n4 + 3) * MTC_GS + k] = bf16_bits(rb[i].w);
             }
-            else *reinterpret_cast<uint2*>(Bs + hi * MTC_GS + q4) = make_uint2(mtc_pack(rb[i].x, rb[i].y), mtc_pack(rb[i].z, rb[i].w));
+            else *reinterpret_cast<uint2*>(Bs + r * MTC_GS + q4) = make_uint2(mtc_pack(rb[i].x, rb[i].y), mtc_pack(rb[i].z, rb[i].w));
         }
         __syncthreads();
-        if (k0 + MTC_G < K) load(k0 + MTC_G);
+        if (k0 + MTC_GK < K) load(k0 + MTC_GK);
 #pragma unroll
-        for (int ks = 0; ks < MTC_G / 16; ks++)
+        for (int ks = 0; ks < MTC_GK / 16; ks++)
         {
-            u32 a0, a1, a2, a3;
-            // A: matrices (rows +0/+8) x (k +0/+8) in the order a0..a3
-            mtc_ldsm4(mtc_smem(As + (16 * wm + (lane & 7) + ((lane >> 3) & 1) * 8) * MTC_GS + 16 * ks + (lane >> 4) * 8),
-                      a0, a1, a2, a3);
+            u32 bf[4][2];
 #pragma unroll
             for (int p = 0; p < 2; p++)
-            {
-                u32 b0, b1, b2, b3;
                 // B (stored [n][k]): matrices (n +0, k +0), (n +0, k +8), (n +8, k +0), (n +8, k +8)
                 mtc_ldsm4(mtc_smem(Bs + (32 * wn + 16 * p + (lane & 7) + (lane >> 4) * 8) * MTC_GS + 16 * ks + ((lane >> 3) & 1) * 8),
-                          b0, b1, b2, b3);
-                mtc_mma(acc[2 * p], a0, a1, a2, a3, b0, b1);
-                mtc_mma(acc[2 * p + 1], a0, a1, a2, a3, b2, b3);
+                          bf[2 * p][0], bf[2 * p][1], bf[2 * p + 1][0], bf[2 * p + 1][1]);
+#pragma unroll
+            for (int mt = 0; mt < 4; mt++)
+            {
+                u32 a0, a1, a2, a3;
+                // A: matrices (rows +0/+8) x (k +0/+8) in the order a0..a3
+                mtc_ldsm4(mtc_smem(As + (64 * wm + 16 * mt + (lane & 7) + ((lane >> 3) & 1) * 8) * MTC_GS + 16 * ks + (lane >> 4) * 8),
+                          a0, a1, a2, a3);
+#pragma unroll
+                for (int nt = 0; nt < 4; nt++) mtc_mma(acc[mt][nt], a0, a1, a2, a3, bf[nt][0], bf[nt][1]);
             }
         }
         __syncthreads();
@@ -270,27 +284,30 @@ mla_abs_gemm(const float* __restrict__ a, long long aRow, long long aHead,
 
     const int g = lane >> 2, tc = lane & 3;
 #pragma unroll
-    for (int nt = 0; nt < 4; nt++)
+    for (int mt = 0; mt < 4; mt++)
 #pragma unroll
-        for (int half = 0; half < 2; half++)
-        {
-            const int m = m0 + 16 * wm + g + 8 * half;
-            const int n = n0 + 32 * wn + 8 * nt + 2 * tc;
-            const long long at = (long long)m * cRow + (long long)h * cHead + n;
-            const float v0 = acc[nt][2 * half], v1 = acc[nt][2 * half + 1];
-            if (m < M && n < N)
+        for (int nt = 0; nt < 4; nt++)
+#pragma unroll
+            for (int r8 = 0; r8 < 2; r8++)
             {
-                if (cBits) reinterpret_cast<u16*>(c)[at] = bf16_bits(v0);
-                else reinterpret_cast<float*>(c)[at] = bf16_round(v0);
+                const int m = m0 + 64 * wm + 16 * mt + g + 8 * r8;
+                const int n = n0 + 32 * wn + 8 * nt + 2 * tc;
+                const long long at = (long long)m * cRow + (long long)h * cHead + n;
+                const float v0 = acc[mt][nt][2 * r8], v1 = acc[mt][nt][2 * r8 + 1];
+                if (m < M && n < N)
+                {
+                    if (cBits) reinterpret_cast<u16*>(c)[at] = bf16_bits(v0);
+                    else reinterpret_cast<float*>(c)[at] = bf16_round(v0);
+                }
+                if (m < M && n + 1 < N)
+                {
+                    if (cBits) reinterpret_cast<u16*>(c)[at + 1] = bf16_bits(v1);
+                    else reinterpret_cast<float*>(c)[at + 1] = bf16_round(v1);
+                }
             }
-            if (m < M && n + 1 < N)
-            {
-                if (cBits) reinterpret_cast<u16*>(c)[at + 1] = bf16_bits(v1);
-                else reinterpret_cast<float*>(c)[at + 1] = bf16_round(v1);
-            }
-        }
 }
 
+// ------------------------------------------------------------------------------------------------------------
 // The same product for at most 4 rows m (decode): bandwidth-bound on B, so no tensor cores, just many loads in flight.
 // A rows are staged in shared memory rounded to bf16 (K <= 512); B values are rounded to bf16 too, as the GEMM does.
 // bKN (B stored [k][n]): grid (ceil(N / 64), heads); 4 groups of 64 threads take every 4th k for 64 columns, then add.
@@ -508,28 +525,79 @@ mla_abs_qk(const u16* __restrict__ qa, const u16* __restrict__ kc, const int* __
 }
 
 // ------------------------------------------------------------------------------------------------------------
+// Probabilities. grid (heads, T), block 256. Row (t, h): warp 0 merges the QK splits' (max, sum) into the global
+// ones, then prob[t, h, j] = bf16(exp(s_j - max) / sum) for every slot j < slotsPad (0 for -inf scores, and for a
+// head that saw no key). scores [T, heads, slotsPad] fp32; stats [T, splits, heads, 2]; prob [T, heads, slotsPad] bf16.
+// ------------------------------------------------------------------------------------------------------------
+extern "C" __global__ void __launch_bounds__(MTC_THREADS)
+mla_abs_prob(const float* __restrict__ scores, const float* __restrict__ stats, u16* __restrict__ prob,
+             int heads, int slotsPad, int statSplits)
+{
+    __shared__ float ml[2];
+    const int h = blockIdx.x, t = blockIdx.y, tid = threadIdx.x;
+    if (tid < 32)
+    {
+        float m = SS_NEG_INF, l = 0.0f;
+        for (int s = tid; s < statSplits; s += 32)
+        {
+            const float2 st = *reinterpret_cast<const float2*>(stats + (((long long)t * statSplits + s) * heads + h) * 2);
+            mtc_merge(m, l, st.x, st.y);
+        }
+#pragma unroll
+        for (int off = 1; off < 32; off <<= 1)
+        {
+            const float m2 = __shfl_xor_sync(0xFFFFFFFFu, m, off), l2 = __shfl_xor_sync(0xFFFFFFFFu, l, off);
+            mtc_merge(m, l, m2, l2);
+        }
+        if (tid == 0)
+        {
+            ml[0] = m;
+            ml[1] = l;
+        }
+    }
+    __syncthreads();
+    const float m = ml[0], l = ml[1];
+    const long long row = (long long)t * heads + h;
+    const float* const srow = scores + row * slotsPad;
+    u16* const prow = prob + row * slotsPad;
+    for (int j = 8 * tid; j < slotsPad; j += 8 * MTC_THREADS)
+    {
+        u32 w[4] = { 0u, 0u, 0u, 0u };
+        if (m != SS_NEG_INF)
+        {
+            const float4 x = *reinterpret_cast<const float4*>(srow + j);
+            const float4 y = *reinterpret_cast<const float4*>(srow + j + 4);
+            const float s[8] = { x.x, x.y, x.z, x.w, y.x, y.y, y.z, y.w };
+            float p[8];
+#pragma unroll
+            for (int k = 0; k < 8; k++) p[k] = bf16_round(MTC_EXP(s[k] - m) / l);   // exp(-inf) = 0
+#pragma unroll
+            for (int k = 0; k < 4; k++) w[k] = mtc_pack(p[2 * k], p[2 * k + 1]);
+        }
+        *reinterpret_cast<uint4*>(prow + j) = make_uint4(w[0], w[1], w[2], w[3]);
+    }
+}
+
+// ------------------------------------------------------------------------------------------------------------
 // Weighted sums. grid (2 * ceil(heads / 64), splits, T), block 256, dynamic shared: three key tiles [32][lora/2 + 8]
-// bf16 | two P tiles [64][40] bf16 | max [64] | sum [64] floats.
-// Block (head group blockIdx.x / 2, latent half blockIdx.x % 2, split, t) first merges the QK splits' (max, sum) into
-// the global ones, then for its key slots p = bf16(exp(s - max) / sum) (0 for unused slots) and
-// opart[t, split, h, half] = sum_j p_j latent_j[half] (fp32). Half the latent per block keeps the accumulators at 64
-// registers, so two blocks share an SM and one's barriers and probabilities overlap the other's multiplies.
+// bf16 | three P tiles [64][40] bf16.
+// Block (head group blockIdx.x / 2, latent half blockIdx.x % 2, split, t): for its key slots
+// opart[t, split, h, half] = sum_j p_j latent_j[half] (fp32), p from mla_abs_prob. Half the latent per block keeps
+// the accumulators at 64 registers, so two blocks share an SM and one's barriers overlap the other's multiplies.
 // Warp (wm = warp % 2, wn = warp / 2) owns heads 32wm.. (2 m-tiles) x latent columns wn * lora/8.. (lora/64 n-tiles).
-// Pipeline per tile it: P(it) from scores already in registers -> load scores of it + 1 -> barrier -> start key tile
-// it + 2 -> multiply. One barrier per tile: key tiles rotate over three buffers, P tiles over two.
+// Key and P tiles stream in with cp.async through a ring of three: tile it + 2 loads while tile it is multiplied.
 // ------------------------------------------------------------------------------------------------------------
 extern "C" __global__ void __launch_bounds__(MTC_THREADS, 2)
-mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const float* __restrict__ scores,
-           const float* __restrict__ stats, float* __restrict__ opart,
-           int indexWidth, int startPos, int gathered, int heads, int kw, int lora, int slotsPad, int statSplits, int splitSlots)
+mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const u16* __restrict__ prob,
+           float* __restrict__ opart, int indexWidth, int startPos, int gathered, int heads, int kw, int lora, int slotsPad,
+           int splitSlots)
 {
     extern __shared__ float4 mtc_dyn[];
-    __shared__ int used[3][MTC_TILE];   // unused here (zero rows and -inf scores already drop those slots)
+    __shared__ int used[3][MTC_TILE];   // unused here (zero rows and p = 0 already drop those slots)
     const int half = lora >> 1, stride = half + 8, tileElems = MTC_TILE * stride;
     u16* const tiles = reinterpret_cast<u16*>(mtc_dyn);
-    u16* const ps = tiles + 3 * tileElems;                                                // [2][64][40]
-    float* const gmax = reinterpret_cast<float*>(ps + 2 * MTC_PV_HEADS * MTC_PSTRIDE);    // [64]
-    float* const gsum = gmax + MTC_PV_HEADS;                                              // [64]
+    u16* const ps = tiles + 3 * tileElems;   // [3][64][40]
+    const int pElems = MTC_PV_HEADS * MTC_PSTRIDE;
 
     const int t = blockIdx.z, split = blockIdx.y, splits = gridDim.y, hb = (blockIdx.x >> 1) * MTC_PV_HEADS;
     const int col0 = (blockIdx.x & 1) * half;   // this block's latent half
@@ -542,36 +610,19 @@ mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const fl
     const int ntw = lora >> 6;              // n-tiles per warp (even: lora % 128 == 0)
     const int nBase = wn * (lora >> 3);     // first tile column of this warp
 
-    if (ntiles > 0) mtc_load_keys(tiles, used[0], stride, kc, kw, col0, half, idxRow, count, gbase, j0, tid);
-    if (ntiles > 1) mtc_load_keys(tiles + tileElems, used[1], stride, kc, kw, col0, half, idxRow, count, gbase, j0 + MTC_TILE, tid);
-    else mtc_commit();
-
-    // global (max, sum) of each head: 4 threads per head merge every 4th QK split, then each other
+    // P tile copy: thread -> head pr, 16-byte piece pc (8 slots); heads past the end read as zeros
+    const int pr = tid >> 2, pc = tid & 3;
+    const bool pok = hb + pr < heads;
+    const u16* const prow = prob + ((long long)t * heads + (pok ? hb + pr : 0)) * slotsPad + j0 + 8 * pc;
+    auto loadTile = [&](int it)   // P and key tile it into ring slot it % 3, one commit group
     {
-        const int hq = tid >> 2, q = tid & 3, h = hb + hq;
-        float m = SS_NEG_INF, l = 0.0f;
-        if (h < heads)
-        {
-#pragma unroll 4
-            for (int s = q; s < statSplits; s += 4)
-            {
-                const float2 st = *reinterpret_cast<const float2*>(stats + (((long long)t * statSplits + s) * heads + h) * 2);
-                mtc_merge(m, l, st.x, st.y);
-            }
-        }
-#pragma unroll
-        for (int off = 1; off < 4; off <<= 1)
-        {
-            const float m2 = __shfl_xor_sync(0xFFFFFFFFu, m, off), l2 = __shfl_xor_sync(0xFFFFFFFFu, l, off);
-            mtc_merge(m, l, m2, l2);
-        }
-        if (q == 0)
-        {
-            gmax[hq] = m;
-            gsum[hq] = l;
-        }
-    }
-    __syncthreads();
+        mtc_cp16(mtc_smem(ps + (it % 3) * pElems + pr * MTC_PSTRIDE + 8 * pc), prow + it * MTC_TILE, pok ? 16 : 0);
+        mtc_load_keys(tiles + (it % 3) * tileElems, used[it % 3], stride, kc, kw, col0, half, idxRow, count, gbase,
+                      j0 + it * MTC_TILE, tid);
+    };
+    if (ntiles > 0) loadTile(0);
+    if (ntiles > 1) loadTile(1);
+    else mtc_commit();
 
     float acc[2][MTC_MAX_LORA / 64][4];
 #pragma unroll
@@ -581,54 +632,18 @@ mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const fl
 #pragma unroll
             for (int k = 0; k < 4; k++) acc[mt][nt][k] = 0.0f;
 
-    // probability writer: thread -> head pr, slots 8 pc .. 8 pc + 7 of the tile
-    const int pr = tid >> 2, pc = tid & 3, ph = hb + pr;
-    const bool pok = ph < heads && gmax[pr] != SS_NEG_INF;
-    const float* const srow = scores + ((long long)t * heads + (ph < heads ? ph : 0)) * slotsPad + j0 + 8 * pc;
-    const float pmax = gmax[pr], psum = gsum[pr];
-    float4 sx = make_float4(0.0f, 0.0f, 0.0f, 0.0f), sy = sx;   // scores of the next tile
-    if (pok && ntiles > 0)
-    {
-        sx = *reinterpret_cast<const float4*>(srow);
-        sy = *reinterpret_cast<const float4*>(srow + 4);
-    }
     // ldmatrix rows: P (A operand) rows +0/+8 then k +0/+8; keys (B, transposed) k +0/+8 then n +0/+8
     const int aRow = (lane & 7) + ((lane >> 3) & 1) * 8, aCol = (lane >> 4) * 8;
     const int bKey = (lane & 7) + ((lane >> 3) & 1) * 8, bCol = (lane >> 4) * 8;
 
     for (int it = 0; it < ntiles; it++)
     {
-        const int buf = it % 3;
-        u16* const pt = ps + (it & 1) * MTC_PV_HEADS * MTC_PSTRIDE;
-        {
-            u32 w[4] = { 0u, 0u, 0u, 0u };
-            if (pok)
-            {
-                const float s[8] = { sx.x, sx.y, sx.z, sx.w, sy.x, sy.y, sy.z, sy.w };
-                float p[8];
-#pragma unroll
-#ifndef MTC_DIAG_PV_NOP
-                for (int k = 0; k < 8; k++) p[k] = bf16_round(MTC_EXP(s[k] - pmax) / psum);   // exp(-inf) = 0
-#else
-                for (int k = 0; k < 8; k++) p[k] = s[k];
-#endif
-#pragma unroll
-                for (int k = 0; k < 4; k++) w[k] = mtc_pack(p[2 * k], p[2 * k + 1]);
-            }
-            *reinterpret_cast<uint4*>(pt + pr * MTC_PSTRIDE + 8 * pc) = make_uint4(w[0], w[1], w[2], w[3]);
-        }
-        if (pok && it + 1 < ntiles)
-        {
-            sx = *reinterpret_cast<const float4*>(srow + (it + 1) * MTC_TILE);
-            sy = *reinterpret_cast<const float4*>(srow + (it + 1) * MTC_TILE + 4);
-        }
         mtc_wait_one();
-        __syncthreads();   // key tile it and P(it) visible; everyone is done with tile it - 1 and P(it - 1)
-        if (it + 2 < ntiles)
-            mtc_load_keys(tiles + ((it + 2) % 3) * tileElems, used[(it + 2) % 3], stride, kc, kw, col0, half, idxRow, count, gbase,
-                          j0 + (it + 2) * MTC_TILE, tid);
+        __syncthreads();   // tile it visible; everyone is done with tile it - 1, whose ring slot is refilled now
+        if (it + 2 < ntiles) loadTile(it + 2);
         else mtc_commit();
-        const u16* const tile = tiles + buf * tileElems;
+        const u16* const tile = tiles + (it % 3) * tileElems;
+        const u16* const pt = ps + (it % 3) * pElems;
 
 #ifndef MTC_DIAG_PV_NOMMA
 #pragma unroll

@@ -29,12 +29,13 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     private const int TcPvHeads = 64;           // MTC_PV_HEADS
     private const int TcMaxKw = 576;            // MTC_MAX_KW
     private const int TcMaxLora = 512;          // MTC_MAX_LORA
-    private const int TcGemmTile = 64;          // MTC_G
+    private const int TcGemmTile = 128;         // MTC_GM
     private const int TcGemvRows = 4;           // MTC_GEMV_M: query rows the matrix-vector kernel takes
     private const long TcChunkBytes = 1L << 30; // temporaries per token chunk (1 GiB)
     private readonly Lazy<CudaFunction> _tcKeys = new(() => library.Module(TcFile).Function("mla_abs_keys"));
     private readonly Lazy<CudaFunction> _tcQpe = new(() => library.Module(TcFile).Function("mla_abs_qpe"));
     private readonly Lazy<CudaFunction> _tcGemv = new(() => library.Module(TcFile).Function("mla_abs_gemv"));
+    private readonly Lazy<CudaFunction> _tcProb = new(() => library.Module(TcFile).Function("mla_abs_prob"));
     private readonly Lazy<CudaFunction> _tcCombine = new(() => library.Module(TcFile).Function("mla_abs_combine"));
     private readonly Lazy<CudaFunction> _tcGemm = new(() => library.Module(TcFile).Function("mla_abs_gemm"));
     private readonly Lazy<CudaFunction> _tcQk = new(() => DsaLaunch.Load(library, TcFile, "mla_abs_qk"));
@@ -139,9 +140,9 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     // dynamic shared bytes: a ring of three key tiles [32][kw + 8] bf16
     private static int QkShared(MlaShape shape) => 3 * TcTile * (RowWidth(shape) + 8) * sizeof(ushort);
 
-    // three key tiles [32][kv_lora/2 + 8] bf16 | two P tiles [64][40] bf16 | max, sum [64] fp32
+    // three key tiles [32][kv_lora/2 + 8] bf16 | three P tiles [64][40] bf16
     private static int PvShared(MlaShape shape) =>
-        3 * TcTile * (shape.KvLora / 2 + 8) * sizeof(ushort) + 2 * TcPvHeads * (TcTile + 8) * sizeof(ushort) + 2 * TcPvHeads * sizeof(float);
+        3 * TcTile * (shape.KvLora / 2 + 8) * sizeof(ushort) + 3 * TcPvHeads * (TcTile + 8) * sizeof(ushort);
 
     private CudaBuffer Scratch(DType dtype, long length)
     {
@@ -153,8 +154,8 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     /// <summary>
     /// The absorbed form on tensor cores, in chunks of query tokens (temporaries ≤ about 1 GiB each):
     /// keys as bf16 rows kc [rows, kw] (all positions &lt; end, or only the selected ones when fewer), then per chunk
-    /// qa = bf16(W_UK^T q_nope) | q_pe, scores + per-split (max, sum), weighted latent sums per split with the global
-    /// max/sum, o_lat = bf16(Σ splits) and out = bf16(W_UV · o_lat). Splits of the key slots give decode enough blocks.
+    /// qa = bf16(W_UK^T q_nope) | q_pe, scores + per-split (max, sum), p = bf16(exp(s - max) / sum) with the global
+    /// max/sum, weighted latent sums per split, o_lat = bf16(Σ splits) and out = bf16(W_UV · o_lat). Splits of the key slots give decode enough blocks.
     /// </summary>
     private void AbsorbedTensorCores(CudaStream stream, CudaBuffer q, CudaBuffer wkvb, CudaBuffer latent, CudaBuffer ropeKeys,
         CudaBuffer? indices, int indexWidth, int tokens, int startPos, MlaShape shape, CudaBuffer output)
@@ -175,9 +176,9 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
                     .Ptr(latent.Pointer).Ptr(ropeKeys.Pointer).Ptr(0).Ptr(allKeys.Pointer).Int(lora).Int(shape.Rope).Int(kw));
             }
 
-            // token chunk from the per-token temporaries (scores dominate: heads × slots fp32)
+            // token chunk from the per-token temporaries (scores and probabilities dominate: heads × slots fp32 + bf16)
             long maxSlots = RoundUp(indices is not null ? indexWidth : end, TcTile);
-            long perToken = (long)heads * (kw * 2 + maxSlots * 4 + lora * 4 + 64) + (gathered ? (long)indexWidth * kw * 2 : 0);
+            long perToken = (long)heads * (kw * 2 + maxSlots * 6 + lora * 4 + 64) + (gathered ? (long)indexWidth * kw * 2 : 0);
             var chunk = (int)Math.Clamp(TcChunkBytes / Math.Max(perToken, 1), 1, tokens);
             if (chunk < tokens && chunk > sms) chunk = chunk / sms * sms;   // whole waves of one-token blocks
 
@@ -194,6 +195,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
                 using var qa = Scratch(DType.BF16, (long)tc * heads * kw);
                 using var scores = Scratch(DType.F32, (long)tc * heads * slotsPad);
                 using var stats = Scratch(DType.F32, (long)tc * qkSplits * heads * 2);
+                using var prob = Scratch(DType.BF16, (long)tc * heads * slotsPad);
                 using var opart = Scratch(DType.F32, (long)tc * pvSplits * heads * lora);
                 using var chunkKeys = gathered ? Scratch(DType.BF16, (long)tc * indexWidth * kw) : null;
                 var kc = chunkKeys ?? allKeys!;
@@ -220,11 +222,13 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
                         .Ptr(qa.Pointer).Ptr(kc.Pointer).Ptr(idx).Ptr(scores.Pointer).Ptr(stats.Pointer)
                         .Int(indexWidth).Int(pos0).Int(gathered ? 1 : 0).Int(heads).Int(kw).Int(slotsPad).Int(qkSlots)
                         .Float(shape.SoftmaxScale));
+                // p = bf16(exp(s - max) / sum) with the global (max, sum) of each head
+                _tcProb.Value.Launch(stream, new Dim3((uint)heads, (uint)tc), new Dim3(Threads), 0, new KernelArgs()
+                    .Ptr(scores.Pointer).Ptr(stats.Pointer).Ptr(prob.Pointer).Int(heads).Int(slotsPad).Int(qkSplits));
                 _tcPv.Value.Launch(stream, new Dim3((uint)(2 * CeilDiv(heads, TcPvHeads)), (uint)pvSplits, (uint)tc), new Dim3(Threads),
                     PvShared(shape), new KernelArgs()
-                        .Ptr(kc.Pointer).Ptr(idx).Ptr(scores.Pointer).Ptr(stats.Pointer).Ptr(opart.Pointer)
-                        .Int(indexWidth).Int(pos0).Int(gathered ? 1 : 0).Int(heads).Int(kw).Int(lora).Int(slotsPad)
-                        .Int(qkSplits).Int(pvSlots));
+                        .Ptr(kc.Pointer).Ptr(idx).Ptr(prob.Pointer).Ptr(opart.Pointer)
+                        .Int(indexWidth).Int(pos0).Int(gathered ? 1 : 0).Int(heads).Int(kw).Int(lora).Int(slotsPad).Int(pvSlots));
 
                 // o_lat = bf16(Σ_split opart) (the GEMM rounds a single split itself), then out = bf16(W_UV · o_lat):
                 // per head [tc × lora] · [lora × v]
