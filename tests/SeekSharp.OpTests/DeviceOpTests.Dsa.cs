@@ -90,6 +90,7 @@ public abstract partial class DeviceOpTests
         { 1, 50, 16, true, false },
         { 3, 50, 16, false, false },
         { 4, 3000, 2048, true, true },
+        { 24, 600, 256, true, true },    // more than 4 queries: the CUDA device's GEMM path for the projections
     };
 
     [Theory]
