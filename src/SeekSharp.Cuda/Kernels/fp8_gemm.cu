@@ -309,12 +309,30 @@ __device__ __forceinline__ void tc_copy16(u32 dst, const void* src, int bytes)
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" :: "r"(dst), "l"(src), "r"(bytes));
 }
 
-// two e4m3 codes (low 16 bits of x) -> f16x2, exact
+#if __CUDA_ARCH__ < 890
+// f16 bits of one e4m3fn code, exact (every e4m3 value is an f16 value): the sm_80 path of tc_f16x2
+__device__ __forceinline__ u32 tc_e4m3_to_f16_bits(u32 code)
+{
+    u32 sign = (code & 0x80u) << 8, e = (code >> 3) & 0xfu, m = code & 7u;
+    if (e == 15 && m == 7) return sign | 0x7e00u;               // NaN
+    if (e != 0) return sign | ((e + 8u) << 10) | (m << 7);      // (1 + m/8)*2^(e-7)
+    if (m == 0) return sign;
+    u32 shift = 0;
+    while (!(m & 8u)) { m <<= 1; shift++; }                     // m*2^-9 = (m'/8)*2^(-6-shift), m' in [8, 15]
+    return sign | ((9u - shift) << 10) | ((m - 8u) << 7);
+}
+#endif
+
+// two e4m3 codes (low 16 bits of x) -> f16x2 (low byte -> low half), exact
 __device__ __forceinline__ u32 tc_f16x2(u32 x)
 {
+#if __CUDA_ARCH__ >= 890
     u32 r;
     asm("{ .reg .b16 l, h;\n\tmov.b32 {l, h}, %1;\n\tcvt.rn.f16x2.e4m3x2 %0, l;\n\t}" : "=r"(r) : "r"(x));
     return r;
+#else
+    return tc_e4m3_to_f16_bits(x & 0xffu) | (tc_e4m3_to_f16_bits((x >> 8) & 0xffu) << 16);
+#endif
 }
 
 __device__ __forceinline__ u32 tc_word(const uint4& v, int j) { return j == 0 ? v.x : j == 1 ? v.y : j == 2 ? v.z : v.w; }
