@@ -9,6 +9,7 @@ internal static class CommandRegistry
     {
         // one line per verb group, keep sorted
         yield return BenchCommand.Create();
+        yield return Chat.ChatCommand.Create();
         yield return DemoCommand.Create();
         yield return GenerateCommand.Create();
         yield return InspectCommand.Create();
