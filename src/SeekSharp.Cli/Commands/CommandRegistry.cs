@@ -13,6 +13,7 @@ internal static class CommandRegistry
         yield return DemoCommand.Create();
         yield return GenerateCommand.Create();
         yield return InspectCommand.Create();
+        yield return Chat.McpDemoServerCommand.Create();
         yield return PromptCommands.Create();
         yield return ScoreCommand.Create();
         yield return TokenizeCommands.CreateDetokenize();

@@ -1,4 +1,6 @@
 using SeekSharp.Agents.Loop;
+using SeekSharp.Engine;
+using SeekSharp.IO.Chat;
 
 namespace SeekSharp.Cli.Commands.Chat;
 
@@ -32,6 +34,15 @@ internal sealed class ChatSession(AgentLoop loop, ChatRenderer renderer, TextRea
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
                 renderer.Note("(reply stopped)");
+            }
+            catch (EngineRequestException e)
+            {
+                // e.g. the conversation outgrew the context: the session goes on
+                renderer.Note($"error: {e.Message} ({e.Field}); /reset starts a new conversation");
+            }
+            catch (Exception e) when (e is EngineOverloadedException or ChatEncodingException or InvalidOperationException)
+            {
+                renderer.Note($"error: {e.Message}");
             }
         }
         return 0;
