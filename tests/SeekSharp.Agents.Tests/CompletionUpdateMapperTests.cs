@@ -126,4 +126,18 @@ public sealed class CompletionUpdateMapperTests(DemoModelFixture demo)
         Assert.Equal("ab<｜User｜>cd</think>ef<think>gh", response.Text);
         Assert.NotNull(mapper.ParseProblem);
     }
+
+    [Fact]
+    public void IdsPastTheTokenizerAreSkippedNotFatal()
+    {
+        // a real checkpoint pads its embedding past the tokenizer's last id; sampling one must not end the stream
+        var mapper = new CompletionUpdateMapper(demo.Tokenizer, ThinkingMode.Chat, [], true, "demo");
+        var ids = demo.Tokenizer.EncodeToIds("Hi" + Eos);
+        Assert.NotNull(mapper.PushToken(ids[0]));
+        Assert.Null(mapper.PushToken(demo.Tokenizer.VocabSize + 5));
+        foreach (var id in ids.Skip(1)) mapper.PushToken(id);
+        var last = mapper.Complete(new EngineFinish(EngineFinishReason.Stop, 3, 0, ids.Length + 1));
+        Assert.Equal(ChatFinishReason.Stop, last.FinishReason);
+        Assert.Equal("Hi" + Eos, mapper.CompletionText);
+    }
 }

@@ -19,6 +19,7 @@ public sealed class CompletionUpdateMapper
     /// <summary>Key in the last update's AdditionalProperties: why the completion did not parse as the V3.2 format.</summary>
     public const string ParseProblemProperty = "seeksharp.parse_problem";
 
+    private readonly DeepSeekTokenizer _tokenizer;
     private readonly StreamingDetokenizer _detokenizer;
     private readonly StopSequenceFilter _stops;
     private readonly StreamingDsmlParser _parser;
@@ -38,6 +39,7 @@ public sealed class CompletionUpdateMapper
         string modelId, string? responseId = null)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
+        _tokenizer = tokenizer;
         _detokenizer = tokenizer.CreateStreamingDetokenizer();
         _stops = new StopSequenceFilter(stopSequences);
         _parser = new StreamingDsmlParser(mode);
@@ -69,6 +71,8 @@ public sealed class CompletionUpdateMapper
             if (tokenId == _thinkEndId) _reasoningOpen = false;
             else _reasoningTokens++;
         }
+        // an id past the tokenizer (the padded rows of a real checkpoint's embedding) has no text
+        if (!_tokenizer.IsKnownId(tokenId)) return null;
         return ToUpdate(Feed(_stops.Push(_detokenizer.Push(tokenId))));
     }
 
