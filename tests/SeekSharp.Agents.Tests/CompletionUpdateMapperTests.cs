@@ -98,6 +98,7 @@ public sealed class CompletionUpdateMapperTests(DemoModelFixture demo)
         Assert.Equal("Still thinking about the", string.Concat(response.Messages[0].Contents.OfType<TextReasoningContent>().Select(r => r.Text)));
         Assert.NotNull(mapper.ParseProblem);
         Assert.Equal(mapper.ParseProblem, updates[^1].AdditionalProperties![CompletionUpdateMapper.ParseProblemProperty]);
+        Assert.Equal(mapper.ParseProblem, response.Messages[0].AdditionalProperties?[CompletionUpdateMapper.ParseProblemProperty]);   // survives ToChatResponse
     }
 
     [Fact]

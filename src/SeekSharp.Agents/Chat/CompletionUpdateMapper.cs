@@ -16,7 +16,10 @@ namespace SeekSharp.Agents.Chat;
 /// </summary>
 public sealed class CompletionUpdateMapper
 {
-    /// <summary>Key in the last update's AdditionalProperties: why the completion did not parse as the V3.2 format.</summary>
+    /// <summary>
+    /// Key in the last update's AdditionalProperties (which ToChatResponse moves onto the response message): why the
+    /// completion did not parse as the V3.2 format.
+    /// </summary>
     public const string ParseProblemProperty = "seeksharp.parse_problem";
 
     private readonly DeepSeekTokenizer _tokenizer;

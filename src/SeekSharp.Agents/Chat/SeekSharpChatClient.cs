@@ -60,6 +60,8 @@ public sealed class SeekSharpChatClient : IChatClient
         EngineFinish? finish = null;
         await foreach (var output in _engine.GenerateAsync(prepared.Request, generation.Token).ConfigureAwait(false))
         {
+            // outputs already queued when the caller cancels are not reported (the engine stops at its next step)
+            cancellationToken.ThrowIfCancellationRequested();
             if (output.TokenId >= 0 && mapper.PushToken(output.TokenId) is { } update) yield return update;
             if (output.Finish is not null)
             {

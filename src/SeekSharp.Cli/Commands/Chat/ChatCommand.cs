@@ -47,6 +47,7 @@ internal static class ChatCommand
         if (settings.MaxTurns < 1) throw new CliUsageException("--max-turns must be at least 1");
         if (settings.McpCommand is not null && settings.McpUrl is not null) throw new CliUsageException("give --mcp-command or --mcp-url, not both");
         var console = AnsiConsole.Console;
+        if (Console.IsOutputRedirected) console.Profile.Width = 100_000;   // a transcript: no wrapping at 80 columns
         var renderer = new ChatRenderer(console);
 
         await using var opened = ChatModel.Open(settings.ModelDirectory, settings.Device, settings.Threads);

@@ -44,7 +44,8 @@ internal sealed class ChatRenderer(IAnsiConsole console)
                 if (!_atLineStart) Write("\n", Style.Plain);
                 if (finished.Reason == AgentStopReason.MaxTurnsReached)
                     Line($"(stopped after {finished.ModelCalls} model calls: the turn limit)", s_note);
-                if (finished.FinalResponse.AdditionalProperties?.TryGetValue(Agents.Chat.CompletionUpdateMapper.ParseProblemProperty, out var problem) == true)
+                var properties = finished.FinalResponse.Messages.LastOrDefault()?.AdditionalProperties;
+                if (properties?.TryGetValue(Agents.Chat.CompletionUpdateMapper.ParseProblemProperty, out var problem) == true)
                     Line($"(the reply is not in DeepSeek-V3.2's format: {problem})", s_note);
                 break;
         }
