@@ -22,6 +22,10 @@ namespace SeekSharp.Agents.Chat;
 /// ResponseFormat is an instruction, not a grammar. <see cref="ChatToolMode.None"/> leaves the tools out of the
 /// prompt. Ignored: FrequencyPenalty, PresencePenalty (the engine has no penalties), ModelId (one model per
 /// client), AllowMultipleToolCalls (V3.2 may always emit several calls in one block).</para>
+/// <para>Errors: <see cref="ArgumentException"/> for a conversation the format cannot take (e.g. it does not end with a
+/// user message or complete tool results), <see cref="IO.Chat.ChatEncodingException"/> from the encoder,
+/// <see cref="EngineRequestException"/> (naming the field, e.g. a conversation longer than the context) and
+/// <see cref="EngineOverloadedException"/> from the engine, <see cref="OperationCanceledException"/> when cancelled.</para>
 /// </summary>
 public sealed class SeekSharpChatClient : IChatClient
 {
