@@ -18,16 +18,21 @@ internal sealed class InProcessMcpServer : IAsyncDisposable
     {
         var options = new McpServerOptions
         {
-            ServerInfo = new Implementation { Name = "test-tools", Version = "1.2.3" },
-            ToolCollection =
-            [
-                McpServerTool.Create([Description("Adds two integers")] (int a, int b) => a + b, new McpServerToolCreateOptions { Name = "add" }),
-                McpServerTool.Create([Description("Upper-cases a text")] (string text) => text.ToUpperInvariant(), new McpServerToolCreateOptions { Name = "shout" }),
-            ],
+            ServerInfo = new Implementation { Name = Name, Version = "1.2.3" },
+            ToolCollection = [.. Tools()],
         };
         _server = McpServer.Create(new StreamServerTransport(_clientToServer.Reader.AsStream(), _serverToClient.Writer.AsStream()), options);
         _running = _server.RunAsync(_stop.Token);
     }
+
+    public const string Name = "test-tools";
+
+    /// <summary>The tools every test server serves.</summary>
+    public static IEnumerable<McpServerTool> Tools() =>
+    [
+        McpServerTool.Create([Description("Adds two integers")] (int a, int b) => a + b, new McpServerToolCreateOptions { Name = "add" }),
+        McpServerTool.Create([Description("Upper-cases a text")] (string text) => text.ToUpperInvariant(), new McpServerToolCreateOptions { Name = "shout" }),
+    ];
 
     /// <summary>The client end of the pipes.</summary>
     public StreamClientTransport ClientTransport() => new(_clientToServer.Writer.AsStream(), _serverToClient.Reader.AsStream());

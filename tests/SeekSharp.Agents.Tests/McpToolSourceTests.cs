@@ -29,6 +29,18 @@ public sealed class McpToolSourceTests(DemoModelFixture demo)
     }
 
     [Fact]
+    public async Task ConnectsOverStreamableHttp()
+    {
+        await using var server = await HttpMcpServer.StartAsync(TestContext.Current.CancellationToken);
+        await using var source = await McpToolSource.ConnectHttpAsync(server.Endpoint, TestContext.Current.CancellationToken);
+
+        Assert.Equal("test-tools 2.0", source.ServerName);
+        var shout = source.Functions.Single(f => f.Name == "shout");
+        var result = await shout.InvokeAsync(new AIFunctionArguments(new Dictionary<string, object?> { ["text"] = "quiet" }), TestContext.Current.CancellationToken);
+        Assert.Contains("QUIET", ToText(result));
+    }
+
+    [Fact]
     public async Task McpToolsAreOfferedInThePromptAndTheirResultsFedBackByTheAgentLoop()
     {
         await using var server = new InProcessMcpServer();
