@@ -129,7 +129,9 @@ public sealed class EngineChatClientTests(DemoEngineFixture fixture) : IClassFix
         // tested on recorded completions in FunctionInvocationRoundTripTests)
         var invoked = 0;
         var tool = AIFunctionFactory.Create((string city) => { invoked++; return "sunny"; }, "get_weather", "Weather for a city");
-        using var client = new ChatClientBuilder(Client()).UseFunctionInvocation().Build();
+        using var client = fixture.Engine.AsIChatClient(fixture.Demo.Tokenizer, new SeekSharpChatClientOptions { DefaultThinkingMode = ThinkingMode.Chat })
+            .AsBuilder().UseFunctionInvocation().Build();
+        Assert.NotNull(client.GetService<SeekSharpChatClient>());
         var options = Greedy(16);
         options.Tools = [tool];
 
