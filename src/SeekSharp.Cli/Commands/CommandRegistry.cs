@@ -9,9 +9,11 @@ internal static class CommandRegistry
     {
         // one line per verb group, keep sorted
         yield return BenchCommand.Create();
+        yield return Chat.ChatCommand.Create();
         yield return DemoCommand.Create();
         yield return GenerateCommand.Create();
         yield return InspectCommand.Create();
+        yield return Chat.McpDemoServerCommand.Create();
         yield return PromptCommands.Create();
         yield return ScoreCommand.Create();
         yield return TokenizeCommands.CreateDetokenize();

@@ -1,5 +1,6 @@
 using System.CommandLine;
-using SeekSharp.IO.Config;
+using SeekSharp.IO.Tokenization;
+using SeekSharp.IO.Tokenization.Synthetic;
 using SeekSharp.Models.DeepSeekV32.Synthetic;
 using SeekSharp.Models.Sampling;
 
@@ -13,7 +14,7 @@ namespace SeekSharp.Cli.Commands;
 internal static class DemoCommand
 {
 
-    public const int Seed = 20251201;
+    public const int Seed = DemoModel.Seed;
 
     public static Command Create()
     {
@@ -25,15 +26,16 @@ internal static class DemoCommand
         command.SetAction(r => CliRunner.Run(() =>
         {
             var dir = r.GetValue(output) ?? Path.Combine(Path.GetTempPath(), "seeksharp-demo-v32");
-            var config = DeepSeekConfig.Parse(SyntheticConfigs.Demo, "demo config");
-            RandomCheckpointWriter.Write(dir, config, Seed);
-            Console.WriteLine($"wrote an UNTRAINED DeepSeek-V3.2-architecture checkpoint (random weights, seed {Seed}) to {dir}");
+            DemoModel.Write(dir);
+            Console.WriteLine($"wrote an UNTRAINED DeepSeek-V3.2-architecture checkpoint (random weights, seed {Seed}) and its tokenizer to {dir}");
 
             using var model = ModelCommandOptions.LoadModel(dir, ModelCommandOptions.CreateDevice(r.GetValue(device)!, r.GetValue(threads)), indexTopk: null);
             int[] prompt = [0, .. Enumerable.Range(0, 63).Select(i => 3 + (i * 37) % 1000)];   // BOS + 63 ids: past index_topk, so DSA is sparse
             var result = GenerateCommand.Generate(model, prompt, r.GetValue(maxNew), new Sampler(new SamplingParams()));
             Console.WriteLine($"prompt ids    {string.Join(' ', prompt)}");
             Console.WriteLine($"generated ids {string.Join(' ', result.Generated)}");
+            var tokenizer = DeepSeekTokenizer.Load(Path.Combine(dir, DemoTokenizerWriter.TokenizerFileName));
+            Console.WriteLine($"as text       {tokenizer.Decode(result.Generated).ReplaceLineEndings(" ")}   (gibberish: untrained weights)");
             Console.WriteLine($"prefill {prompt.Length} tokens in {result.PrefillSeconds:F3} s; decode {result.DecodeTokensPerSecond:F1} tok/s on {model.Device.Name}");
             Console.WriteLine("(untrained weights: the ids are meaningless; real checkpoints load the same way with `seek generate --model DIR`)");
             return 0;

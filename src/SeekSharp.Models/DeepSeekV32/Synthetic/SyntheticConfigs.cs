@@ -3,7 +3,11 @@ namespace SeekSharp.Models.DeepSeekV32.Synthetic;
 /// <summary>config.json texts of the DeepSeek-V3.2-architecture models we write ourselves (untrained, random weights).</summary>
 public static class SyntheticConfigs
 {
-    /// <summary>Tiny V3.2 shape for `seek demo`: every mechanism of the real model (FP8 + block scales, DSA, MoE), written and run in seconds.</summary>
+    /// <summary>
+    /// Tiny V3.2 shape for `seek demo`, `seek chat` and `seek serve` without --model: every mechanism of the real model
+    /// (FP8 + block scales, DSA, MoE), written and run in seconds. 4096 positions (YaRN ×64 over 64) so that a chat
+    /// prompt with a tools header and a few turns fits; vocab 1024 = the demo tokenizer's (DemoTokenizerWriter).
+    /// </summary>
     public const string Demo = """
         {
           "architectures": ["DeepseekV32ForCausalLM"], "model_type": "deepseek_v32",
@@ -15,9 +19,9 @@ public static class SyntheticConfigs
           "routed_scaling_factor": 2.5, "scoring_func": "sigmoid", "topk_method": "noaux_tc", "norm_topk_prob": true,
           "index_n_heads": 8, "index_head_dim": 128, "index_topk": 32,
           "hidden_act": "silu", "rms_norm_eps": 1e-06, "rope_theta": 10000,
-          "rope_scaling": {"type": "yarn", "factor": 4.0, "original_max_position_embeddings": 64,
+          "rope_scaling": {"type": "yarn", "factor": 64.0, "original_max_position_embeddings": 64,
                            "beta_fast": 32, "beta_slow": 1, "mscale": 1.0, "mscale_all_dim": 1.0},
-          "max_position_embeddings": 256, "num_nextn_predict_layers": 0, "tie_word_embeddings": false,
+          "max_position_embeddings": 4096, "num_nextn_predict_layers": 0, "tie_word_embeddings": false,
           "bos_token_id": 0, "eos_token_id": 1, "torch_dtype": "bfloat16",
           "quantization_config": {"quant_method": "fp8", "fmt": "e4m3", "activation_scheme": "dynamic",
                                   "scale_fmt": "ue8m0", "weight_block_size": [128, 128]}
