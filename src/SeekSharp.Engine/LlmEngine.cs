@@ -112,13 +112,26 @@ public sealed class LlmEngine : IInferenceEngine
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         // the engine thread notices the flag at its next step, frees the blocks and ends the stream with Cancelled
-        using var registration = cancellationToken.Register(() =>
+        using var registration = cancellationToken.Register(() => RequestCancel(sequence));
+        var ended = false;
+        try
         {
-            sequence.CancelRequested = true;
-            _wake.Release();
-        });
-        await foreach (var output in reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
-            yield return output;
+            await foreach (var output in reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                ended = output.Finish is not null;
+                yield return output;
+            }
+        }
+        finally
+        {
+            if (!ended) RequestCancel(sequence);                           // the caller stopped reading: free the slot
+        }
+    }
+
+    private void RequestCancel(Sequence sequence)
+    {
+        sequence.CancelRequested = true;
+        _wake.Release();
     }
 
     public EngineMetrics GetMetrics()
@@ -145,6 +158,7 @@ public sealed class LlmEngine : IInferenceEngine
             PublishMetrics(1, generated);
         }
         foreach (var sequence in _scheduler.Running.Concat(_scheduler.Waiting).ToArray()) Finish(sequence, FinishReason.Cancelled);
+        while (_incoming.TryDequeue(out var late)) Finish(late, FinishReason.Cancelled);
     }
 
     /// <summary>Runs one batched model step; a failing batch is retried one sequence at a time to isolate the bad one.</summary>
@@ -268,8 +282,7 @@ public sealed class LlmEngine : IInferenceEngine
         _stopping = true;
         _wake.Release();
         await Task.Run(() => _thread.Join()).ConfigureAwait(false);
-        _pool.Dispose();
-        _wake.Dispose();
+        _pool.Dispose();                                                   // _wake stays: late cancel callbacks may still signal it
         if (_ownsModel) _model.Dispose();
     }
 }

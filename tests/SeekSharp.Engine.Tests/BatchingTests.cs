@@ -1,14 +1,19 @@
+using SeekSharp.Cpu;
 using SeekSharp.Models.DeepSeekV32;
+using SeekSharp.Testing;
 
 namespace SeekSharp.Engine.Tests;
 
 /// <summary>Continuous batching changes no sequence's numerics: batched steps give each sequence the bits it gets alone.</summary>
 public sealed class BatchingTests(TinyModel tiny)
 {
-    [Fact]
-    public void A_batched_step_gives_each_sequence_the_logits_of_running_it_alone()
+    [Theory]
+    [InlineData("tiny-bf16")]
+    [InlineData("tiny-fp8")]                                             // FP8 linears: act-quant per row, block-scaled GEMM
+    public void A_batched_step_gives_each_sequence_the_logits_of_running_it_alone(string checkpoint)
     {
-        var model = tiny.Model;
+        using var fp8 = checkpoint == "tiny-bf16" ? null : DeepSeekV32Model.Load(SharedData.GoldenModel(checkpoint), new CpuBackend());
+        var model = fp8 ?? tiny.Model;
         var decodePrompt = TinyModel.Prompt(1, 70);                      // then one decode token (absorbed form)
         var prefill = TinyModel.Prompt(2, 45);                           // MHA prefill from position 0
         var continued = TinyModel.Prompt(3, 90);                         // a second chunk at position 40 (absorbed)
@@ -38,7 +43,7 @@ public sealed class BatchingTests(TinyModel tiny)
             new BatchSequence(continued.AsMemory(40), 40, continuedCache),
         ]);
 
-        var vocab = tiny.Vocab;
+        var vocab = model.Config.VocabSize;
         Assert.Equal(expectDecode, batched[..vocab]);
         Assert.Equal(expectPrefill, batched[vocab..(2 * vocab)]);
         Assert.Equal(expectContinued, batched[(2 * vocab)..]);

@@ -49,6 +49,21 @@ public sealed class SchedulingTests(TinyModel tiny)
     }
 
     [Fact]
+    public async Task A_caller_that_stops_reading_frees_the_request()
+    {
+        await using var engine = new LlmEngine(tiny.Model, new EngineOptions { PrefixCaching = false });
+        var stream = engine.GenerateAsync(new EngineRequest { PromptTokens = TinyModel.Prompt(605, 100), MaxNewTokens = 150, IgnoreEos = true },
+            TestContext.Current.CancellationToken);
+        var read = 0;
+        await foreach (var output in stream)
+            if (++read == 2) break;                                      // e.g. the HTTP client went away
+        var metrics = await EngineRun.Idle(engine);
+        Assert.Equal(0, metrics.KvBlocksUsed);
+        Assert.Equal(1, metrics.RequestsFinished);
+        Assert.True(metrics.GeneratedTokens < 150, $"{metrics.GeneratedTokens} tokens: the request ran to the end");
+    }
+
+    [Fact]
     public async Task Cancelling_a_queued_request_ends_it_without_running_it()
     {
         await using var engine = new LlmEngine(tiny.Model, new EngineOptions { MaxRunningSequences = 1 });
