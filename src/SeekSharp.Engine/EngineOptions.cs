@@ -7,7 +7,8 @@ public sealed record EngineOptions
     public const int BlockSize = 64;
 
     /// <summary>Blocks in the pool; when null, <see cref="KvCacheBytes"/> decides, and without both: room for
-    /// <see cref="MaxRunningSequences"/> full contexts.</summary>
+    /// <see cref="MaxRunningSequences"/> contexts of min(max_position_embeddings, 8192) tokens (set one of the two for
+    /// a real deployment: at real size a block is 9.5 MB).</summary>
     public int? KvBlocks { get; init; }
 
     /// <summary>Device bytes for the pool (used when <see cref="KvBlocks"/> is null).</summary>

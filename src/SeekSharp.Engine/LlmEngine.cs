@@ -45,7 +45,7 @@ public sealed class LlmEngine : IInferenceEngine
         var blocks = _options.KvBlocks
             ?? (_options.KvCacheBytes is { } bytes
                 ? (int)Math.Min(int.MaxValue, bytes / KvBlockPool.BytesPerBlock(config))
-                : _options.MaxRunningSequences * ((config.MaxPositionEmbeddings + EngineOptions.BlockSize - 1) / EngineOptions.BlockSize));
+                : _options.MaxRunningSequences * ((Math.Min(config.MaxPositionEmbeddings, 8192) + EngineOptions.BlockSize - 1) / EngineOptions.BlockSize));
         if (blocks < 1) throw new ArgumentException($"the KV byte budget holds no block of {KvBlockPool.BytesPerBlock(config)} bytes", nameof(options));
         _pool = new KvBlockPool(model.Device, config, blocks);
         _scheduler = new Scheduler(new BlockManager(blocks), _options);
