@@ -93,6 +93,23 @@ public sealed class BatchingTests(TinyModel tiny)
     }
 
     [Fact]
+    public async Task Without_batch_invariance_a_lone_request_matches_the_plain_Forward_loop()
+    {
+        // BatchInvariant off: one sequence alone takes the 1-row kernels, exactly as the CLI's Forward loop does
+        await using var engine = new LlmEngine(tiny.Model, new EngineOptions { BatchInvariant = false });
+        var prompt = TinyModel.Prompt(310, 70);
+        var result = await EngineRun.Greedy(engine, prompt, 10);
+        using var cache = tiny.Model.NewCache();
+        var logits = tiny.Model.Forward(prompt, cache);
+        for (var j = 0; j < 10; j++)
+        {
+            Assert.Equal((float)Reference.LogSoftmax(logits)[result.Tokens[j]], result.Logprobs[j]!.Logprob);
+            Assert.Equal(Models.Sampling.Sampler.ArgMax(logits), result.Tokens[j]);
+            logits = tiny.Model.Forward([result.Tokens[j]], cache);
+        }
+    }
+
+    [Fact]
     public async Task Chunked_prefill_equals_a_fresh_run_with_the_same_chunking()
     {
         await using var engine = new LlmEngine(tiny.Model, new EngineOptions { PrefillChunkTokens = 48, MaxTokensPerStep = 64 });
