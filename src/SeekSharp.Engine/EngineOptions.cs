@@ -47,6 +47,8 @@ public sealed record EngineOptions
     /// 2 busy cores, random-1g-fp8, one sequence decoding: 15.1 tok/s with the GEMV, 4.2 tok/s row-invariant (the tiled
     /// FP8 kernel is compute-bound there); a multi-row GEMV with the 1-row summation order in CpuBackend would remove
     /// the cost. On CUDA the launchers pick kernels by row count as well, so this alone does not make CUDA batch-invariant.
+    /// With <see cref="MaxRunningSequences"/> = 1 no batch can form, so the engine skips it (a single conversation, e.g.
+    /// seek chat, keeps the GEMV and matches the plain Forward loop).
     /// </summary>
     public bool BatchInvariant { get; init; } = true;
 

@@ -194,7 +194,7 @@ public sealed class LlmEngine : IInferenceEngine
 
     private float[] Run(List<ScheduledChunk> plan) =>
         _model.ForwardBatch([.. plan.Select(c => new BatchSequence(c.Sequence.Tokens.GetRange(c.Start, c.Count).ToArray(), c.Start,
-            new PagedSequenceKv(_pool, c.Sequence.Blocks)))], rowInvariantLinears: _options.BatchInvariant, absorbedOnly: _options.AbsorbedPrefill);
+            new PagedSequenceKv(_pool, c.Sequence.Blocks)))], rowInvariantLinears: _options.BatchInvariant && _options.MaxRunningSequences > 1, absorbedOnly: _options.AbsorbedPrefill);
 
     /// <summary>Advances each sequence; samples where its chunk reached the last token; streams and stops. Returns tokens sampled.</summary>
     private int Apply(List<ScheduledChunk> plan, float[] logits)
