@@ -8,11 +8,12 @@ namespace SeekSharp.Engine.Cache;
 /// layer gathers the sequence's cached rows [0, startPos) block by block into step temporaries, the layer writes its
 /// new rows there, and <see cref="CloseLayer"/> copies them into their blocks. The numerics are those of a
 /// <see cref="SequenceCache"/>; the copies are O(context) per layer (a paged-attention kernel that reads the block
-/// table would remove them).
+/// table would remove them). Dispose after the step: it frees a layer's temporaries that a failing step left open.
 /// </summary>
-internal sealed class PagedSequenceKv(KvBlockPool pool, IReadOnlyList<int> blockTable) : ISequenceKv
+internal sealed class PagedSequenceKv(KvBlockPool pool, IReadOnlyList<int> blockTable) : ISequenceKv, IDisposable
 {
     private const int B = EngineOptions.BlockSize;
+    private KvLayerBuffers? _open;
 
     public KvLayerBuffers OpenLayer(int layer, int startPos, int end)
     {
@@ -21,6 +22,7 @@ internal sealed class PagedSequenceKv(KvBlockPool pool, IReadOnlyList<int> block
         var d = pool.Device;
         var view = new KvLayerBuffers(d.Allocate(DType.F32, (long)end * pool.KvLora), d.Allocate(DType.F32, (long)end * pool.Rope),
             d.Allocate(DType.U8, (long)end * pool.IndexDim), d.Allocate(DType.F32, pool.IndexDim > 0 ? end : 0));
+        _open = view;
         var stored = pool.Layer(layer);
         for (var p = 0; p < startPos; p += B)
             pool.CopyRows(stored, (long)blockTable[p / B] * B, view, p, Math.Min(B, startPos - p));
@@ -42,10 +44,22 @@ internal sealed class PagedSequenceKv(KvBlockPool pool, IReadOnlyList<int> block
         }
         finally
         {
-            buffers.Latent.Dispose();
-            buffers.RopeKey.Dispose();
-            buffers.IndexKeys.Dispose();
-            buffers.IndexScales.Dispose();
+            Release(buffers);
+            if (ReferenceEquals(_open, buffers)) _open = null;
         }
+    }
+
+    public void Dispose()
+    {
+        if (_open is { } open) Release(open);
+        _open = null;
+    }
+
+    private static void Release(KvLayerBuffers buffers)
+    {
+        buffers.Latent.Dispose();
+        buffers.RopeKey.Dispose();
+        buffers.IndexKeys.Dispose();
+        buffers.IndexScales.Dispose();
     }
 }
