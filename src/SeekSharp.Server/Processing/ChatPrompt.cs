@@ -17,10 +17,8 @@ public sealed record ChatPrompt(string Text, IReadOnlyList<int> Tokens, string F
     public static ChatPrompt Build(ChatCompletionRequest request, DeepSeekTokenizer tokenizer)
     {
         var messages = AttachSystemFields(request);
+        var inserted = messages.Count - request.Messages.Count;
         var conversation = new Conversation(messages, new EncodeOptions { ThinkingMode = request.Thinking });
-        if (!conversation.IsReadyForGeneration)
-            throw ApiException.BadRequest("messages",
-                "messages: the last message must be from the user or a developer, or complete the results of the last assistant's tool calls");
         string text;
         try
         {
@@ -28,8 +26,11 @@ public sealed record ChatPrompt(string Text, IReadOnlyList<int> Tokens, string F
         }
         catch (ChatEncodingException e)
         {
-            throw ChatErrors.FromEncoding(e);
+            throw ChatErrors.FromEncoding(e, insertedBefore: inserted);
         }
+        if (!conversation.IsReadyForGeneration)
+            throw ApiException.BadRequest("messages",
+                "messages: the last message must be from the user or a developer, or complete the results of the last assistant's tool calls");
         var prefix = ForcedToolCallPrefix(request.ToolChoice);
         return new ChatPrompt(text + prefix, tokenizer.Encode(text + prefix), prefix);
     }

@@ -30,7 +30,7 @@ public static class ChatCompletionRequestReader
             with { Logprobs = logprobs, TopLogprobs = topLogprobs };
 
         var stream = body.Bool("stream") ?? false;
-        var streamOptions = body.Object("stream_options");
+        var includeUsage = body.Object("stream_options")?.Bool("include_usage") ?? false;
         return new ChatCompletionRequest
         {
             Model = model,
@@ -40,7 +40,7 @@ public static class ChatCompletionRequestReader
             Thinking = thinking,
             ResponseFormat = ReadResponseFormat(body),
             Stream = stream,
-            IncludeUsage = stream && (streamOptions?.Bool("include_usage") ?? false),
+            IncludeUsage = stream && includeUsage,
             Generation = generation,
         };
     }
@@ -97,7 +97,7 @@ public static class ChatCompletionRequestReader
             case "json_object":
             case "json_schema":
                 body.TryGet("response_format", out var element);
-                return element;
+                return element.Clone();
             default:
                 throw ApiException.BadRequest("response_format.type", $"response_format.type must be text, json_object or json_schema, got \"{type}\"");
         }

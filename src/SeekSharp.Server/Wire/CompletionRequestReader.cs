@@ -34,6 +34,7 @@ public static class CompletionRequestReader
             TopLogprobs = (int)(logprobs ?? 0),
         };
         var stream = body.Bool("stream") ?? false;
+        var includeUsage = body.Object("stream_options")?.Bool("include_usage") ?? false;
         if (stream && prompts.Count > 1) throw ApiException.BadRequest("prompt", "prompt: streaming takes one prompt per request");
         return new CompletionRequest
         {
@@ -41,14 +42,14 @@ public static class CompletionRequestReader
             Prompts = prompts,
             Echo = echo,
             Stream = stream,
-            IncludeUsage = stream && (body.Object("stream_options")?.Bool("include_usage") ?? false),
+            IncludeUsage = stream && includeUsage,
             Generation = generation,
         };
     }
 
     private static List<CompletionPrompt> ReadPrompts(JsonElement prompt)
     {
-        if (prompt.ValueKind == JsonValueKind.String) return [new CompletionPrompt(prompt.GetString(), null)];
+        if (prompt.ValueKind == JsonValueKind.String) return [new CompletionPrompt(RequestObject.StringValue(prompt, "prompt"), null)];
         if (prompt.ValueKind != JsonValueKind.Array)
             throw ApiException.BadRequest("prompt", $"prompt must be a string, an array of token ids or an array of prompts, got {RequestObject.KindName(prompt)}");
         var items = prompt.EnumerateArray().ToList();
@@ -61,7 +62,7 @@ public static class CompletionRequestReader
             var path = $"prompt[{i}]";
             result.Add(items[i].ValueKind switch
             {
-                JsonValueKind.String => new CompletionPrompt(items[i].GetString(), null),
+                JsonValueKind.String => new CompletionPrompt(RequestObject.StringValue(items[i], path), null),
                 JsonValueKind.Array => new CompletionPrompt(null, ReadIds(items[i], path)),
                 _ => throw ApiException.BadRequest(path, $"{path} must be a string or an array of token ids, got {RequestObject.KindName(items[i])}"),
             });

@@ -57,7 +57,7 @@ public static class GenerationOptionsReader
     private static IReadOnlyList<string> ReadStop(RequestObject body)
     {
         if (!body.TryGet("stop", out var stop)) return [];
-        if (stop.ValueKind == JsonValueKind.String) return NonEmpty(stop.GetString()!, "stop");
+        if (stop.ValueKind == JsonValueKind.String) return NonEmpty(RequestObject.StringValue(stop, "stop"), "stop");
         if (stop.ValueKind != JsonValueKind.Array) throw body.WrongType("stop", "a string or an array of strings", stop);
         var result = new List<string>();
         var index = 0;
@@ -65,7 +65,7 @@ public static class GenerationOptionsReader
         {
             var path = $"stop[{index++}]";
             if (item.ValueKind != JsonValueKind.String) throw ApiException.BadRequest(path, $"{path} must be a string, got {RequestObject.KindName(item)}");
-            result.AddRange(NonEmpty(item.GetString()!, path));
+            result.AddRange(NonEmpty(RequestObject.StringValue(item, path), path));
         }
         if (result.Count > MaxStopStrings) throw ApiException.BadRequest("stop", $"stop: at most {MaxStopStrings} strings");
         return result;

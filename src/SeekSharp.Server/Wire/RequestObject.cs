@@ -34,13 +34,19 @@ public sealed class RequestObject
     {
         if (!TryGet(name, out var value)) return null;
         if (value.ValueKind != JsonValueKind.String) throw WrongType(name, "a string", value);
+        return StringValue(value, FieldPath(name));
+    }
+
+    /// <summary>The text of a JSON string; a lone surrogate escape (valid JSON, invalid text) is a 400 naming <paramref name="path"/>.</summary>
+    public static string StringValue(JsonElement value, string path)
+    {
         try
         {
-            return value.GetString();
+            return value.GetString()!;
         }
         catch (InvalidOperationException)
         {
-            throw ApiException.BadRequest(FieldPath(name), $"{FieldPath(name)} is not valid UTF-16 text (a lone surrogate escape)");
+            throw ApiException.BadRequest(path, $"{path} is not valid text (it contains a lone surrogate escape)");
         }
     }
 

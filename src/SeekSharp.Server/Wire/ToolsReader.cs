@@ -37,7 +37,7 @@ public static class ToolsReader
         ToolChoice result;
         if (choice.ValueKind == JsonValueKind.String)
         {
-            result = choice.GetString() switch
+            result = RequestObject.StringValue(choice, "tool_choice") switch
             {
                 "auto" => ToolChoice.Auto,
                 "none" => ToolChoice.None,
