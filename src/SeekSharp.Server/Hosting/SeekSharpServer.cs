@@ -52,12 +52,8 @@ public sealed class SeekSharpServer : IAsyncDisposable
 
     public Task StartAsync(CancellationToken cancellationToken = default) => _app.StartAsync(cancellationToken);
 
-    /// <summary>Runs until <paramref name="cancellationToken"/> fires or the process is asked to stop (Ctrl+C).</summary>
-    public async Task RunAsync(CancellationToken cancellationToken = default)
-    {
-        await _app.StartAsync(cancellationToken).ConfigureAwait(false);
-        await _app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
-    }
+    /// <summary>After <see cref="StartAsync"/>: waits until <paramref name="cancellationToken"/> fires or the process is asked to stop (Ctrl+C, SIGTERM).</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
 
     public Task StopAsync() => _app.StopAsync();
 
