@@ -14,7 +14,7 @@ public sealed class InfoEndpoints(OpenAiService service)
             w.WriteStartObject();
             w.WriteString("object", "list");
             w.WriteStartArray("data");
-            foreach (var name in service.ModelNames.Order(StringComparer.Ordinal))
+            foreach (var name in service.ModelNames)
             {
                 w.WriteStartObject();
                 w.WriteString("id", name);

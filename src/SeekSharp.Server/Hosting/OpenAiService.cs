@@ -19,7 +19,8 @@ public sealed class OpenAiService
         Tokenizer = tokenizer;
         Options = options ?? new OpenAiServerOptions();
         ModelName = Options.ServedModelName ?? engine.Model.Name;
-        _names = new HashSet<string>([ModelName, .. Options.ModelAliases], StringComparer.Ordinal);
+        ModelNames = [.. new[] { ModelName }.Concat(Options.ModelAliases).Distinct(StringComparer.Ordinal)];
+        _names = new HashSet<string>(ModelNames, StringComparer.Ordinal);
         TokenStrings = new TokenStrings(tokenizer);
         ApiKey = Options.ApiKey is { Length: > 0 } key ? new ApiKeyCheck(key) : null;
     }
@@ -32,7 +33,8 @@ public sealed class OpenAiService
 
     public string ModelName { get; }
 
-    public IReadOnlyCollection<string> ModelNames => _names;
+    /// <summary>The served name first, then the aliases.</summary>
+    public IReadOnlyList<string> ModelNames { get; }
 
     public TokenStrings TokenStrings { get; }
 

@@ -80,6 +80,24 @@ public sealed class OpenAiSdkChatTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Streamed_logprobs_cover_every_generated_token()
+    {
+        var options = new ChatCompletionOptions { MaxOutputTokenCount = 6, Temperature = 0, IncludeLogProbabilities = true, TopLogProbabilityCount = 2 };
+
+        var logprobs = new List<ChatTokenLogProbabilityDetails>();
+        ChatTokenUsage? usage = null;
+        await foreach (var update in Client().CompleteChatStreamingAsync([new UserChatMessage("Hi there")], options, TestContext.Current.CancellationToken))
+        {
+            logprobs.AddRange(update.ContentTokenLogProbabilities);
+            usage ??= update.Usage;
+        }
+
+        Assert.NotNull(usage);
+        Assert.Equal(usage.OutputTokenCount, logprobs.Count);
+        Assert.All(logprobs, lp => Assert.Equal(2, lp.TopLogProbabilities.Count));
+    }
+
+    [Fact]
     public async Task Tool_round_trip_with_reasoning_echoed_back_renders_the_current_tool_loop()
     {
         var tool = ChatTool.CreateFunctionTool("get_weather", "Current weather of a city",
