@@ -1,3 +1,4 @@
+using SeekSharp.Engine;
 using SeekSharp.IO.Chat;
 using SeekSharp.IO.Chat.Parsing;
 using SeekSharp.IO.Tokenization;
@@ -27,7 +28,7 @@ public sealed class ChatOutputProcessor
         Func<string>? newToolCallId = null)
     {
         _text = new TokenText(tokenizer);
-        _stops = new StopStringMatcher(stop);
+        _stops = new StopStringMatcher(tokenizer, stop);
         _parser = new StreamingDsmlParser(mode);
         _newToolCallId = newToolCallId ?? ToolCallIds.New;
         _reasoningOpen = mode == ThinkingMode.Thinking;
@@ -58,7 +59,7 @@ public sealed class ChatOutputProcessor
             ReasoningTokens++;
             if (text.Contains(DsmlTokens.ThinkEnd, StringComparison.Ordinal)) _reasoningOpen = false;
         }
-        var ready = _stops.Push(text);
+        var ready = _stops.PushText(text);
         return ready.Length == 0 ? [] : Translate(_parser.Push(ready));
     }
 
@@ -68,7 +69,7 @@ public sealed class ChatOutputProcessor
         if (_completed) throw new InvalidOperationException("Complete called twice");
         _completed = true;
         var deltas = new List<ChatDelta>();
-        var rest = _stops.Push(_text.Flush()) + _stops.Flush();
+        var rest = _stops.PushText(_text.Flush()) + _stops.Flush();
         if (rest.Length > 0) deltas.AddRange(Translate(_parser.Push(rest)));
         deltas.AddRange(Translate(_parser.Complete()));
         return deltas;

@@ -1,3 +1,4 @@
+using SeekSharp.Engine;
 using SeekSharp.IO.Tokenization;
 
 namespace SeekSharp.Server.Processing;
@@ -6,11 +7,11 @@ namespace SeekSharp.Server.Processing;
 public sealed class TextOutputProcessor(DeepSeekTokenizer tokenizer, IReadOnlyList<string> stop)
 {
     private readonly TokenText _text = new(tokenizer, skipSpecialTokens: true);
-    private readonly StopStringMatcher _stops = new(stop);
+    private readonly StopStringMatcher _stops = new(tokenizer, stop);
 
     public bool StoppedByString => _stops.Stopped;
 
-    public string Push(int tokenId) => _stops.Stopped ? "" : _stops.Push(_text.Push(tokenId));
+    public string Push(int tokenId) => _stops.Stopped ? "" : _stops.PushText(_text.Push(tokenId));
 
-    public string Complete() => _stops.Push(_text.Flush()) + _stops.Flush();
+    public string Complete() => _stops.PushText(_text.Flush()) + _stops.Flush();
 }

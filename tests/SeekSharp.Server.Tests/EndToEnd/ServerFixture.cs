@@ -1,7 +1,6 @@
 using SeekSharp.Cpu;
 using SeekSharp.Engine;
 using SeekSharp.IO.Tokenization;
-using SeekSharp.Models.DeepSeekV32;
 using SeekSharp.Server.Hosting;
 
 [assembly: AssemblyFixture(typeof(SeekSharp.Server.Tests.EndToEnd.ServerFixture))]
@@ -34,8 +33,7 @@ public sealed class ServerFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _backend = new CpuBackend(Math.Max(1, Environment.ProcessorCount));
-        var model = DeepSeekV32Model.Load(TestModel.Directory, _backend);
-        Engine = new SerialModelEngine(model, ModelName);
+        Engine = LlmEngine.Load(TestModel.Directory, _backend, new EngineOptions { ModelName = ModelName });
         Server = SeekSharpServer.Create(Engine, Tokenizer, new ListenOptions("127.0.0.1", 0), new OpenAiServerOptions { ModelAliases = ["deepseek-chat"] });
         await Server.StartAsync();
         KeyedServer = SeekSharpServer.Create(Engine, Tokenizer, new ListenOptions("127.0.0.1", 0), new OpenAiServerOptions { ApiKey = ApiKey });
