@@ -39,6 +39,7 @@ public static class EngineRequests
             TopK = options.TopK,
             Seed = options.Seed,
             IgnoreEos = options.IgnoreEos,
+            StopTokenIds = options.StopTokenIds,
             Logprobs = options.Logprobs,
             TopLogprobs = options.TopLogprobs,
             RequestId = requestId,

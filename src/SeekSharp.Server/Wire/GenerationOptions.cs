@@ -19,6 +19,9 @@ public sealed record GenerationOptions
     /// <summary>Strings that end the generation; they are not part of the returned text.</summary>
     public IReadOnlyList<string> Stop { get; init; } = [];
 
+    /// <summary>Token ids that end the generation (a vLLM extension, <c>stop_token_ids</c>); the token is part of the output.</summary>
+    public IReadOnlyList<int> StopTokenIds { get; init; } = [];
+
     public bool Logprobs { get; init; }
 
     /// <summary>Alternatives reported per token (0..20).</summary>

@@ -9,7 +9,7 @@ public static class GenerationOptionsReader
     public const int MaxStopStrings = 16;
     public const int MaxTopLogprobs = 20;
 
-    /// <summary>Temperature, top_p, top_k, seed, stop, n, penalties and ignore_eos (the logprobs fields differ per endpoint).</summary>
+    /// <summary>Temperature, top_p, top_k, seed, stop, stop_token_ids, n, penalties and ignore_eos (the logprobs fields differ per endpoint).</summary>
     public static GenerationOptions ReadCommon(RequestObject body, int? maxTokens)
     {
         var n = body.Integer("n", 1, 128) ?? 1;
@@ -27,6 +27,7 @@ public static class GenerationOptionsReader
             TopK = (int)(body.Integer("top_k", -1, 1_000_000) is { } k && k > 0 ? k : 0),
             Seed = ReadSeed(body),
             Stop = ReadStop(body),
+            StopTokenIds = ReadStopTokenIds(body),
             IgnoreEos = body.Bool("ignore_eos") ?? false,
         };
     }
@@ -68,6 +69,22 @@ public static class GenerationOptionsReader
             result.AddRange(NonEmpty(RequestObject.StringValue(item, path), path));
         }
         if (result.Count > MaxStopStrings) throw ApiException.BadRequest("stop", $"stop: at most {MaxStopStrings} strings");
+        return result;
+    }
+
+    private static IReadOnlyList<int> ReadStopTokenIds(RequestObject body)
+    {
+        if (body.Array("stop_token_ids") is not { } ids) return [];
+        var result = new List<int>();
+        var index = 0;
+        foreach (var item in ids.EnumerateArray())
+        {
+            var path = $"stop_token_ids[{index++}]";
+            if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt32(out var id) || id < 0)
+                throw ApiException.BadRequest(path, $"{path} must be a token id (a non-negative integer), got {RequestObject.KindName(item)}");
+            result.Add(id);
+        }
+        if (result.Count > MaxStopStrings * 4) throw ApiException.BadRequest("stop_token_ids", $"stop_token_ids: at most {MaxStopStrings * 4} ids");
         return result;
     }
 

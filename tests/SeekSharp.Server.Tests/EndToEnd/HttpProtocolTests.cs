@@ -61,6 +61,22 @@ public sealed class HttpProtocolTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_stop_token_id_ends_the_generation_with_that_token()
+    {
+        var free = await Post("v1/completions", $$"""{"model": "{{Model}}", "prompt": "Once upon a time", "max_tokens": 8, "temperature": 0, "logprobs": 0}""");
+        var tokens = free.GetProperty("choices")[0].GetProperty("logprobs").GetProperty("tokens").EnumerateArray().Select(t => t.GetString()!).ToList();
+        var third = server.Tokenizer.Encode(tokens[2]);
+        Assert.True(third.Count == 1, $"token text '{tokens[2]}' does not round-trip to one id");
+
+        var stopped = await Post("v1/completions",
+            $$"""{"model": "{{Model}}", "prompt": "Once upon a time", "max_tokens": 8, "temperature": 0, "stop_token_ids": [{{third[0]}}]}""");
+
+        var expectedLength = tokens.IndexOf(tokens[2]) + 1;
+        Assert.Equal(expectedLength, stopped.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+        Assert.Equal("stop", stopped.GetProperty("choices")[0].GetProperty("finish_reason").GetString());
+    }
+
+    [Fact]
     public async Task Thinking_stream_sends_reasoning_deltas_and_counts_reasoning_tokens()
     {
         const string body = """{"model": "MODEL", "messages": [{"role": "user", "content": "Why is the sky blue?"}], "max_tokens": 8, "temperature": 0, "chat_template_kwargs": {"thinking": true}STREAM}""";
