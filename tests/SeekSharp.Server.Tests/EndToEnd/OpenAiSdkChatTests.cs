@@ -63,6 +63,20 @@ public sealed class OpenAiSdkChatTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_repeated_long_prompt_reports_cached_tokens_the_second_time()
+    {
+        var system = new SystemChatMessage(string.Join(' ', Enumerable.Range(0, 150).Select(i => $"rule{i}")));
+        ChatMessage[] messages = [system, new UserChatMessage("Which rule matters most?")];
+        var options = new ChatCompletionOptions { MaxOutputTokenCount = 2, Temperature = 0 };
+
+        ChatCompletion first = await Client().CompleteChatAsync(messages, options, TestContext.Current.CancellationToken);
+        ChatCompletion second = await Client().CompleteChatAsync(messages, options, TestContext.Current.CancellationToken);
+
+        Assert.True(first.Usage.InputTokenCount > 128, $"prompt of {first.Usage.InputTokenCount} tokens is shorter than two cache blocks");
+        Assert.InRange(second.Usage.InputTokenDetails.CachedTokenCount, 64, second.Usage.InputTokenCount - 1);
+    }
+
+    [Fact]
     public async Task Logprobs_come_back_per_token_with_alternatives()
     {
         var options = new ChatCompletionOptions { MaxOutputTokenCount = 5, Temperature = 0, IncludeLogProbabilities = true, TopLogProbabilityCount = 3 };
