@@ -13,7 +13,7 @@ using SeekSharp.Server.Endpoints;
 namespace SeekSharp.Server.Hosting;
 
 /// <summary>Where Kestrel listens. Loopback by default: exposing the model is an explicit choice.</summary>
-public sealed record ListenOptions(string Host = "127.0.0.1", int Port = 8000);
+public sealed record ServerListenOptions(string Host = "127.0.0.1", int Port = 8000);
 
 /// <summary>A Kestrel host serving one engine through the OpenAI-compatible endpoints (`seek serve` and the tests).</summary>
 public sealed class SeekSharpServer : IAsyncDisposable
@@ -33,7 +33,7 @@ public sealed class SeekSharpServer : IAsyncDisposable
         new(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
 
     public static SeekSharpServer Create(
-        IInferenceEngine engine, DeepSeekTokenizer tokenizer, ListenOptions listen, OpenAiServerOptions? options = null, LogLevel logLevel = LogLevel.Warning)
+        IInferenceEngine engine, DeepSeekTokenizer tokenizer, ServerListenOptions listen, OpenAiServerOptions? options = null, LogLevel logLevel = LogLevel.Warning)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();

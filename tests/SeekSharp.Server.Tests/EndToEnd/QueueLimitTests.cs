@@ -17,7 +17,7 @@ public sealed class QueueLimitTests : IAsyncLifetime
     {
         _backend = new CpuBackend(1);
         _engine = LlmEngine.Load(TestModel.Directory, _backend, new EngineOptions { ModelName = "queue-test", MaxRunningSequences = 1, MaxQueuedRequests = 1 });
-        _server = SeekSharpServer.Create(_engine, TestTokenizer.Instance, new ListenOptions("127.0.0.1", 0));
+        _server = SeekSharpServer.Create(_engine, TestTokenizer.Instance, new ServerListenOptions("127.0.0.1", 0));
         await _server.StartAsync();
     }
 

@@ -34,9 +34,9 @@ public sealed class ServerFixture : IAsyncLifetime
     {
         _backend = new CpuBackend(Math.Max(1, Environment.ProcessorCount));
         Engine = LlmEngine.Load(TestModel.Directory, _backend, new EngineOptions { ModelName = ModelName });
-        Server = SeekSharpServer.Create(Engine, Tokenizer, new ListenOptions("127.0.0.1", 0), new OpenAiServerOptions { ModelAliases = ["deepseek-chat"] });
+        Server = SeekSharpServer.Create(Engine, Tokenizer, new ServerListenOptions("127.0.0.1", 0), new OpenAiServerOptions { ModelAliases = ["deepseek-chat"] });
         await Server.StartAsync();
-        KeyedServer = SeekSharpServer.Create(Engine, Tokenizer, new ListenOptions("127.0.0.1", 0), new OpenAiServerOptions { ApiKey = ApiKey });
+        KeyedServer = SeekSharpServer.Create(Engine, Tokenizer, new ServerListenOptions("127.0.0.1", 0), new OpenAiServerOptions { ApiKey = ApiKey });
         await KeyedServer.StartAsync();
     }
 

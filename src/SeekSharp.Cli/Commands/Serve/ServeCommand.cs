@@ -55,7 +55,7 @@ internal static class ServeCommand
                 ApiKey = r.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("SEEKSHARP_API_KEY"),
                 DefaultThinking = r.GetValue(thinking) ? ThinkingMode.Thinking : ThinkingMode.Chat,
             };
-            var listen = new ListenOptions(r.GetValue(host)!, r.GetValue(port));
+            var listen = new ServerListenOptions(r.GetValue(host)!, r.GetValue(port));
 
             var deepSeekTokenizer = DeepSeekTokenizer.Load(tokenizerPath);
             var loaded = ModelCommandOptions.LoadModel(directory, ModelCommandOptions.CreateDevice(r.GetValue(device)!, r.GetValue(threads)), indexTopk: null);
@@ -81,7 +81,7 @@ internal static class ServeCommand
         return command;
     }
 
-    private static async Task<int> ServeAsync(IInferenceEngine engine, DeepSeekTokenizer tokenizer, ListenOptions listen, OpenAiServerOptions options, bool verbose)
+    private static async Task<int> ServeAsync(IInferenceEngine engine, DeepSeekTokenizer tokenizer, ServerListenOptions listen, OpenAiServerOptions options, bool verbose)
     {
         await using var server = SeekSharpServer.Create(engine, tokenizer, listen, options, verbose ? LogLevel.Information : LogLevel.Warning);
         await server.StartAsync().ConfigureAwait(false);
