@@ -33,7 +33,7 @@ public sealed class QueueLimitTests : IAsyncLifetime
     public async Task The_request_past_the_bounded_queue_gets_429_and_the_server_serves_again_once_the_queue_drains()
     {
         var url = new Uri(_server!.BaseAddress, "v1/completions");
-        const string longRequest = """{"model": "queue-test", "prompt": "go", "max_tokens": 400, "ignore_eos": true, "temperature": 0, "stream": true}""";
+        const string longRequest = """{"model": "queue-test", "prompt": "go", "max_tokens": 3000, "ignore_eos": true, "temperature": 0, "stream": true}""";
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
 
         // A runs (its first event arrived), B waits in the queue
@@ -41,7 +41,11 @@ public sealed class QueueLimitTests : IAsyncLifetime
         using var aReader = new StreamReader(await a.Content.ReadAsStreamAsync(stop.Token));
         Assert.StartsWith("data: ", await aReader.ReadLineAsync(stop.Token), StringComparison.Ordinal);
         var b = _http.SendAsync(Post(url, """{"model": "queue-test", "prompt": "wait", "max_tokens": 2}"""), stop.Token);
-        while (_engine!.GetMetrics().Waiting < 1) await Task.Delay(10, stop.Token);
+        using (var hangGuard = CancellationTokenSource.CreateLinkedTokenSource(stop.Token))
+        {
+            hangGuard.CancelAfter(TimeSpan.FromMinutes(2));   // not a timing assertion: only keeps a broken queue from hanging the run
+            while (_engine!.GetMetrics().Waiting < 1) await Task.Delay(10, hangGuard.Token);
+        }
 
         using var c = await _http.SendAsync(Post(url, """{"model": "queue-test", "prompt": "too many", "max_tokens": 2}"""), stop.Token);
         var body = await c.Content.ReadAsStringAsync(stop.Token);
@@ -52,7 +56,11 @@ public sealed class QueueLimitTests : IAsyncLifetime
 
         await stop.CancelAsync();   // A's and B's clients leave; the engine frees both at its next step
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => b);
-        while (_engine.GetMetrics() is { Waiting: > 0 } or { Running: > 0 }) await Task.Delay(10, TestContext.Current.CancellationToken);
+        using (var hangGuard = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken))
+        {
+            hangGuard.CancelAfter(TimeSpan.FromMinutes(2));
+            while (_engine.GetMetrics() is { Waiting: > 0 } or { Running: > 0 }) await Task.Delay(10, hangGuard.Token);
+        }
         using var after = await _http.SendAsync(Post(url, """{"model": "queue-test", "prompt": "after", "max_tokens": 2}"""), TestContext.Current.CancellationToken);
         Assert.Equal(200, (int)after.StatusCode);
     }
