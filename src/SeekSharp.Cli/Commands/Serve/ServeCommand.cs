@@ -3,19 +3,21 @@ using Microsoft.Extensions.Logging;
 using SeekSharp.Engine;
 using SeekSharp.IO.Chat;
 using SeekSharp.IO.Tokenization;
+using SeekSharp.Models.DeepSeekV32.Synthetic;
 using SeekSharp.Server.Hosting;
 
 namespace SeekSharp.Cli.Commands.Serve;
 
 /// <summary>
-/// `seek serve`: loads a checkpoint behind the engine and serves the OpenAI-compatible API on Kestrel
+/// `seek serve`: loads a checkpoint (default: the untrained demo model) behind the engine and serves the OpenAI-compatible API on Kestrel
 /// (127.0.0.1:8000 unless told otherwise) until Ctrl+C.
 /// </summary>
 internal static class ServeCommand
 {
     public static Command Create()
     {
-        var model = ModelCommandOptions.Model();
+        var model = ModelCommandOptions.Model(required: false);
+        model.Description = "Checkpoint folder (default: the built-in UNTRAINED demo model with its tokenizer, written to the user cache on first use)";
         var device = ModelCommandOptions.Device();
         var threads = ModelCommandOptions.Threads();
         var tokenizer = new Option<string?>("--tokenizer") { Description = "tokenizer.json (default: the one in --model)" };
@@ -35,7 +37,9 @@ internal static class ServeCommand
         };
         command.SetAction(r => CliRunner.Run(() =>
         {
-            var directory = r.GetValue(model)!;
+            var demo = r.GetValue(model) is null;
+            var directory = r.GetValue(model) ?? DemoModel.EnsureWritten();
+            if (demo) Console.WriteLine($"no --model: serving the UNTRAINED demo model ({directory}); its text is gibberish");
             var tokenizerPath = r.GetValue(tokenizer) ?? Path.Combine(directory, "tokenizer.json");
             if (!File.Exists(tokenizerPath))
                 throw new CliUsageException($"--tokenizer: {tokenizerPath} not found (the server needs a tokenizer.json; pass --tokenizer PATH)");
@@ -46,7 +50,7 @@ internal static class ServeCommand
                 MaxQueuedRequests = Positive(r.GetValue(maxQueue), "--max-queue"),
                 MaxContextTokens = r.GetValue(maxModelLen),
                 PrefixCaching = !r.GetValue(noPrefixCaching),
-                ModelName = served.FirstOrDefault() ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(directory)),
+                ModelName = served.FirstOrDefault() ?? (demo ? DemoModel.ModelId : Path.GetFileName(Path.TrimEndingDirectorySeparator(directory))),
             };
             var serverOptions = new OpenAiServerOptions
             {
