@@ -23,9 +23,6 @@ public sealed class EngineStream : IAsyncDisposable
     /// <summary>Set when the last output carried <see cref="EngineOutput.Finish"/>.</summary>
     public EngineFinish? Finish { get; private set; }
 
-    /// <summary>When the first output arrived.</summary>
-    public long FirstOutputTimestamp { get; private set; }
-
     public static async Task<EngineStream> StartAsync(IInferenceEngine engine, EngineRequest request, CancellationToken requestAborted)
     {
         var stop = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
@@ -35,7 +32,7 @@ public sealed class EngineStream : IAsyncDisposable
             outputs = engine.GenerateAsync(request, stop.Token).GetAsyncEnumerator(stop.Token);
             if (!await outputs.MoveNextAsync().ConfigureAwait(false))
                 throw ApiException.Internal("the engine ended the request without any output");
-            var stream = new EngineStream(outputs, stop) { FirstOutputTimestamp = System.Diagnostics.Stopwatch.GetTimestamp() };
+            var stream = new EngineStream(outputs, stop);
             stream.Note(outputs.Current);
             return stream;
         }
