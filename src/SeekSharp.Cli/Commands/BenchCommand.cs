@@ -58,6 +58,7 @@ internal static class BenchCommand
         var bench = new Command("bench", "Benchmarks");
         bench.Subcommands.Add(cpu);
         bench.Subcommands.Add(Gpu.GpuBenchCommand.Create());
+        bench.Subcommands.Add(Serve.BenchServeCommand.Create());
         return bench;
     }
 

@@ -16,6 +16,7 @@ internal static class CommandRegistry
         yield return Chat.McpDemoServerCommand.Create();
         yield return PromptCommands.Create();
         yield return ScoreCommand.Create();
+        yield return Serve.ServeCommand.Create();
         yield return TokenizeCommands.CreateDetokenize();
         yield return TokenizeCommands.CreateTokenize();
         yield break;

@@ -1,0 +1,101 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using SeekSharp.Engine;
+using SeekSharp.IO.Chat;
+using SeekSharp.IO.Tokenization;
+using SeekSharp.Models.DeepSeekV32.Synthetic;
+using SeekSharp.Server.Hosting;
+
+namespace SeekSharp.Cli.Commands.Serve;
+
+/// <summary>
+/// `seek serve`: loads a checkpoint (default: the untrained demo model) behind the engine and serves the OpenAI-compatible API on Kestrel
+/// (127.0.0.1:8000 unless told otherwise) until Ctrl+C.
+/// </summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var model = ModelCommandOptions.Model(required: false);
+        model.Description = "Checkpoint folder (default: the built-in UNTRAINED demo model with its tokenizer, written to the user cache on first use)";
+        var device = ModelCommandOptions.Device();
+        var threads = ModelCommandOptions.Threads();
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "tokenizer.json (default: the one in --model)" };
+        var host = new Option<string>("--host") { Description = "Address to listen on (an IP or localhost; 0.0.0.0 exposes the server)", DefaultValueFactory = _ => "127.0.0.1" };
+        var port = new Option<int>("--port") { Description = "TCP port", DefaultValueFactory = _ => 8000 };
+        var apiKey = new Option<string?>("--api-key") { Description = "Require `Authorization: Bearer KEY` on /v1/* (default: SEEKSHARP_API_KEY when set)" };
+        var names = new Option<string[]>("--served-model-name") { Description = "Model id(s) clients send; the first is listed, the others are aliases (default: the folder name)", AllowMultipleArgumentsPerToken = true };
+        var maxBatch = new Option<int>("--max-batch") { Description = "Sequences decoded together (engine running slots)", DefaultValueFactory = _ => 32 };
+        var maxQueue = new Option<int>("--max-queue") { Description = "Requests waiting for a slot; more are answered 429", DefaultValueFactory = _ => 256 };
+        var maxModelLen = new Option<int?>("--max-model-len") { Description = "Cap prompt + output tokens below the model's context" };
+        var noPrefixCaching = new Option<bool>("--no-prefix-caching") { Description = "Do not reuse cached prompt prefixes" };
+        var thinking = new Option<bool>("--thinking") { Description = "Requests that do not say get thinking mode (default: chat mode, like deepseek-chat)" };
+        var verbose = new Option<bool>("--verbose") { Description = "Log every request" };
+        var command = new Command("serve", "Serve a checkpoint over an OpenAI-compatible HTTP API (chat/completions, completions, models, health, metrics)")
+        {
+            model, device, threads, tokenizer, host, port, apiKey, names, maxBatch, maxQueue, maxModelLen, noPrefixCaching, thinking, verbose,
+        };
+        command.SetAction(r => CliRunner.Run(() =>
+        {
+            var demo = r.GetValue(model) is null;
+            var directory = r.GetValue(model) ?? DemoModel.EnsureWritten();
+            if (demo) Console.WriteLine($"no --model: serving the UNTRAINED demo model ({directory}); its text is gibberish");
+            var tokenizerPath = r.GetValue(tokenizer) ?? Path.Combine(directory, "tokenizer.json");
+            if (!File.Exists(tokenizerPath))
+                throw new CliUsageException($"--tokenizer: {tokenizerPath} not found (the server needs a tokenizer.json; pass --tokenizer PATH)");
+            var served = r.GetValue(names) ?? [];
+            var engineOptions = new EngineOptions
+            {
+                MaxRunningSequences = Positive(r.GetValue(maxBatch), "--max-batch"),
+                MaxQueuedRequests = Positive(r.GetValue(maxQueue), "--max-queue"),
+                MaxContextTokens = r.GetValue(maxModelLen),
+                PrefixCaching = !r.GetValue(noPrefixCaching),
+                ModelName = served.FirstOrDefault() ?? (demo ? DemoModel.ModelId : Path.GetFileName(Path.TrimEndingDirectorySeparator(directory))),
+            };
+            var serverOptions = new OpenAiServerOptions
+            {
+                ServedModelName = engineOptions.ModelName,
+                ModelAliases = [.. served.Skip(1)],
+                ApiKey = r.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("SEEKSHARP_API_KEY"),
+                DefaultThinking = r.GetValue(thinking) ? ThinkingMode.Thinking : ThinkingMode.Chat,
+            };
+            var listen = new ServerListenOptions(r.GetValue(host)!, r.GetValue(port));
+
+            var deepSeekTokenizer = DeepSeekTokenizer.Load(tokenizerPath);
+            var loaded = ModelCommandOptions.LoadModel(directory, ModelCommandOptions.CreateDevice(r.GetValue(device)!, r.GetValue(threads)), indexTopk: null);
+            LlmEngine engine;
+            try
+            {
+                engine = new LlmEngine(loaded, engineOptions, EosTokens.FromModelDirectory(directory, loaded.Config.EosTokenIds), ownsModel: true);
+            }
+            catch
+            {
+                loaded.Dispose();
+                throw;
+            }
+            try
+            {
+                return ServeAsync(engine, deepSeekTokenizer, listen, serverOptions, r.GetValue(verbose)).GetAwaiter().GetResult();
+            }
+            finally
+            {
+                engine.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+        }));
+        return command;
+    }
+
+    private static async Task<int> ServeAsync(IInferenceEngine engine, DeepSeekTokenizer tokenizer, ServerListenOptions listen, OpenAiServerOptions options, bool verbose)
+    {
+        await using var server = SeekSharpServer.Create(engine, tokenizer, listen, options, verbose ? LogLevel.Information : LogLevel.Warning);
+        await server.StartAsync().ConfigureAwait(false);
+        var info = engine.Model;
+        Console.WriteLine($"serving {server.Service.ModelName} (vocab {info.VocabSize}, context {info.MaxContextTokens}) on {server.BaseAddress}" +
+                          (options.ApiKey is null ? "" : " (API key required)"));
+        Console.WriteLine("  POST /v1/chat/completions  POST /v1/completions  GET /v1/models  GET /health  GET /metrics   (Ctrl+C stops)");
+        await server.WaitForShutdownAsync().ConfigureAwait(false);
+        return 0;
+    }
+
+    private static int Positive(int value, string name) => value > 0 ? value : throw new CliUsageException($"{name}: expected a positive number");
+}

@@ -1,0 +1,59 @@
+using System.Text.Json;
+
+namespace SeekSharp.Server.Responses;
+
+/// <summary>One choice of a text completion.</summary>
+public sealed record CompletionChoice(int Index, string Text, string? FinishReason, IReadOnlyList<TokenLogprobEntry>? Logprobs, int TextOffset);
+
+/// <summary>Writes <c>text_completion</c> objects (whole responses and stream chunks).</summary>
+public sealed class CompletionJson(string id, long created, string model, TokenStrings strings)
+{
+    public byte[] Response(IReadOnlyList<CompletionChoice> choices, Usage usage) => Wire.JsonText.Write(w =>
+    {
+        WriteHeader(w);
+        w.WriteStartArray("choices");
+        foreach (var choice in choices) WriteChoice(w, choice);
+        w.WriteEndArray();
+        usage.Write(w, chat: false);
+        w.WriteEndObject();
+    });
+
+    public byte[] Chunk(CompletionChoice choice, bool includeUsage) => Wire.JsonText.Write(w =>
+    {
+        WriteHeader(w);
+        w.WriteStartArray("choices");
+        WriteChoice(w, choice);
+        w.WriteEndArray();
+        if (includeUsage) w.WriteNull("usage");
+        w.WriteEndObject();
+    });
+
+    public byte[] UsageChunk(Usage usage) => Wire.JsonText.Write(w =>
+    {
+        WriteHeader(w);
+        w.WriteStartArray("choices");
+        w.WriteEndArray();
+        usage.Write(w, chat: false);
+        w.WriteEndObject();
+    });
+
+    private void WriteChoice(Utf8JsonWriter w, CompletionChoice choice)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("index", choice.Index);
+        w.WriteString("text", choice.Text);
+        LogprobJson.WriteCompletion(w, choice.Logprobs, strings, choice.TextOffset);
+        w.WriteString("finish_reason", choice.FinishReason);
+        w.WriteEndObject();
+    }
+
+    private void WriteHeader(Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        w.WriteString("id", id);
+        w.WriteString("object", "text_completion");
+        w.WriteNumber("created", created);
+        w.WriteString("model", model);
+        w.WriteNull("system_fingerprint");
+    }
+}
