@@ -17,12 +17,7 @@ public sealed class CudaGoldenModelTests(ITestOutputHelper output)
     {
         using var golden = new GoldenModelData("tiny-bf16");
         using var model = DeepSeekV32Model.Load(golden.Directory, CudaTestDevice.Get());
-        var tokens = golden.Prompts[prompt];
-        var forced = model.NewDecisionLog();
-        GoldenModelData.Load(forced, golden.Ints($"{prompt}.prefill.topk"), 0, golden.Ints($"{prompt}.prefill.routing"), 0);
-
-        using var cache = model.NewCache();
-        var logits = model.Forward(tokens, cache, allRows: true, forced);
+        var logits = ForcedPrefill(golden, model, prompt);
 
         var cmp = Agreement.Of(golden.Floats($"{prompt}.prefill.logits"), logits, model.Config.VocabSize);
         output.WriteLine($"{prompt} cuda forced prefill: {cmp}");
@@ -56,12 +51,7 @@ public sealed class CudaGoldenModelTests(ITestOutputHelper output)
     {
         using var golden = new GoldenModelData("tiny-fp8");
         using var model = DeepSeekV32Model.Load(golden.Directory, CudaTestDevice.Get());
-        var tokens = golden.Prompts[prompt];
-        var forced = model.NewDecisionLog();
-        GoldenModelData.Load(forced, golden.Ints($"{prompt}.prefill.topk"), 0, golden.Ints($"{prompt}.prefill.routing"), 0);
-
-        using var cache = model.NewCache();
-        var logits = model.Forward(tokens, cache, allRows: true, forced);
+        var logits = ForcedPrefill(golden, model, prompt);
 
         var cmp = Agreement.Of(golden.Floats($"{prompt}.prefill.logits"), logits, model.Config.VocabSize);
         output.WriteLine($"{prompt} cuda tiny-fp8 forced prefill: {cmp}");
@@ -90,5 +80,14 @@ public sealed class CudaGoldenModelTests(ITestOutputHelper output)
         {
             File.Delete(path);
         }
+    }
+
+    /// <summary>All-row prefill logits of a golden prompt with the reference's top-k sets and experts forced.</summary>
+    private static float[] ForcedPrefill(GoldenModelData golden, DeepSeekV32Model model, string prompt)
+    {
+        var forced = model.NewDecisionLog();
+        GoldenModelData.Load(forced, golden.Ints($"{prompt}.prefill.topk"), 0, golden.Ints($"{prompt}.prefill.routing"), 0);
+        using var cache = model.NewCache();
+        return model.Forward(golden.Prompts[prompt], cache, allRows: true, forced);
     }
 }
