@@ -131,6 +131,36 @@ public interface IComputeDevice : IDisposable
     void MlaAbsorbed(DeviceBuffer q, DeviceBuffer wkvb, DeviceBuffer latent, DeviceBuffer ropeKeys, DeviceBuffer? indices,
         int indexWidth, int tokens, int startPos, MlaShape shape, DeviceBuffer output);
 
+    // ---- paged: rows of several sequences over a shared block pool in one call (see PagedRows) ----
+
+    /// <summary>
+    /// <see cref="IndexScores"/> for paged rows: scores[i, s] = keyScales[r]·Σ_h max(0, q8[i,h]·keys[r])·weights[i,h] with
+    /// r = rows.PoolRow(seq_i, s) for s ≤ pos_i, -inf for pos_i &lt; s &lt; rows.MaxEnd. q8 U8 [Rows, heads, dim]; weights F32
+    /// [Rows, heads]; keyPool U8 [poolRows, dim]; scalePool F32 [poolRows]; scores F32 [Rows, MaxEnd].
+    /// </summary>
+    void IndexScoresPaged(DeviceBuffer q8, DeviceBuffer weights, DeviceBuffer keyPool, DeviceBuffer scalePool, PagedRows rows,
+        int heads, int dim, DeviceBuffer scores) =>
+        PagedFallback.IndexScores(this, q8, weights, keyPool, scalePool, rows, heads, dim, scores);
+
+    /// <summary>
+    /// <see cref="TopK"/> for paged rows: row i of scores [Rows, MaxEnd] has pos_i + 1 visible candidates; indices I32
+    /// [Rows, k] are positions in the row's sequence, sorted ascending, -1 padded.
+    /// </summary>
+    void TopKPaged(DeviceBuffer scores, PagedRows rows, int k, DeviceBuffer indices) =>
+        PagedFallback.TopK(this, scores, rows, k, indices);
+
+    /// <summary>
+    /// <see cref="MlaAbsorbed"/> for paged rows: q [Rows, heads, nope+rope]; latentPool F32 [poolRows, kvLora]; ropePool F32
+    /// [poolRows, rope]; indices I32 [Rows, indexWidth] are positions in each row's sequence (-1 = unused), or null for
+    /// every position 0..pos_i; output F32 [Rows, heads, v].
+    /// </summary>
+    void MlaAbsorbedPaged(DeviceBuffer q, DeviceBuffer wkvb, DeviceBuffer latentPool, DeviceBuffer ropePool, DeviceBuffer? indices,
+        int indexWidth, PagedRows rows, MlaShape shape, DeviceBuffer output) =>
+        PagedFallback.MlaAbsorbed(this, q, wkvb, latentPool, ropePool, indices, indexWidth, rows, shape, output);
+
+    /// <summary>pool[rows.PoolRow(seq_i, pos_i), :] = source row i for i &lt; Rows; pool dense [poolRows, source.Cols], same dtype.</summary>
+    void WriteRowsPaged(MatrixView source, DeviceBuffer pool, PagedRows rows) => PagedFallback.WriteRows(this, source, pool, rows);
+
     // ---- MoE ----
 
     /// <summary>

@@ -1,0 +1,158 @@
+namespace SeekSharp.Core.Compute;
+
+/// <summary>
+/// The paged DSA ops of <see cref="IComputeDevice"/> built from its single-sequence ops: each maximal run of rows of
+/// one sequence at consecutive positions gathers that sequence's cache rows into position order and calls the
+/// contiguous op. Bit-identical to the contiguous ops by construction (the CPU device uses this); a device with
+/// paged kernels overrides the ops instead.
+/// </summary>
+public static class PagedFallback
+{
+    /// <summary>Maximal runs [First, First + Count) of rows of one sequence at consecutive positions.</summary>
+    public static List<(int First, int Count)> Runs(PagedRows rows)
+    {
+        var runs = new List<(int, int)>();
+        var seq = rows.HostRowSequences;
+        var pos = rows.HostRowPositions;
+        var first = 0;
+        for (var i = 1; i <= rows.Rows; i++)
+        {
+            if (i < rows.Rows && seq[i] == seq[first] && pos[i] == pos[i - 1] + 1) continue;
+            runs.Add((first, i - first));
+            first = i;
+        }
+        return runs;
+    }
+
+    public static void IndexScores(IComputeDevice d, DeviceBuffer q8, DeviceBuffer weights, DeviceBuffer keyPool, DeviceBuffer scalePool,
+        PagedRows rows, int heads, int dim, DeviceBuffer scores)
+    {
+        var maxEnd = rows.MaxEnd;
+        using var temps = new Temporaries(d);
+        foreach (var (first, n) in Runs(rows))
+        {
+            var seq = rows.HostRowSequences[first];
+            var p0 = rows.HostRowPositions[first];
+            var end = p0 + n;
+            var keys = temps.Sequence(keyPool, dim, rows, seq, end);
+            var keyScales = temps.Sequence(scalePool, 1, rows, seq, end);
+            var q = temps.Slice(q8, (long)first * heads * dim, (long)n * heads * dim);
+            var w = temps.Slice(weights, (long)first * heads, (long)n * heads);
+            var direct = first == 0 && n == rows.Rows;                  // one run: scores [n, end] is the output's layout
+            var runScores = direct && end == maxEnd ? scores : temps.New(DType.F32, (long)n * end);
+            d.IndexScores(q, w, keys, keyScales, n, p0, heads, dim, runScores);
+            if (ReferenceEquals(runScores, scores)) continue;
+            var masked = end < maxEnd ? NegativeInfinities(maxEnd - end) : [];
+            for (var r = 0; r < n; r++)
+            {
+                var row = (long)(first + r) * maxEnd;
+                d.Copy(runScores, (long)r * end, scores, row, end);
+                if (masked.Length > 0) d.Upload<float>(masked, scores, row + end);
+            }
+        }
+    }
+
+    public static void TopK(IComputeDevice d, DeviceBuffer scores, PagedRows rows, int k, DeviceBuffer indices)
+    {
+        var maxEnd = rows.MaxEnd;
+        using var temps = new Temporaries(d);
+        foreach (var (first, n) in Runs(rows))
+        {
+            var p0 = rows.HostRowPositions[first];
+            var end = p0 + n;
+            DeviceBuffer runScores;
+            if (first == 0 && end == maxEnd) runScores = scores;       // rows already [n, end]
+            else
+            {
+                runScores = temps.New(DType.F32, (long)n * end);
+                for (var r = 0; r < n; r++) d.Copy(scores, (long)(first + r) * maxEnd, runScores, (long)r * end, end);
+            }
+            var runIndices = first == 0 ? indices : temps.New(DType.I32, (long)n * k);
+            d.TopK(runScores, n, p0, k, runIndices);
+            if (!ReferenceEquals(runIndices, indices)) d.Copy(runIndices, 0, indices, (long)first * k, (long)n * k);
+        }
+    }
+
+    public static void MlaAbsorbed(IComputeDevice d, DeviceBuffer q, DeviceBuffer wkvb, DeviceBuffer latentPool, DeviceBuffer ropePool,
+        DeviceBuffer? indices, int indexWidth, PagedRows rows, MlaShape shape, DeviceBuffer output)
+    {
+        using var temps = new Temporaries(d);
+        var qWidth = (long)shape.Heads * shape.QkDim;
+        var outWidth = (long)shape.Heads * shape.V;
+        foreach (var (first, n) in Runs(rows))
+        {
+            var seq = rows.HostRowSequences[first];
+            var p0 = rows.HostRowPositions[first];
+            var end = p0 + n;
+            var latent = temps.Sequence(latentPool, shape.KvLora, rows, seq, end);
+            var ropeKeys = temps.Sequence(ropePool, shape.Rope, rows, seq, end);
+            var qRun = temps.Slice(q, first * qWidth, n * qWidth);
+            var selected = indices is null ? null : temps.Slice(indices, (long)first * indexWidth, (long)n * indexWidth);
+            var runOutput = first == 0 ? output : temps.New(DType.F32, n * outWidth);
+            d.MlaAbsorbed(qRun, wkvb, latent, ropeKeys, selected, indexWidth, n, p0, shape, runOutput);
+            if (!ReferenceEquals(runOutput, output)) d.Copy(runOutput, 0, output, first * outWidth, n * outWidth);
+        }
+    }
+
+    public static void WriteRows(IComputeDevice d, MatrixView source, DeviceBuffer pool, PagedRows rows)
+    {
+        source.Validate("write_rows_paged source");
+        if (source.Rows != rows.Rows)
+            throw new ArgumentException($"write_rows_paged: source has {source.Rows} rows, the paged rows {rows.Rows}");
+        for (var i = 0; i < rows.Rows; i++)
+        {
+            var target = rows.PoolRow(rows.HostRowSequences[i], rows.HostRowPositions[i]) * source.Cols;
+            d.Copy(source.Buffer, source.Offset + (long)i * source.Stride, pool, target, source.Cols);
+        }
+    }
+
+    private static float[] NegativeInfinities(int count)
+    {
+        var values = new float[count];
+        values.AsSpan().Fill(float.NegativeInfinity);
+        return values;
+    }
+
+    /// <summary>Buffers made for one call, freed at its end.</summary>
+    private sealed class Temporaries(IComputeDevice d) : IDisposable
+    {
+        private readonly List<DeviceBuffer> _owned = [];
+
+        public DeviceBuffer New(DType dtype, long length)
+        {
+            var buffer = d.Allocate(dtype, length);
+            _owned.Add(buffer);
+            return buffer;
+        }
+
+        /// <summary>Elements [offset, offset + count) at offset 0: the buffer itself when the slice starts there.</summary>
+        public DeviceBuffer Slice(DeviceBuffer buffer, long offset, long count)
+        {
+            if (offset == 0) return buffer;
+            var copy = New(buffer.DType, count);
+            d.Copy(buffer, offset, copy, 0, count);
+            return copy;
+        }
+
+        /// <summary>
+        /// Positions [0, end) of one sequence from a pool [poolRows, width], in position order: the pool itself when the
+        /// sequence's first block is pool block 0 and covers them all (a contiguous cache), else a gathered copy.
+        /// </summary>
+        public DeviceBuffer Sequence(DeviceBuffer pool, int width, PagedRows rows, int sequence, int end)
+        {
+            var bs = rows.BlockSize;
+            var table = rows.HostBlockTable.Slice(sequence * rows.TableWidth, rows.TableWidth);
+            if (end <= bs && table[0] == 0) return pool;
+            var copy = New(pool.DType, (long)end * width);
+            for (var p = 0; p < end; p += bs)
+                d.Copy(pool, (long)table[p / bs] * bs * width, copy, (long)p * width, (long)Math.Min(bs, end - p) * width);
+            return copy;
+        }
+
+        public void Dispose()
+        {
+            foreach (var buffer in _owned) buffer.Dispose();
+            _owned.Clear();
+        }
+    }
+}

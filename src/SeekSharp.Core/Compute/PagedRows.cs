@@ -1,0 +1,138 @@
+namespace SeekSharp.Core.Compute;
+
+/// <summary>
+/// Query rows of one or more sequences whose cache rows live in shared pool buffers, in blocks (a paged KV cache).
+/// Row i is position <c>RowPositions[i]</c> of sequence <c>RowSequences[i]</c> and sees that sequence's positions
+/// 0..RowPositions[i]. Position p of sequence s is pool row <c>BlockTable[s · TableWidth + p / BlockSize] · BlockSize +
+/// p % BlockSize</c>. Score rows are <see cref="MaxEnd"/> = max_i RowPositions[i] + 1 wide.
+/// The tables are I32 device buffers for the kernels; the same values stay on the host for argument checks and the
+/// portable fallbacks (<see cref="PagedFallback"/>). A contiguous single-sequence cache is one sequence whose table is
+/// [0] with a block size of at least its length.
+/// </summary>
+public sealed class PagedRows : IDisposable
+{
+    private readonly int[] _rowSequences;
+    private readonly int[] _rowPositions;
+    private readonly int[] _blockTable;
+
+    private PagedRows(int[] rowSequences, int[] rowPositions, int[] blockTable, int tableWidth, int blockSize,
+        DeviceBuffer rowSequencesOnDevice, DeviceBuffer rowPositionsOnDevice, DeviceBuffer blockTableOnDevice)
+    {
+        _rowSequences = rowSequences;
+        _rowPositions = rowPositions;
+        _blockTable = blockTable;
+        TableWidth = tableWidth;
+        BlockSize = blockSize;
+        RowSequences = rowSequencesOnDevice;
+        RowPositions = rowPositionsOnDevice;
+        BlockTable = blockTableOnDevice;
+        MaxEnd = rowPositions.Max() + 1;
+    }
+
+    /// <summary>Checks the tables and uploads them to <paramref name="device"/> (the caller disposes the result).</summary>
+    /// <param name="rowSequences">[rows] sequence of each query row.</param>
+    /// <param name="rowPositions">[rows] position of each query row in its sequence.</param>
+    /// <param name="blockTable">[sequences, tableWidth] pool block of each block of positions (unused entries: any value ≥ 0).</param>
+    public static PagedRows Create(IComputeDevice device, int[] rowSequences, int[] rowPositions, int[] blockTable, int tableWidth, int blockSize)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (rowSequences.Length == 0 || rowSequences.Length != rowPositions.Length)
+            throw new ArgumentException($"paged rows: {rowSequences.Length} row sequences and {rowPositions.Length} row positions; need the same non-zero count");
+        if (tableWidth < 1 || blockSize < 1 || blockTable.Length % tableWidth != 0)
+            throw new ArgumentException($"paged rows: block table of {blockTable.Length} entries does not split into rows of {tableWidth} (block size {blockSize})");
+        var sequences = blockTable.Length / tableWidth;
+        for (var i = 0; i < rowSequences.Length; i++)
+        {
+            if ((uint)rowSequences[i] >= (uint)sequences)
+                throw new ArgumentOutOfRangeException(nameof(rowSequences), $"paged rows: row {i} names sequence {rowSequences[i]}; the table has {sequences}");
+            if (rowPositions[i] < 0 || rowPositions[i] / blockSize >= tableWidth)
+                throw new ArgumentOutOfRangeException(nameof(rowPositions), $"paged rows: row {i} at position {rowPositions[i]} is outside {tableWidth} blocks of {blockSize}");
+        }
+        foreach (var block in blockTable)
+            if (block < 0) throw new ArgumentOutOfRangeException(nameof(blockTable), $"paged rows: block table entry {block} is negative");
+
+        DeviceBuffer? seq = null, pos = null, table = null;
+        try
+        {
+            seq = Upload(device, rowSequences);
+            pos = Upload(device, rowPositions);
+            table = Upload(device, blockTable);
+            return new PagedRows((int[])rowSequences.Clone(), (int[])rowPositions.Clone(), (int[])blockTable.Clone(), tableWidth, blockSize, seq, pos, table);
+        }
+        catch
+        {
+            seq?.Dispose();
+            pos?.Dispose();
+            table?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>One sequence in a contiguous cache (pool row = position): rows at positions startPos .. startPos + tokens - 1.</summary>
+    public static PagedRows Contiguous(IComputeDevice device, int startPos, int tokens)
+    {
+        var positions = new int[tokens];
+        for (var i = 0; i < tokens; i++) positions[i] = startPos + i;
+        return Create(device, new int[tokens], positions, [0], 1, startPos + tokens);
+    }
+
+    public int Rows => _rowSequences.Length;
+    public int Sequences => _blockTable.Length / TableWidth;
+    public int TableWidth { get; }
+    public int BlockSize { get; }
+
+    /// <summary>max_i RowPositions[i] + 1: the width of score rows.</summary>
+    public int MaxEnd { get; }
+
+    /// <summary>I32 [Rows] on the device.</summary>
+    public DeviceBuffer RowSequences { get; }
+
+    /// <summary>I32 [Rows] on the device.</summary>
+    public DeviceBuffer RowPositions { get; }
+
+    /// <summary>I32 [Sequences, TableWidth] on the device.</summary>
+    public DeviceBuffer BlockTable { get; }
+
+    public ReadOnlySpan<int> HostRowSequences => _rowSequences;
+    public ReadOnlySpan<int> HostRowPositions => _rowPositions;
+    public ReadOnlySpan<int> HostBlockTable => _blockTable;
+
+    /// <summary>The pool row holding position <paramref name="position"/> of <paramref name="sequence"/>.</summary>
+    public long PoolRow(int sequence, int position) =>
+        (long)_blockTable[sequence * TableWidth + position / BlockSize] * BlockSize + position % BlockSize;
+
+    /// <summary>Pool rows a [poolRows, width] buffer must hold: one past the highest pool row any query row can see.</summary>
+    public long PoolRowsNeeded()
+    {
+        long needed = 0;
+        for (var i = 0; i < Rows; i++)
+            for (var b = 0; b <= _rowPositions[i] / BlockSize; b++)
+            {
+                var last = Math.Min(_rowPositions[i], (b + 1) * BlockSize - 1);
+                needed = Math.Max(needed, PoolRow(_rowSequences[i], last) + 1);
+            }
+        return needed;
+    }
+
+    public void Dispose()
+    {
+        RowSequences.Dispose();
+        RowPositions.Dispose();
+        BlockTable.Dispose();
+    }
+
+    private static DeviceBuffer Upload(IComputeDevice device, int[] values)
+    {
+        var buffer = device.Allocate(DType.I32, values.Length);
+        try
+        {
+            device.Upload<int>(values, buffer);
+            return buffer;
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
+    }
+}
