@@ -26,6 +26,9 @@ public sealed partial class CudaDevice
     public void Rope(MatrixView x, int rowsPerPosition, int startPos, DeviceBuffer cos, DeviceBuffer sin, RopeLayout layout) =>
         _rotary.Rope(x, rowsPerPosition, startPos, cos, sin, layout);
 
+    public void RopeAt(MatrixView x, int rowsPerPosition, DeviceBuffer positions, DeviceBuffer cos, DeviceBuffer sin, RopeLayout layout) =>
+        _rotary.RopeAt(x, rowsPerPosition, positions, cos, sin, layout);
+
     public void HadamardRound(MatrixView x) => _rotary.Hadamard(x);
 
     public void ActQuant(MatrixView x, DeviceBuffer codes, long codesOffset, DeviceBuffer scales, long scalesOffset, bool powerOfTwo) =>

@@ -195,15 +195,8 @@ public sealed class LlmEngine : IInferenceEngine
     private float[] Run(List<ScheduledChunk> plan)
     {
         var caches = plan.Select(c => new PagedSequenceKv(_pool, c.Sequence.Blocks)).ToArray();
-        try
-        {
-            return _model.ForwardBatch([.. plan.Select((c, i) => new BatchSequence(c.Sequence.Tokens.GetRange(c.Start, c.Count).ToArray(), c.Start, caches[i]))],
-                rowInvariantLinears: _options.BatchInvariant && _options.MaxRunningSequences > 1, absorbedOnly: _options.AbsorbedPrefill);
-        }
-        finally
-        {
-            foreach (var cache in caches) cache.Dispose();
-        }
+        return _model.ForwardBatch([.. plan.Select((c, i) => new BatchSequence(c.Sequence.Tokens.GetRange(c.Start, c.Count).ToArray(), c.Start, caches[i]))],
+            rowInvariantLinears: _options.BatchInvariant && _options.MaxRunningSequences > 1, absorbedOnly: _options.AbsorbedPrefill);
     }
 
     /// <summary>Advances each sequence; samples where its chunk reached the last token; streams and stops. Returns tokens sampled.</summary>

@@ -213,4 +213,31 @@ public abstract partial class DeviceOpTests
         if (dtype == DType.U8) AssertEqual<byte>(pool, "paged row write");
         else AssertEqual<float>(pool, "paged row write");
     }
+
+    [Theory]
+    [InlineData(RopeLayout.Interleaved)]
+    [InlineData(RopeLayout.HalfSplit)]
+    public void RopeAtRotatesEachRowGroupAtItsOwnPosition(RopeLayout layout)
+    {
+        var data = new OpData(34);
+        const int tablePositions = 800, half = 32, heads = 3, stride = 192;
+        int[] rowPositions = [700, 0, 31, 32, 5, 799];                // several sequences: runs and jumps
+        var groups = rowPositions.Length;
+        var cos = Floats(data.Uniform(tablePositions * half, -1, 1));
+        var sin = Floats(data.Uniform(tablePositions * half, -1, 1));
+        var original = data.Activations(groups * heads * stride);
+        var q = Floats((float[])original.Clone());
+        var positions = Ints(rowPositions);
+        var view = new MatrixView(q.Dev, 128, groups * heads, 2 * half, stride);
+        Device.RopeAt(view, heads, positions.Dev, cos.Dev, sin.Dev, layout);
+        Reference.RopeAt(view with { Buffer = q.Ref }, heads, positions.Ref, cos.Ref, sin.Ref, layout);
+        AssertClose(q, Bf16Tolerance, $"rope_at {layout}");
+
+        // the reference equals Rope on each group alone
+        using var one = Reference.Allocate(DType.F32, original.Length);
+        Reference.Upload<float>(original, one);
+        for (var g = 0; g < groups; g++)
+            Reference.Rope(new MatrixView(one, 128 + (long)g * heads * stride, heads, 2 * half, stride), heads, rowPositions[g], cos.Ref, sin.Ref, layout);
+        Assert.Equal(Read<float>(Reference, one), ReadRef(q.Ref));
+    }
 }

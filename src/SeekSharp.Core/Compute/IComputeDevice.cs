@@ -158,6 +158,13 @@ public interface IComputeDevice : IDisposable
         int indexWidth, PagedRows rows, MlaShape shape, DeviceBuffer output) =>
         PagedFallback.MlaAbsorbed(this, q, wkvb, latentPool, ropePool, indices, indexWidth, rows, shape, output);
 
+    /// <summary>
+    /// <see cref="Rope"/> with a position per row group: row r of x is at position positions[r / rowsPerPosition]
+    /// (positions I32 [x.Rows / rowsPerPosition]), so rows of several sequences rotate in one call.
+    /// </summary>
+    void RopeAt(MatrixView x, int rowsPerPosition, DeviceBuffer positions, DeviceBuffer cos, DeviceBuffer sin, RopeLayout layout) =>
+        PagedFallback.RopeAt(this, x, rowsPerPosition, positions, cos, sin, layout);
+
     /// <summary>pool[rows.PoolRow(seq_i, pos_i), :] = source row i for i &lt; Rows; pool dense [poolRows, source.Cols], same dtype.</summary>
     void WriteRowsPaged(MatrixView source, DeviceBuffer pool, PagedRows rows) => PagedFallback.WriteRows(this, source, pool, rows);
 

@@ -106,6 +106,25 @@ public static class PagedFallback
         }
     }
 
+    public static void RopeAt(IComputeDevice d, MatrixView x, int rowsPerPosition, DeviceBuffer positions, DeviceBuffer cos,
+        DeviceBuffer sin, RopeLayout layout)
+    {
+        if (rowsPerPosition < 1 || x.Rows % rowsPerPosition != 0)
+            throw new ArgumentException($"rope_at: {x.Rows} rows do not split into groups of {rowsPerPosition}");
+        var groups = x.Rows / rowsPerPosition;
+        var pos = new int[groups];
+        d.Download<int>(positions, 0, pos);
+        // runs of consecutive positions rotate in one contiguous call
+        for (var first = 0; first < groups;)
+        {
+            var next = first + 1;
+            while (next < groups && pos[next] == pos[next - 1] + 1) next++;
+            var view = x with { Offset = x.Offset + (long)first * rowsPerPosition * x.Stride, Rows = (next - first) * rowsPerPosition };
+            d.Rope(view, rowsPerPosition, pos[first], cos, sin, layout);
+            first = next;
+        }
+    }
+
     private static float[] NegativeInfinities(int count)
     {
         var values = new float[count];

@@ -14,6 +14,7 @@ public sealed class PagedRows : IDisposable
     private readonly int[] _rowSequences;
     private readonly int[] _rowPositions;
     private readonly int[] _blockTable;
+    private long _poolRowsNeeded = -1;
 
     private PagedRows(int[] rowSequences, int[] rowPositions, int[] blockTable, int tableWidth, int blockSize,
         DeviceBuffer rowSequencesOnDevice, DeviceBuffer rowPositionsOnDevice, DeviceBuffer blockTableOnDevice)
@@ -104,6 +105,7 @@ public sealed class PagedRows : IDisposable
     /// <summary>Pool rows a [poolRows, width] buffer must hold: one past the highest pool row any query row can see.</summary>
     public long PoolRowsNeeded()
     {
+        if (_poolRowsNeeded >= 0) return _poolRowsNeeded;
         long needed = 0;
         for (var i = 0; i < Rows; i++)
             for (var b = 0; b <= _rowPositions[i] / BlockSize; b++)
@@ -111,7 +113,7 @@ public sealed class PagedRows : IDisposable
                 var last = Math.Min(_rowPositions[i], (b + 1) * BlockSize - 1);
                 needed = Math.Max(needed, PoolRow(_rowSequences[i], last) + 1);
             }
-        return needed;
+        return _poolRowsNeeded = needed;
     }
 
     public void Dispose()

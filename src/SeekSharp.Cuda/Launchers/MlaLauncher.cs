@@ -97,10 +97,45 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
 
         if (TensorCoreEnabled && TensorCoreFits(shape))
         {
-            AbsorbedTensorCores(stream, q, wkvb, latent, ropeKeys, indices, indexWidth, tokens, startPos, shape, output);
+            AbsorbedTensorCores(stream, q, wkvb, latent, ropeKeys, indices, indexWidth, tokens, startPos, shape, output, forceGathered: false);
             return;
         }
+        AbsorbedGeneral(stream, q, wkvb, latent, ropeKeys, indices, indexWidth, tokens, startPos, shape, output);
+    }
 
+    /// <summary>
+    /// Absorbed MLA over explicit cache rows (the paged form): rows I32 [tokens, width] are rows of latent [≥ poolRows,
+    /// kvLora] and ropeKeys [≥ poolRows, rope], -1 unused; every value must be below <paramref name="poolRows"/>.
+    /// </summary>
+    public void MlaAbsorbedRows(CudaStream stream, CudaBuffer q, CudaBuffer wkvb, CudaBuffer latent, CudaBuffer ropeKeys,
+        CudaBuffer rows, int width, int tokens, long poolRows, MlaShape shape, CudaBuffer output)
+    {
+        const string op = "mla_absorbed_paged";
+        CheckShape(op, shape);
+        if (shape.KvLora > MaxLora) throw new ArgumentException($"{op}: kvLora = {shape.KvLora} exceeds {MaxLora}", nameof(shape));
+        DsaLaunch.NotNegative(op, nameof(tokens), tokens);
+        if (tokens == 0) return;
+        if (width < 1) throw new ArgumentOutOfRangeException(nameof(width), width, $"{op}: at least one key slot per row");
+        DsaLaunch.GridY(op, nameof(tokens), tokens);
+        long heads = (long)tokens * shape.Heads;
+        DsaLaunch.Check(op, nameof(q), q, DType.F32, heads * shape.QkDim);
+        DsaLaunch.Check(op, nameof(wkvb), wkvb, DType.F32, (long)shape.Heads * shape.KvBDim * shape.KvLora);
+        DsaLaunch.Check(op, nameof(latent), latent, DType.F32, poolRows * shape.KvLora);
+        DsaLaunch.Check(op, nameof(ropeKeys), ropeKeys, DType.F32, poolRows * shape.Rope);
+        CheckIndices(op, rows, width, tokens);
+        DsaLaunch.Check(op, nameof(output), output, DType.F32, heads * shape.V);
+        if (TensorCoreEnabled && TensorCoreFits(shape))
+            AbsorbedTensorCores(stream, q, wkvb, latent, ropeKeys, rows, width, tokens, 0, shape, output, forceGathered: true);
+        else
+            AbsorbedGeneral(stream, q, wkvb, latent, ropeKeys, rows, width, tokens, 0, shape, output);
+    }
+
+    /// <summary>The fp32 CUDA-core kernel: 8 heads of one query per block.</summary>
+    private void AbsorbedGeneral(CudaStream stream, CudaBuffer q, CudaBuffer wkvb, CudaBuffer latent, CudaBuffer ropeKeys,
+        CudaBuffer? indices, int indexWidth, int tokens, int startPos, MlaShape shape, CudaBuffer output)
+    {
+        const string op = "mla_absorbed";
+        long end = (long)startPos + tokens;
         // shared floats: q̂ [8][kvLora+rope] | o_lat [8][max(kvLora, nope)] | scores [chunk][8]; the chunk of key slots
         // scored at once is the longest key list (≤ 2048), shrunk if the device's shared memory is smaller
         var fixedFloats = HeadsPerBlock * ((long)shape.KvLora + shape.Rope + Math.Max(shape.KvLora, shape.Nope));
@@ -158,13 +193,13 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     /// max/sum, weighted latent sums per split, o_lat = bf16(Σ splits) and out = bf16(W_UV · o_lat). Splits of the key slots give decode enough blocks.
     /// </summary>
     private void AbsorbedTensorCores(CudaStream stream, CudaBuffer q, CudaBuffer wkvb, CudaBuffer latent, CudaBuffer ropeKeys,
-        CudaBuffer? indices, int indexWidth, int tokens, int startPos, MlaShape shape, CudaBuffer output)
+        CudaBuffer? indices, int indexWidth, int tokens, int startPos, MlaShape shape, CudaBuffer output, bool forceGathered)
     {
         int heads = shape.Heads, lora = shape.KvLora, kw = RowWidth(shape), qk = shape.QkDim, kvWidth = shape.KvBDim;
         var sms = Math.Max(library.Context.MultiprocessorCount, 1);
         var end = startPos + tokens;
         // few queries over few selected keys: copy just those rows; otherwise the whole cache once
-        var gathered = indices is not null && indexWidth > 0 && (long)tokens * indexWidth < end;
+        var gathered = forceGathered || (indices is not null && indexWidth > 0 && (long)tokens * indexWidth < end);
 
         CudaBuffer? allKeys = null;
         try

@@ -27,6 +27,25 @@ public sealed class RotaryLauncher(KernelLibrary kernels, CudaStream stream) : K
                 .Ptr(c.Pointer).Ptr(s.Pointer).Int(layout == RopeLayout.Interleaved ? 1 : 0));
     }
 
+    /// <summary>Rope with row group g at positions[g] (I32 [x.Rows / rowsPerPosition]); cos/sin hold whole positions.</summary>
+    public void RopeAt(MatrixView x, int rowsPerPosition, DeviceBuffer positions, DeviceBuffer cos, DeviceBuffer sin, RopeLayout layout)
+    {
+        const string op = "rope_at";
+        var xb = LaunchChecks.View(x, DType.F32, op, nameof(x));
+        LaunchChecks.Positive(rowsPerPosition, op, nameof(rowsPerPosition));
+        LaunchChecks.That(x.Cols % 2 == 0, op, $"the rotary width {x.Cols} must be even");
+        LaunchChecks.That(x.Rows % rowsPerPosition == 0, op, $"{x.Rows} rows do not split into groups of {rowsPerPosition}");
+        if (x.Rows == 0) return;
+        var half = x.Cols / 2;
+        var p = LaunchChecks.Buffer(positions, DType.I32, x.Rows / rowsPerPosition, op, nameof(positions));
+        var c = LaunchChecks.Buffer(cos, DType.F32, half, op, nameof(cos));
+        var s = LaunchChecks.Buffer(sin, DType.F32, c.Length, op, nameof(sin));
+        var tablePositions = (int)Math.Min(c.Length / half, int.MaxValue);
+        Launch("rope_rows_at", new Dim3((uint)x.Rows), new Dim3(RowThreads(half, 1)),
+            new KernelArgs().Ptr(xb.At(x.Offset)).Int(x.Cols).Int(x.Stride).Int(rowsPerPosition).Ptr(p.Pointer).Int(tablePositions)
+                .Ptr(c.Pointer).Ptr(s.Pointer).Int(layout == RopeLayout.Interleaved ? 1 : 0));
+    }
+
     public void Hadamard(MatrixView x)
     {
         const string op = "hadamard";

@@ -52,17 +52,6 @@ public sealed class KvBlockPool : IDisposable
         return row * EngineOptions.BlockSize * config.NumHiddenLayers;
     }
 
-    /// <summary>Copies rows [from, from + count) of one kind between a pool block run and a position-ordered buffer.</summary>
-    internal void CopyRows(KvLayerBuffers source, long sourceRow, KvLayerBuffers destination, long destinationRow, int count)
-    {
-        var d = Device;
-        d.Copy(source.Latent, sourceRow * KvLora, destination.Latent, destinationRow * KvLora, (long)count * KvLora);
-        d.Copy(source.RopeKey, sourceRow * Rope, destination.RopeKey, destinationRow * Rope, (long)count * Rope);
-        if (IndexDim == 0) return;
-        d.Copy(source.IndexKeys, sourceRow * IndexDim, destination.IndexKeys, destinationRow * IndexDim, (long)count * IndexDim);
-        d.Copy(source.IndexScales, sourceRow, destination.IndexScales, destinationRow, count);
-    }
-
     public void Dispose()
     {
         foreach (var layer in _layers)

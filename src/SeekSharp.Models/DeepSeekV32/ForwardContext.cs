@@ -13,6 +13,8 @@ namespace SeekSharp.Models.DeepSeekV32;
 public sealed class ForwardContext : IDisposable
 {
     private readonly List<DeviceBuffer> _temporaries = [];
+    private List<AttentionGroup>? _groups;
+    private DeviceBuffer? _rowPositions;
 
     public required IComputeDevice Device { get; init; }
     public required DeviceRopeTable Rope { get; init; }
@@ -50,15 +52,30 @@ public sealed class ForwardContext : IDisposable
         throw new ArgumentOutOfRangeException(nameof(row), $"row {row} is past the {Tokens} rows of this call");
     }
 
-    /// <summary>
-    /// Rows [segment.RowOffset, +segment.Tokens) of <paramref name="buffer"/> ([Tokens, width]) at offset 0: the buffer
-    /// itself for the first segment, else a copy (the DSA ops take whole buffers).
-    /// </summary>
-    public DeviceBuffer SegmentRows(DeviceBuffer buffer, ForwardSegment segment, int width)
+    /// <summary>The segments grouped for batched attention (built on first use, for every layer of the call).</summary>
+    public IReadOnlyList<AttentionGroup> AttentionGroups => _groups ??= AttentionGroup.Build(Device, Segments);
+
+    /// <summary>I32 [Tokens] on the device: the position of each activation row in its sequence.</summary>
+    public DeviceBuffer RowPositions
     {
-        if (segment.RowOffset == 0) return buffer;
-        var copy = Temp(buffer.DType, (long)segment.Tokens * width);
-        Device.Copy(buffer, (long)segment.RowOffset * width, copy, 0, (long)segment.Tokens * width);
+        get
+        {
+            if (_rowPositions is not null) return _rowPositions;
+            var positions = new int[Tokens];
+            foreach (var segment in Segments)
+                for (var i = 0; i < segment.Tokens; i++) positions[segment.RowOffset + i] = segment.StartPos + i;
+            _rowPositions = Temp(DType.I32, Tokens);
+            Device.Upload<int>(positions, _rowPositions);
+            return _rowPositions;
+        }
+    }
+
+    /// <summary>Rows [rowOffset, rowOffset + rows) of <paramref name="buffer"/> ([Tokens, width]) at offset 0 (the buffer itself at offset 0).</summary>
+    public DeviceBuffer RowRange(DeviceBuffer buffer, int rowOffset, int rows, int width)
+    {
+        if (rowOffset == 0) return buffer;
+        var copy = Temp(buffer.DType, (long)rows * width);
+        Device.Copy(buffer, (long)rowOffset * width, copy, 0, (long)rows * width);
         return copy;
     }
 
@@ -104,6 +121,8 @@ public sealed class ForwardContext : IDisposable
     {
         foreach (var buffer in _temporaries) buffer.Dispose();
         _temporaries.Clear();
+        foreach (var group in _groups ?? []) group.Dispose();
+        _groups = null;
     }
 }
 

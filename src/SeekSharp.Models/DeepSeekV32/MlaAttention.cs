@@ -9,6 +9,8 @@ namespace SeekSharp.Models.DeepSeekV32;
 /// Multi-head latent attention over DSA-selected keys. Two exact forms of the same math:
 /// MHA (reference prefill from position 0: expand k_nope and v from the latent with kv_b) and
 /// absorbed MQA (decode and continued prefill: fold W_UK into q, attend over the 576-wide latent cache, apply W_UV).
+/// The absorbed form runs once per layer for each <see cref="AttentionGroup"/>: every sequence of a batch sharing a
+/// cache pool in one call of the paged ops.
 /// </summary>
 public sealed class MlaAttention(DeepSeekConfig config, float softmaxScale)
 {
@@ -39,51 +41,54 @@ public sealed class MlaAttention(DeepSeekConfig config, float softmaxScale)
         ctx.Linear(w.KvA, x, t, kv);
         var projections = indexer is null || lw.Indexer is null ? null : indexer.Project(ctx, lw.Indexer, x, qr);
 
+        // q_pe and k_pe rotated at each row's position; the normalised latent: the new cache rows
+        ctx.Rope.ApplyAt(new MatrixView(q, s.Nope, t * s.Heads, s.Rope, s.QkDim), s.Heads, ctx.RowPositions, RopeLayout.Interleaved);
+        var kPe = new MatrixView(kv, s.KvLora, t, s.Rope, latentWidth);
+        ctx.Rope.ApplyAt(kPe, 1, ctx.RowPositions, RopeLayout.Interleaved);
+        var latent = ctx.Temp(DType.F32, (long)t * s.KvLora);         // [t, kv_lora]
+        d.RmsNorm(new MatrixView(kv, 0, t, s.KvLora, latentWidth), w.KvNorm, _eps, MatrixView.Dense(latent, t, s.KvLora));
+
         var attended = ctx.Temp(DType.F32, (long)t * s.Heads * s.V);  // [t, heads, v]
-        foreach (var segment in ctx.Segments)
-            Attend(ctx, segment, layer, lw, indexer, projections, q, kv, attended);
+        foreach (var group in ctx.AttentionGroups)
+            Attend(ctx, group, layer, lw, indexer, projections, q, latent, kPe, attended);
         ctx.Linear(w.O, attended, t, output);
     }
 
-    /// <summary>One sequence: RoPE at its positions, its new cache rows, its key selection, attention over its cache.</summary>
-    private void Attend(ForwardContext ctx, ForwardSegment segment, int layer, DeviceLayerWeights lw, LightningIndexer? indexer,
-        IndexerProjections? projections, DeviceBuffer q, DeviceBuffer kv, DeviceBuffer attended)
+    /// <summary>One group: its new cache rows, its key selection, attention over its cache.</summary>
+    private void Attend(ForwardContext ctx, AttentionGroup group, int layer, DeviceLayerWeights lw, LightningIndexer? indexer,
+        IndexerProjections? projections, DeviceBuffer q, DeviceBuffer latent, MatrixView kPe, DeviceBuffer attended)
     {
         var d = ctx.Device;
         var w = lw.Attention;
         var s = _shape;
-        var n = segment.Tokens;
-        var row0 = segment.RowOffset;
-        var start = segment.StartPos;
-        var latentWidth = s.KvLora + s.Rope;
-        var cache = segment.Kv.OpenLayer(layer, start, segment.EndPos);
-
-        // q_pe rotated in place; latent normalised straight into the cache; k_pe rotated, then copied into the cache
-        ctx.Rope.Apply(new MatrixView(q, (long)row0 * s.Heads * s.QkDim + s.Nope, n * s.Heads, s.Rope, s.QkDim), s.Heads, start, RopeLayout.Interleaved);
-        d.RmsNorm(new MatrixView(kv, (long)row0 * latentWidth, n, s.KvLora, latentWidth), w.KvNorm, _eps,
-            MatrixView.Dense(cache.Latent, n, s.KvLora, (long)start * s.KvLora));
-        var kPe = new MatrixView(kv, (long)row0 * latentWidth + s.KvLora, n, s.Rope, latentWidth);
-        ctx.Rope.Apply(kPe, 1, start, RopeLayout.Interleaved);
-        d.CopyRows(kPe, MatrixView.Dense(cache.RopeKey, n, s.Rope, (long)start * s.Rope));
+        var n = group.Rows;
+        var row0 = group.RowOffset;
+        var cache = group.Kv.Layer(layer);
+        var newLatent = MatrixView.Dense(latent, n, s.KvLora, (long)row0 * s.KvLora);
+        var newRope = kPe with { Offset = kPe.Offset + (long)row0 * kPe.Stride, Rows = n };
+        d.WriteRowsPaged(newLatent, cache.Latent, group.Paged);
+        d.WriteRowsPaged(newRope, cache.RopeKey, group.Paged);
 
         var selected = indexer is null || projections is null
             ? null                                                      // deepseek_v3: dense causal attention
-            : indexer.Select(ctx, segment, layer, projections, cache);
+            : indexer.Select(ctx, group, layer, projections, cache);
 
-        var qs = ctx.SegmentRows(q, segment, s.Heads * s.QkDim);       // [n, heads, nope|rope]
+        var qs = ctx.RowRange(q, row0, n, s.Heads * s.QkDim);          // [n, heads, nope|rope]
         var output = row0 == 0 ? attended : ctx.Temp(DType.F32, (long)n * s.Heads * s.V);
-        if (segment.UsesMhaPrefill)
+        if (group.UsesMhaPrefill)
         {
+            // a prompt from position 0: every key is one of its own new rows
             var kvb = ctx.Temp(DType.F32, (long)n * s.Heads * s.KvBDim);   // [n, heads, k_nope|v]
-            d.Linear(w.KvB, MatrixView.Dense(cache.Latent, n, s.KvLora), MatrixView.Dense(kvb, n, w.KvB.Out), true, ctx.PowerOfTwoScales);
-            d.MlaPrefill(qs, kvb, cache.RopeKey, selected?.Indices, selected?.Width ?? 0, n, s, output);
+            d.Linear(w.KvB, newLatent, MatrixView.Dense(kvb, n, w.KvB.Out), true, ctx.PowerOfTwoScales);
+            var ropeKeys = ctx.Temp(DType.F32, (long)n * s.Rope);          // [n, rope]
+            d.CopyRows(newRope, MatrixView.Dense(ropeKeys, n, s.Rope));
+            d.MlaPrefill(qs, kvb, ropeKeys, selected?.Indices, selected?.Width ?? 0, n, s, output);
         }
         else
         {
-            d.MlaAbsorbed(qs, w.KvBDequantized, cache.Latent, cache.RopeKey, selected?.Indices, selected?.Width ?? 0,
-                n, start, s, output);
+            d.MlaAbsorbedPaged(qs, w.KvBDequantized, cache.Latent, cache.RopeKey, selected?.Indices, selected?.Width ?? 0,
+                group.Paged, s, output);
         }
         if (row0 != 0) d.Copy(output, 0, attended, (long)row0 * s.Heads * s.V, (long)n * s.Heads * s.V);
-        segment.Kv.CloseLayer(layer, cache, start, segment.EndPos);
     }
 }

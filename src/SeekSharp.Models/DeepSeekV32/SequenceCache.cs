@@ -32,16 +32,25 @@ public sealed class SequenceCache : ISequenceKv, IDisposable
 
     public LayerCache Layer(int layer) => _layers[layer];
 
-    /// <summary>This cache's own buffers (rows are positions); <see cref="Reserve"/> has made room.</summary>
-    public KvLayerBuffers OpenLayer(int layer, int startPos, int end)
+    /// <summary>Its own buffers: one sequence per pool.</summary>
+    public object Pool => this;
+
+    /// <summary>One block holds every position the buffers have room for.</summary>
+    public int BlockSize => _layers[0].Capacity;
+
+    KvLayerBuffers ISequenceKv.Layer(int layer)
     {
         var c = _layers[layer];
-        if (end > c.Capacity) throw new InvalidOperationException($"layer {layer} holds {c.Capacity} positions, the forward needs {end}: reserve first");
         return new KvLayerBuffers(c.Latent, c.RopeKey, c.IndexKeys, c.IndexScales);
     }
 
-    /// <summary>Nothing to do: the forward wrote straight into this cache's buffers.</summary>
-    public void CloseLayer(int layer, KvLayerBuffers buffers, int startPos, int end) { }
+    public IReadOnlyList<int> Blocks(int end)
+    {
+        if (end > BlockSize) throw new InvalidOperationException($"the cache holds {BlockSize} positions, the forward needs {end}: reserve first");
+        return SingleBlock;
+    }
+
+    private static readonly int[] SingleBlock = [0];
 
     /// <summary>Makes room for positions [0, length) in every layer.</summary>
     public void Reserve(int length)

@@ -7,8 +7,8 @@ namespace SeekSharp.Cli.Commands.Gpu;
 /// <summary>
 /// Times the DSA attention ops of one layer at real dimensions on a device, in the cases torch_dsa_bench.py measures:
 /// decode (B sequences × context L: indexer scores + top-k, sparse absorbed MLA over 2048 keys) and prefill (a chunk
-/// of T queries at the end of a context of L). Ops take one sequence per call, so a batch of B decode queries is B
-/// calls of each op (what the engine does until batched kernels exist).
+/// of T queries at the end of a context of L). The caches live in one paged pool (blocks of 64) as in the serving engine,
+/// and each op runs once for the whole batch (the paged ops of <see cref="IComputeDevice"/>).
 /// </summary>
 public sealed class DsaOpBench(IComputeDevice device, int repetitions, Action<string> log)
 {
@@ -23,20 +23,17 @@ public sealed class DsaOpBench(IComputeDevice device, int repetitions, Action<st
         var indexBytes = (double)batch * context * (RealDims.IndexDim + 4);
         var mlaBytes = (double)batch * k * (RealDims.KvLora + RealDims.Rope) * 4;
 
-        var scores = Time(() => { for (var b = 0; b < batch; b++) data.Scores(b, startPos); });
+        var scores = Time(data.Scores);
         rows.Add(new("decode", batch, context, "index_scores", scores, batch * RealDims.IndexerFlop(context), indexBytes, "FP8 q·k, ReLU, head sum"));
-        var topk = Time(() => { for (var b = 0; b < batch; b++) data.TopK(b, startPos, k); });
+        var topk = Time(() => data.TopK(k));
         rows.Add(new("decode", batch, context, "topk", topk, 0, (double)batch * context * 4, $"{k} of {context}"));
-        var mla = Time(() => { for (var b = 0; b < batch; b++) data.Attend(b, startPos, k); });
-        rows.Add(new("decode", batch, context, "sparse_mla", mla, batch * RealDims.SparseMlaFlop(k), mlaBytes, "absorbed, fp32 latent"));
+        var mla = Time(() => data.Attend(k));
+        rows.Add(new("decode", batch, context, "sparse_mla", mla, batch * RealDims.SparseMlaFlop(k), mlaBytes, "absorbed (W_UK, W_UV included), fp32 latent"));
         var step = Time(() =>
         {
-            for (var b = 0; b < batch; b++)
-            {
-                data.Scores(b, startPos);
-                data.TopK(b, startPos, k);
-                data.Attend(b, startPos, k);
-            }
+            data.Scores();
+            data.TopK(k);
+            data.Attend(k);
         });
         rows.Add(new("decode", batch, context, "step", step, batch * (RealDims.IndexerFlop(context) + RealDims.SparseMlaFlop(k)),
             indexBytes + mlaBytes, "indexer + top-k + sparse MLA"));
@@ -50,13 +47,13 @@ public sealed class DsaOpBench(IComputeDevice device, int repetitions, Action<st
         var startPos = context - chunk;
         var k = Math.Min(RealDims.TopK, context);
         var visible = (long)chunk * startPos + (long)chunk * (chunk + 1) / 2;
-        var scores = Time(() => data.Scores(0, startPos));
+        var scores = Time(data.Scores);
         rows.Add(new("prefill", chunk, context, "index_scores", scores, RealDims.IndexerFlop(visible), (double)context * (RealDims.IndexDim + 4), "FP8, causal"));
-        var topk = Time(() => data.TopK(0, startPos, k));
+        var topk = Time(() => data.TopK(k));
         rows.Add(new("prefill", chunk, context, "topk", topk, 0, (double)chunk * context * 4, $"{chunk} rows, {k} of ≤ {context}"));
-        var mla = Time(() => data.Attend(0, startPos, k));
+        var mla = Time(() => data.Attend(k));
         rows.Add(new("prefill", chunk, context, "sparse_mla", mla, chunk * RealDims.SparseMlaFlop(k),
-            (double)context * (RealDims.KvLora + RealDims.Rope) * 4, "absorbed, fp32 latent"));
+            (double)context * (RealDims.KvLora + RealDims.Rope) * 4, "absorbed (W_UK, W_UV included), fp32 latent"));
         return rows;
     }
 
@@ -80,21 +77,25 @@ public sealed class DsaOpBench(IComputeDevice device, int repetitions, Action<st
     }
 }
 
-/// <summary>Random operands of the DSA ops for B sequences of context L (filled on the device by tiling one random block).</summary>
+/// <summary>
+/// Random operands of the DSA ops: B sequences of context L in one paged pool (sequence b owns blocks
+/// [b·L/64, (b+1)·L/64)), filled on the device by tiling one random block; <paramref name="queries"/> rows per sequence
+/// at its last positions.
+/// </summary>
 internal sealed class DsaBenchData : IDisposable
 {
+    private const int BlockSize = 64;
     private readonly IComputeDevice _d;
     private readonly MlaShape _shape;
-    private readonly int _queries;
     private readonly List<DeviceBuffer> _owned = [];
-    private readonly DeviceBuffer[] _keys, _keyScales, _latent, _ropeKeys;
+    private readonly PagedRows _rows;
+    private readonly DeviceBuffer _keys, _keyScales, _latent, _ropeKeys;
     private readonly DeviceBuffer _q8, _weights, _q, _wkvb, _scores, _indices, _output;
 
     public DsaBenchData(IComputeDevice device, int batch, int context, int queries, MlaShape shape)
     {
         _d = device;
         _shape = shape;
-        _queries = queries;
         var random = new Random(batch * 1_000_003 + context);
         var seedFloats = Alloc(DType.F32, 1 << 22);
         var values = new float[1 << 22];
@@ -106,34 +107,42 @@ internal sealed class DsaBenchData : IDisposable
         for (var i = 0; i < codes.Length; i++) if ((codes[i] & 0x7F) == 0x7F) codes[i] = 0x3F;   // no NaN codes
         device.Upload<byte>(codes, seedBytes);
 
-        _keys = new DeviceBuffer[batch];
-        _keyScales = new DeviceBuffer[batch];
-        _latent = new DeviceBuffer[batch];
-        _ropeKeys = new DeviceBuffer[batch];
+        var blocksPerSequence = (context + BlockSize - 1) / BlockSize;
+        long poolRows = (long)batch * blocksPerSequence * BlockSize;
+        _keys = Filled(DType.U8, poolRows * RealDims.IndexDim, seedBytes);
+        _keyScales = Filled(DType.F32, poolRows, seedFloats);
+        _latent = Filled(DType.F32, poolRows * shape.KvLora, seedFloats);
+        _ropeKeys = Filled(DType.F32, poolRows * shape.Rope, seedFloats);
+
+        var table = new int[batch * blocksPerSequence];
+        for (var i = 0; i < table.Length; i++) table[i] = i;
+        var rowSequences = new int[batch * queries];
+        var rowPositions = new int[batch * queries];
         for (var b = 0; b < batch; b++)
-        {
-            _keys[b] = Filled(DType.U8, (long)context * RealDims.IndexDim, seedBytes);
-            _keyScales[b] = Filled(DType.F32, context, seedFloats);
-            _latent[b] = Filled(DType.F32, (long)context * shape.KvLora, seedFloats);
-            _ropeKeys[b] = Filled(DType.F32, (long)context * shape.Rope, seedFloats);
-        }
-        _q8 = Filled(DType.U8, (long)queries * RealDims.IndexHeads * RealDims.IndexDim, seedBytes);
-        _weights = Filled(DType.F32, (long)queries * RealDims.IndexHeads, seedFloats);
-        _q = Filled(DType.F32, (long)queries * shape.Heads * shape.QkDim, seedFloats);
+            for (var i = 0; i < queries; i++)
+            {
+                rowSequences[b * queries + i] = b;
+                rowPositions[b * queries + i] = context - queries + i;
+            }
+        _rows = PagedRows.Create(device, rowSequences, rowPositions, table, blocksPerSequence, BlockSize);
+
+        var n = (long)batch * queries;
+        _q8 = Filled(DType.U8, n * RealDims.IndexHeads * RealDims.IndexDim, seedBytes);
+        _weights = Filled(DType.F32, n * RealDims.IndexHeads, seedFloats);
+        _q = Filled(DType.F32, n * shape.Heads * shape.QkDim, seedFloats);
         _wkvb = Filled(DType.F32, (long)shape.Heads * shape.KvBDim * shape.KvLora, seedFloats);
-        _scores = Alloc(DType.F32, (long)queries * context);
-        _indices = Alloc(DType.I32, (long)queries * Math.Min(RealDims.TopK, context));
-        _output = Alloc(DType.F32, (long)queries * shape.Heads * shape.V);
+        _scores = Alloc(DType.F32, n * context);
+        _indices = Alloc(DType.I32, n * Math.Min(RealDims.TopK, context));
+        _output = Alloc(DType.F32, n * shape.Heads * shape.V);
         device.Synchronize();
     }
 
-    public void Scores(int b, int startPos) =>
-        _d.IndexScores(_q8, _weights, _keys[b], _keyScales[b], _queries, startPos, RealDims.IndexHeads, RealDims.IndexDim, _scores);
+    public void Scores() =>
+        _d.IndexScoresPaged(_q8, _weights, _keys, _keyScales, _rows, RealDims.IndexHeads, RealDims.IndexDim, _scores);
 
-    public void TopK(int b, int startPos, int k) => _d.TopK(_scores, _queries, startPos, k, _indices);
+    public void TopK(int k) => _d.TopKPaged(_scores, _rows, k, _indices);
 
-    public void Attend(int b, int startPos, int k) =>
-        _d.MlaAbsorbed(_q, _wkvb, _latent[b], _ropeKeys[b], _indices, k, _queries, startPos, _shape, _output);
+    public void Attend(int k) => _d.MlaAbsorbedPaged(_q, _wkvb, _latent, _ropeKeys, _indices, k, _rows, _shape, _output);
 
     private DeviceBuffer Alloc(DType dtype, long length)
     {
@@ -152,6 +161,7 @@ internal sealed class DsaBenchData : IDisposable
 
     public void Dispose()
     {
+        _rows.Dispose();
         foreach (var buffer in _owned) buffer.Dispose();
     }
 }

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using SeekSharp.Core.Compute;
+using SeekSharp.Engine;
+using SeekSharp.Engine.Cache;
 using SeekSharp.IO.Config;
 using SeekSharp.Models.DeepSeekV32;
 using SeekSharp.Models.DeepSeekV32.Synthetic;
@@ -8,8 +10,9 @@ namespace SeekSharp.Cli.Commands.Gpu;
 
 /// <summary>
 /// Whole-layer times at real width: a one-layer model (an MoE layer, as 58 of the real 61 are; random FP8 weights,
-/// vocabulary 1024 so embedding and head are negligible) whose caches are filled to the context length, then one decode
-/// step per sequence (B sequences, B model calls until the engine batches) or one prefill chunk at the end of the context.
+/// vocabulary 1024 so embedding and head are negligible) whose caches are filled to the context length, then one batched
+/// decode step of B sequences over a shared paged pool (as the serving engine runs it) or one prefill chunk at the end of
+/// the context.
 /// The cache content is zeros: the time of every op is data-independent except top-k ties, which cost nothing extra.
 /// </summary>
 public sealed class LayerBench : IDisposable
@@ -26,28 +29,20 @@ public sealed class LayerBench : IDisposable
         _log = log;
     }
 
-    /// <summary>One decode step for each of <paramref name="batch"/> sequences whose caches hold context-1 positions.</summary>
+    /// <summary>One batched decode step of <paramref name="batch"/> sequences whose caches hold context-1 positions.</summary>
     public DsaBenchRow Decode(int batch, int context)
     {
-        var caches = new SequenceCache[batch];
-        try
+        var blocksPerSequence = (context + EngineOptions.BlockSize - 1) / EngineOptions.BlockSize;
+        using var pool = new KvBlockPool(_model.Device, _model.Config, batch * blocksPerSequence);
+        var sequences = new BatchSequence[batch];
+        for (var b = 0; b < batch; b++)
         {
-            for (var b = 0; b < batch; b++) caches[b] = FilledCache(context - 1);
-            int[] token = [5];
-            var ms = Time(() =>
-            {
-                foreach (var cache in caches)
-                {
-                    _model.Forward(token, cache);
-                    cache.Truncate(context - 1);   // the next repetition decodes the same position
-                }
-            });
-            return new DsaBenchRow("decode", batch, context, "layer", ms, 0, 0, "1 MoE layer + embed/head (vocab 1024), per-sequence calls");
+            var table = Enumerable.Range(b * blocksPerSequence, blocksPerSequence).ToArray();
+            sequences[b] = new BatchSequence(new[] { 5 }, context - 1, new PagedSequenceKv(pool, table));
         }
-        finally
-        {
-            foreach (var cache in caches) cache?.Dispose();
-        }
+        // the cache rows stay as allocated (zeros); every repetition decodes the same position
+        var ms = Time(() => _model.ForwardBatch(sequences, rowInvariantLinears: false));
+        return new DsaBenchRow("decode", batch, context, "layer", ms, 0, 0, "1 MoE layer + embed/head (vocab 1024), one batched step");
     }
 
     /// <summary>A chunk of <paramref name="chunk"/> tokens at the end of a context of <paramref name="context"/>.</summary>

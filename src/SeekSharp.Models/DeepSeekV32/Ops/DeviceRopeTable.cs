@@ -40,6 +40,10 @@ public sealed class DeviceRopeTable(IComputeDevice device, RopeTable table) : ID
     public void Apply(MatrixView x, int rowsPerPosition, int startPos, RopeLayout layout) =>
         device.Rope(x, rowsPerPosition, startPos, Cos!, Sin!, layout);
 
+    /// <summary>Rotates the rows of x in place, row r at positions[r / rowsPerPosition] (see <see cref="IComputeDevice.RopeAt"/>).</summary>
+    public void ApplyAt(MatrixView x, int rowsPerPosition, DeviceBuffer positions, RopeLayout layout) =>
+        device.RopeAt(x, rowsPerPosition, positions, Cos!, Sin!, layout);
+
     private void Release()
     {
         Cos?.Dispose();

@@ -1,0 +1,46 @@
+// paged_kv.cu - the paged KV cache: writing new rows into their pool slots, and turning positions of a sequence into
+// pool rows for the attention kernels. Position p of sequence s is pool row table[s * table_width + p / block_size] *
+// block_size + p % block_size (IComputeDevice's PagedRows). Launchers: PagedKvLauncher.
+
+static __device__ __forceinline__ i64 paged_pool_row(const int* __restrict__ table, int table_width, int block_size, int s, int p)
+{
+    return (i64)__ldg(table + (i64)s * table_width + p / block_size) * block_size + p % block_size;
+}
+
+// pool[slot(i)] = source row i, row_units units of unit_bytes (4: 32-bit words, else bytes); source rows src_stride
+// units apart. grid (rows), block 128.
+extern "C" __global__ void __launch_bounds__(128)
+paged_write_rows(const u8* __restrict__ src, i64 src_stride, u8* __restrict__ pool, int row_units, int unit_bytes,
+                 const int* __restrict__ row_seq, const int* __restrict__ row_pos, const int* __restrict__ table,
+                 int table_width, int block_size)
+{
+    const int i = blockIdx.x;
+    const i64 slot = paged_pool_row(table, table_width, block_size, __ldg(row_seq + i), __ldg(row_pos + i));
+    if (unit_bytes == 4)
+    {
+        const u32* s = reinterpret_cast<const u32*>(src) + (i64)i * src_stride;
+        u32* d = reinterpret_cast<u32*>(pool) + slot * row_units;
+        for (int c = threadIdx.x; c < row_units; c += blockDim.x) d[c] = s[c];
+    }
+    else
+    {
+        const u8* s = src + (i64)i * src_stride;
+        u8* d = pool + slot * row_units;
+        for (int c = threadIdx.x; c < row_units; c += blockDim.x) d[c] = s[c];
+    }
+}
+
+// out[i, j] = the pool row of position indices[i, j] of row i's sequence (-1 for negative or out-of-table positions).
+// indices null: every position j <= pos_i (the dense causal set), -1 past it. grid (ceil(width / 256), rows), block 256.
+extern "C" __global__ void __launch_bounds__(256)
+paged_pool_rows(const int* __restrict__ indices, int* __restrict__ out, int width, const int* __restrict__ row_seq,
+                const int* __restrict__ row_pos, const int* __restrict__ table, int table_width, int block_size)
+{
+    const int i = blockIdx.y;
+    const int j = blockIdx.x * 256 + threadIdx.x;
+    if (j >= width) return;
+    const int s = __ldg(row_seq + i);
+    const int p = indices != nullptr ? __ldg(indices + (i64)i * width + j) : (j <= __ldg(row_pos + i) ? j : -1);
+    const bool inTable = p >= 0 && p / block_size < table_width;
+    out[(i64)i * width + j] = inTable ? (int)paged_pool_row(table, table_width, block_size, s, p) : -1;
+}
