@@ -29,6 +29,25 @@ public sealed partial class CudaDevice
         TopKRows.TopK(_stream, Ours(scores, op, nameof(scores)), tokens, startPos, k, Ours(indices, op, nameof(indices)));
     }
 
+    public void IndexScoresPaged(DeviceBuffer q8, DeviceBuffer weights, DeviceBuffer keyPool, DeviceBuffer scalePool, PagedRows rows,
+        int heads, int dim, DeviceBuffer scores)
+    {
+        const string op = "index_scores_paged";
+        ArgumentNullException.ThrowIfNull(rows);
+        Indexer.IndexScoresPaged(_stream, Ours(q8, op, nameof(q8)), Ours(weights, op, nameof(weights)), Ours(keyPool, op, nameof(keyPool)),
+            Ours(scalePool, op, nameof(scalePool)), rows, Ours(rows.RowSequences, op, "rows.RowSequences"),
+            Ours(rows.RowPositions, op, "rows.RowPositions"), Ours(rows.BlockTable, op, "rows.BlockTable"), heads, dim,
+            Ours(scores, op, nameof(scores)));
+    }
+
+    public void TopKPaged(DeviceBuffer scores, PagedRows rows, int k, DeviceBuffer indices)
+    {
+        const string op = "topk_paged";
+        ArgumentNullException.ThrowIfNull(rows);
+        TopKRows.TopKPaged(_stream, Ours(scores, op, nameof(scores)), rows, Ours(rows.RowPositions, op, "rows.RowPositions"), k,
+            Ours(indices, op, nameof(indices)));
+    }
+
     public void MlaPrefill(DeviceBuffer q, DeviceBuffer kvb, DeviceBuffer ropeKeys, DeviceBuffer? indices, int indexWidth,
         int tokens, MlaShape shape, DeviceBuffer output)
     {

@@ -1,13 +1,36 @@
-// Lightning indexer scores (the reference fp8_index), one block per (query, 256 keys in 4 tiles of 64).
+// Lightning indexer scores (the reference fp8_index) over a paged or contiguous key cache, on CUDA cores: fp32 dot
+// products of the decoded codes, any heads <= 128 and dim <= 256, any architecture. indexer_tc.cu has the FP8
+// tensor-core kernel the launcher prefers on sm_89+ for the model's 64 heads x 128 dims.
 //
-//   scores[i, s] = keyScales[s] * sum_h max(0, sum_d q8[i,h,d]*keys[s,d]) * weights[i,h]   for s <= startPos + i
-//   scores[i, s] = -inf                                                              for startPos + i < s < end
+//   scores[i, s] = scale(r) * sum_h max(0, sum_d q8[i,h,d]*key(r)[d]) * weights[i,h]   for s <= pos_i
+//   scores[i, s] = -inf                                                              for pos_i < s < maxEnd
 //
-// q8 U8 e4m3 [tokens, heads, dim]; weights F32 [tokens, heads]; keys U8 e4m3 [>= end, dim]; keyScales F32 [>= end];
-// scores F32 [tokens, end], end = startPos + tokens. dim % 4 == 0, dim <= 256, heads <= 128 (the launcher checks).
+// with r the pool row of position s of row i's sequence. Rows: q8 U8 e4m3 [rows, heads, dim]; weights F32
+// [rows, heads]; keyPool U8 e4m3 [poolRows, dim]; scalePool F32 [poolRows]; scores F32 [rows, maxEnd].
+// Row i is position pos_i = rowPos[i] of sequence seq_i = rowSeq[i]; position p of sequence q is pool row
+// table[q * tableWidth + p / blockSize] * blockSize + p % blockSize. The contiguous form passes null tables:
+// rowPos null -> pos_i = startPos + i, rowSeq null -> sequence 0, table null -> pool row = position.
+// e4m3 products are exact in fp32 and max(0, x) keeps NaN (as the CPU's MathF.Max), so only the fp32 summation
+// order differs from the CPU.
+
+// Position of query row i.
+static __device__ __forceinline__ int idx_row_pos(const int* __restrict__ rowPos, int startPos, int i)
+{
+    return rowPos != nullptr ? __ldg(rowPos + i) : startPos + i;
+}
+
+// Pool row of position p of sequence seq.
+static __device__ __forceinline__ long long idx_pool_row(const int* __restrict__ table, int tableWidth, int blockSize, int seq, int p)
+{
+    if (table == nullptr) return p;
+    const int b = p / blockSize;
+    return (long long)__ldg(table + (long long)seq * tableWidth + b) * blockSize + (p - b * blockSize);
+}
+
+// ================================================================================================================
+// indexer_scores: fp32 CUDA cores, one block per (query row, 256 keys in 4 tiles of 64).
 //
-// The query's heads and the key tile are decoded once into shared memory as fp32 (e4m3 values and their products
-// are exact in fp32, so only the summation order differs from the CPU). Each of the 256 threads computes a
+// The query's heads and the key tile are decoded once into shared memory as fp32. Each of the 256 threads computes a
 // 4-key x ceil(heads/16)-head register tile of dot products; the 16 threads of one key row then reduce over heads
 // with shuffles. Rows are padded by 4 floats so that the 16-byte q loads of a quarter-warp hit distinct banks.
 
@@ -33,9 +56,9 @@ static __device__ __forceinline__ float idx_relu(float x)
 }
 
 // One tile of 64 keys from shared memory: 4 keys x ceil(heads/16) heads of dot products per thread, then
-// sum_h relu(dot) * w_h reduced over the 16 threads of each key row.
+// sum_h relu(dot) * w_h reduced over the 16 threads of each key row. tileScale: the 64 keys' scales.
 static __device__ __forceinline__ void idx_tile(const float* __restrict__ qs, const float* __restrict__ ks,
-    const float* __restrict__ w, const float* __restrict__ keyScales, float* __restrict__ row,
+    const float* __restrict__ w, const float* __restrict__ tileScale, float* __restrict__ row,
     int s0, int pos, int end, int heads, int dim, int pitch, int tx, int ty)
 {
     float acc[IDX_KEYS_PER_THREAD][IDX_MAX_HEADS_PER_THREAD];
@@ -99,28 +122,32 @@ static __device__ __forceinline__ void idx_tile(const float* __restrict__ qs, co
         {
             const int s = s0 + ty * IDX_KEYS_PER_THREAD + r;
             if (s < end)
-                row[s] = s <= pos ? part[r] * __ldg(keyScales + s) : SS_NEG_INF;
+                row[s] = s <= pos ? part[r] * tileScale[ty * IDX_KEYS_PER_THREAD + r] : SS_NEG_INF;
         }
     }
 }
 
-// grid (ceil(end/256), tokens), block 256, dynamic shared (heads + 64) * (dim + 4) * 4 bytes.
+// grid (ceil(maxEnd/256), rows), block 256, dynamic shared (heads + 64) * (dim + 4) * 4 bytes.
 extern "C" __global__ void __launch_bounds__(IDX_THREADS)
 indexer_scores(const unsigned char* __restrict__ q8, const float* __restrict__ weights,
-               const unsigned char* __restrict__ keys, const float* __restrict__ keyScales,
-               float* __restrict__ scores, int startPos, int heads, int dim, int end)
+               const unsigned char* __restrict__ keyPool, const float* __restrict__ scalePool,
+               const int* __restrict__ rowSeq, const int* __restrict__ rowPos, const int* __restrict__ table,
+               int tableWidth, int blockSize, int startPos, float* __restrict__ scores, int heads, int dim, int maxEnd)
 {
     extern __shared__ float4 idx_smem4[];
+    __shared__ float tileScale[IDX_KEYS_PER_BLOCK];
+    __shared__ long long tileRow[IDX_KEYS_PER_BLOCK];
     float* const qs = reinterpret_cast<float*>(idx_smem4);   // [heads][dim + 4]
     const int pitch = dim + IDX_PAD;
     float* const ks = qs + heads * pitch;                       // [64][dim + 4]
 
     const int i = blockIdx.y;
-    const int pos = startPos + i;                               // last visible key of this query
+    const int pos = idx_row_pos(rowPos, startPos, i);           // last visible key of this query
+    const int seq = rowSeq != nullptr ? __ldg(rowSeq + i) : 0;
     const int tid = threadIdx.x;
-    float* const row = scores + (long long)i * end;
+    float* const row = scores + (long long)i * maxEnd;
     const int blockStart = blockIdx.x * IDX_KEYS_PER_BLOCK * IDX_TILES_PER_BLOCK;
-    const int blockEnd = min(blockStart + IDX_KEYS_PER_BLOCK * IDX_TILES_PER_BLOCK, end);
+    const int blockEnd = min(blockStart + IDX_KEYS_PER_BLOCK * IDX_TILES_PER_BLOCK, maxEnd);
 
     if (blockStart > pos)
     {
@@ -150,16 +177,24 @@ indexer_scores(const unsigned char* __restrict__ q8, const float* __restrict__ w
             break;
         }
         __syncthreads();   // q is written / the previous tile is no longer read
-        // the visible keys of the tile (zeros past the diagonal)
+        // the visible keys of the tile (zeros past the diagonal), gathered through the block table
         const int tileKeys = min(IDX_KEYS_PER_BLOCK, pos + 1 - s0);
-        const unsigned* const k32 = reinterpret_cast<const unsigned*>(keys + (long long)s0 * dim);
+        if (tid < IDX_KEYS_PER_BLOCK)
+        {
+            const long long r = tid < tileKeys ? idx_pool_row(table, tableWidth, blockSize, seq, s0 + tid) : 0;
+            tileRow[tid] = r;
+            tileScale[tid] = tid < tileKeys ? __ldg(scalePool + r) : 0.0f;
+        }
+        __syncthreads();
         for (int e = tid; e < IDX_KEYS_PER_BLOCK * quads; e += IDX_THREADS)
         {
             const int r = e / quads, c = e - r * quads;
+            const unsigned* const k32 = reinterpret_cast<const unsigned*>(keyPool + tileRow[r] * dim);
             *reinterpret_cast<float4*>(ks + r * pitch + 4 * c) =
-                r < tileKeys ? idx_e4m3x4(__ldg(k32 + e)) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+                r < tileKeys ? idx_e4m3x4(__ldg(k32 + c)) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
         }
         __syncthreads();
-        idx_tile(qs, ks, w, keyScales, row, s0, pos, end, heads, dim, pitch, tx, ty);
+        idx_tile(qs, ks, w, tileScale, row, s0, pos, blockEnd, heads, dim, pitch, tx, ty);
     }
 }
+

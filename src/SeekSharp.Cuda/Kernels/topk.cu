@@ -1,7 +1,7 @@
 // Exact top-k per row of indexer scores, one block of 1024 threads per row.
 //
-// Row i of scores [tokens, end] has visible = startPos + i + 1 candidates (the rest is the causal -inf and is never
-// read). indices [tokens, k] receives the min(k, visible) positions of the largest visible scores, ties broken
+// Row i of scores [rows, stride] has visible = pos_i + 1 candidates, pos_i = rowPos[i] (paged rows) or startPos + i
+// (rowPos null: a contiguous chunk); the rest is the causal -inf and is never read. indices [tokens, k] receives the min(k, visible) positions of the largest visible scores, ties broken
 // towards the lower position, sorted ascending, then -1 up to k - the same set as a stable CPU top-k.
 //
 // Method: scores become order-preserving uint keys (-0 folded onto +0 because the CPU compares them equal).
@@ -22,9 +22,10 @@ static __device__ __forceinline__ unsigned topk_key(float f)
     return (b & 0x80000000u) ? ~b : (b | 0x80000000u);
 }
 
-// grid (tokens), block 1024, static shared ~1.3 KB.
+// grid (rows), block 1024, static shared ~1.3 KB.
 extern "C" __global__ void __launch_bounds__(TOPK_THREADS)
-topk_rows(const float* __restrict__ scores, int* __restrict__ indices, int startPos, int end, int k)
+topk_rows(const float* __restrict__ scores, int* __restrict__ indices, const int* __restrict__ rowPos, int startPos,
+          int stride, int k)
 {
     __shared__ unsigned hist[TOPK_BINS];
     __shared__ unsigned warpCounts[TOPK_WARPS];   // per warp: gt count | eq count << 16
@@ -33,9 +34,9 @@ topk_rows(const float* __restrict__ scores, int* __restrict__ indices, int start
     __shared__ unsigned sPrefix, sRemaining;
 
     const int row = blockIdx.x;
-    const int visible = startPos + row + 1;
+    const int visible = (rowPos != nullptr ? __ldg(rowPos + row) : startPos + row) + 1;
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-    const float* const src = scores + (long long)row * end;
+    const float* const src = scores + (long long)row * stride;
     int* const dst = indices + (long long)row * k;
 
     if (visible <= k)

@@ -1,19 +1,41 @@
+using System.Runtime.CompilerServices;
 using SeekSharp.Core;
+using SeekSharp.Core.Compute;
 using SeekSharp.Cuda.Runtime;
 
 namespace SeekSharp.Cuda.Launchers;
 
-/// <summary>Kernels/indexer.cu: the lightning indexer's fp8_index scores (IComputeDevice.IndexScores).</summary>
+/// <summary>
+/// The lightning indexer's fp8_index scores (IComputeDevice.IndexScores / IndexScoresPaged): Kernels/indexer_tc.cu
+/// (FP8 tensor cores) on sm_89+ for 64 heads × 128 dims, else Kernels/indexer.cu (fp32 CUDA cores, any shape).
+/// </summary>
 internal sealed class IndexerLauncher(KernelLibrary library)
 {
-    private const int KeysPerTile = 64;    // indexer.cu IDX_KEYS_PER_BLOCK (the shared key tile)
+    // indexer.cu
+    private const int KeysPerTile = 64;    // IDX_KEYS_PER_BLOCK (the shared key tile)
     private const int KeysPerBlock = 256;  // × IDX_TILES_PER_BLOCK: q is decoded once per 256 keys
     private const int Threads = 256;       // IDX_THREADS
     private const int RowPad = 4;          // IDX_PAD floats after each shared row
     private const int MaxHeads = 128;      // 16 head lanes × IDX_MAX_HEADS_PER_THREAD
     private const int MaxDim = 256;
 
+    // indexer_tc.cu
+    private const int TcHeads = 64, TcDim = 128;        // ITC_HEADS, ITC_DIM
+    private const int TcTile = 128;                     // ITC_TILE keys per pipeline stage
+    private const int TcShared = 4 * TcTile * (144 + 4); // ITC_SHARED: 4 stages of 144-byte rows and their scales
+    private const int TcGroup = 8;                      // rows per block of indexer_scores_tc8
+    private const int TcMinChunk = 256, TcMaxChunk = 8192;
+
     private readonly Lazy<CudaFunction> _scores = new(() => DsaLaunch.Load(library, "indexer.cu", "indexer_scores"));
+    private readonly Lazy<CudaFunction?> _tc1 = new(() => LoadTc(library, "indexer_scores_tc1"));
+    private readonly Lazy<CudaFunction?> _tc8 = new(() => LoadTc(library, "indexer_scores_tc8"));
+
+    // PagedRows is immutable: its pool-row bound is computed once, not on every layer's call
+    private static readonly ConditionalWeakTable<PagedRows, StrongBox<long>> s_poolRows = new();
+
+    /// <summary>Whether the FP8 tensor-core kernel serves this shape here (sm_89+ and the model's 64 × 128).</summary>
+    public bool UsesTensorCores(int heads, int dim) =>
+        heads == TcHeads && dim == TcDim && library.Context.Architecture.Number >= 89 && _tc1.Value is not null;
 
     /// <summary>
     /// scores[i, s] = keyScales[s]·Σ_h max(0, q8[i,h]·keys[s])·weights[i,h] for s ≤ startPos+i, -inf above;
@@ -26,26 +48,130 @@ internal sealed class IndexerLauncher(KernelLibrary library)
         const string op = "index_scores";
         DsaLaunch.NotNegative(op, nameof(tokens), tokens);
         DsaLaunch.NotNegative(op, nameof(startPos), startPos);
+        CheckHeadsAndDim(op, heads, dim);
+        if (tokens == 0) return;
+        long end = (long)startPos + tokens;
+        if (end > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(startPos), $"{op}: startPos + tokens = {end} exceeds int range");
+        CheckRows(op, q8, weights, scores, tokens, heads, dim, end);
+        DsaLaunch.Codes(op, nameof(keys), keys, end * dim);
+        DsaLaunch.Check(op, nameof(keyScales), keyScales, DType.F32, end);
+        // one sequence at consecutive positions: every group of rows shares its keys
+        Launch(stream, q8, weights, keys, keyScales, null, null, null, 1, 1, startPos, tokens, (int)end, heads, dim, scores,
+            groupsOfOneSequence: true);
+    }
+
+    /// <summary>
+    /// The paged form: row i is position rows.RowPositions[i] of sequence rows.RowSequences[i]; keyPool U8 [poolRows, dim],
+    /// scalePool F32 [poolRows], scores F32 [Rows, MaxEnd] (-inf past each row's position).
+    /// </summary>
+    public void IndexScoresPaged(CudaStream stream, CudaBuffer q8, CudaBuffer weights, CudaBuffer keyPool, CudaBuffer scalePool,
+        PagedRows rows, CudaBuffer rowSequences, CudaBuffer rowPositions, CudaBuffer blockTable, int heads, int dim, CudaBuffer scores)
+    {
+        const string op = "index_scores_paged";
+        CheckHeadsAndDim(op, heads, dim);
+        CheckTables(op, rows, rowSequences, rowPositions, blockTable);
+        CheckRows(op, q8, weights, scores, rows.Rows, heads, dim, rows.MaxEnd);
+        var poolRows = PoolRowsNeeded(rows);
+        DsaLaunch.Codes(op, nameof(keyPool), keyPool, poolRows * dim);
+        DsaLaunch.Check(op, nameof(scalePool), scalePool, DType.F32, poolRows);
+        Launch(stream, q8, weights, keyPool, scalePool, rowSequences, rowPositions, blockTable, rows.TableWidth, rows.BlockSize,
+            0, rows.Rows, rows.MaxEnd, heads, dim, scores, GroupsOfOneSequence(rows.HostRowSequences, TcGroup));
+    }
+
+    /// <summary>The device tables of <paramref name="rows"/> are I32 and as long as the host's.</summary>
+    public static void CheckTables(string op, PagedRows rows, CudaBuffer rowSequences, CudaBuffer rowPositions, CudaBuffer blockTable)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        DsaLaunch.Check(op, "rows.RowSequences", rowSequences, DType.I32, rows.Rows);
+        DsaLaunch.Check(op, "rows.RowPositions", rowPositions, DType.I32, rows.Rows);
+        DsaLaunch.Check(op, "rows.BlockTable", blockTable, DType.I32, (long)rows.Sequences * rows.TableWidth);
+    }
+
+    private void Launch(CudaStream stream, CudaBuffer q8, CudaBuffer weights, CudaBuffer keys, CudaBuffer scales,
+        CudaBuffer? rowSequences, CudaBuffer? rowPositions, CudaBuffer? table, int tableWidth, int blockSize, int startPos,
+        int rows, int maxEnd, int heads, int dim, CudaBuffer scores, bool groupsOfOneSequence)
+    {
+        var seq = rowSequences?.Pointer ?? 0;
+        var pos = rowPositions?.Pointer ?? 0;
+        var tab = table?.Pointer ?? 0;
+        if (UsesTensorCores(heads, dim))
+        {
+            // prefill-like calls (runs of one sequence) share each key tile among 8 rows; decode rows get one block each
+            var group = groupsOfOneSequence && rows >= 2 * TcGroup ? TcGroup : 1;
+            var function = (group == TcGroup ? _tc8.Value : _tc1.Value) ?? throw new InvalidOperationException("index_scores: tensor-core kernel not loaded");
+            var groups = (rows + group - 1) / group;
+            DsaLaunch.GridY(op: "index_scores", nameof(rows), groups);
+            var chunk = TcChunk(maxEnd, groups, library.Context.MultiprocessorCount);
+            var shared = TcShared + group * TcHeads * sizeof(float);
+            var grid = new Dim3(Dim3.Blocks(maxEnd, chunk), (uint)groups);
+            function.Launch(stream, grid, new Dim3(Threads), shared, new KernelArgs()
+                .Ptr(q8.Pointer).Ptr(weights.Pointer).Ptr(keys.Pointer).Ptr(scales.Pointer).Ptr(seq).Ptr(pos).Ptr(tab)
+                .Int(tableWidth).Int(blockSize).Int(startPos).Ptr(scores.Pointer).Int(rows).Int(maxEnd).Int(chunk));
+            return;
+        }
+        DsaLaunch.GridY("index_scores", nameof(rows), rows);
+        // shared: q [heads][dim+4] and the key tile [64][dim+4], fp32
+        var sharedFp32 = (heads + KeysPerTile) * (dim + RowPad) * sizeof(float);
+        DsaLaunch.SharedFits(library, "index_scores", sharedFp32);
+        _scores.Value.Launch(stream, new Dim3(Dim3.Blocks(maxEnd, KeysPerBlock), (uint)rows), new Dim3(Threads), sharedFp32, new KernelArgs()
+            .Ptr(q8.Pointer).Ptr(weights.Pointer).Ptr(keys.Pointer).Ptr(scales.Pointer).Ptr(seq).Ptr(pos).Ptr(tab)
+            .Int(tableWidth).Int(blockSize).Int(startPos).Ptr(scores.Pointer).Int(heads).Int(dim).Int(maxEnd));
+    }
+
+    /// <summary>
+    /// Keys per block of the tensor-core kernel: a multiple of the 128-key tile, 256..8192, small enough that the grid
+    /// has about 8 blocks per SM (a decode of one sequence still spreads over every SM), large enough that the query's
+    /// fragments (8 KiB) are loaded once per many key tiles.
+    /// </summary>
+    internal static int TcChunk(int maxEnd, int groups, int sms)
+    {
+        var target = 8L * Math.Max(sms, 1);
+        var chunk = (long)maxEnd * groups / target;
+        chunk = (chunk + TcTile - 1) / TcTile * TcTile;
+        return (int)Math.Clamp(chunk, TcMinChunk, TcMaxChunk);
+    }
+
+    /// <summary>Whether every aligned group of <paramref name="group"/> rows belongs to one sequence.</summary>
+    internal static bool GroupsOfOneSequence(ReadOnlySpan<int> rowSequences, int group)
+    {
+        for (var g = 0; g < rowSequences.Length; g += group)
+        {
+            var last = Math.Min(g + group, rowSequences.Length);
+            for (var i = g + 1; i < last; i++)
+                if (rowSequences[i] != rowSequences[g]) return false;
+        }
+        return true;
+    }
+
+    private static long PoolRowsNeeded(PagedRows rows) => s_poolRows.GetValue(rows, r => new StrongBox<long>(r.PoolRowsNeeded())).Value;
+
+    private static void CheckHeadsAndDim(string op, int heads, int dim)
+    {
         if (heads < 1 || heads > MaxHeads) throw new ArgumentOutOfRangeException(nameof(heads), heads, $"{op}: heads must be 1..{MaxHeads}");
         if (dim < 4 || dim > MaxDim || dim % 4 != 0)
             throw new ArgumentOutOfRangeException(nameof(dim), dim, $"{op}: dim must be a multiple of 4 in 4..{MaxDim}");
-        if (tokens == 0) return;
-        DsaLaunch.GridY(op, nameof(tokens), tokens);
-        long end = (long)startPos + tokens;
-        if (end > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(startPos), $"{op}: startPos + tokens = {end} exceeds int range");
-        DsaLaunch.Codes(op, nameof(q8), q8, (long)tokens * heads * dim);
-        DsaLaunch.Check(op, nameof(weights), weights, DType.F32, (long)tokens * heads);
-        DsaLaunch.Codes(op, nameof(keys), keys, end * dim);
-        DsaLaunch.Check(op, nameof(keyScales), keyScales, DType.F32, end);
-        DsaLaunch.Check(op, nameof(scores), scores, DType.F32, tokens * end);
+    }
 
-        // shared: q [heads][dim+4] and the key tile [64][dim+4], fp32
-        var shared = (heads + KeysPerTile) * (dim + RowPad) * sizeof(float);
-        DsaLaunch.SharedFits(library, op, shared);
-        var grid = new Dim3(Dim3.Blocks(end, KeysPerBlock), (uint)tokens);
-        _scores.Value.Launch(stream, grid, new Dim3(Threads), shared, new KernelArgs()
-            .Ptr(q8.Pointer).Ptr(weights.Pointer).Ptr(keys.Pointer).Ptr(keyScales.Pointer).Ptr(scores.Pointer)
-            .Int(startPos).Int(heads).Int(dim).Int((int)end));
+    private static void CheckRows(string op, CudaBuffer q8, CudaBuffer weights, CudaBuffer scores, int rows, int heads, int dim, long maxEnd)
+    {
+        DsaLaunch.Codes(op, nameof(q8), q8, (long)rows * heads * dim);
+        DsaLaunch.Check(op, nameof(weights), weights, DType.F32, (long)rows * heads);
+        DsaLaunch.Check(op, nameof(scores), scores, DType.F32, rows * maxEnd);
+    }
+
+    // The tensor-core module needs NVRTC 12.4+ for the e4m3 mma; an older NVRTC leaves the fp32 kernel in charge.
+    private static CudaFunction? LoadTc(KernelLibrary library, string name)
+    {
+        if (library.Context.Architecture.Number < 89) return null;
+        try
+        {
+            return DsaLaunch.Load(library, "indexer_tc.cu", name);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Console.Error.WriteLine($"indexer: the FP8 tensor-core kernel is unavailable ({e.Message.Split('\n')[0]}); using the fp32 kernel");
+            return null;
+        }
     }
 }
 
