@@ -5,92 +5,20 @@ launches them through the driver API exactly as the C# launchers do (same grid/b
 
 Usage: python3 benchmarks/kernel-lab/dsa_kernels_gpu_test.py [--bench]
 """
-import ctypes
-import glob
-import os
 import sys
 import time
 
 import torch
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-KERNELS = os.path.join(ROOT, "src", "SeekSharp.Cuda", "Kernels")
-
-
-# ---------------------------------------------------------------- NVRTC + driver API
-def _lib(names):
-    for n in names:
-        try:
-            return ctypes.CDLL(n, mode=ctypes.RTLD_GLOBAL)
-        except OSError:
-            pass
-    sys.exit(f"cannot load any of {names}")
-
-
-cuda_home = os.environ.get("CUDA_HOME", "/usr/local/cuda")
-nvrtc = _lib([os.path.join(cuda_home, "lib64", "libnvrtc.so")] + sorted(glob.glob(os.path.join(cuda_home, "lib64", "libnvrtc.so.*"))))
-cu = _lib(["libcuda.so.1", "libcuda.so"])
-
-
-def check(rc, what):
-    if rc != 0:
-        s = ctypes.c_char_p()
-        cu.cuGetErrorString(rc, ctypes.byref(s))
-        raise RuntimeError(f"{what} failed: {rc} {s.value}")
-
-
-def common_prelude():
-    p = os.path.join(KERNELS, "common.cuh")
-    return open(p).read() + "\n" if os.path.exists(p) else ""
+from nvrtc_lab import compile_module, func, launch  # noqa: E402
 
 
 def compile_cu(name):
-    src = (common_prelude() + open(os.path.join(KERNELS, name)).read()).encode()
-    prog = ctypes.c_void_p()
-    assert nvrtc.nvrtcCreateProgram(ctypes.byref(prog), src, name.encode(), 0, None, None) == 0
-    opts = [b"--gpu-architecture=sm_90a", b"--std=c++17", b"--fmad=false"]  # KernelCompiler options
-    arr = (ctypes.c_char_p * len(opts))(*opts)
-    rc = nvrtc.nvrtcCompileProgram(prog, len(opts), arr)
-    size = ctypes.c_size_t()
-    nvrtc.nvrtcGetProgramLogSize(prog, ctypes.byref(size))
-    log = ctypes.create_string_buffer(size.value)
-    nvrtc.nvrtcGetProgramLog(prog, log)
-    if rc != 0 or log.value.strip():
-        print(f"{name}: NVRTC rc={rc}\n{log.value.decode()}")
-        if rc != 0:
-            sys.exit(1)
-    nvrtc.nvrtcGetCUBINSize(prog, ctypes.byref(size))
-    cubin = ctypes.create_string_buffer(size.value)
-    nvrtc.nvrtcGetCUBIN(prog, cubin)
-    mod = ctypes.c_void_p()
-    check(cu.cuModuleLoadData(ctypes.byref(mod), cubin), f"cuModuleLoadData {name}")
-    return mod
+    return compile_module(name)
 
 
 def function(mod, name):
-    f = ctypes.c_void_p()
-    check(cu.cuModuleGetFunction(ctypes.byref(f), mod, name.encode()), f"cuModuleGetFunction {name}")
-    return f
-
-
-def launch(f, grid, block, shared, *args):
-    if shared > 48 * 1024:
-        check(cu.cuFuncSetAttribute(f, 8, ctypes.c_int(shared)), "cuFuncSetAttribute")  # MAX_DYNAMIC_SHARED_SIZE_BYTES
-    holders = []
-    for a in args:
-        if isinstance(a, torch.Tensor):
-            holders.append(ctypes.c_void_p(a.data_ptr()))
-        elif a is None:
-            holders.append(ctypes.c_void_p(0))
-        elif isinstance(a, float):
-            holders.append(ctypes.c_float(a))
-        else:
-            holders.append(ctypes.c_int(a))
-    params = (ctypes.c_void_p * len(holders))(*[ctypes.cast(ctypes.byref(h), ctypes.c_void_p) for h in holders])
-    stream = ctypes.c_void_p(torch.cuda.current_stream().cuda_stream)
-    g = tuple(grid) + (1,) * (3 - len(grid))
-    b = tuple(block) + (1,) * (3 - len(block))
-    check(cu.cuLaunchKernel(f, *g, *b, shared, stream, params, None), "cuLaunchKernel")
+    return func(mod, name)
 
 
 torch.cuda.init()
@@ -120,14 +48,14 @@ def run_indexer(q8, w, keys, ks, tokens, start, heads, dim):
     end = start + tokens
     scores = torch.full((tokens, end), 7.0, device="cuda")
     shared = (heads + 64) * (dim + 4) * 4
-    launch(F_IDX, ((end + 255) // 256, tokens), (256,), shared, q8, w, keys, ks, scores, start, heads, dim, end)
+    launch(F_IDX, ((end + 255) // 256, tokens), (256,), shared, q8, w, keys, ks, None, None, None, 1, 1, start, scores, heads, dim, end)
     return scores
 
 
 def run_topk(scores, tokens, start, k):
     end = start + tokens
     out = torch.full((tokens, k), 12345, dtype=torch.int32, device="cuda")
-    launch(F_TOPK, (tokens,), (1024,), 0, scores, out, start, end, k)
+    launch(F_TOPK, (tokens,), (1024,), 0, scores, out, None, start, end, k)
     return out
 
 
