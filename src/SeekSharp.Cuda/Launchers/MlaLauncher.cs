@@ -97,7 +97,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
 
         if (TensorCoreEnabled && TensorCoreFits(shape))
         {
-            AbsorbedTensorCores(stream, q, wkvb, latent, ropeKeys, indices, indexWidth, tokens, startPos, shape, output, forceGathered: false);
+            AbsorbedTensorCores(stream, q, wkvb, latent, ropeKeys, indices, indexWidth, tokens, startPos, end, shape, output);
             return;
         }
         AbsorbedGeneral(stream, q, wkvb, latent, ropeKeys, indices, indexWidth, tokens, startPos, shape, output);
@@ -125,7 +125,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
         CheckIndices(op, rows, width, tokens);
         DsaLaunch.Check(op, nameof(output), output, DType.F32, heads * shape.V);
         if (TensorCoreEnabled && TensorCoreFits(shape))
-            AbsorbedTensorCores(stream, q, wkvb, latent, ropeKeys, rows, width, tokens, 0, shape, output, forceGathered: true);
+            AbsorbedTensorCores(stream, q, wkvb, latent, ropeKeys, rows, width, tokens, 0, poolRows, shape, output);
         else
             AbsorbedGeneral(stream, q, wkvb, latent, ropeKeys, rows, width, tokens, 0, shape, output);
     }
@@ -193,13 +193,14 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     /// max/sum, weighted latent sums per split, o_lat = bf16(Σ splits) and out = bf16(W_UV · o_lat). Splits of the key slots give decode enough blocks.
     /// </summary>
     private void AbsorbedTensorCores(CudaStream stream, CudaBuffer q, CudaBuffer wkvb, CudaBuffer latent, CudaBuffer ropeKeys,
-        CudaBuffer? indices, int indexWidth, int tokens, int startPos, MlaShape shape, CudaBuffer output, bool forceGathered)
+        CudaBuffer? indices, int indexWidth, int tokens, int startPos, long keyRows, MlaShape shape, CudaBuffer output)
     {
         int heads = shape.Heads, lora = shape.KvLora, kw = RowWidth(shape), qk = shape.QkDim, kvWidth = shape.KvBDim;
         var sms = Math.Max(library.Context.MultiprocessorCount, 1);
-        var end = startPos + tokens;
-        // few queries over few selected keys: copy just those rows; otherwise the whole cache once
-        var gathered = forceGathered || (indices is not null && indexWidth > 0 && (long)tokens * indexWidth < end);
+        // keyRows: the cache rows indices can name (positions 0..end-1, or the pool rows of a paged call). Few queries over
+        // few selected keys: copy just those rows; otherwise convert every cache row once
+        var end = keyRows;
+        var gathered = indices is not null && indexWidth > 0 && (long)tokens * indexWidth < end;
 
         CudaBuffer? allKeys = null;
         try
