@@ -13,6 +13,7 @@
 #define TOPK_THREADS 1024
 #define TOPK_WARPS (TOPK_THREADS / 32)
 #define TOPK_BINS 256
+#define TOPK_LOADS 4   // loads per thread in flight in a histogram pass
 
 // Larger float -> larger key; -0 and +0 share one key.
 static __device__ __forceinline__ unsigned topk_key(float f)
@@ -53,14 +54,26 @@ topk_rows(const float* __restrict__ scores, int* __restrict__ indices, const int
         for (int b = tid; b < TOPK_BINS; b += TOPK_THREADS) hist[b] = 0u;
         __syncthreads();
         // whole warps iterate together (TOPK_THREADS is a multiple of 32), so the full-mask match is legal
-        for (int base = 0; base < visible; base += TOPK_THREADS)
+        // TOPK_LOADS independent loads in flight per thread before their histogram updates (a row is latency-bound)
+        for (int base = 0; base < visible; base += TOPK_THREADS * TOPK_LOADS)
         {
-            const int j = base + tid;
-            const unsigned u = j < visible ? topk_key(src[j]) : 0u;
-            const bool candidate = j < visible && (u & mask) == prefix;
-            const unsigned bin = (u >> shift) & 0xFFu;
-            const unsigned peers = __match_any_sync(0xFFFFFFFFu, candidate ? bin : 0x100u);
-            if (candidate && lane == __ffs(peers) - 1) atomicAdd(&hist[bin], (unsigned)__popc(peers));
+            float f[TOPK_LOADS];
+#pragma unroll
+            for (int q = 0; q < TOPK_LOADS; q++)
+            {
+                const int j = base + q * TOPK_THREADS + tid;
+                f[q] = j < visible ? src[j] : 0.0f;
+            }
+#pragma unroll
+            for (int q = 0; q < TOPK_LOADS; q++)
+            {
+                const int j = base + q * TOPK_THREADS + tid;
+                const unsigned u = topk_key(f[q]);
+                const bool candidate = j < visible && (u & mask) == prefix;
+                const unsigned bin = (u >> shift) & 0xFFu;
+                const unsigned peers = __match_any_sync(0xFFFFFFFFu, candidate ? bin : 0x100u);
+                if (candidate && lane == __ffs(peers) - 1) atomicAdd(&hist[bin], (unsigned)__popc(peers));
+            }
         }
         __syncthreads();
         if (warp == 0)
@@ -102,10 +115,13 @@ topk_rows(const float* __restrict__ scores, int* __restrict__ indices, const int
     const unsigned greaterWanted = (unsigned)k - remaining;
     const unsigned laneBelow = (1u << lane) - 1u;
     unsigned gtBefore = 0u, eqBefore = 0u;   // kept counts of earlier chunks (uniform over the block)
+    float cur = tid < visible ? src[tid] : 0.0f;
     for (int base = 0; base < visible; base += TOPK_THREADS)
     {
         const int j = base + tid;
-        const unsigned u = j < visible ? topk_key(src[j]) : 0u;
+        const float next = j + TOPK_THREADS < visible ? src[j + TOPK_THREADS] : 0.0f;   // the next chunk's load in flight
+        const unsigned u = j < visible ? topk_key(cur) : 0u;
+        cur = next;
         const bool gt = j < visible && u > threshold;
         const bool eq = j < visible && u == threshold;
         const unsigned gtBits = __ballot_sync(0xFFFFFFFFu, gt);
