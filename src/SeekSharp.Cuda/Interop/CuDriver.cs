@@ -21,6 +21,9 @@ public sealed unsafe class CuDriver
     public const int FunctionAttributeMaxDynamicSharedSizeBytes = 8;
     public const int FunctionAttributeSharedSizeBytes = 1;   // static __shared__ bytes of a kernel
     public const uint StreamNonBlocking = 1;
+
+    /// <summary>CU_STREAM_CAPTURE_MODE_RELAXED: other threads' and the allocator's driver calls stay legal during capture.</summary>
+    public const int StreamCaptureModeRelaxed = 2;
     public const uint EventDefault = 0;
 
     public CuDriver(LoadedLibrary library)
@@ -65,6 +68,12 @@ public sealed unsafe class CuDriver
         cuFuncGetAttribute = (delegate* unmanaged<int*, int, nint, int>)NativeExports.Require(library, "cuFuncGetAttribute");
         cuLaunchKernel = (delegate* unmanaged<nint, uint, uint, uint, uint, uint, uint, uint, nint, void**, void**, int>)
             NativeExports.Require(library, "cuLaunchKernel");
+        cuStreamBeginCapture = (delegate* unmanaged<nint, int, int>)NativeExports.RequireAny(library, "cuStreamBeginCapture_v2", "cuStreamBeginCapture");
+        cuStreamEndCapture = (delegate* unmanaged<nint, nint*, int>)NativeExports.Require(library, "cuStreamEndCapture");
+        cuGraphInstantiateWithFlags = (delegate* unmanaged<nint*, nint, ulong, int>)NativeExports.Require(library, "cuGraphInstantiateWithFlags");
+        cuGraphLaunch = (delegate* unmanaged<nint, nint, int>)NativeExports.Require(library, "cuGraphLaunch");
+        cuGraphExecDestroy = (delegate* unmanaged<nint, int>)NativeExports.Require(library, "cuGraphExecDestroy");
+        cuGraphDestroy = (delegate* unmanaged<nint, int>)NativeExports.Require(library, "cuGraphDestroy");
     }
 
     public LoadedLibrary Library { get; }
@@ -105,6 +114,12 @@ public sealed unsafe class CuDriver
     public readonly delegate* unmanaged<nint*, nint, byte*, int> cuModuleGetFunction;
     public readonly delegate* unmanaged<nint, int, int, int> cuFuncSetAttribute;
     public readonly delegate* unmanaged<int*, int, nint, int> cuFuncGetAttribute;
+    public readonly delegate* unmanaged<nint, int, int> cuStreamBeginCapture;
+    public readonly delegate* unmanaged<nint, nint*, int> cuStreamEndCapture;
+    public readonly delegate* unmanaged<nint*, nint, ulong, int> cuGraphInstantiateWithFlags;
+    public readonly delegate* unmanaged<nint, nint, int> cuGraphLaunch;
+    public readonly delegate* unmanaged<nint, int> cuGraphExecDestroy;
+    public readonly delegate* unmanaged<nint, int> cuGraphDestroy;
     public readonly delegate* unmanaged<nint, uint, uint, uint, uint, uint, uint, uint, nint, void**, void**, int> cuLaunchKernel;
 
     /// <summary>Throws a <see cref="CudaException"/> naming <paramref name="call"/> unless the result is CUDA_SUCCESS.</summary>

@@ -23,6 +23,7 @@ public sealed unsafe class CachingAllocator(CudaContext context) : IDisposable
     private readonly Dictionary<nint, DeviceMemoryHandle> _owned = [];
     private readonly Dictionary<long, Stack<nint>> _free = [];
     private bool _disposed;
+    private List<DeviceBlock>? _held;
 
     /// <summary>Bytes in blocks handed out and not yet freed.</summary>
     public long LiveBytes { get; private set; }
@@ -80,10 +81,39 @@ public sealed unsafe class CachingAllocator(CudaContext context) : IDisposable
         lock (_lock)
         {
             if (_disposed || !_owned.ContainsKey(block.Pointer)) return;
+            if (_held is not null)
+            {
+                _held.Add(block);   // a graph under capture still uses it: kept live until the graph goes
+                return;
+            }
             if (!_free.TryGetValue(block.Size, out var list)) _free[block.Size] = list = new Stack<nint>();
             list.Push(block.Pointer);
             LiveBytes -= block.Size;
             CachedBytes += block.Size;
+        }
+    }
+
+    /// <summary>
+    /// Until <see cref="EndHold"/>, freed blocks stay out of the free lists: a CUDA graph being captured keeps their
+    /// addresses, so nothing else may get them while the graph lives. The caller frees them when the graph goes.
+    /// </summary>
+    public void BeginHold()
+    {
+        lock (_lock)
+        {
+            if (_held is not null) throw new InvalidOperationException("the allocator is already holding blocks for a graph capture");
+            _held = [];
+        }
+    }
+
+    /// <summary>The blocks freed since <see cref="BeginHold"/> (still counted live); frees go to the lists again.</summary>
+    public List<DeviceBlock> EndHold()
+    {
+        lock (_lock)
+        {
+            var held = _held ?? [];
+            _held = null;
+            return held;
         }
     }
 

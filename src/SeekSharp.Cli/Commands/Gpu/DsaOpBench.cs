@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using SeekSharp.Core;
 using SeekSharp.Core.Compute;
+using SeekSharp.Cuda;
 
 namespace SeekSharp.Cli.Commands.Gpu;
 
@@ -37,6 +38,9 @@ public sealed class DsaOpBench(IComputeDevice device, int repetitions, Action<st
         });
         rows.Add(new("decode", batch, context, "step", step, batch * (RealDims.IndexerFlop(context) + RealDims.SparseMlaFlop(k)),
             indexBytes + mlaBytes, "indexer + top-k + sparse MLA"));
+        if (TimeGraph(data, k) is { } graphed)
+            rows.Add(new("decode", batch, context, "step_graph", graphed, batch * (RealDims.IndexerFlop(context) + RealDims.SparseMlaFlop(k)),
+                indexBytes + mlaBytes, "the step as one CUDA graph replay"));
         return rows;
     }
 
@@ -54,7 +58,38 @@ public sealed class DsaOpBench(IComputeDevice device, int repetitions, Action<st
         var mla = Time(() => data.Attend(k));
         rows.Add(new("prefill", chunk, context, "sparse_mla", mla, chunk * RealDims.SparseMlaFlop(k),
             (double)context * (RealDims.KvLora + RealDims.Rope) * 4, "absorbed (W_UK, W_UV included), fp32 latent"));
+        var flop = RealDims.IndexerFlop(visible) + chunk * RealDims.SparseMlaFlop(k);
+        var step = Time(() =>
+        {
+            data.Scores();
+            data.TopK(k);
+            data.Attend(k);
+        });
+        rows.Add(new("prefill", chunk, context, "step", step, flop, 0, "indexer + top-k + sparse MLA"));
+        if (TimeGraph(data, k) is { } graphed)
+            rows.Add(new("prefill", chunk, context, "step_graph", graphed, flop, 0, "the step as one CUDA graph replay"));
         return rows;
+    }
+
+    /// <summary>The step captured as a CUDA graph and replayed (what PyTorch's step_graph does); null off CUDA or if capture fails.</summary>
+    private double? TimeGraph(DsaBenchData data, int k)
+    {
+        if (device is not CudaDevice cuda) return null;
+        try
+        {
+            using var graph = cuda.Capture(() =>
+            {
+                data.Scores();
+                data.TopK(k);
+                data.Attend(k);
+            });
+            return Time(() => cuda.Replay(graph));
+        }
+        catch (Exception e)
+        {
+            log($"  step_graph: capture failed: {e.Message}");
+            return null;
+        }
     }
 
     /// <summary>Median wall time in ms of <paramref name="body"/> followed by a device sync, after one warm-up run.</summary>

@@ -4,7 +4,8 @@ namespace SeekSharp.Cli.Commands.Gpu;
 
 /// <summary>
 /// Reads torch_dsa_bench.py's --json output and pairs its rows with ours: PyTorch's "indexer" (scores + top-k) with our
-/// index_scores + topk, "sparse_bmm" with sparse_mla, and the best of step_graph / step_eager with our step.
+/// index_scores + topk, "sparse_bmm" with sparse_mla, the best of step_graph / step_eager with our step, and its
+/// step_graph with ours.
 /// </summary>
 public static class TorchComparison
 {
@@ -44,6 +45,8 @@ public static class TorchComparison
                     .OrderBy(x => x.ms).FirstOrDefault();
                 if (best.ms is { } bm) pairs.Add(new(phase, b, l, "step", st, best.op, bm));
             }
+            if (mine.TryGetValue("step_graph", out var sg) && (Torch("step_graph") ?? Torch("step_eager")) is { } tg)
+                pairs.Add(new(phase, b, l, "step_graph", sg, Torch("step_graph") is null ? "step_eager" : "step_graph", tg));
         }
         return pairs;
     }
