@@ -32,11 +32,11 @@ public static class GenerationOptionsReader
         };
     }
 
-    /// <summary>max_tokens (or <paramref name="alias"/>, which wins when both are given): at least 1.</summary>
-    public static int? ReadMaxTokens(RequestObject body, string? alias = null)
+    /// <summary>max_tokens (or <paramref name="alias"/>, which wins when both are given): at least <paramref name="least"/>.</summary>
+    public static int? ReadMaxTokens(RequestObject body, string? alias = null, int least = 1)
     {
         var name = alias is not null && body.Has(alias) ? alias : "max_tokens";
-        var value = body.Integer(name, 1, int.MaxValue);
+        var value = body.Integer(name, least, int.MaxValue);
         return value is null ? null : (int)value;
     }
 

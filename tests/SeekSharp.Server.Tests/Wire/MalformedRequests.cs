@@ -74,6 +74,7 @@ public static class MalformedRequests
             ("max_tokens", [0, "x", -1]),
             ("logprobs", [21, -1, "2", true]),
             ("echo", ["yes"]),
+            ("prompt_logprobs", [21, -1, "1"]),
             ("best_of", [2, "x"]),
             ("temperature", [3, "x"]),
             ("model", [5]),
@@ -87,10 +88,6 @@ public static class MalformedRequests
                 yield return new Case($"{field} = {value?.ToJsonString() ?? "null"}", body.ToJsonString(), null);
             }
         }
-        var echoWithLogprobs = JsonNode.Parse(valid)!.AsObject();
-        echoWithLogprobs["echo"] = true;
-        echoWithLogprobs["logprobs"] = 1;
-        yield return new Case("echo with logprobs", echoWithLogprobs.ToJsonString(), "echo");
     }
 
     /// <summary>Message lists that are well-typed JSON but not a conversation the model can continue.</summary>
