@@ -45,6 +45,7 @@ public static class EngineRequests
             Logprobs = options.Logprobs,
             TopLogprobs = options.TopLogprobs,
             PromptLogprobs = promptLogprobs,
+            LogitBias = options.LogitBias,
             RequestId = requestId,
         };
     }

@@ -42,6 +42,7 @@ public static class MalformedRequests
             ("frequency_penalty", [-1, "x"]),
             ("tools", ["x", new JsonObject(), new JsonArray(1), new JsonArray(new JsonObject { ["type"] = "function" })]),
             ("tool_choice", ["always", 1, new JsonObject { ["type"] = "function" }]),
+            ("logit_bias", ["x", new JsonObject { ["abc"] = 1 }, new JsonObject { ["5"] = 200 }, new JsonObject { ["5"] = "1" }]),
             ("thinking", ["enabled", new JsonObject { ["type"] = "maybe" }, new JsonObject()]),
             ("chat_template_kwargs", ["x", new JsonObject { ["thinking"] = "yes" }]),
             ("response_format", ["json", new JsonObject { ["type"] = "xml" }, new JsonObject()]),
