@@ -1,8 +1,16 @@
 namespace SeekSharp.Engine;
 
-/// <summary>One sampled token; the last output of a request also carries <see cref="Finish"/>.</summary>
-/// <param name="TokenId">The sampled token, or -1 on a final output that carries no token (cancelled, error).</param>
-public sealed record EngineOutput(int TokenId, TokenLogprob? Logprob, EngineFinish? Finish);
+/// <summary>One sampled (or forced) token; the last output of a request also carries <see cref="Finish"/>.</summary>
+/// <param name="TokenId">The token, or -1 on a final output that carries no token (cancelled, error, a prompt scored only).</param>
+/// <param name="Logprob">Null for forced tokens and when not asked.</param>
+public sealed record EngineOutput(int TokenId, TokenLogprob? Logprob, EngineFinish? Finish)
+{
+    /// <summary>
+    /// On the first output of a request that asked for <see cref="EngineRequest.PromptLogprobs"/>: one entry per prompt
+    /// token, the first null (nothing predicts it).
+    /// </summary>
+    public IReadOnlyList<TokenLogprob?>? PromptLogprobs { get; init; }
+}
 
 /// <summary>Log-probability of the sampled token and the most likely alternatives (descending).</summary>
 public sealed record TokenLogprob(float Logprob, IReadOnlyList<TopLogprob> Top);

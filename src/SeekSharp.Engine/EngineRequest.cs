@@ -6,7 +6,10 @@ public sealed record EngineRequest
     /// <summary>Prompt token ids (non-empty, each below the vocabulary size).</summary>
     public required IReadOnlyList<int> PromptTokens { get; init; }
 
-    /// <summary>Most tokens to generate (≥ 1); prompt + this must fit <see cref="EngineModelInfo.MaxContextTokens"/>.</summary>
+    /// <summary>
+    /// Most tokens to generate (≥ 1, or 0 with <see cref="PromptLogprobs"/>: score the prompt only); prompt + this must
+    /// fit <see cref="EngineModelInfo.MaxContextTokens"/>. Forced tokens count.
+    /// </summary>
     public int MaxNewTokens { get; init; } = 256;
 
     /// <summary>0 = greedy (argmax, lowest id on ties).</summary>
@@ -30,6 +33,19 @@ public sealed record EngineRequest
 
     /// <summary>Also report this many most likely alternatives (0..20).</summary>
     public int TopLogprobs { get; init; }
+
+    /// <summary>
+    /// Also score the prompt: each prompt token's log-probability given the tokens before it (the first has none), with
+    /// this many alternatives (0..20), delivered on the request's first output (<see cref="EngineOutput.PromptLogprobs"/>).
+    /// Such a request takes no prefix-cache hit: every prompt row is computed.
+    /// </summary>
+    public int? PromptLogprobs { get; init; }
+
+    /// <summary>Tokens the reply must continue with at a given point (e.g. a tool-call opening once reasoning ends).</summary>
+    public ForcedContinuation? Forced { get; init; }
+
+    /// <summary>Added to the logits of these token ids before sampling (OpenAI's logit_bias, -100..100); logprobs stay unbiased.</summary>
+    public IReadOnlyDictionary<int, float>? LogitBias { get; init; }
 
     /// <summary>Caller's id for logs and metrics; the engine makes one when null.</summary>
     public string? RequestId { get; init; }

@@ -103,6 +103,12 @@ public sealed class LlmEngine : IInferenceEngine
         var id = request.RequestId ?? $"req-{Interlocked.Increment(ref _nextId)}";
         var sampler = new Sampler(new SamplingParams(request.Temperature, request.TopP, request.TopK, request.Seed));
         var sequence = new Sequence(id, request, sampler, channel.Writer);
+        if (request.Forced is { AfterToken: null } atStart)
+        {
+            // decided before any step: computed with the prompt, streamed at the first sample step
+            sequence.Tokens.AddRange(ForcedThatFit(sequence, atStart.Tokens));
+            sequence.ForcedDone = true;
+        }
         _incoming.Enqueue(sequence);
         _wake.Release();
         return ReadOutputs(sequence, channel.Reader, cancellationToken);
@@ -164,19 +170,21 @@ public sealed class LlmEngine : IInferenceEngine
     /// <summary>Runs one batched model step; a failing batch is retried one sequence at a time to isolate the bad one.</summary>
     private int Step(List<ScheduledChunk> plan)
     {
+        var allRows = plan.Select(WantsAllRows).ToArray();
         try
         {
-            var logits = Run(plan);
-            return Apply(plan, logits);
+            var logits = Run(plan, allRows);
+            return Apply(plan, allRows, logits);
         }
         catch (Exception) when (plan.Count > 1)
         {
             var generated = 0;
-            foreach (var chunk in plan)
+            for (var i = 0; i < plan.Count; i++)
             {
+                var chunk = plan[i];
                 try
                 {
-                    generated += Apply([chunk], Run([chunk]));
+                    generated += Apply([chunk], [allRows[i]], Run([chunk], [allRows[i]]));
                 }
                 catch (Exception e)
                 {
@@ -192,40 +200,116 @@ public sealed class LlmEngine : IInferenceEngine
         }
     }
 
-    private float[] Run(List<ScheduledChunk> plan)
+    /// <summary>The chunk holds prompt rows whose logits score a prompt token not scored yet.</summary>
+    private static bool WantsAllRows(ScheduledChunk chunk) =>
+        chunk.Sequence.PromptLogprobs is { } scored && scored.Count < chunk.Sequence.PromptLength && chunk.Start + chunk.Count >= scored.Count;
+
+    private float[] Run(List<ScheduledChunk> plan, bool[] allRows)
     {
         var caches = plan.Select(c => new PagedSequenceKv(_pool, c.Sequence.Blocks)).ToArray();
-        return _model.ForwardBatch([.. plan.Select((c, i) => new BatchSequence(c.Sequence.Tokens.GetRange(c.Start, c.Count).ToArray(), c.Start, caches[i]))],
+        return _model.ForwardBatch([.. plan.Select((c, i) => new BatchSequence(c.Sequence.Tokens.GetRange(c.Start, c.Count).ToArray(), c.Start, caches[i], allRows[i]))],
             rowInvariantLinears: _options.BatchInvariant && _options.MaxRunningSequences > 1, absorbedOnly: _options.AbsorbedPrefill);
     }
 
-    /// <summary>Advances each sequence; samples where its chunk reached the last token; streams and stops. Returns tokens sampled.</summary>
-    private int Apply(List<ScheduledChunk> plan, float[] logits)
+    /// <summary>
+    /// Advances each sequence; scores prompt rows; where a chunk reached the last token, streams any forced tokens
+    /// waiting, samples, and appends a forced continuation the sample triggers. Returns tokens sampled.
+    /// </summary>
+    private int Apply(List<ScheduledChunk> plan, bool[] allRows, float[] logits)
     {
         var vocab = _model.Config.VocabSize;
         var sampled = 0;
+        var row = 0;
         for (var i = 0; i < plan.Count; i++)
         {
             var chunk = plan[i];
             var sequence = chunk.Sequence;
+            var rows = allRows[i] ? chunk.Count : 1;
+            if (allRows[i]) ScorePrompt(sequence, chunk, logits.AsSpan(row * vocab, rows * vocab), vocab);
+            var last = logits.AsSpan((row + rows - 1) * vocab, vocab);
+            row += rows;
             _scheduler.Complete(chunk);
             if (!chunk.Samples) continue;
-            var row = logits.AsSpan(i * vocab, vocab);
-            var token = sequence.Sampler.Next(row);
+
             var request = sequence.Request;
-            var logprob = request.Logprobs || request.TopLogprobs > 0 ? Logprobs.Of(row, token, request.TopLogprobs) : null;
+            var ended = false;
+            while (!ended && sequence.Reported < sequence.Generated)      // forced at the start of the reply
+                ended = Emit(sequence, sequence.Tokens[sequence.PromptLength + sequence.Reported], null);
+            if (ended) continue;
+            if (sequence.Generated >= request.MaxNewTokens)                 // max_tokens 0: the prompt was only scored
+            {
+                sequence.Outputs.TryWrite(new EngineOutput(-1, null, FinishOf(sequence, FinishReason.Length)) { PromptLogprobs = sequence.PromptLogprobs?.ToArray() });
+                Retire(sequence);
+                continue;
+            }
+
+            var token = request.LogitBias is { Count: > 0 } bias ? sequence.Sampler.Next(Biased(last, bias)) : sequence.Sampler.Next(last);
+            var logprob = request.Logprobs || request.TopLogprobs > 0 ? Logprobs.Of(last, token, request.TopLogprobs) : null;
             sequence.Tokens.Add(token);
             sampled++;
-            var stop = !request.IgnoreEos && _eos.Contains(token) || request.StopTokenIds.Contains(token);
-            var reason = stop ? FinishReason.Stop : sequence.Generated >= request.MaxNewTokens ? FinishReason.Length : (FinishReason?)null;
-            if (reason is { } r)
+            if (Emit(sequence, token, logprob)) continue;
+            if (!sequence.ForcedDone && request.Forced!.AfterToken == token)
             {
-                sequence.Outputs.TryWrite(new EngineOutput(token, logprob, FinishOf(sequence, r)));
-                Retire(sequence);
+                sequence.ForcedDone = true;
+                foreach (var forced in ForcedThatFit(sequence, request.Forced.Tokens))
+                {
+                    sequence.Tokens.Add(forced);
+                    if (Emit(sequence, forced, null)) break;
+                }
             }
-            else sequence.Outputs.TryWrite(new EngineOutput(token, logprob, null));
         }
         return sampled;
+    }
+
+    /// <summary>Log-probabilities of the prompt tokens the chunk's rows predict (row r predicts the token after it).</summary>
+    private static void ScorePrompt(Sequence sequence, ScheduledChunk chunk, ReadOnlySpan<float> chunkLogits, int vocab)
+    {
+        var scored = sequence.PromptLogprobs!;
+        var top = sequence.Request.PromptLogprobs!.Value;
+        for (var r = 0; r < chunk.Count; r++)
+        {
+            var next = chunk.Start + r + 1;
+            if (next >= sequence.PromptLength) break;
+            if (next < scored.Count) continue;                             // scored before a preemption
+            scored.Add(Logprobs.Of(chunkLogits.Slice(r * vocab, vocab), sequence.Tokens[next], top));
+        }
+    }
+
+    private static float[] Biased(ReadOnlySpan<float> logits, IReadOnlyDictionary<int, float> bias)
+    {
+        var biased = logits.ToArray();
+        foreach (var (id, add) in bias) biased[id] += add;
+        return biased;
+    }
+
+    /// <summary>Writes one generated token (its request's first output also carries the prompt logprobs); true when it ended the request.</summary>
+    private bool Emit(Sequence sequence, int token, TokenLogprob? logprob)
+    {
+        var request = sequence.Request;
+        var first = sequence.Reported == 0;
+        sequence.Reported++;
+        var reason = IsStop(request, token) ? FinishReason.Stop
+            : sequence.Reported >= request.MaxNewTokens ? FinishReason.Length : (FinishReason?)null;
+        sequence.Outputs.TryWrite(new EngineOutput(token, logprob, reason is { } r ? FinishOf(sequence, r) : null)
+        {
+            PromptLogprobs = first ? sequence.PromptLogprobs?.ToArray() : null,
+        });
+        if (reason is not null) Retire(sequence);
+        return reason is not null;
+    }
+
+    private bool IsStop(EngineRequest request, int token) => !request.IgnoreEos && _eos.Contains(token) || request.StopTokenIds.Contains(token);
+
+    /// <summary>The forced tokens that fit what max_tokens leaves, up to and including the first that stops the request.</summary>
+    private List<int> ForcedThatFit(Sequence sequence, IReadOnlyList<int> forced)
+    {
+        var fit = new List<int>();
+        foreach (var token in forced.Take(Math.Max(0, sequence.Request.MaxNewTokens - sequence.Generated)))
+        {
+            fit.Add(token);
+            if (IsStop(sequence.Request, token)) break;
+        }
+        return fit;
     }
 
     private void FinishCancelled()
@@ -259,7 +343,7 @@ public sealed class LlmEngine : IInferenceEngine
     }
 
     private static EngineFinish FinishOf(Sequence sequence, FinishReason reason, string? error = null) =>
-        new(reason, sequence.PromptLength, sequence.CachedPromptTokens, sequence.Generated, error);
+        new(reason, sequence.PromptLength, sequence.CachedPromptTokens, sequence.Reported, error);
 
     private void PublishMetrics(int steps, int generated)
     {

@@ -53,6 +53,18 @@ public sealed partial class ServeCommandTests : IDisposable
     }
 
     [Fact]
+    public void ServeHelpListsTheRealWidthOptionAndRefusesItWithAModel()
+    {
+        var (helpExit, help, _) = SeekProcess.Run("serve", "--help");
+        var (exit, _, stderr) = SeekProcess.Run("serve", "--real-width-layers", "3", "--model", _folder, "--port", "0");
+
+        Assert.Equal(0, helpExit);
+        Assert.Contains("--real-width-layers", help);
+        Assert.NotEqual(0, exit);
+        Assert.Contains("--real-width-layers", stderr);
+    }
+
+    [Fact]
     public void BenchServeWithoutAServerFailsWithOneLine()
     {
         var (exit, _, stderr) = SeekProcess.Run("bench", "serve", "--url", "http://127.0.0.1:9", "--num-requests", "1");

@@ -104,7 +104,8 @@ internal sealed class Scheduler(BlockManager blocks, EngineOptions options)
     /// </summary>
     private void TakeCachedPrefix(Sequence sequence)
     {
-        if (!options.PrefixCaching || sequence.Blocks.Count > 0) return;
+        // prompt scoring needs the logits of every prompt row, so such a request computes them all
+        if (!options.PrefixCaching || sequence.Blocks.Count > 0 || sequence.Request.PromptLogprobs is not null) return;
         var fullBlocks = (sequence.Tokens.Count - 1) / B;
         for (var i = 0; i < fullBlocks; i++)
         {

@@ -24,6 +24,15 @@ internal sealed class Sequence(string requestId, EngineRequest request, Sampler 
     public int PromptLength { get; } = request.PromptTokens.Count;
     public int Generated => Tokens.Count - PromptLength;
 
+    /// <summary>Generated tokens already written to <see cref="Outputs"/> (forced ones at the start wait for the first sample step).</summary>
+    public int Reported { get; set; }
+
+    /// <summary>Log-probability of prompt token i at index i (index 0 null), filled as prompt chunks run; null when not asked.</summary>
+    public List<TokenLogprob?>? PromptLogprobs { get; } = request.PromptLogprobs is null ? null : [null];
+
+    /// <summary>The forced continuation has been appended (or there is none).</summary>
+    public bool ForcedDone { get; set; } = request.Forced is null;
+
     /// <summary>Positions [0, Computed) are in the cache.</summary>
     public int Computed { get; set; }
 

@@ -123,7 +123,8 @@ public sealed class DeepSeekV32Model : IDisposable
     /// <summary>
     /// One step over several sequences (continuous batching): embedding, norms, every linear and the MoE run over the
     /// concatenated tokens; attention and the indexer run per sequence against its own cache. Returns fp32 logits of each
-    /// sequence's last token: [sequences, vocab]. The caller advances each sequence's cache.
+    /// sequence's last token, or of all its tokens when <see cref="BatchSequence.AllRows"/>, in sequence order:
+    /// [Σ rows, vocab] (one row per sequence unless asked). The caller advances each sequence's cache.
     /// <paramref name="absorbedOnly"/> runs every chunk, a prompt's first one included, in the absorbed form: with
     /// row-invariant linears a row's result then depends only on the cache before its chunk and its own token, so any
     /// chunking (and any prefix-cache hit) gives the same bits; the MHA form (the reference's prefill) is cheaper for
@@ -133,7 +134,7 @@ public sealed class DeepSeekV32Model : IDisposable
     {
         if (sequences.Count == 0) throw new ArgumentException("no sequences to run", nameof(sequences));
         var segments = new ForwardSegment[sequences.Count];
-        var outputRows = new int[sequences.Count];
+        var outputRows = new List<int>(sequences.Count);
         var rows = 0;
         for (var i = 0; i < sequences.Count; i++)
         {
@@ -141,12 +142,13 @@ public sealed class DeepSeekV32Model : IDisposable
             if (s.Tokens.IsEmpty) throw new ArgumentException($"sequence {i} has no tokens to run", nameof(sequences));
             CheckTokens(s.Tokens.Span, s.StartPos);
             segments[i] = new ForwardSegment(rows, s.Tokens.Length, s.StartPos, s.Kv, MhaAllowed: !absorbedOnly);
+            if (s.AllRows) outputRows.AddRange(Enumerable.Range(rows, s.Tokens.Length));
+            else outputRows.Add(rows + s.Tokens.Length - 1);
             rows += s.Tokens.Length;
-            outputRows[i] = rows - 1;
         }
         var tokens = new int[rows];
         foreach (var (s, segment) in sequences.Zip(segments)) s.Tokens.Span.CopyTo(tokens.AsSpan(segment.RowOffset));
-        return Run(tokens, segments, outputRows, null, null, null, rowInvariantLinears);
+        return Run(tokens, segments, [.. outputRows], null, null, null, rowInvariantLinears);
     }
 
     private void CheckTokens(ReadOnlySpan<int> tokens, int startPos)

@@ -14,4 +14,5 @@ public sealed record ForwardSegment(int RowOffset, int Tokens, int StartPos, ISe
 }
 
 /// <summary>One sequence of a batched forward step: its next tokens, the position of the first, and its cache.</summary>
-public sealed record BatchSequence(ReadOnlyMemory<int> Tokens, int StartPos, ISequenceKv Kv);
+/// <param name="AllRows">Return logits for every token of this sequence, not only its last (prompt scoring).</param>
+public sealed record BatchSequence(ReadOnlyMemory<int> Tokens, int StartPos, ISequenceKv Kv, bool AllRows = false);

@@ -20,10 +20,11 @@ public sealed class ChatCompletionsEndpoint(OpenAiService service)
         var model = service.ResolveModel(request.Model);
         var prompt = ChatPrompt.Build(request, service.Tokenizer);
         var id = ToolCallIds.NewResponseId("chatcmpl-");
-        var engineRequest = EngineRequests.Create(prompt.Tokens, request.Generation, service.Engine.Model, "messages", id);
+        var engineRequest = EngineRequests.Create(prompt.Tokens, request.Generation, service.Engine.Model, "messages", id)
+            with { Forced = ForcedToolCall.Continuation(prompt.ForcedToolCall, request.Thinking, service.Tokenizer) };
 
         await using var stream = await EngineStream.StartAsync(service.Engine, engineRequest, context.RequestAborted).ConfigureAwait(false);
-        var processor = new ChatOutputProcessor(service.Tokenizer, request.Thinking, request.Generation.Stop, prompt.ForcedPrefix);
+        var processor = new ChatOutputProcessor(service.Tokenizer, request.Thinking, request.Generation.Stop);
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         try
         {

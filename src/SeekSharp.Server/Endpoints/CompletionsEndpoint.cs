@@ -58,7 +58,7 @@ public sealed class CompletionsEndpoint(OpenAiService service)
             if (!service.Tokenizer.IsKnownId(token))
                 throw ApiException.BadRequest(field, $"{field}: token id {token} is not in the tokenizer's vocabulary");
         }
-        var engineRequest = EngineRequests.Create(tokens, request.Generation, service.Engine.Model, field, $"{id}-{index}");
+        var engineRequest = EngineRequests.Create(tokens, request.Generation, service.Engine.Model, field, $"{id}-{index}", promptLogprobs: request.PromptLogprobs);
         var echo = !request.Echo ? "" : prompt.Text ?? service.Tokenizer.Decode(tokens);
         return new Prepared(index, engineRequest, echo);
     }
@@ -70,6 +70,8 @@ public sealed class CompletionsEndpoint(OpenAiService service)
         var processor = new TextOutputProcessor(service.Tokenizer, request.Generation.Stop);
         var text = new StringBuilder(prepared.EchoText);
         var logprobs = request.Generation.Logprobs ? new List<TokenLogprobEntry>() : null;
+        var promptLeads = PromptTokensLeadLogprobs(request);
+        if (promptLeads) logprobs!.AddRange(PromptEntries(prepared, stream));
         try
         {
             await foreach (var output in stream.ReadAllAsync().ConfigureAwait(false))
@@ -88,7 +90,8 @@ public sealed class CompletionsEndpoint(OpenAiService service)
         }
         var finishReason = FinishReasons.Decide(stream.Finish, processor.StoppedByString, hasToolCalls: false);
         if (finishReason is null) return null;
-        var choice = new CompletionChoice(prepared.Index, text.ToString(), finishReason, logprobs, prepared.EchoText.Length);
+        var choice = new CompletionChoice(prepared.Index, text.ToString(), finishReason, logprobs, promptLeads ? 0 : prepared.EchoText.Length,
+            request.PromptLogprobsField ? PromptEntries(prepared, stream) : null);
         return new Generated(choice, UsageOf(stream, prepared.Request, clock.Tokens));
     }
 
@@ -102,16 +105,18 @@ public sealed class CompletionsEndpoint(OpenAiService service)
         try
         {
             var offset = 0;
-            async Task Send(string text, List<TokenLogprobEntry>? logprobs, string? finishReason)
+            async Task Send(string text, List<TokenLogprobEntry>? logprobs, string? finishReason, List<TokenLogprobEntry>? promptLogprobs = null)
             {
-                if (text.Length == 0 && finishReason is null && logprobs is not { Count: > 0 }) return;
-                await events.SendAsync(json.Chunk(new CompletionChoice(0, text, finishReason, logprobs, offset), request.IncludeUsage)).ConfigureAwait(false);
+                if (text.Length == 0 && finishReason is null && logprobs is not { Count: > 0 } && promptLogprobs is null) return;
+                await events.SendAsync(json.Chunk(new CompletionChoice(0, text, finishReason, logprobs, offset, promptLogprobs), request.IncludeUsage)).ConfigureAwait(false);
                 offset += text.Length;
             }
 
             try
             {
-                if (prepared.EchoText.Length > 0) await Send(prepared.EchoText, null, null).ConfigureAwait(false);
+                // the echoed prompt (with its tokens' logprobs when scored) and vLLM's prompt_logprobs go first
+                await Send(prepared.EchoText, PromptTokensLeadLogprobs(request) ? PromptEntries(prepared, stream) : null, null,
+                    request.PromptLogprobsField ? PromptEntries(prepared, stream) : null).ConfigureAwait(false);
                 await foreach (var output in stream.ReadAllAsync().ConfigureAwait(false))
                 {
                     if (output.TokenId < 0) continue;
@@ -138,6 +143,13 @@ public sealed class CompletionsEndpoint(OpenAiService service)
             service.Metrics.StreamClosed();
         }
     }
+
+    /// <summary>echo with logprobs: the prompt's tokens lead the logprobs (OpenAI's legacy completions, vLLM).</summary>
+    private static bool PromptTokensLeadLogprobs(CompletionRequest request) => request.Echo && request.Generation.Logprobs;
+
+    /// <summary>The prompt's tokens with the engine's scores (the first has none).</summary>
+    private static List<TokenLogprobEntry> PromptEntries(Prepared prepared, EngineStream stream) =>
+        [.. prepared.Request.PromptTokens.Select((id, i) => new TokenLogprobEntry(id, stream.PromptLogprobs?[i]))];
 
     private static Usage UsageOf(EngineStream stream, EngineRequest request, int generated) =>
         new(stream.Finish?.PromptTokens ?? request.PromptTokens.Count,

@@ -5,9 +5,9 @@ using SeekSharp.Server.Wire;
 
 namespace SeekSharp.Server.Processing;
 
-/// <summary>The V3.2 prompt of a chat request: text, token ids and the reply text the prompt already forces.</summary>
-/// <param name="ForcedPrefix">The start of a tool-call block appended for tool_choice required/named ("" otherwise).</param>
-public sealed record ChatPrompt(string Text, IReadOnlyList<int> Tokens, string ForcedPrefix)
+/// <summary>The V3.2 prompt of a chat request: text, token ids and the tool-call text the reply is forced to hold.</summary>
+/// <param name="ForcedToolCall">For tool_choice required/named, what the engine forces where the reply's call part starts ("" otherwise; see <see cref="Processing.ForcedToolCall"/>).</param>
+public sealed record ChatPrompt(string Text, IReadOnlyList<int> Tokens, string ForcedToolCall)
 {
     /// <summary>
     /// Attaches the request's tools (unless tool_choice is none) and JSON response format to the first system
@@ -31,8 +31,7 @@ public sealed record ChatPrompt(string Text, IReadOnlyList<int> Tokens, string F
         if (!conversation.IsReadyForGeneration)
             throw ApiException.BadRequest("messages",
                 "messages: the last message must be from the user or a developer, or complete the results of the last assistant's tool calls");
-        var prefix = ForcedToolCallPrefix(request.ToolChoice);
-        return new ChatPrompt(text + prefix, tokenizer.Encode(text + prefix), prefix);
+        return new ChatPrompt(text, tokenizer.Encode(text), Processing.ForcedToolCall.Text(request.ToolChoice, request.Tools));
     }
 
     private static List<Message> AttachSystemFields(ChatCompletionRequest request)
@@ -49,12 +48,4 @@ public sealed record ChatPrompt(string Text, IReadOnlyList<int> Tokens, string F
         };
         return messages;
     }
-
-    // In chat mode the reply starts right after the prompt, so a forced call is the opening of its block.
-    private static string ForcedToolCallPrefix(ToolChoice choice) => choice.Kind switch
-    {
-        ToolChoiceKind.Required => DsmlTokens.ToolCallsStart + ">\n",
-        ToolChoiceKind.Function => DsmlTokens.ToolCallsStart + ">\n" + DsmlTokens.InvokeOpen + $" name=\"{choice.FunctionName}\">\n",
-        _ => "",
-    };
 }

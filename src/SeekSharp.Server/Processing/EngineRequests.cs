@@ -9,8 +9,10 @@ public static class EngineRequests
 {
     /// <param name="promptField">The field the prompt came from ("messages" or "prompt"), named when it alone is too long.</param>
     /// <param name="defaultMaxTokens">Used when the request gives no max_tokens; null = all the context left.</param>
+    /// <param name="promptLogprobs">Score the prompt with this many alternatives per token (null = do not).</param>
     public static EngineRequest Create(
-        IReadOnlyList<int> prompt, GenerationOptions options, EngineModelInfo model, string promptField, string requestId, int? defaultMaxTokens = null)
+        IReadOnlyList<int> prompt, GenerationOptions options, EngineModelInfo model, string promptField, string requestId, int? defaultMaxTokens = null,
+        int? promptLogprobs = null)
     {
         var context = model.MaxContextTokens;
         if (prompt.Count == 0) throw ApiException.BadRequest(promptField, $"{promptField}: the prompt is empty");
@@ -42,6 +44,8 @@ public static class EngineRequests
             StopTokenIds = options.StopTokenIds,
             Logprobs = options.Logprobs,
             TopLogprobs = options.TopLogprobs,
+            PromptLogprobs = promptLogprobs,
+            LogitBias = options.LogitBias,
             RequestId = requestId,
         };
     }

@@ -20,6 +20,9 @@ public sealed class EngineStream : IAsyncDisposable
         _stop = stop;
     }
 
+    /// <summary>The prompt's log-probabilities (first null) when the request asked; known once started.</summary>
+    public IReadOnlyList<TokenLogprob?>? PromptLogprobs { get; private set; }
+
     /// <summary>Set when the last output carried <see cref="EngineOutput.Finish"/>.</summary>
     public EngineFinish? Finish { get; private set; }
 
@@ -97,5 +100,6 @@ public sealed class EngineStream : IAsyncDisposable
     private void Note(EngineOutput output)
     {
         if (output.Finish is not null) Finish = output.Finish;
+        if (output.PromptLogprobs is not null) PromptLogprobs = output.PromptLogprobs;
     }
 }

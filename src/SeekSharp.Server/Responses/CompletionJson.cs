@@ -3,7 +3,10 @@ using System.Text.Json;
 namespace SeekSharp.Server.Responses;
 
 /// <summary>One choice of a text completion.</summary>
-public sealed record CompletionChoice(int Index, string Text, string? FinishReason, IReadOnlyList<TokenLogprobEntry>? Logprobs, int TextOffset);
+/// <param name="TextOffset">Where the first logprobs entry's token starts in the choice's text (0 when the prompt's tokens lead).</param>
+/// <param name="PromptLogprobs">vLLM's prompt_logprobs list (written only when not null).</param>
+public sealed record CompletionChoice(int Index, string Text, string? FinishReason, IReadOnlyList<TokenLogprobEntry>? Logprobs, int TextOffset,
+    IReadOnlyList<TokenLogprobEntry>? PromptLogprobs = null);
 
 /// <summary>Writes <c>text_completion</c> objects (whole responses and stream chunks).</summary>
 public sealed class CompletionJson(string id, long created, string model, TokenStrings strings)
@@ -43,6 +46,7 @@ public sealed class CompletionJson(string id, long created, string model, TokenS
         w.WriteNumber("index", choice.Index);
         w.WriteString("text", choice.Text);
         LogprobJson.WriteCompletion(w, choice.Logprobs, strings, choice.TextOffset);
+        if (choice.PromptLogprobs is not null) LogprobJson.WritePromptLogprobs(w, choice.PromptLogprobs, strings);
         w.WriteString("finish_reason", choice.FinishReason);
         w.WriteEndObject();
     }

@@ -3,8 +3,8 @@ using SeekSharp.Engine;
 
 namespace SeekSharp.Server.Responses;
 
-/// <summary>A sampled token with its log-probability, as reported back.</summary>
-public sealed record TokenLogprobEntry(int TokenId, TokenLogprob Logprob);
+/// <summary>A token with its log-probability, as reported back; null for a prompt's first token (nothing predicts it).</summary>
+public sealed record TokenLogprobEntry(int TokenId, TokenLogprob? Logprob);
 
 /// <summary>Writes logprobs in the two OpenAI shapes: chat (<c>content: [{token, logprob, bytes, top_logprobs}]</c>) and legacy completions.</summary>
 public static class LogprobJson
@@ -22,9 +22,9 @@ public static class LogprobJson
         foreach (var entry in entries)
         {
             writer.WriteStartObject();
-            WriteTokenFields(writer, entry.TokenId, entry.Logprob.Logprob, strings);
+            WriteTokenFields(writer, entry.TokenId, entry.Logprob?.Logprob ?? float.NegativeInfinity, strings);
             writer.WriteStartArray("top_logprobs");
-            foreach (var top in entry.Logprob.Top)
+            foreach (var top in entry.Logprob?.Top ?? [])
             {
                 writer.WriteStartObject();
                 WriteTokenFields(writer, top.TokenId, top.Logprob, strings);
@@ -51,11 +51,20 @@ public static class LogprobJson
         foreach (var entry in entries) writer.WriteStringValue(strings.Text(entry.TokenId));
         writer.WriteEndArray();
         writer.WriteStartArray("token_logprobs");
-        foreach (var entry in entries) WriteLogprobValue(writer, entry.Logprob.Logprob);
+        foreach (var entry in entries)
+        {
+            if (entry.Logprob is { } lp) WriteLogprobValue(writer, lp.Logprob);
+            else writer.WriteNullValue();
+        }
         writer.WriteEndArray();
         writer.WriteStartArray("top_logprobs");
         foreach (var entry in entries)
         {
+            if (entry.Logprob is null)
+            {
+                writer.WriteNullValue();
+                continue;
+            }
             writer.WriteStartObject();
             foreach (var top in entry.Logprob.Top)
             {
@@ -73,6 +82,38 @@ public static class LogprobJson
             offset += strings.Text(entry.TokenId).Length;
         }
         writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// vLLM's <c>"prompt_logprobs": [null, {"ID": {"logprob", "decoded_token"}}, ...]</c>: per prompt token its own id
+    /// and its alternatives (no <c>rank</c>: the engine reports the top list, not the token's rank).
+    /// </summary>
+    public static void WritePromptLogprobs(Utf8JsonWriter writer, IReadOnlyList<TokenLogprobEntry> entries, TokenStrings strings)
+    {
+        writer.WriteStartArray("prompt_logprobs");
+        foreach (var entry in entries)
+        {
+            if (entry.Logprob is not { } lp)
+            {
+                writer.WriteNullValue();
+                continue;
+            }
+            writer.WriteStartObject();
+            WriteIdEntry(writer, entry.TokenId, lp.Logprob, strings);
+            foreach (var top in lp.Top)
+                if (top.TokenId != entry.TokenId) WriteIdEntry(writer, top.TokenId, top.Logprob, strings);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+    }
+
+    private static void WriteIdEntry(Utf8JsonWriter writer, int tokenId, float logprob, TokenStrings strings)
+    {
+        writer.WriteStartObject(tokenId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        writer.WritePropertyName("logprob");
+        WriteLogprobValue(writer, logprob);
+        writer.WriteString("decoded_token", strings.Text(tokenId));
         writer.WriteEndObject();
     }
 

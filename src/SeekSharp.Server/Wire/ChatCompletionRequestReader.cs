@@ -19,9 +19,6 @@ public static class ChatCompletionRequestReader
         var tools = ToolsReader.ReadTools(body);
         var toolChoice = ToolsReader.ReadToolChoice(body, tools);
         var thinking = ReadThinking(body, defaultThinking);
-        if (thinking == ThinkingMode.Thinking && toolChoice.Kind is ToolChoiceKind.Required or ToolChoiceKind.Function)
-            throw ApiException.BadRequest("tool_choice",
-                "tool_choice: forcing a tool call is only supported with thinking disabled (the reasoning comes before the call)");
 
         var logprobs = body.Bool("logprobs") ?? false;
         var topLogprobs = (int)(body.Integer("top_logprobs", 0, GenerationOptionsReader.MaxTopLogprobs) ?? 0);

@@ -10,6 +10,15 @@ public sealed record CompletionRequest
 
     public bool Echo { get; init; }
 
+    /// <summary>
+    /// Alternatives per prompt token when the prompt is scored: echo with logprobs (OpenAI's legacy shape, the prompt
+    /// tokens lead the logprobs) or vLLM's <c>prompt_logprobs</c> (<see cref="PromptLogprobsField"/>); null = not scored.
+    /// </summary>
+    public int? PromptLogprobs { get; init; }
+
+    /// <summary>vLLM's <c>prompt_logprobs</c> was sent: the choice carries a <c>prompt_logprobs</c> list.</summary>
+    public bool PromptLogprobsField { get; init; }
+
     public bool Stream { get; init; }
 
     public bool IncludeUsage { get; init; }

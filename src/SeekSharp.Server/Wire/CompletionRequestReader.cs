@@ -5,8 +5,10 @@ namespace SeekSharp.Server.Wire;
 
 /// <summary>
 /// Reads a /v1/completions body. <c>prompt</c> may be a string, an array of token ids, or an array of either (a
-/// batch, as eval harnesses send); <c>logprobs</c> is the number of alternatives (0..20). Prompt logprobs
-/// (<c>echo</c> with <c>logprobs</c>) need the engine to score prompt tokens, which it does not yet: a 400.
+/// batch, as eval harnesses send); <c>logprobs</c> is the number of alternatives (0..20). <c>echo</c> with
+/// <c>logprobs</c> also scores the prompt (its tokens lead the logprobs, the first with a null logprob), and
+/// <c>max_tokens: 0</c> then scores only (lm-eval's loglikelihood); vLLM's <c>prompt_logprobs: N</c> does the same
+/// into a separate list.
 /// </summary>
 public static class CompletionRequestReader
 {
@@ -24,10 +26,12 @@ public static class CompletionRequestReader
         if (body.String("suffix") is { Length: > 0 }) throw ApiException.BadRequest("suffix", "suffix is not supported");
         var logprobs = body.Integer("logprobs", 0, GenerationOptionsReader.MaxTopLogprobs);
         var echo = body.Bool("echo") ?? false;
-        if (echo && logprobs is not null)
-            throw ApiException.BadRequest("echo", "echo with logprobs asks for prompt-token logprobs, which this server does not compute yet");
+        var promptLogprobsField = body.Integer("prompt_logprobs", 0, GenerationOptionsReader.MaxTopLogprobs);
+        var promptLogprobs = Max(echo ? logprobs : null, promptLogprobsField);
 
-        var maxTokens = GenerationOptionsReader.ReadMaxTokens(body) ?? defaultMaxTokens;
+        var maxTokens = GenerationOptionsReader.ReadMaxTokens(body, least: 0) ?? defaultMaxTokens;
+        if (maxTokens == 0 && promptLogprobs is null)
+            throw ApiException.BadRequest("max_tokens", "max_tokens 0 only scores the prompt: send echo with logprobs (or prompt_logprobs), or ask for at least 1 token");
         var generation = GenerationOptionsReader.ReadCommon(body, maxTokens) with
         {
             Logprobs = logprobs is not null,
@@ -41,11 +45,15 @@ public static class CompletionRequestReader
             Model = model,
             Prompts = prompts,
             Echo = echo,
+            PromptLogprobs = promptLogprobs is { } n ? (int)n : null,
+            PromptLogprobsField = promptLogprobsField is not null,
             Stream = stream,
             IncludeUsage = stream && includeUsage,
             Generation = generation,
         };
     }
+
+    private static long? Max(long? a, long? b) => a is null ? b : b is null ? a : Math.Max(a.Value, b.Value);
 
     private static List<CompletionPrompt> ReadPrompts(JsonElement prompt)
     {

@@ -27,6 +27,9 @@ public sealed record GenerationOptions
     /// <summary>Alternatives reported per token (0..20).</summary>
     public int TopLogprobs { get; init; }
 
+    /// <summary>OpenAI's logit_bias: token id → bias added before sampling (-100..100).</summary>
+    public IReadOnlyDictionary<int, float>? LogitBias { get; init; }
+
     /// <summary>Keep generating past EOS (a vLLM extension, used by benchmarks to get exact output lengths).</summary>
     public bool IgnoreEos { get; init; }
 }

@@ -29,14 +29,34 @@ public static class GenerationOptionsReader
             Stop = ReadStop(body),
             StopTokenIds = ReadStopTokenIds(body),
             IgnoreEos = body.Bool("ignore_eos") ?? false,
+            LogitBias = ReadLogitBias(body),
         };
     }
 
-    /// <summary>max_tokens (or <paramref name="alias"/>, which wins when both are given): at least 1.</summary>
-    public static int? ReadMaxTokens(RequestObject body, string? alias = null)
+    // {"TOKEN_ID": bias}: keys are token ids as strings, as OpenAI sends them
+    private static Dictionary<int, float>? ReadLogitBias(RequestObject body)
+    {
+        if (!body.TryGet("logit_bias", out var json) || json.ValueKind == JsonValueKind.Null) return null;
+        if (json.ValueKind != JsonValueKind.Object) throw body.WrongType("logit_bias", "an object of token id → bias", json);
+        var result = new Dictionary<int, float>();
+        foreach (var entry in json.EnumerateObject())
+        {
+            var path = $"logit_bias.{entry.Name}";
+            if (!int.TryParse(entry.Name, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id))
+                throw ApiException.BadRequest(path, $"{path}: keys must be token ids (non-negative integers)");
+            if (entry.Value.ValueKind != JsonValueKind.Number || entry.Value.GetDouble() is < -100 or > 100)
+                throw ApiException.BadRequest(path, $"{path} must be a number between -100 and 100");
+            result[id] = (float)entry.Value.GetDouble();
+        }
+        if (result.Count > 300) throw ApiException.BadRequest("logit_bias", "logit_bias: at most 300 tokens");
+        return result;
+    }
+
+    /// <summary>max_tokens (or <paramref name="alias"/>, which wins when both are given): at least <paramref name="least"/>.</summary>
+    public static int? ReadMaxTokens(RequestObject body, string? alias = null, int least = 1)
     {
         var name = alias is not null && body.Has(alias) ? alias : "max_tokens";
-        var value = body.Integer(name, 1, int.MaxValue);
+        var value = body.Integer(name, least, int.MaxValue);
         return value is null ? null : (int)value;
     }
 

@@ -29,7 +29,7 @@ public sealed class ChatPromptTests
             [Message.System("", [ToolDefinition.FromJson(Tool)]), Message.User("Weather in Paris?")], EncodeOptions.Chat);
         Assert.Equal(expected, prompt.Text);
         Assert.Equal(TestTokenizer.Instance.Encode(expected), prompt.Tokens);
-        Assert.Equal("", prompt.ForcedPrefix);
+        Assert.Equal("", prompt.ForcedToolCall);
     }
 
     [Fact]
@@ -45,15 +45,15 @@ public sealed class ChatPromptTests
     }
 
     [Fact]
-    public void Named_tool_choice_opens_the_call_at_the_end_of_the_prompt()
+    public void Named_tool_choice_forces_the_call_opening_and_leaves_the_prompt_as_the_conversation()
     {
         var request = Request("""{"model": "m", "messages": [{"role": "user", "content": "Hi"}], "tools": [{"type": "function", "function": """ + Tool +
             """}], "tool_choice": {"type": "function", "function": {"name": "get_weather"}}}""");
 
         var prompt = ChatPrompt.Build(request, TestTokenizer.Instance);
 
-        Assert.Equal("\n\n<｜DSML｜function_calls>\n<｜DSML｜invoke name=\"get_weather\">\n", prompt.ForcedPrefix);
-        Assert.EndsWith("</think>" + prompt.ForcedPrefix, prompt.Text, StringComparison.Ordinal);
+        Assert.StartsWith("\n\n<｜DSML｜function_calls>\n<｜DSML｜invoke name=\"get_weather\">\n", prompt.ForcedToolCall, StringComparison.Ordinal);
+        Assert.EndsWith("<｜Assistant｜></think>", prompt.Text, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -42,6 +42,7 @@ public static class MalformedRequests
             ("frequency_penalty", [-1, "x"]),
             ("tools", ["x", new JsonObject(), new JsonArray(1), new JsonArray(new JsonObject { ["type"] = "function" })]),
             ("tool_choice", ["always", 1, new JsonObject { ["type"] = "function" }]),
+            ("logit_bias", ["x", new JsonObject { ["abc"] = 1 }, new JsonObject { ["5"] = 200 }, new JsonObject { ["5"] = "1" }]),
             ("thinking", ["enabled", new JsonObject { ["type"] = "maybe" }, new JsonObject()]),
             ("chat_template_kwargs", ["x", new JsonObject { ["thinking"] = "yes" }]),
             ("response_format", ["json", new JsonObject { ["type"] = "xml" }, new JsonObject()]),
@@ -74,6 +75,7 @@ public static class MalformedRequests
             ("max_tokens", [0, "x", -1]),
             ("logprobs", [21, -1, "2", true]),
             ("echo", ["yes"]),
+            ("prompt_logprobs", [21, -1, "1"]),
             ("best_of", [2, "x"]),
             ("temperature", [3, "x"]),
             ("model", [5]),
@@ -87,10 +89,6 @@ public static class MalformedRequests
                 yield return new Case($"{field} = {value?.ToJsonString() ?? "null"}", body.ToJsonString(), null);
             }
         }
-        var echoWithLogprobs = JsonNode.Parse(valid)!.AsObject();
-        echoWithLogprobs["echo"] = true;
-        echoWithLogprobs["logprobs"] = 1;
-        yield return new Case("echo with logprobs", echoWithLogprobs.ToJsonString(), "echo");
     }
 
     /// <summary>Message lists that are well-typed JSON but not a conversation the model can continue.</summary>

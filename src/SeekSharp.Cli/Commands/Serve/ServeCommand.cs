@@ -31,15 +31,25 @@ internal static class ServeCommand
         var noPrefixCaching = new Option<bool>("--no-prefix-caching") { Description = "Do not reuse cached prompt prefixes" };
         var thinking = new Option<bool>("--thinking") { Description = "Requests that do not say get thinking mode (default: chat mode, like deepseek-chat)" };
         var verbose = new Option<bool>("--verbose") { Description = "Log every request" };
+        var realWidth = new Option<int?>("--real-width-layers")
+        {
+            Description = "Serve an UNTRAINED real-width model built in memory instead of --model: this many layers (the first dense) of hidden 7168, " +
+                          "128 heads, 256 experts of 2048, FP8 random weights, the demo tokenizer's vocabulary (for GPU serving figures; slow on the CPU)",
+        };
         var command = new Command("serve", "Serve a checkpoint over an OpenAI-compatible HTTP API (chat/completions, completions, models, health, metrics)")
         {
-            model, device, threads, tokenizer, host, port, apiKey, names, maxBatch, maxQueue, maxModelLen, noPrefixCaching, thinking, verbose,
+            model, device, threads, tokenizer, host, port, apiKey, names, maxBatch, maxQueue, maxModelLen, noPrefixCaching, thinking, verbose, realWidth,
         };
         command.SetAction(r => CliRunner.Run(() =>
         {
+            var realWidthLayers = r.GetValue(realWidth);
+            if (realWidthLayers is not null && r.GetValue(model) is not null) throw new CliUsageException("--real-width-layers: serves a model built in memory; leave out --model");
+            if (realWidthLayers is < 1) throw new CliUsageException("--real-width-layers: expected a positive number of layers");
             var demo = r.GetValue(model) is null;
+            // the real-width model borrows the demo folder's tokenizer and EOS ids (its vocabulary is the demo's)
             var directory = r.GetValue(model) ?? DemoModel.EnsureWritten();
-            if (demo) Console.WriteLine($"no --model: serving the UNTRAINED demo model ({directory}); its text is gibberish");
+            if (realWidthLayers is { } n) Console.WriteLine($"serving an UNTRAINED real-width model of {n} layers built in memory (demo tokenizer); its text is gibberish");
+            else if (demo) Console.WriteLine($"no --model: serving the UNTRAINED demo model ({directory}); its text is gibberish");
             var tokenizerPath = r.GetValue(tokenizer) ?? Path.Combine(directory, "tokenizer.json");
             if (!File.Exists(tokenizerPath))
                 throw new CliUsageException($"--tokenizer: {tokenizerPath} not found (the server needs a tokenizer.json; pass --tokenizer PATH)");
@@ -50,7 +60,9 @@ internal static class ServeCommand
                 MaxQueuedRequests = Positive(r.GetValue(maxQueue), "--max-queue"),
                 MaxContextTokens = r.GetValue(maxModelLen),
                 PrefixCaching = !r.GetValue(noPrefixCaching),
-                ModelName = served.FirstOrDefault() ?? (demo ? DemoModel.ModelId : Path.GetFileName(Path.TrimEndingDirectorySeparator(directory))),
+                ModelName = served.FirstOrDefault()
+                    ?? (realWidthLayers is { } layers ? $"seeksharp-real-width-{layers}l-untrained"
+                        : demo ? DemoModel.ModelId : Path.GetFileName(Path.TrimEndingDirectorySeparator(directory))),
             };
             var serverOptions = new OpenAiServerOptions
             {
@@ -62,7 +74,10 @@ internal static class ServeCommand
             var listen = new ServerListenOptions(r.GetValue(host)!, r.GetValue(port));
 
             var deepSeekTokenizer = DeepSeekTokenizer.Load(tokenizerPath);
-            var loaded = ModelCommandOptions.LoadModel(directory, ModelCommandOptions.CreateDevice(r.GetValue(device)!, r.GetValue(threads)), indexTopk: null);
+            var computeDevice = ModelCommandOptions.CreateDevice(r.GetValue(device)!, r.GetValue(threads));
+            var loaded = realWidthLayers is { } count
+                ? RealWidthModel.Create(count, DemoModel.Config.VocabSize, computeDevice, ownsDevice: true)
+                : ModelCommandOptions.LoadModel(directory, computeDevice, indexTopk: null);
             LlmEngine engine;
             try
             {
