@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""Kernel lab: exact per-row top-k (Kernels/topk.cu) - the one-block-per-row kernel topk_rows and the register-resident
+cluster family topk_c<C>_i<ITEMS> - validated bit for bit against a stable torch sort (ties, -inf tails, rows shorter
+than k, -0/+0, contiguous and paged rows, every variant at and around its capacity), then timed as CUDA-graph replays
+(no Python launch overhead) beside the FP8 tensor-core indexer (Kernels/indexer_tc.cu) at the decode and prefill shapes
+of indexer_tc_lab.py, on the scores that indexer produces.
+
+Usage: python3 benchmarks/kernel-lab/topk_lab.py [--no-bench]
+Launch geometry mirrors Launchers/TopKLauncher.cs (Pick below is its variant choice) and IndexerLauncher.cs.
+"""
+import sys
+
+import torch
+
+from nvrtc_lab import compile_module, func, launch, regs
+
+HEADS, DIM = 64, 128
+SMS = torch.cuda.get_device_properties(0).multi_processor_count
+TC_SHARED = 4 * 128 * (144 + 4)
+
+mod_topk, mod_tc = compile_module("topk.cu"), compile_module("indexer_tc.cu")
+OLD = func(mod_topk, "topk_rows")
+VARIANTS = [(c, items, func(mod_topk, f"topk_c{c}_i{items}"))
+            for c, items in [(1, 4), (1, 8), (2, 8), (4, 8), (8, 8), (8, 16), (8, 24)]]
+F_TC1 = func(mod_tc, "indexer_scores_tc1", TC_SHARED + 256)
+F_TC8 = func(mod_tc, "indexer_scores_tc8", TC_SHARED + 8 * 256)
+print(f"topk_rows: {regs(OLD)} (registers, local bytes)")
+for c, items, f in VARIANTS:
+    print(f"topk_c{c}_i{items}: {regs(f)} capacity {c * 1024 * items}")
+FAILED = []
+
+
+def pick(rows, stride):
+    """TopKLauncher.Pick: the smallest variant covering the stride; C > 1 only while rows x capacity <= 2^24."""
+    if rows > 65535:
+        return None
+    for v in VARIANTS:
+        cap = v[0] * 1024 * v[1]
+        if cap >= stride:
+            return v if v[0] == 1 or rows * cap <= 1 << 24 else None
+    return None
+
+
+def name(v):
+    return "rows" if v is None else f"c{v[0]}_i{v[1]}"
+
+
+def run_topk(v, scores, row_pos, start, stride, rows, k, out=None):
+    """v None: topk_rows; else (C, ITEMS, function). row_pos None: contiguous rows visible start+i+1."""
+    if out is None:
+        out = torch.full((rows, k), 12345, dtype=torch.int32, device="cuda")
+    if v is None:
+        launch(OLD, (rows,), (1024,), 0, scores, out, row_pos, start, stride, k)
+    else:
+        launch(v[2], (v[0], rows), (1024,), 0, scores, out, row_pos, start, stride, k)
+    return out
+
+
+def reference(scores, visible, k):
+    """Stable descending sort of the visible prefix of each row (float64 keeps -0 == +0), first min(k, visible), ascending."""
+    rows, stride = scores.shape
+    pos = torch.arange(stride, device="cuda")
+    s = scores.double().masked_fill(pos[None, :] >= visible[:, None], float("-inf"))
+    order = torch.sort(s, dim=1, descending=True, stable=True).indices
+    if order.shape[1] < k:
+        order = torch.cat([order, torch.zeros(rows, k - order.shape[1], dtype=order.dtype, device="cuda")], 1)
+    order = order[:, :k]
+    take = torch.arange(k, device="cuda")[None, :] < visible[:, None]
+    order = torch.where(take, order, torch.full_like(order, 1 << 40))
+    order = torch.sort(order, dim=1).values
+    return torch.where(order == (1 << 40), torch.full_like(order, -1), order).int()
+
+
+def fill(kind, rows, stride, gen):
+    n = rows * stride
+    if kind == "randn":
+        x = torch.randn(n, generator=gen)
+    elif kind == "ties":
+        x = torch.randint(0, 8, (n,), generator=gen).float()
+    elif kind == "fine ties":
+        x = torch.round(torch.randn(n, generator=gen) * 64) / 64
+    elif kind == "signed zeros":
+        x = torch.tensor([0.0, -0.0, 0.0, -0.0, 1.0, -1.0])[torch.randint(0, 6, (n,), generator=gen)]
+    elif kind == "indexer-like":
+        x = torch.randn(n, generator=gen).abs() * 1e-3 + 2e-3
+    elif kind == "constant":
+        x = torch.full((n,), 0.25)
+    else:
+        raise ValueError(kind)
+    x = x.view(rows, stride)
+    if kind in ("randn", "fine ties"):
+        # -inf tails: some rows end in -inf, one row is all -inf
+        for i in range(0, rows, 2):
+            cut = int(torch.randint(0, stride + 1, (1,), generator=gen))
+            x[i, cut:] = float("-inf")
+        x[rows // 2, :] = float("-inf")
+    return x.cuda()
+
+
+def check(label, scores, row_pos, start, stride, rows, k):
+    if row_pos is None:
+        visible = torch.arange(rows, device="cuda") + start + 1
+    else:
+        visible = row_pos.long() + 1
+    want = reference(scores, visible, k)
+    cands = [None] + [v for v in VARIANTS if v[0] * 1024 * v[1] >= stride]
+    bad = []
+    for v in cands:
+        got = run_topk(v, scores, row_pos, start, stride, rows, k)
+        if not torch.equal(got, want):
+            bad.append(name(v))
+    print(f"{'PASS' if not bad else 'FAIL'} {label} k={k} ({len(cands)} kernels){' bad: ' + ','.join(bad) if bad else ''}",
+          flush=True)
+    if bad:
+        FAILED.append(f"{label} k={k}: {','.join(bad)}")
+
+
+def validate():
+    gen = torch.Generator().manual_seed(11)
+    kinds = ["randn", "ties", "fine ties", "signed zeros", "indexer-like", "constant"]
+    # contiguous: (tokens, startPos); stride = startPos + tokens, around each capacity
+    contiguous = [(5, 0), (40, 2000), (3, 4093), (2, 4095), (3, 8190), (2, 8191), (3, 16381), (2, 16383), (3, 32766),
+                  (2, 32767), (2, 65535), (2, 65534), (2, 131071), (2, 131070), (2, 196607), (2, 196606), (2, 200000),
+                  (3, 5000), (2, 20000), (2, 100000), (2, 150000)]
+    for i, (tokens, start) in enumerate(contiguous):
+        stride = start + tokens
+        kind = kinds[i % len(kinds)]
+        scores = fill(kind, tokens, stride, gen)
+        for k in ((1, 64, 2048) if stride <= 40000 else (2048,)) + ((3000,) if i % 4 == 0 else ()):
+            check(f"contiguous {tokens}@{start} {kind}", scores, None, start, stride, tokens, k)
+    # paged: rows at random positions below max_end
+    for i, (rows, max_end) in enumerate([(17, 4096), (9, 8192), (6, 30000), (5, 70000), (4, 131072), (3, 190000), (33, 3000)]):
+        for kind in (kinds[i % len(kinds)], "indexer-like"):
+            scores = fill(kind, rows, max_end, gen)
+            pos = torch.randint(0, max_end, (rows,), generator=gen)
+            pos[0] = max_end - 1
+            pos[-1] = min(100, max_end - 1)
+            row_pos = pos.int().cuda()
+            for k in (64, 2048):
+                check(f"paged {rows}x{max_end} {kind}", scores, row_pos, 0, max_end, rows, k)
+
+
+def graph_time(fn, n=20, reps=5):
+    fn()
+    torch.cuda.synchronize()
+    g = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(g, capture_error_mode="relaxed"):
+        for _ in range(n):
+            fn()
+    g.replay()
+    torch.cuda.synchronize()
+    a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    a.record()
+    for _ in range(reps):
+        g.replay()
+    b.record()
+    torch.cuda.synchronize()
+    return a.elapsed_time(b) / (n * reps) * 1e-3
+
+
+def tc_chunk(max_end, groups):
+    chunk = max_end * groups // (8 * SMS)
+    chunk = (chunk + 127) // 128 * 128
+    return min(max(chunk, 256), 8192)
+
+
+def indexer_setup(kind, b, l):
+    """Paged key cache (64-token blocks, shuffled) for decode b x l (b sequences, one row each at position l-1) or
+    prefill b rows of one sequence ending at l; returns the indexer launch and its scores."""
+    bs = 64
+    seqs = [(l - 1, 1)] * b if kind == "decode" else [(l - b, b)]
+    width = (l + bs - 1) // bs
+    total = len(seqs) * width + 3
+    table = torch.randperm(total, device="cuda")[:len(seqs) * width].int().view(len(seqs), width)
+    row_seq = torch.tensor([s for s, (st, t) in enumerate(seqs) for _ in range(t)], dtype=torch.int32, device="cuda")
+    row_pos = torch.tensor([p for st, t in seqs for p in range(st, st + t)], dtype=torch.int32, device="cuda")
+    rows = row_pos.numel()
+    q8 = torch.randint(0, 0x7E, (rows * HEADS * DIM,), dtype=torch.uint8, device="cuda")
+    keys = torch.randint(0, 0x7E, (total * bs * DIM,), dtype=torch.uint8, device="cuda")
+    w = torch.rand(rows * HEADS, device="cuda") * 0.02 - 0.01
+    scales = torch.rand(total * bs, device="cuda") * 0.01
+    scores = torch.empty((rows, l), device="cuda")
+    group = 8 if kind == "prefill" and rows >= 16 else 1
+    groups = (rows + group - 1) // group
+    chunk = tc_chunk(l, groups)
+
+    def idx():
+        launch(F_TC8 if group == 8 else F_TC1, ((l + chunk - 1) // chunk, groups), (256,), TC_SHARED + group * 256,
+               q8, w, keys, scales, row_seq, row_pos, table, width, bs, 0, scores, rows, l, chunk)
+    return idx, scores, row_pos, rows
+
+
+def bench():
+    print("\nCUDA-graph replay times (ms); % = top-k / indexer; * = the launcher's choice (TopKLauncher.Pick)")
+    shapes = [("decode", b, l) for b in (1, 32, 128) for l in (4096, 32768, 131072)] + \
+             [("prefill", 4096, 8192), ("prefill", 4096, 32768)]
+    for kind, b, l in shapes:
+        idx, scores, row_pos, rows = indexer_setup(kind, b, l)
+        t_idx = graph_time(idx, n=5 if rows * l > 1 << 27 else 20, reps=3)
+        idx()
+        k = 2048
+        out = torch.empty((rows, k), dtype=torch.int32, device="cuda")
+        want = reference(scores, row_pos.long() + 1, k) if rows * l <= 1 << 26 else None
+        res = []
+        for v in [None] + [v for v in VARIANTS if v[0] * 1024 * v[1] >= l]:
+            t = graph_time(lambda: run_topk(v, scores, row_pos, 0, l, rows, k, out), n=5 if rows * l > 1 << 27 else 20, reps=3)
+            if want is not None and not torch.equal(out, want):
+                FAILED.append(f"bench {kind} {b}x{l} {name(v)}")
+            mark = "*" if v is pick(rows, l) else ""
+            res.append(f"{mark}{name(v)} {t * 1e3:.4f} ({100 * t / t_idx:.0f}%)")
+        print(f"{kind} {b}x{l // 1024}K: indexer {t_idx * 1e3:.4f} | " + " | ".join(res), flush=True)
+        del idx, scores, out
+        torch.cuda.empty_cache()
+
+
+validate()
+if "--no-bench" not in sys.argv:
+    bench()
+print("FAILED: " + "; ".join(FAILED) if FAILED else "ALL PASS")
