@@ -15,7 +15,7 @@ from nvrtc_lab import compile_module, func, launch, regs, I64  # noqa: E402
 
 def use(defines=""):
     """Compiles the kernels (optionally with extra #defines in front) and makes them the ones mla_tc launches."""
-    global F_KEYS, F_QPE, F_GEMM, F_GEMV, F_COMBINE, F_QK, F_PV, F_PROB
+    global F_KEYS, F_QPE, F_GEMM, F_GEMV, F_COMBINE, F_QK, F_QK_DIRECT, F_PV, F_PROB
     mod = compile_module("mla_absorbed_tc.cu", defines)
     F_KEYS = func(mod, "mla_abs_keys")
     F_QPE = func(mod, "mla_abs_qpe")
@@ -24,8 +24,9 @@ def use(defines=""):
     F_PROB = func(mod, "mla_abs_prob")
     F_COMBINE = func(mod, "mla_abs_combine")
     F_QK = func(mod, "mla_abs_qk", 200 * 1024)
+    F_QK_DIRECT = func(mod, "mla_abs_qk_direct", 222 * 1024)
     F_PV = func(mod, "mla_abs_pv", 200 * 1024)
-    for n, f in [("qk", F_QK), ("pv", F_PV), ("gemm", F_GEMM)]:
+    for n, f in [("qk", F_QK), ("qk_direct", F_QK_DIRECT), ("pv", F_PV), ("gemm", F_GEMM)]:
         r, local = regs(f)
         print(f"  {n}: {r} registers, {local} bytes local", flush=True)
 
@@ -34,6 +35,7 @@ use()
 SMS = torch.cuda.get_device_properties(0).multi_processor_count
 TILE = 32
 FAILED = []
+DIRECT = "--no-direct" not in sys.argv   # decode QK reads the F32 cache itself (else the separate gather pass)
 
 
 def cdiv(a, b):
@@ -42,6 +44,13 @@ def cdiv(a, b):
 
 def splits(tiles, target, blocks):
     want = min(max(cdiv(target, max(blocks, 1)), 1), max(tiles, 1))
+    per = cdiv(max(tiles, 1), want)
+    return cdiv(max(tiles, 1), per), per * TILE
+
+
+def pv_splits(tiles, target, blocks):
+    """MlaLauncher.PvSplits: whole waves (floor), at least 4 tiles per split."""
+    want = min(max(target // max(blocks, 1), 1), max(tiles // 4, 1))
     per = cdiv(max(tiles, 1), want)
     return cdiv(max(tiles, 1), per), per * TILE
 
@@ -63,6 +72,8 @@ def mla_tc(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v, l
     if T > chunk > SMS:
         chunk = chunk // SMS * SMS
     qk_shared = 3 * TILE * (kw + 8) * 2
+    direct_shared = 2 * TILE * (kw + 8) * 2 + 2 * TILE * kw * 4
+    direct = gathered and direct_shared <= 222 * 1024 and DIRECT
     pv_shared = 3 * TILE * (lora // 2 + 8) * 2 + 3 * 64 * (TILE + 8) * 2
     for t0 in range(0, T, chunk):
         tc = min(chunk, T - t0)
@@ -70,32 +81,37 @@ def mla_tc(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v, l
         slots_pad = cdiv(width if idx is not None else pos0 + tc, TILE) * TILE
         tiles = slots_pad // TILE
         qk_splits, qk_slots = splits(tiles, 2 * SMS, tc * cdiv(H, 128))
-        pv_splits, pv_slots = splits(tiles, max(SMS // 2, 1), tc * 2 * cdiv(H, 64))
+        pv_count, pv_slots = pv_splits(tiles, 2 * SMS, tc * 2 * cdiv(H, 64))
         ix = None if idx is None else idx[t0 * width:]
         qa = torch.empty(tc * H * kw, device="cuda", dtype=torch.int16)
         scores = torch.empty(max(tc * H * slots_pad, 1), device="cuda", dtype=torch.float32)
         stats = torch.empty(tc * qk_splits * H * 2, device="cuda", dtype=torch.float32)
-        opart = torch.empty(tc * pv_splits * H * lora, device="cuda", dtype=torch.float32)
+        opart = torch.empty(tc * pv_count * H * lora, device="cuda", dtype=torch.float32)
         kc = all_keys
         if gathered:
             kc = torch.empty(tc * width * kw, device="cuda", dtype=torch.int16)
-            launch(F_KEYS, (tc * width,), (64,), 0, latent, rope_keys, ix, kc, lora, rope, kw)
+            if not direct:
+                launch(F_KEYS, (tc * width,), (64,), 0, latent, rope_keys, ix, kc, lora, rope, kw)
         qc = q[t0 * H * qk:]
         rows = tc <= 4 and nope <= 512
         launch(F_GEMV if rows else F_GEMM, (cdiv(lora, 64), H) if rows else (cdiv(lora, 128), H, cdiv(tc, 128)), (256,), 0,
                qc, I64(H * qk), I64(qk), wkvb, I64(kvw * lora), 1, lora, qa, I64(H * kw), I64(kw), 1, tc, lora, nope)
         tail = tc * H * (kw - lora)
         launch(F_QPE, (cdiv(tail, 256),), (256,), 0, qc, qa, I64(tc * H), nope, rope, lora, kw)
-        launch(F_QK, (cdiv(H, 128), qk_splits, tc), (256,), qk_shared,
-               qa, kc, ix, scores, stats, width, pos0, int(gathered), H, kw, slots_pad, qk_slots, scale)
+        if direct:   # keys straight from the F32 cache; the bf16 rows for PV come out of the same pass
+            launch(F_QK_DIRECT, (cdiv(H, 128), qk_splits, tc), (256,), direct_shared,
+                   qa, latent, rope_keys, kc, lora, rope, ix, scores, stats, width, H, kw, slots_pad, qk_slots, scale)
+        else:
+            launch(F_QK, (cdiv(H, 128), qk_splits, tc), (256,), qk_shared,
+                   qa, kc, ix, scores, stats, width, pos0, int(gathered), H, kw, slots_pad, qk_slots, scale)
         prob = torch.empty(max(tc * H * slots_pad, 1), device="cuda", dtype=torch.int16)
         launch(F_PROB, (H, tc), (256,), 0, scores, stats, prob, H, slots_pad, qk_splits)
-        launch(F_PV, (2 * cdiv(H, 64), pv_splits, tc), (256,), pv_shared,
+        launch(F_PV, (2 * cdiv(H, 64), pv_count, tc), (256,), pv_shared,
                kc, ix, prob, opart, width, pos0, int(gathered), H, kw, lora, slots_pad, pv_slots)
         olat = opart
-        if pv_splits > 1:
+        if pv_count > 1:
             olat = torch.empty(tc * H * lora, device="cuda", dtype=torch.float32)
-            launch(F_COMBINE, (cdiv(tc * H * lora, 256),), (256,), 0, opart, olat, I64(H * lora), pv_splits, I64(tc * H * lora))
+            launch(F_COMBINE, (cdiv(tc * H * lora, 256),), (256,), 0, opart, olat, I64(H * lora), pv_count, I64(tc * H * lora))
         launch(F_GEMV if rows else F_GEMM, (cdiv(v, 8), H) if rows else (cdiv(v, 128), H, cdiv(tc, 128)), (256,), 0,
                olat, I64(H * lora), I64(lora),
                wkvb[nope * lora:], I64(kvw * lora), 0, lora, out[t0 * H * v:], I64(H * v), I64(v), 0, tc, v, lora)
@@ -184,7 +200,8 @@ def bench(name, T, start, width, reps=10, profile=False):
         b.synchronize()
         ts.append(a.elapsed_time(b))
     ts.sort()
-    print(f"BENCH {name}: median {ts[len(ts) // 2]:.3f} ms (min {ts[0]:.3f})", flush=True)
+    flops = 2 * T * H * width * (lora + rope + lora) / 1e9   # QK + PV only
+    print(f"BENCH {name}: median {ts[len(ts) // 2]:.3f} ms (min {ts[0]:.3f}), QK+PV {flops / ts[len(ts) // 2]:.0f} TFLOP/s", flush=True)
     if profile:
         from torch.profiler import profile as prof_, ProfilerActivity
         with prof_(activities=[ProfilerActivity.CUDA]) as prof:
@@ -206,13 +223,23 @@ if __name__ == "__main__":
     case("real sparse decode 1@4095 k2048 (gathered)", 1, 4095, 2048, True, True)
     case("real dense 2@700", 2, 700, 0, False, True)
     case("real sparse 300@2000 k2048 (whole cache)", 300, 2000, 2048, True, True, rows=[0, 1, 150, 299])
+    case("real sparse decode 32@70000 k2048 (gathered)", 32, 70000, 2048, True, True, rows=[0, 13, 31])
+    case("real sparse decode 128@270000 k2048 (gathered)", 128, 270000, 2048, True, True, rows=[0, 77, 127])
     if FAILED:
         sys.exit(f"{len(FAILED)} case(s) failed")
     if "--bench" in sys.argv:
         prof = "--profile" in sys.argv
         bench("decode B=1 ctx 4096 k2048", 1, 4095, 2048, profile=prof)
-        bench("decode B=1 ctx 131072 k2048", 1, 131071, 2048)
+        bench("decode B=1 ctx 131072 k2048", 1, 131071, 2048, profile=prof)
+        bench("decode B=32 gathered k2048", 32, 131072, 2048, profile=prof)
+        bench("decode B=128 gathered k2048", 128, 300000, 2048, profile=prof)
+        DIRECT = False
+        bench("decode B=1 ctx 131072 k2048 (gather pass)", 1, 131071, 2048, profile=prof)
+        bench("decode B=32 gathered k2048 (gather pass)", 32, 131072, 2048, profile=prof)
+        bench("decode B=128 gathered k2048 (gather pass)", 128, 300000, 2048, profile=prof)
+        DIRECT = "--no-direct" not in sys.argv
         bench("prefill 4096 @ 8192 k2048", 4096, 4096, 2048, reps=3, profile=prof)
+        bench("prefill 4096 @ 32768 k2048", 4096, 28672, 2048, reps=3, profile=prof)
     for d in [a[len("--variant="):] for a in sys.argv if a.startswith("--variant=")]:
         print(f"variant: {d}", flush=True)
         use(d.replace(";", "\n") + "\n")

@@ -33,6 +33,8 @@
 
 // ---- PTX helpers (sm_80+) -------------------------------------------------------------------------------------
 
+extern __shared__ float4 mtc_dyn[];   // the dynamic shared memory of mla_abs_qk(_direct) and mla_abs_pv
+
 static __device__ __forceinline__ u32 mtc_smem(const void* p)
 {
     u32 r;
@@ -390,23 +392,31 @@ mla_abs_gemv(const float* __restrict__ a, long long aRow, long long aHead,
 }
 
 // ------------------------------------------------------------------------------------------------------------
-// Scores. grid (ceil(heads / 128), splits, T), block 256, dynamic shared 3 * 32 * (kw + 8) bf16 (a ring of three key
-// tiles: tile it + 2 loads while tile it is multiplied, so one barrier per tile suffices; the score epilogue of tile
-// it - 1 is issued after tile it's multiplies, so the two overlap).
+// Scores. grid (ceil(heads / 128), splits, T), block 256.
 // Block (head group, split, t) scores key slots [split * splitSlots, +splitSlots) within [0, slotsPad) for 128 heads:
 // scores[t, h, j] = s_j (fp32; -inf for unused slots) and stats[t, split, h] = (max, sum of exp(s - max)) over them.
-// Warp w owns heads 16w..16w+15: their qa fragments (kw/16 k-steps x 4 registers) stay in registers.
-// qa [T, heads, kw] bf16 bits; kc [rows, kw]; indices [T, width] or null; scores [T, heads, slotsPad]; stats [T, splits, heads, 2].
+// Warp w owns heads 16w..16w+15: their qa fragments (kw/16 k-steps x 4 registers) stay in registers. The score
+// epilogue of tile it - 1 is issued after tile it's multiplies, so the two overlap.
+// qa [T, heads, kw] bf16 bits; indices [T, width] or null; scores [T, heads, slotsPad]; stats [T, splits, heads, 2].
+//
+// mla_abs_qk: keys from the bf16 rows kc [rows, kw]; dynamic shared 3 * 32 * (kw + 8) bf16 (a ring of three key
+// tiles: tile it + 2 loads while tile it is multiplied, so one barrier per tile suffices).
+// mla_abs_qk_direct (decode over gathered rows): keys straight from the F32 cache (latent [*, lora], ropeKeys [*, rope],
+// row = the slot's index), so no separate gather pass. Dynamic shared: two bf16 tiles [32][kw + 8] | two F32 staging
+// tiles [32][kw]. Each thread cp.asyncs the same 16-byte pieces of every tile and converts exactly those pieces to bf16
+// itself, so staging needs no barrier of its own; the block of head group 0 also writes the bf16 rows to
+// kcOut[t * width + j] (j < count) for mla_abs_pv.
 // ------------------------------------------------------------------------------------------------------------
-extern "C" __global__ void __launch_bounds__(MTC_THREADS, 1)
-mla_abs_qk(const u16* __restrict__ qa, const u16* __restrict__ kc, const int* __restrict__ indices,
-           float* __restrict__ scores, float* __restrict__ stats,
-           int indexWidth, int startPos, int gathered, int heads, int kw, int slotsPad, int splitSlots, float scale)
+template <bool DIRECT>
+static __device__ __forceinline__ void mtc_qk(const u16* __restrict__ qa, const u16* __restrict__ kc,
+    const float* __restrict__ latent, const float* __restrict__ ropeKeys, u16* __restrict__ kcOut, int lora, int rope,
+    const int* __restrict__ indices, float* __restrict__ scores, float* __restrict__ stats,
+    int indexWidth, int startPos, int gathered, int heads, int kw, int slotsPad, int splitSlots, float scale)
 {
-    extern __shared__ float4 mtc_dyn[];
-    __shared__ int used[4][MTC_TILE];   // per tile % 4: the epilogue of tile it - 1 runs while tile it + 2 loads
+    __shared__ int used[8][MTC_TILE];   // per tile % 8 (bf16 form: % 4): the epilogue of tile it - 1 runs while later tiles load
     u16* const tiles = reinterpret_cast<u16*>(mtc_dyn);
     const int stride = kw + 8, tileElems = MTC_TILE * stride;
+    float* const stage = reinterpret_cast<float*>(tiles + 2 * tileElems);   // DIRECT only: [2][32][kw]
     const int t = blockIdx.z, split = blockIdx.y, splits = gridDim.y;
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, g = lane >> 2, tc = lane & 3;
     const int hA = blockIdx.x * MTC_QK_HEADS + warp * 16 + g, hB = hA + 8;   // this lane's two heads
@@ -418,10 +428,62 @@ mla_abs_qk(const u16* __restrict__ qa, const u16* __restrict__ kc, const int* __
     const int ntiles = j1 > j0 ? (j1 - j0) / MTC_TILE : 0;
     const int nks = kw >> 4;
 
+    // DIRECT: this thread's row of a tile (slot jt + (tid >> 3)) and its 16-byte pieces tid % 8 + 8i (4 floats each)
+    const int sr = tid >> 3, pieces = kw >> 2;
+    auto issue = [&](int jt, int buf)   // F32 rows of slots jt.. into staging buffer buf, one commit group
+    {
+        const int j = jt + sr;
+        int pos = j;
+        bool ok = j < count;
+        if (ok && idxRow != nullptr)
+        {
+            pos = __ldg(idxRow + j);
+            ok = pos >= 0;
+        }
+        const long long row = ok ? pos : 0;
+        const float* const lrow = latent + row * lora;
+        const float* const rrow = ropeKeys + row * rope;
+        float* const dst = stage + (buf * MTC_TILE + sr) * kw;
+        for (int p = tid & 7; p < pieces; p += 8)
+        {
+            const int c = 4 * p;
+            const bool inRow = c < lora + rope;
+            const float* const src = c < lora ? lrow + c : inRow ? rrow + (c - lora) : latent;
+            mtc_cp16(mtc_smem(dst + c), src, ok && inRow ? 16 : 0);
+        }
+        if ((tid & 7) == 0) used[(((jt - j0) / MTC_TILE)) & 7][sr] = ok ? 1 : 0;
+        mtc_commit();
+    };
+    auto convert = [&](int jt, int buf)   // this thread's staged pieces -> bf16 tile buf (and kcOut)
+    {
+        const int j = jt + sr;
+        const float* const src = stage + (buf * MTC_TILE + sr) * kw;
+        u16* const dst = tiles + buf * tileElems + sr * stride;
+        const bool out = kcOut != nullptr && j < count;
+        u16* const grow = kcOut + (out ? (gbase + j) * kw : 0);
+        for (int p = tid & 7; p < pieces; p += 8)
+        {
+            const float4 x = *reinterpret_cast<const float4*>(src + 4 * p);
+            const uint2 w = make_uint2(mtc_pack(x.x, x.y), mtc_pack(x.z, x.w));
+            *reinterpret_cast<uint2*>(dst + 4 * p) = w;
+            if (out) *reinterpret_cast<uint2*>(grow + 4 * p) = w;
+        }
+    };
+
     // the first two tiles start loading before the qa fragments are read
-    if (ntiles > 0) mtc_load_keys(tiles, used[0], stride, kc, kw, 0, kw, idxRow, count, gbase, j0, tid);
-    if (ntiles > 1) mtc_load_keys(tiles + tileElems, used[1], stride, kc, kw, 0, kw, idxRow, count, gbase, j0 + MTC_TILE, tid);
-    else mtc_commit();
+    if (DIRECT)
+    {
+        if (ntiles > 0) issue(j0, 0);
+        else mtc_commit();
+        if (ntiles > 1) issue(j0 + MTC_TILE, 1);
+        else mtc_commit();
+    }
+    else
+    {
+        if (ntiles > 0) mtc_load_keys(tiles, used[0], stride, kc, kw, 0, kw, idxRow, count, gbase, j0, tid);
+        if (ntiles > 1) mtc_load_keys(tiles + tileElems, used[1], stride, kc, kw, 0, kw, idxRow, count, gbase, j0 + MTC_TILE, tid);
+        else mtc_commit();
+    }
 
     // qa fragments: row hA -> a0/a2, row hB -> a1/a3; u32 column 8ks + tc = bf16 columns 16ks + 2tc, +1 (+8 for a2/a3)
     u32 fa[MTC_MAX_KW / 16][4];
@@ -468,14 +530,30 @@ mla_abs_qk(const u16* __restrict__ qa, const u16* __restrict__ kc, const int* __
 
     for (int it = 0; it < ntiles; it++)
     {
-        const int jt = j0 + it * MTC_TILE, buf = it % 3;
-        mtc_wait_one();    // this thread's pieces of tile it have landed (tile it + 1 may still fly)
-        __syncthreads();   // everyone's pieces visible; everyone is done with tile it - 1, whose buffer is refilled now
-        if (it + 2 < ntiles)
-            mtc_load_keys(tiles + ((it + 2) % 3) * tileElems, used[(it + 2) % 4], stride, kc, kw, 0, kw, idxRow, count, gbase,
-                          jt + 2 * MTC_TILE, tid);
-        else mtc_commit();   // an empty group keeps "all but the newest group" meaning tile it + 1
-        const u16* const tile = tiles + buf * tileElems;
+        const int jt = j0 + it * MTC_TILE;
+        const u16* tile;
+        const int* prevUsed;
+        if (DIRECT)
+        {
+            mtc_wait_one();      // this thread's pieces of tile it have landed (tile it + 1 may still fly)
+            convert(jt, it & 1); // bf16 buffer it % 2 was last read for tile it - 2, before the previous barrier
+            __syncthreads();     // everyone's bf16 pieces visible
+            if (it + 2 < ntiles) issue(jt + 2 * MTC_TILE, it & 1);   // refills only this thread's converted pieces
+            else mtc_commit();
+            tile = tiles + (it & 1) * tileElems;
+            prevUsed = used[(it - 1) & 7];
+        }
+        else
+        {
+            mtc_wait_one();    // this thread's pieces of tile it have landed (tile it + 1 may still fly)
+            __syncthreads();   // everyone's pieces visible; everyone is done with tile it - 1, whose buffer is refilled now
+            if (it + 2 < ntiles)
+                mtc_load_keys(tiles + ((it + 2) % 3) * tileElems, used[(it + 2) % 4], stride, kc, kw, 0, kw, idxRow, count, gbase,
+                              jt + 2 * MTC_TILE, tid);
+            else mtc_commit();   // an empty group keeps "all but the newest group" meaning tile it + 1
+            tile = tiles + (it % 3) * tileElems;
+            prevUsed = used[(it - 1) & 3];
+        }
 
         float acc[4][4];
 #pragma unroll
@@ -499,13 +577,13 @@ mla_abs_qk(const u16* __restrict__ qa, const u16* __restrict__ kc, const int* __
             }
         }
 #endif
-        if (it > 0) epilogue(prev, jt - MTC_TILE, used[(it - 1) & 3]);
+        if (it > 0) epilogue(prev, jt - MTC_TILE, prevUsed);
 #pragma unroll
         for (int i = 0; i < 4; i++)
 #pragma unroll
             for (int k = 0; k < 4; k++) prev[i][k] = acc[i][k];
     }
-    if (ntiles > 0) epilogue(prev, j0 + (ntiles - 1) * MTC_TILE, used[(ntiles - 1) & 3]);
+    if (ntiles > 0) epilogue(prev, j0 + (ntiles - 1) * MTC_TILE, DIRECT ? used[(ntiles - 1) & 7] : used[(ntiles - 1) & 3]);
 
     // the 4 lanes of a row group hold disjoint slots of the same two heads
 #pragma unroll
@@ -522,6 +600,26 @@ mla_abs_qk(const u16* __restrict__ qa, const u16* __restrict__ kc, const int* __
         if (okA) { st[2 * hA] = mA; st[2 * hA + 1] = lA; }
         if (okB) { st[2 * hB] = mB; st[2 * hB + 1] = lB; }
     }
+}
+
+extern "C" __global__ void __launch_bounds__(MTC_THREADS, 1)
+mla_abs_qk(const u16* __restrict__ qa, const u16* __restrict__ kc, const int* __restrict__ indices,
+           float* __restrict__ scores, float* __restrict__ stats,
+           int indexWidth, int startPos, int gathered, int heads, int kw, int slotsPad, int splitSlots, float scale)
+{
+    mtc_qk<false>(qa, kc, nullptr, nullptr, nullptr, 0, 0, indices, scores, stats, indexWidth, startPos, gathered, heads, kw,
+                  slotsPad, splitSlots, scale);
+}
+
+// kcOut [T, indexWidth, kw] (gathered rows for mla_abs_pv) or null; indices required (gathered = 1).
+extern "C" __global__ void __launch_bounds__(MTC_THREADS, 1)
+mla_abs_qk_direct(const u16* __restrict__ qa, const float* __restrict__ latent, const float* __restrict__ ropeKeys,
+                  u16* __restrict__ kcOut, int lora, int rope, const int* __restrict__ indices,
+                  float* __restrict__ scores, float* __restrict__ stats,
+                  int indexWidth, int heads, int kw, int slotsPad, int splitSlots, float scale)
+{
+    mtc_qk<true>(qa, nullptr, latent, ropeKeys, blockIdx.x == 0 ? kcOut : nullptr, lora, rope, indices, scores, stats,
+                 indexWidth, 0, 1, heads, kw, slotsPad, splitSlots, scale);
 }
 
 // ------------------------------------------------------------------------------------------------------------
@@ -592,7 +690,6 @@ mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const u1
            float* __restrict__ opart, int indexWidth, int startPos, int gathered, int heads, int kw, int lora, int slotsPad,
            int splitSlots)
 {
-    extern __shared__ float4 mtc_dyn[];
     __shared__ int used[3][MTC_TILE];   // unused here (zero rows and p = 0 already drop those slots)
     const int half = lora >> 1, stride = half + 8, tileElems = MTC_TILE * stride;
     u16* const tiles = reinterpret_cast<u16*>(mtc_dyn);

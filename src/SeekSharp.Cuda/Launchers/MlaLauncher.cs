@@ -39,6 +39,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     private readonly Lazy<CudaFunction> _tcCombine = new(() => library.Module(TcFile).Function("mla_abs_combine"));
     private readonly Lazy<CudaFunction> _tcGemm = new(() => library.Module(TcFile).Function("mla_abs_gemm"));
     private readonly Lazy<CudaFunction> _tcQk = new(() => DsaLaunch.Load(library, TcFile, "mla_abs_qk"));
+    private readonly Lazy<CudaFunction> _tcQkDirect = new(() => DsaLaunch.Load(library, TcFile, "mla_abs_qk_direct"));
     private readonly Lazy<CudaFunction> _tcPv = new(() => DsaLaunch.Load(library, TcFile, "mla_abs_pv"));
     private CachingAllocator? _ownAllocator;
 
@@ -175,6 +176,14 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     // dynamic shared bytes: a ring of three key tiles [32][kw + 8] bf16
     private static int QkShared(MlaShape shape) => 3 * TcTile * (RowWidth(shape) + 8) * sizeof(ushort);
 
+    // two bf16 key tiles [32][kw + 8] | two F32 staging tiles [32][kw]
+    private static int QkDirectShared(MlaShape shape) =>
+        2 * TcTile * (RowWidth(shape) + 8) * sizeof(ushort) + 2 * TcTile * RowWidth(shape) * sizeof(float);
+
+    /// <summary>Whether mla_abs_qk_direct's staging fits the device's shared memory (else gathered rows take their own pass).</summary>
+    private bool QkDirectFits(MlaShape shape) =>
+        QkDirectShared(shape) <= library.Context.MaxSharedMemoryPerBlockOptIn - _tcQkDirect.Value.StaticSharedBytes();
+
     // three key tiles [32][kv_lora/2 + 8] bf16 | three P tiles [64][40] bf16
     private static int PvShared(MlaShape shape) =>
         3 * TcTile * (shape.KvLora / 2 + 8) * sizeof(ushort) + 3 * TcPvHeads * (TcTile + 8) * sizeof(ushort);
@@ -201,6 +210,8 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
         // few selected keys: copy just those rows; otherwise convert every cache row once
         var end = keyRows;
         var gathered = indices is not null && indexWidth > 0 && (long)tokens * indexWidth < end;
+        // gathered rows: the score kernel reads them from the F32 cache itself and writes their bf16 copies for PV
+        var direct = gathered && QkDirectFits(shape);
 
         CudaBuffer? allKeys = null;
         try
@@ -225,7 +236,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
                 var slotsPad = (int)RoundUp(indices is not null ? indexWidth : pos0 + tc, TcTile);
                 var tiles = slotsPad / TcTile;
                 var (qkSplits, qkSlots) = Splits(tiles, 2L * sms, (long)tc * CeilDiv(heads, TcQkHeads));
-                var (pvSplits, pvSlots) = Splits(tiles, Math.Max(sms / 2, 1), (long)tc * 2 * CeilDiv(heads, TcPvHeads));
+                var (pvSplits, pvSlots) = PvSplits(tiles, 2L * sms, (long)tc * 2 * CeilDiv(heads, TcPvHeads));
                 var idx = indices is null ? 0 : indices.At((long)t0 * indexWidth);
 
                 using var qa = Scratch(DType.BF16, (long)tc * heads * kw);
@@ -235,7 +246,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
                 using var opart = Scratch(DType.F32, (long)tc * pvSplits * heads * lora);
                 using var chunkKeys = gathered ? Scratch(DType.BF16, (long)tc * indexWidth * kw) : null;
                 var kc = chunkKeys ?? allKeys!;
-                if (gathered)
+                if (gathered && !direct)
                     _tcKeys.Value.Launch(stream, new Dim3((uint)(tc * indexWidth)), new Dim3(64), 0, new KernelArgs()
                         .Ptr(latent.Pointer).Ptr(ropeKeys.Pointer).Ptr(idx).Ptr(kc.Pointer).Int(lora).Int(shape.Rope).Int(kw));
 
@@ -253,8 +264,14 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
                 _tcQpe.Value.Launch(stream, new Dim3((uint)CeilDiv(tailElems, 256)), new Dim3(256), 0, new KernelArgs()
                     .Ptr(qChunk).Ptr(qa.Pointer).Long((long)tc * heads).Int(shape.Nope).Int(shape.Rope).Int(lora).Int(kw));
 
-                _tcQk.Value.Launch(stream, new Dim3((uint)CeilDiv(heads, TcQkHeads), (uint)qkSplits, (uint)tc), new Dim3(Threads),
-                    QkShared(shape), new KernelArgs()
+                var qkGrid = new Dim3((uint)CeilDiv(heads, TcQkHeads), (uint)qkSplits, (uint)tc);
+                if (direct)
+                    _tcQkDirect.Value.Launch(stream, qkGrid, new Dim3(Threads), QkDirectShared(shape), new KernelArgs()
+                        .Ptr(qa.Pointer).Ptr(latent.Pointer).Ptr(ropeKeys.Pointer).Ptr(kc.Pointer).Int(lora).Int(shape.Rope)
+                        .Ptr(idx).Ptr(scores.Pointer).Ptr(stats.Pointer)
+                        .Int(indexWidth).Int(heads).Int(kw).Int(slotsPad).Int(qkSlots).Float(shape.SoftmaxScale));
+                else
+                    _tcQk.Value.Launch(stream, qkGrid, new Dim3(Threads), QkShared(shape), new KernelArgs()
                         .Ptr(qa.Pointer).Ptr(kc.Pointer).Ptr(idx).Ptr(scores.Pointer).Ptr(stats.Pointer)
                         .Int(indexWidth).Int(pos0).Int(gathered ? 1 : 0).Int(heads).Int(kw).Int(slotsPad).Int(qkSlots)
                         .Float(shape.SoftmaxScale));
@@ -294,6 +311,17 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     private static (int Count, int Slots) Splits(int tiles, long target, long blocks)
     {
         var want = (int)Math.Clamp(CeilDiv(target, Math.Max(blocks, 1)), 1, Math.Max(tiles, 1));
+        var per = CeilDiv(Math.Max(tiles, 1), want);
+        return ((int)CeilDiv(Math.Max(tiles, 1), per), (int)per * TcTile);
+    }
+
+    /// <summary>
+    /// PV splits: as many as fill about <paramref name="target"/> resident blocks without starting a partial wave (floor),
+    /// at least 4 tiles each (more splits cost more partial sums to combine).
+    /// </summary>
+    private static (int Count, int Slots) PvSplits(int tiles, long target, long blocks)
+    {
+        var want = (int)Math.Clamp(target / Math.Max(blocks, 1), 1, Math.Max(tiles / 4, 1));
         var per = CeilDiv(Math.Max(tiles, 1), want);
         return ((int)CeilDiv(Math.Max(tiles, 1), per), (int)per * TcTile);
     }
