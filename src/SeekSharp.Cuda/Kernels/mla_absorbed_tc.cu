@@ -520,8 +520,10 @@ static __device__ __forceinline__ void mtc_qk(const u16* __restrict__ qa, const 
             sa[2 * nt + 1] = u1 ? acc[nt][1] * scale : SS_NEG_INF;
             sb[2 * nt] = u0 ? acc[nt][2] * scale : SS_NEG_INF;
             sb[2 * nt + 1] = u1 ? acc[nt][3] * scale : SS_NEG_INF;
+#ifndef MTC_DIAG_QK_NOSTORE
             if (okA) *reinterpret_cast<float2*>(srowA + jt + r) = make_float2(sa[2 * nt], sa[2 * nt + 1]);
             if (okB) *reinterpret_cast<float2*>(srowB + jt + r) = make_float2(sb[2 * nt], sb[2 * nt + 1]);
+#endif
         }
         mtc_online8(mA, lA, sa);
         mtc_online8(mB, lB, sb);
