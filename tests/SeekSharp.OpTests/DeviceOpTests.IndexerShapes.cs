@@ -77,18 +77,6 @@ public abstract partial class DeviceOpTests
     public void TopKPagedSelectsTheSameSortedSetAtKernelShapes(string layoutName, int blockSize, int k)
     {
         var data = new OpData(42);
-        var layout = PagedLayout.Make(data, blockSize, ShapeSequences(layoutName));
-        using var dev = layout.On(Device);
-        using var rf = layout.On(Reference);
-        var maxEnd = dev.MaxEnd;
-        var values = new float[(long)layout.Rows * maxEnd];
-        for (var i = 0; i < layout.Rows; i++)
-            for (var s = 0; s < maxEnd; s++)
-                values[(long)i * maxEnd + s] = s <= layout.RowPositions[i] ? data.Next(200_000) * 0.125f - 3000 : float.NegativeInfinity;
-        var scores = Floats(values);
-        var indices = Zeros(DType.I32, (long)layout.Rows * k);
-        Device.TopKPaged(scores.Dev, dev, k, indices.Dev);
-        Reference.TopKPaged(scores.Ref, rf, k, indices.Ref);
-        AssertEqual<int>(indices, $"paged top-k, {layoutName}");
+        CheckTopKPaged(data, PagedLayout.Make(data, blockSize, ShapeSequences(layoutName)), k, 200_000, 0.125f, -3000, $"paged top-k, {layoutName}");
     }
 }

@@ -136,19 +136,27 @@ public abstract partial class DeviceOpTests
     public void TopKPagedSelectsTheSameSortedSet(string layoutName, int blockSize, int k)
     {
         var data = new OpData(31);
-        var layout = PagedLayout.Make(data, blockSize, Sequences(layoutName));
+        CheckTopKPaged(data, PagedLayout.Make(data, blockSize, Sequences(layoutName)), k, 5000, 0.25f, -100, "paged top-k");
+    }
+
+    /// <summary>
+    /// Paged top-k on both devices over scores drawn from <paramref name="distinct"/> values (step · n + offset; fewer values
+    /// than keys make ties), -inf past each row's position; the indices must agree exactly.
+    /// </summary>
+    private void CheckTopKPaged(OpData data, PagedLayout layout, int k, int distinct, float step, float offset, string what)
+    {
         using var dev = layout.On(Device);
         using var rf = layout.On(Reference);
         var maxEnd = dev.MaxEnd;
         var values = new float[(long)layout.Rows * maxEnd];
         for (var i = 0; i < layout.Rows; i++)
             for (var s = 0; s < maxEnd; s++)
-                values[(long)i * maxEnd + s] = s <= layout.RowPositions[i] ? data.Next(5000) * 0.25f - 100 : float.NegativeInfinity;
+                values[(long)i * maxEnd + s] = s <= layout.RowPositions[i] ? data.Next(distinct) * step + offset : float.NegativeInfinity;
         var scores = Floats(values);
         var indices = Zeros(DType.I32, (long)layout.Rows * k);
         Device.TopKPaged(scores.Dev, dev, k, indices.Dev);
         Reference.TopKPaged(scores.Ref, rf, k, indices.Ref);
-        AssertEqual<int>(indices, "paged top-k");
+        AssertEqual<int>(indices, what);
     }
 
     public static TheoryData<string, int, bool, bool> PagedMlaCases => new()

@@ -1,15 +1,11 @@
 // rotary.cu - rotary embeddings (both pairings) and the normalised Walsh-Hadamard transform. Launchers: RotaryLauncher.
 
-// In place on a strided [rows, cols] view: row r at position start_pos + r / rows_per_position, cos/sin [positions, cols/2].
-// interleaved: pairs (2i, 2i+1); else pairs (i, i + cols/2). (a, b) -> (a*cos - b*sin, a*sin + b*cos), bf16 result.
-// grid.x = row, threads over the pairs.
-extern "C" __global__ void rope_rows(float* x, int cols, int stride, int rows_per_position, int start_pos,
-    const float* cos_table, const float* sin_table, int interleaved)
+// Rotates one row in place at position pos: (a, b) -> (a*cos - b*sin, a*sin + b*cos), bf16 result; interleaved pairs
+// (2i, 2i+1), else (i, i + cols/2); cos/sin [positions, cols/2]. Threads of the block stride over the pairs.
+static __device__ __forceinline__ void rope_row(float* row, int cols, i64 pos, const float* cos_table, const float* sin_table,
+    int interleaved)
 {
-    int r = blockIdx.x;
     int half = cols / 2;
-    float* row = x + (i64)r * stride;
-    i64 pos = start_pos + r / rows_per_position;
     const float* cp = cos_table + pos * half;
     const float* sp = sin_table + pos * half;
     for (int i = threadIdx.x; i < half; i += blockDim.x)
@@ -22,26 +18,23 @@ extern "C" __global__ void rope_rows(float* x, int cols, int stride, int rows_pe
     }
 }
 
+// In place on a strided [rows, cols] view: row r at position start_pos + r / rows_per_position. grid.x = row.
+extern "C" __global__ void rope_rows(float* x, int cols, int stride, int rows_per_position, int start_pos,
+    const float* cos_table, const float* sin_table, int interleaved)
+{
+    int r = blockIdx.x;
+    rope_row(x + (i64)r * stride, cols, start_pos + r / rows_per_position, cos_table, sin_table, interleaved);
+}
+
 // rope_rows with a position per row group: row r at positions[r / rows_per_position] (rows of several sequences).
 // A position past the cos/sin table (table_positions) is a caller bug: trap rather than read past the table.
 extern "C" __global__ void rope_rows_at(float* x, int cols, int stride, int rows_per_position, const int* positions,
     int table_positions, const float* cos_table, const float* sin_table, int interleaved)
 {
     int r = blockIdx.x;
-    int half = cols / 2;
-    float* row = x + (i64)r * stride;
     i64 pos = positions[r / rows_per_position];
     if (pos < 0 || pos >= table_positions) __trap();
-    const float* cp = cos_table + pos * half;
-    const float* sp = sin_table + pos * half;
-    for (int i = threadIdx.x; i < half; i += blockDim.x)
-    {
-        int ia = interleaved ? 2 * i : i;
-        int ib = interleaved ? 2 * i + 1 : i + half;
-        float a = row[ia], b = row[ib];
-        row[ia] = bf16_round(a * cp[i] - b * sp[i]);
-        row[ib] = bf16_round(a * sp[i] + b * cp[i]);
-    }
+    rope_row(x + (i64)r * stride, cols, pos, cos_table, sin_table, interleaved);
 }
 
 // In place per row of a strided view: bf16(H*x * scale), n a power of two <= 1024, scale = fp32(n^-1/2).

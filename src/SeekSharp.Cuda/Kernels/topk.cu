@@ -24,6 +24,38 @@ static __device__ __forceinline__ unsigned topk_key(float f)
     return (b & 0x80000000u) ? ~b : (b | 0x80000000u);
 }
 
+// Warp 0 of a block: given a 256-bin histogram of the candidates' current digit, finds the bin where the count from
+// the top reaches `remaining` (lane l owns bins 255 - 8l .. 248 - 8l) and writes the prefix extended by that digit and
+// how many keys of that bin still belong to the result.
+static __device__ __forceinline__ void topk_find_bin(const unsigned* bins, unsigned prefix, unsigned remaining, int shift,
+    int lane, unsigned& outPrefix, unsigned& outRemaining)
+{
+    unsigned c[8], local = 0u;
+#pragma unroll
+    for (int q = 0; q < 8; q++) { c[q] = bins[TOPK_BINS - 1 - 8 * lane - q]; local += c[q]; }
+    unsigned inclusive = local;
+#pragma unroll
+    for (int off = 1; off < 32; off <<= 1)
+    {
+        const unsigned n = __shfl_up_sync(0xFFFFFFFFu, inclusive, off);
+        if (lane >= off) inclusive += n;
+    }
+    unsigned above = inclusive - local;
+    if (above < remaining && remaining <= inclusive)
+    {
+#pragma unroll
+        for (int q = 0; q < 8; q++)
+        {
+            if (above < remaining && remaining <= above + c[q])
+            {
+                outPrefix = prefix | ((unsigned)(TOPK_BINS - 1 - 8 * lane - q) << shift);
+                outRemaining = remaining - above;
+            }
+            above += c[q];
+        }
+    }
+}
+
 // grid (rows), block 1024, static shared ~1.3 KB.
 extern "C" __global__ void __launch_bounds__(TOPK_THREADS)
 topk_rows(const float* __restrict__ scores, int* __restrict__ indices, const int* __restrict__ rowPos, int startPos,
@@ -77,34 +109,7 @@ topk_rows(const float* __restrict__ scores, int* __restrict__ indices, const int
             }
         }
         __syncthreads();
-        if (warp == 0)
-        {
-            // lane l owns bins 255 - 8l .. 248 - 8l (descending); find the bin where the count from the top reaches remaining
-            unsigned c[8], local = 0u;
-#pragma unroll
-            for (int q = 0; q < 8; q++) { c[q] = hist[TOPK_BINS - 1 - 8 * lane - q]; local += c[q]; }
-            unsigned inclusive = local;
-#pragma unroll
-            for (int off = 1; off < 32; off <<= 1)
-            {
-                const unsigned n = __shfl_up_sync(0xFFFFFFFFu, inclusive, off);
-                if (lane >= off) inclusive += n;
-            }
-            unsigned above = inclusive - local;
-            if (above < remaining && remaining <= inclusive)
-            {
-#pragma unroll
-                for (int q = 0; q < 8; q++)
-                {
-                    if (above < remaining && remaining <= above + c[q])
-                    {
-                        sPrefix = prefix | ((unsigned)(TOPK_BINS - 1 - 8 * lane - q) << shift);
-                        sRemaining = remaining - above;
-                    }
-                    above += c[q];
-                }
-            }
-        }
+        if (warp == 0) topk_find_bin(hist, prefix, remaining, shift, lane, sPrefix, sRemaining);
         __syncthreads();
         prefix = sPrefix;
         remaining = sRemaining;
@@ -283,34 +288,7 @@ static __device__ __forceinline__ void topk_cluster_body(const float* __restrict
             hist[(pass + 1) & 1][tid] = 0u;
         }
         __syncthreads();
-        if (warp == 0)
-        {
-            // lane l owns bins 255 - 8l .. 248 - 8l (descending); find the bin where the count from the top reaches remaining
-            unsigned c[8], local = 0u;
-#pragma unroll
-            for (int q = 0; q < 8; q++) { c[q] = total[TOPK_BINS - 1 - 8 * lane - q]; local += c[q]; }
-            unsigned inclusive = local;
-#pragma unroll
-            for (int off = 1; off < 32; off <<= 1)
-            {
-                const unsigned n = __shfl_up_sync(0xFFFFFFFFu, inclusive, off);
-                if (lane >= off) inclusive += n;
-            }
-            unsigned above = inclusive - local;
-            if (above < remaining && remaining <= inclusive)
-            {
-#pragma unroll
-                for (int q = 0; q < 8; q++)
-                {
-                    if (above < remaining && remaining <= above + c[q])
-                    {
-                        sPrefix = prefix | ((unsigned)(TOPK_BINS - 1 - 8 * lane - q) << shift);
-                        sRemaining = remaining - above;
-                    }
-                    above += c[q];
-                }
-            }
-        }
+        if (warp == 0) topk_find_bin(total, prefix, remaining, shift, lane, sPrefix, sRemaining);
         __syncthreads();
         prefix = sPrefix;
         remaining = sRemaining;
