@@ -38,7 +38,8 @@ public sealed class LayerBench : IDisposable
         for (var b = 0; b < batch; b++)
         {
             var table = Enumerable.Range(b * blocksPerSequence, blocksPerSequence).ToArray();
-            sequences[b] = new BatchSequence(new[] { 5 }, context - 1, new PagedSequenceKv(pool, table));
+            // a different token per sequence, so the MoE routes the batch over many experts as real traffic does
+            sequences[b] = new BatchSequence(new[] { 3 + b * 7 % 1000 }, context - 1, new PagedSequenceKv(pool, table));
         }
         // the cache rows stay as allocated (zeros); every repetition decodes the same position
         var ms = Time(() => _model.ForwardBatch(sequences, rowInvariantLinears: false));
