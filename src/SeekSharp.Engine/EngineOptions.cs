@@ -46,7 +46,8 @@ public sealed record EngineOptions
     /// a single row takes the CPU's faster GEMV path, whose last bits differ from the same row in a batch. Measured on
     /// 2 busy cores, random-1g-fp8, one sequence decoding: 15.1 tok/s with the GEMV, 4.2 tok/s row-invariant (the tiled
     /// FP8 kernel is compute-bound there); a multi-row GEMV with the 1-row summation order in CpuBackend would remove
-    /// the cost. On CUDA the launchers pick kernels by row count as well, so this alone does not make CUDA batch-invariant.
+    /// the cost. Applies to the CPU device only: the CUDA launchers pick kernels by row count as well (GEMV up to 8 rows,
+    /// tensor cores beyond), so there it could not make batching bit-exact and would only add launches; it is ignored.
     /// With <see cref="MaxRunningSequences"/> = 1 no batch can form, so the engine skips it (a single conversation, e.g.
     /// seek chat, keeps the GEMV and matches the plain Forward loop).
     /// </summary>

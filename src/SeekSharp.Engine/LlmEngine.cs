@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using SeekSharp.Core.Backend;
+using SeekSharp.Core.Compute.Host;
 using SeekSharp.Core.Compute;
 using SeekSharp.Engine.Cache;
 using SeekSharp.Engine.Scheduling;
@@ -204,11 +205,17 @@ public sealed class LlmEngine : IInferenceEngine
     private static bool WantsAllRows(ScheduledChunk chunk) =>
         chunk.Sequence.PromptLogprobs is { } scored && scored.Count < chunk.Sequence.PromptLength && chunk.Start + chunk.Count >= scored.Count;
 
+    /// <summary>
+    /// The one-row-as-two trick buys batch invariance on the CPU device only; the CUDA launchers choose kernels by row
+    /// count anyway, so there it would only add launches (three per linear of every one-row expert).
+    /// </summary>
+    private bool RowInvariantLinears => _options.BatchInvariant && _options.MaxRunningSequences > 1 && _model.Device is HostDevice;
+
     private float[] Run(List<ScheduledChunk> plan, bool[] allRows)
     {
         var caches = plan.Select(c => new PagedSequenceKv(_pool, c.Sequence.Blocks)).ToArray();
         return _model.ForwardBatch([.. plan.Select((c, i) => new BatchSequence(c.Sequence.Tokens.GetRange(c.Start, c.Count).ToArray(), c.Start, caches[i], allRows[i]))],
-            rowInvariantLinears: _options.BatchInvariant && _options.MaxRunningSequences > 1, absorbedOnly: _options.AbsorbedPrefill);
+            rowInvariantLinears: RowInvariantLinears, absorbedOnly: _options.AbsorbedPrefill);
     }
 
     /// <summary>
