@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SeekSharp.IO.Chat.Mapping;
 using SeekSharp.Server.Processing;
 
 namespace SeekSharp.Server.Responses;
@@ -29,7 +30,7 @@ public sealed class ChatChunkJson(string id, long created, string model, bool in
                 break;
             case ToolCallChunk t:
                 w.WriteStartArray("tool_calls");
-                ChatCompletionJson.WriteToolCall(w, t.Call, t.Index);
+                OpenAiWireMapping.WriteToolCall(w, t.Call, t.Index);
                 w.WriteEndArray();
                 break;
         }
@@ -67,13 +68,5 @@ public sealed class ChatChunkJson(string id, long created, string model, bool in
             w.WriteEndObject();
         });
 
-    private void WriteHeader(Utf8JsonWriter w)
-    {
-        w.WriteStartObject();
-        w.WriteString("id", id);
-        w.WriteString("object", "chat.completion.chunk");
-        w.WriteNumber("created", created);
-        w.WriteString("model", model);
-        w.WriteNull("system_fingerprint");
-    }
+    private void WriteHeader(Utf8JsonWriter w) => ResponseHeader.Write(w, id, "chat.completion.chunk", created, model);
 }

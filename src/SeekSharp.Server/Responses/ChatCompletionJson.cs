@@ -1,5 +1,6 @@
 using System.Text.Json;
 using SeekSharp.IO.Chat;
+using SeekSharp.IO.Chat.Mapping;
 
 namespace SeekSharp.Server.Responses;
 
@@ -20,12 +21,7 @@ public static class ChatCompletionJson
 {
     public static byte[] Write(ChatCompletionResult result, TokenStrings strings) => Wire.JsonText.Write(writer =>
     {
-        writer.WriteStartObject();
-        writer.WriteString("id", result.Id);
-        writer.WriteString("object", "chat.completion");
-        writer.WriteNumber("created", result.Created);
-        writer.WriteString("model", result.Model);
-        writer.WriteNull("system_fingerprint");
+        ResponseHeader.Write(writer, result.Id, "chat.completion", result.Created, result.Model);
         writer.WriteStartArray("choices");
         writer.WriteStartObject();
         writer.WriteNumber("index", 0);
@@ -42,7 +38,7 @@ public static class ChatCompletionJson
         if (result.ToolCalls.Count > 0)
         {
             writer.WriteStartArray("tool_calls");
-            foreach (var call in result.ToolCalls) WriteToolCall(writer, call, index: null);
+            foreach (var call in result.ToolCalls) OpenAiWireMapping.WriteToolCall(writer, call);
             writer.WriteEndArray();
         }
         writer.WriteNull("refusal");
@@ -54,18 +50,4 @@ public static class ChatCompletionJson
         result.Usage.Write(writer, chat: true);
         writer.WriteEndObject();
     });
-
-    /// <summary><c>{"index"?, "id", "type": "function", "function": {"name", "arguments"}}</c>; streaming deltas carry the index.</summary>
-    public static void WriteToolCall(Utf8JsonWriter writer, ToolCall call, int? index)
-    {
-        writer.WriteStartObject();
-        if (index is { } i) writer.WriteNumber("index", i);
-        writer.WriteString("id", call.Id);
-        writer.WriteString("type", "function");
-        writer.WriteStartObject("function");
-        writer.WriteString("name", call.Name);
-        writer.WriteString("arguments", call.ArgumentsJson);
-        writer.WriteEndObject();
-        writer.WriteEndObject();
-    }
 }

@@ -51,13 +51,5 @@ public sealed class CompletionJson(string id, long created, string model, TokenS
         w.WriteEndObject();
     }
 
-    private void WriteHeader(Utf8JsonWriter w)
-    {
-        w.WriteStartObject();
-        w.WriteString("id", id);
-        w.WriteString("object", "text_completion");
-        w.WriteNumber("created", created);
-        w.WriteString("model", model);
-        w.WriteNull("system_fingerprint");
-    }
+    private void WriteHeader(Utf8JsonWriter w) => ResponseHeader.Write(w, id, "text_completion", created, model);
 }

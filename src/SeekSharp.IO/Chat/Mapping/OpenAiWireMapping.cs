@@ -103,17 +103,7 @@ public static class OpenAiWireMapping
         if (message.ToolCalls.Count > 0)
         {
             writer.WriteStartArray("tool_calls");
-            foreach (var call in message.ToolCalls)
-            {
-                writer.WriteStartObject();
-                if (call.Id is not null) writer.WriteString("id", call.Id);
-                writer.WriteString("type", "function");
-                writer.WriteStartObject("function");
-                writer.WriteString("name", call.Name);
-                writer.WriteString("arguments", call.ArgumentsJson);
-                writer.WriteEndObject();
-                writer.WriteEndObject();
-            }
+            foreach (var call in message.ToolCalls) WriteToolCall(writer, call);
             writer.WriteEndArray();
         }
         if (message.ToolCallId is not null) writer.WriteString("tool_call_id", message.ToolCallId);
@@ -135,6 +125,23 @@ public static class OpenAiWireMapping
             writer.WritePropertyName("response_format");
             writer.WriteRawValue(format.GetRawText(), skipInputValidation: true);
         }
+        writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// <c>{"index"?, "id"?, "type": "function", "function": {"name", "arguments"}}</c>: streaming deltas carry the index;
+    /// the id is left out when the call has none.
+    /// </summary>
+    public static void WriteToolCall(Utf8JsonWriter writer, ToolCall call, int? index = null)
+    {
+        writer.WriteStartObject();
+        if (index is { } i) writer.WriteNumber("index", i);
+        if (call.Id is not null) writer.WriteString("id", call.Id);
+        writer.WriteString("type", "function");
+        writer.WriteStartObject("function");
+        writer.WriteString("name", call.Name);
+        writer.WriteString("arguments", call.ArgumentsJson);
+        writer.WriteEndObject();
         writer.WriteEndObject();
     }
 
