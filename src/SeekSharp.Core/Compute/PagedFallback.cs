@@ -39,7 +39,7 @@ public static class PagedFallback
             var q = temps.Slice(q8, (long)first * heads * dim, (long)n * heads * dim);
             var w = temps.Slice(weights, (long)first * heads, (long)n * heads);
             var direct = first == 0 && n == rows.Rows;                  // one run: scores [n, end] is the output's layout
-            var runScores = direct && end == maxEnd ? scores : temps.New(DType.F32, (long)n * end);
+            var runScores = direct ? scores : temps.New(DType.F32, (long)n * end);
             d.IndexScores(q, w, keys, keyScales, n, p0, heads, dim, runScores);
             if (ReferenceEquals(runScores, scores)) continue;
             var masked = end < maxEnd ? NegativeInfinities(maxEnd - end) : [];

@@ -20,7 +20,6 @@ public sealed class DsaOpBench(IComputeDevice device, int repetitions, Action<st
         using var data = new DsaBenchData(device, batch, context, queries: 1, _shape);
         var rows = new List<DsaBenchRow>();
         var k = Math.Min(RealDims.TopK, context);
-        var startPos = context - 1;
         var indexBytes = (double)batch * context * (RealDims.IndexDim + 4);
         var mlaBytes = (double)batch * k * (RealDims.KvLora + RealDims.Rope) * 4;
 
@@ -30,12 +29,7 @@ public sealed class DsaOpBench(IComputeDevice device, int repetitions, Action<st
         rows.Add(new("decode", batch, context, "topk", topk, 0, (double)batch * context * 4, $"{k} of {context}"));
         var mla = Time(() => data.Attend(k));
         rows.Add(new("decode", batch, context, "sparse_mla", mla, batch * RealDims.SparseMlaFlop(k), mlaBytes, "absorbed (W_UK, W_UV included), fp32 latent"));
-        var step = Time(() =>
-        {
-            data.Scores();
-            data.TopK(k);
-            data.Attend(k);
-        });
+        var step = Time(() => data.Step(k));
         rows.Add(new("decode", batch, context, "step", step, batch * (RealDims.IndexerFlop(context) + RealDims.SparseMlaFlop(k)),
             indexBytes + mlaBytes, "indexer + top-k + sparse MLA"));
         if (TimeGraph(data, k) is { } graphed)
@@ -59,12 +53,7 @@ public sealed class DsaOpBench(IComputeDevice device, int repetitions, Action<st
         rows.Add(new("prefill", chunk, context, "sparse_mla", mla, chunk * RealDims.SparseMlaFlop(k),
             (double)context * (RealDims.KvLora + RealDims.Rope) * 4, "absorbed (W_UK, W_UV included), fp32 latent"));
         var flop = RealDims.IndexerFlop(visible) + chunk * RealDims.SparseMlaFlop(k);
-        var step = Time(() =>
-        {
-            data.Scores();
-            data.TopK(k);
-            data.Attend(k);
-        });
+        var step = Time(() => data.Step(k));
         rows.Add(new("prefill", chunk, context, "step", step, flop, 0, "indexer + top-k + sparse MLA"));
         if (TimeGraph(data, k) is { } graphed)
             rows.Add(new("prefill", chunk, context, "step_graph", graphed, flop, 0, "the step as one CUDA graph replay"));
@@ -77,12 +66,7 @@ public sealed class DsaOpBench(IComputeDevice device, int repetitions, Action<st
         if (device is not CudaDevice cuda) return null;
         try
         {
-            using var graph = cuda.Capture(() =>
-            {
-                data.Scores();
-                data.TopK(k);
-                data.Attend(k);
-            });
+            using var graph = cuda.Capture(() => data.Step(k));
             return Time(() => cuda.Replay(graph));
         }
         catch (Exception e)
@@ -178,6 +162,14 @@ internal sealed class DsaBenchData : IDisposable
     public void TopK(int k) => _d.TopKPaged(_scores, _rows, k, _indices);
 
     public void Attend(int k) => _d.MlaAbsorbedPaged(_q, _wkvb, _latent, _ropeKeys, _indices, k, _rows, _shape, _output);
+
+    /// <summary>The DSA step: indexer scores, top-k, sparse MLA.</summary>
+    public void Step(int k)
+    {
+        Scores();
+        TopK(k);
+        Attend(k);
+    }
 
     private DeviceBuffer Alloc(DType dtype, long length)
     {
