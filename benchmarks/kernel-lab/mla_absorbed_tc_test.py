@@ -3,7 +3,12 @@
 IComputeDevice.MlaAbsorbed. Compiles the .cu with NVRTC (common.cuh in front, the runtime's options) and launches the
 kernels in the order and with the arguments MlaLauncher.AbsorbedTensorCores uses.
 
-Usage (GPU box): python3 benchmarks/kernel-lab/mla_absorbed_tc_test.py [--bench]
+The lab's fused "flash" kernels (kernels/mla_flash_mma.cu, kernels/mla_flash_wgmma.cu; not in the engine yet, see
+kernels/mla_flash_lab.h200.txt) replace the qk / prob / pv chain by default: --old runs the chain, --no-wg the mma.sync
+flash kernel instead of the wgmma one (sm_90a), --no-direct feeds gathered bf16 rows instead of the F32 cache.
+
+Usage (GPU box): python3 benchmarks/kernel-lab/mla_absorbed_tc_test.py [--old] [--no-wg] [--no-direct]
+                 [--bench | --compare [--wg-only]] [--variant="#define X;#define Y"]
 """
 import math
 import sys
@@ -16,7 +21,8 @@ from nvrtc_lab import compile_module, func, launch, regs, I64  # noqa: E402
 def use(defines=""):
     """Compiles the kernels (optionally with extra #defines in front) and makes them the ones mla_tc launches."""
     global F_KEYS, F_QPE, F_GEMM, F_GEMV, F_COMBINE, F_QK, F_QK_DIRECT, F_PV, F_PROB
-    mod = compile_module("mla_absorbed_tc.cu", defines)
+    global F_FLASH, F_FLASH_DIRECT, F_FLASH_COMBINE, F_FLASH_WG, F_FLASH_WG_DIRECT
+    mod = compile_module("mla_absorbed_tc.cu", defines, lab_files=("mla_flash_mma.cu",))
     F_KEYS = func(mod, "mla_abs_keys")
     F_QPE = func(mod, "mla_abs_qpe")
     F_GEMM = func(mod, "mla_abs_gemm")
@@ -26,7 +32,18 @@ def use(defines=""):
     F_QK = func(mod, "mla_abs_qk", 200 * 1024)
     F_QK_DIRECT = func(mod, "mla_abs_qk_direct", 222 * 1024)
     F_PV = func(mod, "mla_abs_pv", 200 * 1024)
-    for n, f in [("qk", F_QK), ("qk_direct", F_QK_DIRECT), ("pv", F_PV), ("gemm", F_GEMM)]:
+    F_FLASH = func(mod, "mla_abs_flash", 200 * 1024)
+    F_FLASH_DIRECT = func(mod, "mla_abs_flash_direct", 226 * 1024)
+    F_FLASH_COMBINE = func(mod, "mla_abs_flash_combine")
+    if torch.cuda.get_device_capability() == (9, 0):
+        wmod = compile_module(None, defines, lab_files=("mla_flash_wgmma.cu",))
+        F_FLASH_WG = func(wmod, "mla_abs_flash_wg", 200 * 1024)
+        F_FLASH_WG_DIRECT = func(wmod, "mla_abs_flash_wg_direct", 226 * 1024)
+        for n, f in [("flash_wg", F_FLASH_WG), ("flash_wg_direct", F_FLASH_WG_DIRECT)]:
+            r, local = regs(f)
+            print(f"  {n}: {r} registers, {local} bytes local", flush=True)
+    for n, f in [("qk", F_QK), ("qk_direct", F_QK_DIRECT), ("pv", F_PV), ("gemm", F_GEMM), ("flash", F_FLASH),
+                 ("flash_direct", F_FLASH_DIRECT)]:
         r, local = regs(f)
         print(f"  {n}: {r} registers, {local} bytes local", flush=True)
 
@@ -36,6 +53,9 @@ SMS = torch.cuda.get_device_properties(0).multi_processor_count
 TILE = 32
 FAILED = []
 DIRECT = "--no-direct" not in sys.argv   # decode QK reads the F32 cache itself (else the separate gather pass)
+FLASH = "--old" not in sys.argv          # the fused flash kernel (else the qk / prob / pv chain)
+FLASH_MIN_TILES = 2
+WG = "--no-wg" not in sys.argv and torch.cuda.get_device_capability() == (9, 0)   # wgmma kernel (kv_lora 512)
 
 
 def cdiv(a, b):
@@ -55,8 +75,78 @@ def pv_splits(tiles, target, blocks):
     return cdiv(max(tiles, 1), per), per * TILE
 
 
+def flash_splits(tiles, blocks):
+    want = min(max(cdiv(SMS, max(blocks, 1)), 1), max(tiles // FLASH_MIN_TILES, 1), 128)
+    per = cdiv(max(tiles, 1), want)
+    return cdiv(max(tiles, 1), per), per * TILE
+
+
+def mla_flash(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v, lora, scale, chunk_bytes=1 << 30):
+    """The flash path: keys (whole cache, or gathered rows if not direct), UK product, qpe, flash, combine, UV product."""
+    kw = cdiv(lora + rope, 16) * 16
+    qk, kvw = nope + rope, nope + v
+    end = start + T
+    out = torch.empty(T * H * v, device="cuda", dtype=torch.float32)
+    gathered = idx is not None and width > 0 and T * width < end
+    direct = gathered and DIRECT
+    all_keys = None
+    if not gathered:
+        all_keys = torch.empty(end * kw, device="cuda", dtype=torch.int16)
+        launch(F_KEYS, (end,), (64,), 0, latent, rope_keys, None, all_keys, lora, rope, kw)
+    per_token = H * (kw * 2 + lora * 4 * 2) + (width * kw * 2 if gathered and not direct else 0)
+    chunk = min(max(chunk_bytes // max(per_token, 1), 1), T)
+    if T > chunk > SMS:
+        chunk = chunk // SMS * SMS
+    shared = 64 * (kw + 8) * 2 + 2 * TILE * (kw + 8) * 2 + 64 * (TILE + 8) * 2
+    for t0 in range(0, T, chunk):
+        tc = min(chunk, T - t0)
+        pos0 = start + t0
+        slots = width if idx is not None else pos0 + tc
+        tiles = cdiv(slots, TILE)
+        n_split, split_slots = flash_splits(tiles, tc * cdiv(H, 64))
+        ix = None if idx is None else idx[t0 * width:]
+        qa = torch.empty(tc * H * kw, device="cuda", dtype=torch.int16)
+        olat = torch.empty(tc * H * lora, device="cuda", dtype=torch.float32)
+        kc = all_keys
+        if gathered and not direct:
+            kc = torch.empty(tc * width * kw, device="cuda", dtype=torch.int16)
+            launch(F_KEYS, (tc * width,), (64,), 0, latent, rope_keys, ix, kc, lora, rope, kw)
+        qc = q[t0 * H * qk:]
+        rows = tc <= 4 and nope <= 512
+        launch(F_GEMV if rows else F_GEMM, (cdiv(lora, 64), H) if rows else (cdiv(lora, 128), H, cdiv(tc, 128)), (256,), 0,
+               qc, I64(H * qk), I64(qk), wkvb, I64(kvw * lora), 1, lora, qa, I64(H * kw), I64(kw), 1, tc, lora, nope)
+        tail = tc * H * (kw - lora)
+        launch(F_QPE, (cdiv(tail, 256),), (256,), 0, qc, qa, I64(tc * H), nope, rope, lora, kw)
+        opart = olat if n_split == 1 else torch.empty(tc * n_split * H * lora, device="cuda", dtype=torch.float32)
+        stats = None if n_split == 1 else torch.empty(tc * n_split * H * 2, device="cuda", dtype=torch.float32)
+        grid = (cdiv(H, 64), n_split, tc)
+        if WG and lora == 512:
+            chunks = cdiv(kw, 64)
+            wshared = 1024 + 64 * 128 * chunks + 2 * TILE * 128 * chunks
+            if direct:
+                launch(F_FLASH_WG_DIRECT, grid, (256,), wshared + TILE * kw * 4,
+                       qa, latent, rope_keys, lora, rope, ix, opart, stats, width, H, kw, split_slots, scale)
+            else:
+                launch(F_FLASH_WG, grid, (256,), wshared,
+                       qa, kc, ix, opart, stats, width, pos0, int(gathered), H, kw, lora, split_slots, scale)
+        elif direct:
+            launch(F_FLASH_DIRECT, grid, (256,), shared + TILE * kw * 4,
+                   qa, latent, rope_keys, lora, rope, ix, opart, stats, width, H, kw, split_slots, scale)
+        else:
+            launch(F_FLASH, grid, (256,), shared,
+                   qa, kc, ix, opart, stats, width, pos0, int(gathered), H, kw, lora, split_slots, scale)
+        if n_split > 1:
+            launch(F_FLASH_COMBINE, (H, tc), (128,), 0, opart, stats, olat, H, lora, n_split)
+        launch(F_GEMV if rows else F_GEMM, (cdiv(v, 8), H) if rows else (cdiv(v, 128), H, cdiv(tc, 128)), (256,), 0,
+               olat, I64(H * lora), I64(lora),
+               wkvb[nope * lora:], I64(kvw * lora), 0, lora, out[t0 * H * v:], I64(H * v), I64(v), 0, tc, v, lora)
+    return out
+
+
 def mla_tc(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v, lora, scale, chunk_bytes=1 << 30):
     """MlaLauncher.AbsorbedTensorCores in Python: same temporaries, grids and arguments."""
+    if FLASH:
+        return mla_flash(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v, lora, scale, chunk_bytes)
     kw = cdiv(lora + rope, 16) * 16
     qk, kvw = nope + rope, nope + v
     end = start + T
@@ -222,6 +312,10 @@ if __name__ == "__main__":
     case("real sparse 4@3000 k2048", 4, 3000, 2048, True, True)
     case("real sparse decode 1@4095 k2048 (gathered)", 1, 4095, 2048, True, True)
     case("real dense 2@700", 2, 700, 0, False, True)
+    FLASH_MIN_TILES = 1
+    case("real dense 4@30 (empty splits)", 4, 30, 0, False, True)
+    case("real sparse 3@40 k16 (empty splits)", 3, 40, 16, True, True)
+    FLASH_MIN_TILES = 2
     case("real sparse 300@2000 k2048 (whole cache)", 300, 2000, 2048, True, True, rows=[0, 1, 150, 299])
     case("real sparse decode 32@70000 k2048 (gathered)", 32, 70000, 2048, True, True, rows=[0, 13, 31])
     case("real sparse decode 128@270000 k2048 (gathered)", 128, 270000, 2048, True, True, rows=[0, 77, 127])
@@ -240,6 +334,17 @@ if __name__ == "__main__":
         DIRECT = "--no-direct" not in sys.argv
         bench("prefill 4096 @ 8192 k2048", 4096, 4096, 2048, reps=3, profile=prof)
         bench("prefill 4096 @ 32768 k2048", 4096, 28672, 2048, reps=3, profile=prof)
+    if "--compare" in sys.argv:   # the old chain and the flash kernel, same process
+        kinds = ((True, True),) if "--wg-only" in sys.argv else ((False, False), (True, False), (True, True))
+        for FLASH, WG in kinds:
+            print(f"== {('flash wgmma' if WG else 'flash mma.sync') if FLASH else 'qk/prob/pv chain'}", flush=True)
+            for FLASH_MIN_TILES in ((1, 2, 4) if WG and "--wg-only" not in sys.argv else (2,)):
+                if FLASH:
+                    print(f"-- min tiles per split {FLASH_MIN_TILES}", flush=True)
+                bench("decode B=1 ctx 4096 k2048", 1, 4095, 2048, profile=True)
+                bench("decode B=32 gathered k2048", 32, 131072, 2048, profile=True)
+                bench("decode B=128 gathered k2048", 128, 300000, 2048, profile=True)
+            bench("prefill 4096 @ 8192 k2048", 4096, 4096, 2048, reps=3, profile=True)
     for d in [a[len("--variant="):] for a in sys.argv if a.startswith("--variant=")]:
         print(f"variant: {d}", flush=True)
         use(d.replace(";", "\n") + "\n")

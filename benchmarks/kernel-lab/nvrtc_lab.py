@@ -37,15 +37,25 @@ def ok(rc, what):
         raise RuntimeError(f"{what}: {rc} {s.value}")
 
 
-def compile_module(name, defines="", arch=None):
-    """common.cuh + optional #defines + Kernels/<name>, compiled for this GPU (sm_90a on Hopper) and loaded."""
-    src = open(os.path.join(KERNELS, "common.cuh")).read() + "\n" + defines + open(os.path.join(KERNELS, name)).read()
+LAB_KERNELS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kernels")
+
+
+def compile_module(name, defines="", arch=None, lab_files=()):
+    """common.cuh + optional #defines + Kernels/<name> (None: none) + kernel-lab/kernels/<lab_files>, compiled for this
+    GPU (sm_90a on Hopper) and loaded."""
+    src = open(os.path.join(KERNELS, "common.cuh")).read() + "\n" + defines
+    if name is not None:
+        src += open(os.path.join(KERNELS, name)).read()
+    for f in lab_files:
+        src += "\n" + open(os.path.join(LAB_KERNELS, f)).read()
+    name = name or lab_files[0]
     prog = ctypes.c_void_p()
     assert nvrtc.nvrtcCreateProgram(ctypes.byref(prog), src.encode(), name.encode(), 0, None, None) == 0
     if arch is None:
         major, minor = torch.cuda.get_device_capability()
         arch = f"sm_{major}{minor}a" if (major, minor) == (9, 0) else f"sm_{major}{minor}"
     opts = [f"--gpu-architecture={arch}".encode(), b"--std=c++17", b"--fmad=false"]   # KernelCompiler options
+    opts += [o.encode() for o in os.environ.get("NVRTC_LAB_OPTS", "").split()]   # e.g. --ptxas-options=-v
     rc = nvrtc.nvrtcCompileProgram(prog, len(opts), (ctypes.c_char_p * len(opts))(*opts))
     size = ctypes.c_size_t()
     nvrtc.nvrtcGetProgramLogSize(prog, ctypes.byref(size))

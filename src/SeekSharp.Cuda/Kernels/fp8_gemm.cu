@@ -296,19 +296,6 @@ FP8_GEMV_KERNEL(8)
 #define TC_N 128
 #define TC_ROW_BYTES 128   // one K block of codes
 
-__device__ __forceinline__ u32 tc_smem_addr(const void* p)
-{
-    u32 r;
-    asm("{ .reg .u64 a; cvta.to.shared.u64 a, %1; cvt.u32.u64 %0, a; }" : "=r"(r) : "l"(p));
-    return r;
-}
-
-// 16 bytes global -> shared, asynchronously; bytes = 0 stores zeros (src must still be a valid address)
-__device__ __forceinline__ void tc_copy16(u32 dst, const void* src, int bytes)
-{
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" :: "r"(dst), "l"(src), "r"(bytes));
-}
-
 #if __CUDA_ARCH__ < 890
 // f16 bits of one e4m3fn code, exact (every e4m3 value is an f16 value): the sm_80 path of tc_f16x2
 __device__ __forceinline__ u32 tc_e4m3_to_f16_bits(u32 code)
@@ -359,7 +346,7 @@ __device__ __forceinline__ void tc_stage(u8* sa, u8* sw, const u8* a, const u8* 
         const u8* src = is_a ? a : w;
         if (ok) src += (i64)g * in + k;
         u8* dst = (is_a ? sa : sw) + r * TC_ROW_BYTES + ((c ^ ((r & 1) << 2)) << 4);
-        tc_copy16(tc_smem_addr(dst), src, ok ? 16 : 0);
+        cp_async16(smem_addr(dst), src, ok ? 16 : 0);
     }
     asm volatile("cp.async.commit_group;");
 }

@@ -51,32 +51,6 @@ __device__ __forceinline__ long long itc_pool_row(const int* __restrict__ table,
 #define ITC_SHARED (ITC_STAGES * ITC_TILE * (ITC_PITCH + 4))   // key tiles and their scales; + QG*64*4 weights
 
 #if __CUDA_ARCH__ >= 890
-static __device__ __forceinline__ u32 itc_smem(const void* p)
-{
-    u32 r;
-    asm("{ .reg .u64 a; cvta.to.shared.u64 a, %1; cvt.u32.u64 %0, a; }" : "=r"(r) : "l"(p));
-    return r;
-}
-
-// 16 (or 4) bytes global -> shared, asynchronously; bytes = 0 stores zeros (src must still be a valid address)
-static __device__ __forceinline__ void itc_copy16(u32 dst, const void* src, int bytes)
-{
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" :: "r"(dst), "l"(src), "r"(bytes));
-}
-
-static __device__ __forceinline__ void itc_copy4(u32 dst, const void* src, int bytes)
-{
-    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;" :: "r"(dst), "l"(src), "r"(bytes));
-}
-
-static __device__ __forceinline__ void itc_commit() { asm volatile("cp.async.commit_group;"); }
-
-static __device__ __forceinline__ void itc_ldmatrix4(u32 addr, u32& r0, u32& r1, u32& r2, u32& r3)
-{
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];"
-                 : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3) : "r"(addr));
-}
-
 // d += a (16x32 e4m3) * b (32x8 e4m3), fp32 accumulation
 static __device__ __forceinline__ void itc_mma(float* d, u32 a0, u32 a1, u32 a2, u32 a3, u32 b0, u32 b1)
 {
@@ -150,7 +124,7 @@ static __device__ __forceinline__ void itc_body(const unsigned char* __restrict_
             const bool ok = p < kEnd;
             const unsigned char* src = keyPool;
             if (ok) src = keyPool + itc_pool_row(table, tableWidth, blockSize, seq, p) * ITC_DIM + part * 16;
-            itc_copy16(itc_smem(dst + r * ITC_PITCH + part * 16), src, ok ? 16 : 0);
+            cp_async16(smem_addr(dst + r * ITC_PITCH + part * 16), src, ok ? 16 : 0);
         }
         if (tid < ITC_TILE)
         {
@@ -158,14 +132,14 @@ static __device__ __forceinline__ void itc_body(const unsigned char* __restrict_
             const bool ok = p < kEnd;
             const float* src = scalePool;
             if (ok) src = scalePool + itc_pool_row(table, tableWidth, blockSize, seq, p);
-            itc_copy4(itc_smem(tileScales + (t % ITC_STAGES) * ITC_TILE + tid), src, ok ? 4 : 0);
+            cp_async4(smem_addr(tileScales + (t % ITC_STAGES) * ITC_TILE + tid), src, ok ? 4 : 0);
         }
     };
 #pragma unroll
     for (int t = 0; t < ITC_STAGES - 1; t++)
     {
         if (t < tiles) load(t);
-        itc_commit();
+        cp_async_commit();
     }
 
     // the query's B fragments: bq[nt][kt] = q[head 8nt+g][32kt + 4c ..], q[head 8nt+g][32kt + 16 + 4c ..]
@@ -193,7 +167,7 @@ static __device__ __forceinline__ void itc_body(const unsigned char* __restrict_
         asm volatile("cp.async.wait_group %0;" :: "n"(ITC_STAGES - 2));
         __syncthreads();   // tile t landed for everyone; stage (t-1) % STAGES is free
         if (t + ITC_STAGES - 1 < tiles) load(t + ITC_STAGES - 1);
-        itc_commit();
+        cp_async_commit();
         if (!active) continue;
         const int stage = t % ITC_STAGES;
         const int base = chunkStart + t * ITC_TILE;
@@ -205,12 +179,12 @@ static __device__ __forceinline__ void itc_body(const unsigned char* __restrict_
             float acc[8][4];
 #pragma unroll
             for (int nt = 0; nt < 8; nt++) acc[nt][0] = acc[nt][1] = acc[nt][2] = acc[nt][3] = 0.0f;
-            const u32 a = itc_smem(keyTiles + (stage * ITC_TILE + mt * 16 + ldRow) * ITC_PITCH + ldCol);
+            const u32 a = smem_addr(keyTiles + (stage * ITC_TILE + mt * 16 + ldRow) * ITC_PITCH + ldCol);
 #pragma unroll
             for (int kt = 0; kt < 4; kt++)
             {
                 u32 a0, a1, a2, a3;
-                itc_ldmatrix4(a + kt * 32, a0, a1, a2, a3);
+                ldsm_x4(a + kt * 32, a0, a1, a2, a3);
 #pragma unroll
                 for (int nt = 0; nt < 8; nt++) itc_mma(acc[nt], a0, a1, a2, a3, bq[nt][kt][0], bq[nt][kt][1]);
             }

@@ -31,46 +31,12 @@
 #define MTC_EXP expf         // full-precision exp, as the reference's MathF.Exp (lab builds may try others)
 #endif
 
-// ---- PTX helpers (sm_80+) -------------------------------------------------------------------------------------
+// ---- helpers (the PTX wrappers live in common.cuh) -------------------------------------------------------------
 
 extern __shared__ float4 mtc_dyn[];   // the dynamic shared memory of mla_abs_qk(_direct) and mla_abs_pv
 
-static __device__ __forceinline__ u32 mtc_smem(const void* p)
-{
-    u32 r;
-    asm("{ .reg .u64 a; cvta.to.shared.u64 a, %1; cvt.u32.u64 %0, a; }" : "=r"(r) : "l"(p));
-    return r;
-}
-
-static __device__ __forceinline__ void mtc_ldsm4(u32 addr, u32& r0, u32& r1, u32& r2, u32& r3)
-{
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];"
-                 : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3) : "r"(addr));
-}
-
-static __device__ __forceinline__ void mtc_ldsm4_t(u32 addr, u32& r0, u32& r1, u32& r2, u32& r3)
-{
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];"
-                 : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3) : "r"(addr));
-}
-
-// d += a (16x16 bf16) * b (16x8 bf16), fp32 accumulation
-static __device__ __forceinline__ void mtc_mma(float* d, u32 a0, u32 a1, u32 a2, u32 a3, u32 b0, u32 b1)
-{
-    asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-        : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
-}
-
-// 16 bytes global -> shared, asynchronously; bytes = 0 writes zeros (src must still be a valid address)
-static __device__ __forceinline__ void mtc_cp16(u32 dst, const void* src, int bytes)
-{
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" :: "r"(dst), "l"(src), "r"(bytes));
-}
-static __device__ __forceinline__ void mtc_commit() { asm volatile("cp.async.commit_group;"); }
 static __device__ __forceinline__ void mtc_wait_one() { asm volatile("cp.async.wait_group 1;" ::: "memory"); }
 
-static __device__ __forceinline__ u32 mtc_pack(float lo, float hi) { return (u32)bf16_bits(lo) | ((u32)bf16_bits(hi) << 16); }
 
 // Running (max, sum of exp(s - max)) updated with 8 scores: one rescale at most; -inf scores (unused slots) add nothing.
 static __device__ __forceinline__ void mtc_online8(float& m, float& l, const float* s)
@@ -115,9 +81,9 @@ static __device__ __forceinline__ void mtc_load_keys(u16* tile, int* used, int s
     const u16* const src = kc + row * kw + col0;
     u16* const dst = tile + r * stride;
     for (int piece = tid & 7; piece < (cols >> 3); piece += 8)
-        mtc_cp16(mtc_smem(dst + piece * 8), src + piece * 8, ok ? 16 : 0);
+        cp_async16(smem_addr(dst + piece * 8), src + piece * 8, ok ? 16 : 0);
     if ((tid & 7) == 0) used[r] = ok ? 1 : 0;
-    mtc_commit();
+    cp_async_commit();
 }
 
 // ------------------------------------------------------------------------------------------------------------
@@ -248,7 +214,7 @@ mla_abs_gemm(const float* __restrict__ a, long long aRow, long long aHead,
         for (int i = 0; i < 4; i++)
         {
             const int r = r0 + 32 * i;
-            *reinterpret_cast<uint2*>(As + r * MTC_GS + q4) = make_uint2(mtc_pack(ra[i].x, ra[i].y), mtc_pack(ra[i].z, ra[i].w));
+            *reinterpret_cast<uint2*>(As + r * MTC_GS + q4) = make_uint2(pack_bf16x2(ra[i].x, ra[i].y), pack_bf16x2(ra[i].z, ra[i].w));
             if (bKN)
             {
                 const int k = kr0 + 8 * i;   // the 4 values are n = n4..n4+3
@@ -257,7 +223,7 @@ mla_abs_gemm(const float* __restrict__ a, long long aRow, long long aHead,
                 Bs[(n4 + 2) * MTC_GS + k] = bf16_bits(rb[i].z);
                 Bs[(n4 + 3) * MTC_GS + k] = bf16_bits(rb[i].w);
             }
-            else *reinterpret_cast<uint2*>(Bs + r * MTC_GS + q4) = make_uint2(mtc_pack(rb[i].x, rb[i].y), mtc_pack(rb[i].z, rb[i].w));
+            else *reinterpret_cast<uint2*>(Bs + r * MTC_GS + q4) = make_uint2(pack_bf16x2(rb[i].x, rb[i].y), pack_bf16x2(rb[i].z, rb[i].w));
         }
         __syncthreads();
         if (k0 + MTC_GK < K) load(k0 + MTC_GK);
@@ -268,17 +234,17 @@ mla_abs_gemm(const float* __restrict__ a, long long aRow, long long aHead,
 #pragma unroll
             for (int p = 0; p < 2; p++)
                 // B (stored [n][k]): matrices (n +0, k +0), (n +0, k +8), (n +8, k +0), (n +8, k +8)
-                mtc_ldsm4(mtc_smem(Bs + (32 * wn + 16 * p + (lane & 7) + (lane >> 4) * 8) * MTC_GS + 16 * ks + ((lane >> 3) & 1) * 8),
+                ldsm_x4(smem_addr(Bs + (32 * wn + 16 * p + (lane & 7) + (lane >> 4) * 8) * MTC_GS + 16 * ks + ((lane >> 3) & 1) * 8),
                           bf[2 * p][0], bf[2 * p][1], bf[2 * p + 1][0], bf[2 * p + 1][1]);
 #pragma unroll
             for (int mt = 0; mt < 4; mt++)
             {
                 u32 a0, a1, a2, a3;
                 // A: matrices (rows +0/+8) x (k +0/+8) in the order a0..a3
-                mtc_ldsm4(mtc_smem(As + (64 * wm + 16 * mt + (lane & 7) + ((lane >> 3) & 1) * 8) * MTC_GS + 16 * ks + (lane >> 4) * 8),
+                ldsm_x4(smem_addr(As + (64 * wm + 16 * mt + (lane & 7) + ((lane >> 3) & 1) * 8) * MTC_GS + 16 * ks + (lane >> 4) * 8),
                           a0, a1, a2, a3);
 #pragma unroll
-                for (int nt = 0; nt < 4; nt++) mtc_mma(acc[mt][nt], a0, a1, a2, a3, bf[nt][0], bf[nt][1]);
+                for (int nt = 0; nt < 4; nt++) mma_bf16_16816(acc[mt][nt], a0, a1, a2, a3, bf[nt][0], bf[nt][1]);
             }
         }
         __syncthreads();
@@ -449,10 +415,10 @@ static __device__ __forceinline__ void mtc_qk(const u16* __restrict__ qa, const 
             const int c = 4 * p;
             const bool inRow = c < lora + rope;
             const float* const src = c < lora ? lrow + c : inRow ? rrow + (c - lora) : latent;
-            mtc_cp16(mtc_smem(dst + c), src, ok && inRow ? 16 : 0);
+            cp_async16(smem_addr(dst + c), src, ok && inRow ? 16 : 0);
         }
         if ((tid & 7) == 0) used[(((jt - j0) / MTC_TILE)) & 7][sr] = ok ? 1 : 0;
-        mtc_commit();
+        cp_async_commit();
     };
     auto convert = [&](int jt, int buf)   // this thread's staged pieces -> bf16 tile buf (and kcOut)
     {
@@ -464,7 +430,7 @@ static __device__ __forceinline__ void mtc_qk(const u16* __restrict__ qa, const 
         for (int p = tid & 7; p < pieces; p += 8)
         {
             const float4 x = *reinterpret_cast<const float4*>(src + 4 * p);
-            const uint2 w = make_uint2(mtc_pack(x.x, x.y), mtc_pack(x.z, x.w));
+            const uint2 w = make_uint2(pack_bf16x2(x.x, x.y), pack_bf16x2(x.z, x.w));
             *reinterpret_cast<uint2*>(dst + 4 * p) = w;
             if (out) *reinterpret_cast<uint2*>(grow + 4 * p) = w;
         }
@@ -474,15 +440,15 @@ static __device__ __forceinline__ void mtc_qk(const u16* __restrict__ qa, const 
     if (DIRECT)
     {
         if (ntiles > 0) issue(j0, 0);
-        else mtc_commit();
+        else cp_async_commit();
         if (ntiles > 1) issue(j0 + MTC_TILE, 1);
-        else mtc_commit();
+        else cp_async_commit();
     }
     else
     {
         if (ntiles > 0) mtc_load_keys(tiles, used[0], stride, kc, kw, 0, kw, idxRow, count, gbase, j0, tid);
         if (ntiles > 1) mtc_load_keys(tiles + tileElems, used[1], stride, kc, kw, 0, kw, idxRow, count, gbase, j0 + MTC_TILE, tid);
-        else mtc_commit();
+        else cp_async_commit();
     }
 
     // qa fragments: row hA -> a0/a2, row hB -> a1/a3; u32 column 8ks + tc = bf16 columns 16ks + 2tc, +1 (+8 for a2/a3)
@@ -541,7 +507,7 @@ static __device__ __forceinline__ void mtc_qk(const u16* __restrict__ qa, const 
             convert(jt, it & 1); // bf16 buffer it % 2 was last read for tile it - 2, before the previous barrier
             __syncthreads();     // everyone's bf16 pieces visible
             if (it + 2 < ntiles) issue(jt + 2 * MTC_TILE, it & 1);   // refills only this thread's converted pieces
-            else mtc_commit();
+            else cp_async_commit();
             tile = tiles + (it & 1) * tileElems;
             prevUsed = used[(it - 1) & 7];
         }
@@ -552,7 +518,7 @@ static __device__ __forceinline__ void mtc_qk(const u16* __restrict__ qa, const 
             if (it + 2 < ntiles)
                 mtc_load_keys(tiles + ((it + 2) % 3) * tileElems, used[(it + 2) % 4], stride, kc, kw, 0, kw, idxRow, count, gbase,
                               jt + 2 * MTC_TILE, tid);
-            else mtc_commit();   // an empty group keeps "all but the newest group" meaning tile it + 1
+            else cp_async_commit();   // an empty group keeps "all but the newest group" meaning tile it + 1
             tile = tiles + (it % 3) * tileElems;
             prevUsed = used[(it - 1) & 3];
         }
@@ -572,9 +538,9 @@ static __device__ __forceinline__ void mtc_qk(const u16* __restrict__ qa, const 
                 for (int p = 0; p < 2; p++)
                 {
                     u32 b0, b1, b2, b3;   // keys 16p..16p+7 -> (b0, b1), keys 16p+8.. -> (b2, b3)
-                    mtc_ldsm4(mtc_smem(tile + (16 * p + keyOff) * stride + 16 * ks + colOff), b0, b1, b2, b3);
-                    mtc_mma(acc[2 * p], fa[ks][0], fa[ks][1], fa[ks][2], fa[ks][3], b0, b1);
-                    mtc_mma(acc[2 * p + 1], fa[ks][0], fa[ks][1], fa[ks][2], fa[ks][3], b2, b3);
+                    ldsm_x4(smem_addr(tile + (16 * p + keyOff) * stride + 16 * ks + colOff), b0, b1, b2, b3);
+                    mma_bf16_16816(acc[2 * p], fa[ks][0], fa[ks][1], fa[ks][2], fa[ks][3], b0, b1);
+                    mma_bf16_16816(acc[2 * p + 1], fa[ks][0], fa[ks][1], fa[ks][2], fa[ks][3], b2, b3);
                 }
             }
         }
@@ -672,7 +638,7 @@ mla_abs_prob(const float* __restrict__ scores, const float* __restrict__ stats, 
 #pragma unroll
             for (int k = 0; k < 8; k++) p[k] = bf16_round(MTC_EXP(s[k] - m) / l);   // exp(-inf) = 0
 #pragma unroll
-            for (int k = 0; k < 4; k++) w[k] = mtc_pack(p[2 * k], p[2 * k + 1]);
+            for (int k = 0; k < 4; k++) w[k] = pack_bf16x2(p[2 * k], p[2 * k + 1]);
         }
         *reinterpret_cast<uint4*>(prow + j) = make_uint4(w[0], w[1], w[2], w[3]);
     }
@@ -715,13 +681,13 @@ mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const u1
     const u16* const prow = prob + ((long long)t * heads + (pok ? hb + pr : 0)) * slotsPad + j0 + 8 * pc;
     auto loadTile = [&](int it)   // P and key tile it into ring slot it % 3, one commit group
     {
-        mtc_cp16(mtc_smem(ps + (it % 3) * pElems + pr * MTC_PSTRIDE + 8 * pc), prow + it * MTC_TILE, pok ? 16 : 0);
+        cp_async16(smem_addr(ps + (it % 3) * pElems + pr * MTC_PSTRIDE + 8 * pc), prow + it * MTC_TILE, pok ? 16 : 0);
         mtc_load_keys(tiles + (it % 3) * tileElems, used[it % 3], stride, kc, kw, col0, half, idxRow, count, gbase,
                       j0 + it * MTC_TILE, tid);
     };
     if (ntiles > 0) loadTile(0);
     if (ntiles > 1) loadTile(1);
-    else mtc_commit();
+    else cp_async_commit();
 
     float acc[2][MTC_MAX_LORA / 64][4];
 #pragma unroll
@@ -740,7 +706,7 @@ mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const u1
         mtc_wait_one();
         __syncthreads();   // tile it visible; everyone is done with tile it - 1, whose ring slot is refilled now
         if (it + 2 < ntiles) loadTile(it + 2);
-        else mtc_commit();
+        else cp_async_commit();
         const u16* const tile = tiles + (it % 3) * tileElems;
         const u16* const pt = ps + (it % 3) * pElems;
 
@@ -751,19 +717,19 @@ mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const u1
             u32 a[2][4];
 #pragma unroll
             for (int mt = 0; mt < 2; mt++)
-                mtc_ldsm4(mtc_smem(pt + (32 * wm + 16 * mt + aRow) * MTC_PSTRIDE + 16 * ks + aCol), a[mt][0], a[mt][1], a[mt][2], a[mt][3]);
+                ldsm_x4(smem_addr(pt + (32 * wm + 16 * mt + aRow) * MTC_PSTRIDE + 16 * ks + aCol), a[mt][0], a[mt][1], a[mt][2], a[mt][3]);
 #pragma unroll
             for (int p = 0; p < MTC_MAX_LORA / 128; p++)
             {
                 if (2 * p < ntw)
                 {
                     u32 b0, b1, b2, b3;   // columns nBase + 16p .. +7 -> (b0, b1), +8 .. +15 -> (b2, b3)
-                    mtc_ldsm4_t(mtc_smem(tile + (16 * ks + bKey) * stride + nBase + 16 * p + bCol), b0, b1, b2, b3);
+                    ldsm_x4_trans(smem_addr(tile + (16 * ks + bKey) * stride + nBase + 16 * p + bCol), b0, b1, b2, b3);
 #pragma unroll
                     for (int mt = 0; mt < 2; mt++)
                     {
-                        mtc_mma(acc[mt][2 * p], a[mt][0], a[mt][1], a[mt][2], a[mt][3], b0, b1);
-                        mtc_mma(acc[mt][2 * p + 1], a[mt][0], a[mt][1], a[mt][2], a[mt][3], b2, b3);
+                        mma_bf16_16816(acc[mt][2 * p], a[mt][0], a[mt][1], a[mt][2], a[mt][3], b0, b1);
+                        mma_bf16_16816(acc[mt][2 * p + 1], a[mt][0], a[mt][1], a[mt][2], a[mt][3], b2, b3);
                     }
                 }
             }

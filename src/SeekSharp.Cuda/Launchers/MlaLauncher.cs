@@ -80,21 +80,10 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
         CudaBuffer? indices, int indexWidth, int tokens, int startPos, MlaShape shape, CudaBuffer output)
     {
         const string op = "mla_absorbed";
-        CheckShape(op, shape);
-        if (shape.KvLora > MaxLora) throw new ArgumentException($"{op}: kvLora = {shape.KvLora} exceeds {MaxLora}", nameof(shape));
-        DsaLaunch.NotNegative(op, nameof(tokens), tokens);
         DsaLaunch.NotNegative(op, nameof(startPos), startPos);
-        if (tokens == 0) return;
-        DsaLaunch.GridY(op, nameof(tokens), tokens);
         long end = (long)startPos + tokens;
         if (end > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(startPos), $"{op}: startPos + tokens = {end} exceeds int range");
-        long rows = (long)tokens * shape.Heads;
-        DsaLaunch.Check(op, nameof(q), q, DType.F32, rows * shape.QkDim);
-        DsaLaunch.Check(op, nameof(wkvb), wkvb, DType.F32, (long)shape.Heads * shape.KvBDim * shape.KvLora);
-        DsaLaunch.Check(op, nameof(latent), latent, DType.F32, end * shape.KvLora);
-        DsaLaunch.Check(op, nameof(ropeKeys), ropeKeys, DType.F32, end * shape.Rope);
-        CheckIndices(op, indices, indexWidth, tokens);
-        DsaLaunch.Check(op, nameof(output), output, DType.F32, rows * shape.V);
+        if (!CheckAbsorbed(op, q, wkvb, latent, ropeKeys, indices, indexWidth, tokens, end, shape, output)) return;
 
         if (TensorCoreEnabled && TensorCoreFits(shape))
         {
@@ -112,23 +101,34 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
         CudaBuffer rows, int width, int tokens, long poolRows, MlaShape shape, CudaBuffer output)
     {
         const string op = "mla_absorbed_paged";
-        CheckShape(op, shape);
-        if (shape.KvLora > MaxLora) throw new ArgumentException($"{op}: kvLora = {shape.KvLora} exceeds {MaxLora}", nameof(shape));
-        DsaLaunch.NotNegative(op, nameof(tokens), tokens);
-        if (tokens == 0) return;
-        if (width < 1) throw new ArgumentOutOfRangeException(nameof(width), width, $"{op}: at least one key slot per row");
-        DsaLaunch.GridY(op, nameof(tokens), tokens);
-        long heads = (long)tokens * shape.Heads;
-        DsaLaunch.Check(op, nameof(q), q, DType.F32, heads * shape.QkDim);
-        DsaLaunch.Check(op, nameof(wkvb), wkvb, DType.F32, (long)shape.Heads * shape.KvBDim * shape.KvLora);
-        DsaLaunch.Check(op, nameof(latent), latent, DType.F32, poolRows * shape.KvLora);
-        DsaLaunch.Check(op, nameof(ropeKeys), ropeKeys, DType.F32, poolRows * shape.Rope);
-        CheckIndices(op, rows, width, tokens);
-        DsaLaunch.Check(op, nameof(output), output, DType.F32, heads * shape.V);
+        if (tokens > 0 && width < 1) throw new ArgumentOutOfRangeException(nameof(width), width, $"{op}: at least one key slot per row");
+        if (!CheckAbsorbed(op, q, wkvb, latent, ropeKeys, rows, width, tokens, poolRows, shape, output)) return;
         if (TensorCoreEnabled && TensorCoreFits(shape))
             AbsorbedTensorCores(stream, q, wkvb, latent, ropeKeys, rows, width, tokens, 0, poolRows, shape, output);
         else
             AbsorbedGeneral(stream, q, wkvb, latent, ropeKeys, rows, width, tokens, 0, shape, output);
+    }
+
+    /// <summary>
+    /// The checks both absorbed forms share: shape, token count, and every buffer's dtype and length, the cache buffers
+    /// holding <paramref name="keyRows"/> rows. False when there is nothing to do (no tokens).
+    /// </summary>
+    private static bool CheckAbsorbed(string op, CudaBuffer q, CudaBuffer wkvb, CudaBuffer latent, CudaBuffer ropeKeys,
+        CudaBuffer? indices, int indexWidth, int tokens, long keyRows, MlaShape shape, CudaBuffer output)
+    {
+        CheckShape(op, shape);
+        if (shape.KvLora > MaxLora) throw new ArgumentException($"{op}: kvLora = {shape.KvLora} exceeds {MaxLora}", nameof(shape));
+        DsaLaunch.NotNegative(op, nameof(tokens), tokens);
+        if (tokens == 0) return false;
+        DsaLaunch.GridY(op, nameof(tokens), tokens);
+        long rows = (long)tokens * shape.Heads;
+        DsaLaunch.Check(op, nameof(q), q, DType.F32, rows * shape.QkDim);
+        DsaLaunch.Check(op, nameof(wkvb), wkvb, DType.F32, (long)shape.Heads * shape.KvBDim * shape.KvLora);
+        DsaLaunch.Check(op, nameof(latent), latent, DType.F32, keyRows * shape.KvLora);
+        DsaLaunch.Check(op, nameof(ropeKeys), ropeKeys, DType.F32, keyRows * shape.Rope);
+        CheckIndices(op, indices, indexWidth, tokens);
+        DsaLaunch.Check(op, nameof(output), output, DType.F32, rows * shape.V);
+        return true;
     }
 
     /// <summary>The fp32 CUDA-core kernel: 8 heads of one query per block.</summary>

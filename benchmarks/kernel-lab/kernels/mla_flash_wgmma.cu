@@ -1,0 +1,347 @@
+// Kernel lab only (not embedded in SeekSharp.Cuda): absorbed sparse MLA, flash form, on Hopper's warpgroup tensor
+// cores (wgmma, sm_90a). Same arguments and math as mla_flash_mma.cu's mla_abs_flash (read that file's header);
+// kv_lora must be 512. grid (ceil(heads / 64), splits, T), block 256 = two warpgroups, one block per SM.
+// Results, and why it is not in the engine yet: mla_flash_lab.h200.txt.
+//
+// Both warpgroups compute the same S = Q K^T of a 32-key tile (m64n32k16, Q and K from shared memory), so each holds
+// whole rows and needs nobody's maxima: the softmax runs on the fragments and P goes straight from the accumulators
+// into the A registers of O += P V (m64n256k16); warpgroup w owns latent columns 256w..256w+255 (128 fp32 registers).
+// (Splitting the k-steps between the warpgroups and trading partial sums through shared memory measured slower: the
+// extra barrier per tile costs more than the halved S work.)
+//
+// Shared tiles are bf16 rows of 128-byte pieces (64 columns) with the 16-byte units of row r XOR-ed by r % 8
+// ("128B swizzle"): element (r, c) of a [rows][kw] tile sits at byte (c / 64) * rows * 128 + r * 128 +
+// (((c / 8) % 8) ^ (r % 8)) * 16 + (c % 8) * 2. Q and K are read K-major (S: 8-row groups 1024 bytes apart); the same
+// key tile is V read N-major (PV: 8-key groups 1024 bytes apart, 64-column pieces rows * 128 bytes apart).
+// Dynamic shared (from a 1024-aligned base): Q [64 rows] | K [2][32 rows] | DIRECT: F32 staging [32][kw].
+
+#define MFW_THREADS 256
+#define MFW_HEADS 64
+#define MFW_TILE 32
+#define MFW_LORA 512          // the PV shape is fixed: two warpgroups x 256 columns
+#define MFW_MAX_KW 576
+
+extern __shared__ float4 mfw_dyn[];
+
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+
+// byte offset of the 16-byte unit holding columns 8u..8u+7 of row r in a swizzled [rows][*] tile
+static __device__ __forceinline__ u32 mfw_unit(int r, int u, int rows)
+{
+    return (u32)((u >> 3) * rows * 128 + r * 128 + (((u & 7) ^ (r & 7)) << 4));
+}
+
+// wgmma shared-memory descriptor with 128-byte swizzling; lbo / sbo in bytes
+static __device__ __forceinline__ u64 mfw_desc(u32 addr, u32 lbo, u32 sbo)
+{
+    return (u64)((addr & 0x3FFFFu) >> 4) | ((u64)(lbo >> 4) << 16) | ((u64)(sbo >> 4) << 32) | (1ull << 62);
+}
+
+static __device__ __forceinline__ void mfw_fence() { asm volatile("wgmma.fence.sync.aligned;" ::: "memory"); }
+static __device__ __forceinline__ void mfw_commit() { asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory"); }
+static __device__ __forceinline__ void mfw_wait() { asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory"); }
+
+// keeps the compiler from moving accumulator reads or writes across an asynchronous wgmma
+template <int N>
+static __device__ __forceinline__ void mfw_pin(float (&d)[N])
+{
+#pragma unroll
+    for (int i = 0; i < N; i++) asm volatile("" : "+f"(d[i]) :: "memory");
+}
+
+// d (64 x 32 fp32) (+)= A (64 x 16, shared) * B (32 x 16, shared), both K-major
+static __device__ __forceinline__ void mfw_mma_s(float (&d)[16], u64 da, u64 db, int accumulate)
+{
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %18, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15}, %16, %17, p, 1, 1, 0, 0;\n}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15])
+        : "l"(da), "l"(db), "r"(accumulate));
+}
+
+// d (64 x 256 fp32) += A (64 x 16, registers) * B (16 x 256, shared, N-major)
+static __device__ __forceinline__ void mfw_mma_pv(float (&d)[128], u32 a0, u32 a1, u32 a2, u32 a3, u64 db)
+{
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %133, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63, %64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79, %80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95, %96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, %111, %112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127}, {%128, %129, %130, %131}, %132, p, 1, 1, 1;\n}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
+          "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
+          "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
+          "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
+          "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]),
+          "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]), "+f"(d[70]), "+f"(d[71]),
+          "+f"(d[72]), "+f"(d[73]), "+f"(d[74]), "+f"(d[75]), "+f"(d[76]), "+f"(d[77]), "+f"(d[78]), "+f"(d[79]),
+          "+f"(d[80]), "+f"(d[81]), "+f"(d[82]), "+f"(d[83]), "+f"(d[84]), "+f"(d[85]), "+f"(d[86]), "+f"(d[87]),
+          "+f"(d[88]), "+f"(d[89]), "+f"(d[90]), "+f"(d[91]), "+f"(d[92]), "+f"(d[93]), "+f"(d[94]), "+f"(d[95]),
+          "+f"(d[96]), "+f"(d[97]), "+f"(d[98]), "+f"(d[99]), "+f"(d[100]), "+f"(d[101]), "+f"(d[102]), "+f"(d[103]),
+          "+f"(d[104]), "+f"(d[105]), "+f"(d[106]), "+f"(d[107]), "+f"(d[108]), "+f"(d[109]), "+f"(d[110]), "+f"(d[111]),
+          "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]), "+f"(d[116]), "+f"(d[117]), "+f"(d[118]), "+f"(d[119]),
+          "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
+        : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "l"(db), "r"(1));
+}
+
+
+template <bool DIRECT>
+static __device__ __forceinline__ void mfw_body(const u16* __restrict__ qa, const u16* __restrict__ kc,
+    const float* __restrict__ latent, const float* __restrict__ ropeKeys, int rope, const int* __restrict__ indices,
+    float* __restrict__ out, float* __restrict__ stats, int indexWidth, int startPos, int gathered, int heads, int kw,
+    int splitSlots, float scale)
+{
+    __shared__ int used[2][MFW_TILE];
+    const int lora = MFW_LORA;
+    const u32 raw = smem_addr(mfw_dyn);
+    const u32 base = (raw + 1023u) & ~1023u;   // swizzled tiles need 1024-byte alignment
+    u8* const dyn = reinterpret_cast<u8*>(mfw_dyn) + (base - raw);
+    const int chunks = (kw + 63) >> 6;
+    const u32 qBytes = (u32)(MFW_HEADS * 128 * chunks), kBytes = (u32)(MFW_TILE * 128 * chunks);
+    u8* const qs = dyn;
+    u8* const ks = dyn + qBytes;                                       // [2] key tiles
+    float* const stage = reinterpret_cast<float*>(dyn + qBytes + 2 * kBytes);   // DIRECT
+
+    const int t = blockIdx.z, split = blockIdx.y, splits = gridDim.y, hb = blockIdx.x * MFW_HEADS;
+    const int tid = threadIdx.x, lane = tid & 31, wg = tid >> 7, wi = (tid >> 5) & 3, g = lane >> 2, tc = lane & 3;
+    const int* const idxRow = indices != nullptr ? indices + (long long)t * indexWidth : nullptr;
+    const int count = indices != nullptr ? indexWidth : startPos + t + 1;
+    const long long gbase = gathered ? (long long)t * indexWidth : -1;
+    const int j0 = split * splitSlots, j1 = min(j0 + splitSlots, count);
+    const int ntiles = j1 > j0 ? (j1 - j0 + MFW_TILE - 1) / MFW_TILE : 0;
+    const int nks = kw >> 4;
+
+    // loads: thread -> tile row sr, pieces tid % 8 + 8i (16 bytes: 8 bf16 or 4 F32)
+    const int sr = tid >> 3;
+    bool rowOk = false;
+    // the slot indices of this thread's row run one tile ahead of the loads, so a load never waits for its index
+    auto slotIndex = [&](int it) -> int
+    {
+        const int j = j0 + it * MFW_TILE + sr;
+        return idxRow != nullptr && it < ntiles && j < j1 ? __ldg(idxRow + j) : j;
+    };
+    int nextIndex = slotIndex(0);
+    auto slotRow = [&](int it, bool& ok) -> long long   // cache row of slot jt + sr (ok: a used slot)
+    {
+        const int j = j0 + it * MFW_TILE + sr, pos = nextIndex;
+        nextIndex = slotIndex(it + 1);
+        ok = j < j1 && pos >= 0;
+        return !ok ? 0 : gbase >= 0 ? gbase + j : pos;
+    };
+    auto issue = [&](int it)   // tile it: F32 rows into staging (DIRECT) or bf16 rows into K[it % 2]; one group
+    {
+        bool ok;
+        const long long row = slotRow(it, ok);
+        if (DIRECT)
+        {
+            const float* const lrow = latent + row * lora;
+            const float* const rrow = ropeKeys + row * rope;
+            float* const dst = stage + sr * kw;
+            for (int p = tid & 7; p < (kw >> 2); p += 8)
+            {
+                const int c = 4 * p;
+                const bool inRow = c < lora + rope;
+                const float* const src = c < lora ? lrow + c : inRow ? rrow + (c - lora) : latent;
+                cp_async16(smem_addr(dst + c), src, ok && inRow ? 16 : 0);
+            }
+            rowOk = ok;
+        }
+        else
+        {
+            u8* const tile = ks + (it & 1) * kBytes;
+            const u16* const src = kc + row * kw;
+            for (int p = tid & 7; p < (kw >> 3); p += 8)
+                cp_async16(smem_addr(tile + mfw_unit(sr, p, MFW_TILE)), src + 8 * p, ok ? 16 : 0);
+            if ((tid & 7) == 0) used[it & 1][sr] = ok ? 1 : 0;
+        }
+        cp_async_commit();
+    };
+    auto convert = [&](int it)   // DIRECT: this thread's staged pieces of tile it -> bf16 K[it % 2]
+    {
+        const float* const src = stage + sr * kw;
+        u8* const tile = ks + (it & 1) * kBytes;
+        for (int p = tid & 7; p < (kw >> 2); p += 8)
+        {
+            const float4 x = *reinterpret_cast<const float4*>(src + 4 * p);
+            *reinterpret_cast<uint2*>(tile + mfw_unit(sr, p >> 1, MFW_TILE) + (p & 1) * 8) =
+                make_uint2(pack_bf16x2(x.x, x.y), pack_bf16x2(x.z, x.w));
+        }
+        if ((tid & 7) == 0) used[it & 1][sr] = rowOk ? 1 : 0;
+    };
+
+    // Q rows (heads past the end read as zeros), in the same group as tile 0
+    for (int e = tid; e < MFW_HEADS * (kw >> 3); e += MFW_THREADS)
+    {
+        const int r = e / (kw >> 3), p = e - r * (kw >> 3);
+        const bool ok = hb + r < heads;
+        cp_async16(smem_addr(qs + mfw_unit(r, p, MFW_HEADS)), qa + ((long long)t * heads + (ok ? hb + r : 0)) * kw + 8 * p, ok ? 16 : 0);
+    }
+    if (ntiles > 0) issue(0);
+    else cp_async_commit();
+    asm volatile("cp.async.wait_all;" ::: "memory");
+    if (DIRECT && ntiles > 0) convert(0);
+    asm volatile("fence.proxy.async.shared::cta;" ::: "memory");   // generic-proxy writes -> visible to wgmma
+    __syncthreads();
+    if (ntiles > 1) issue(1);
+
+    float o[128];
+#pragma unroll
+    for (int i = 0; i < 128; i++) o[i] = 0.0f;
+    float mA = SS_NEG_INF, mB = SS_NEG_INF, lA = 0.0f, lB = 0.0f;   // rows 16wi + g and + 8
+    const u32 qAddr = smem_addr(qs), kAddr0 = smem_addr(ks);
+
+    for (int it = 0; it < ntiles; it++)
+    {
+        const u32 kAddr = kAddr0 + (it & 1) * kBytes;
+        const int* const u = used[it & 1];
+
+        // S = Q K^T over the whole row (both warpgroups)
+        float s[16];
+#pragma unroll
+        for (int i = 0; i < 16; i++) s[i] = 0.0f;
+        mfw_pin(s);
+        mfw_fence();
+#ifndef MFW_DIAG_NO_S   // lab switches: leave a stage out to time the rest
+#pragma unroll
+        for (int kk = 0; kk < MFW_MAX_KW / 16; kk++)
+            if (kk < nks)
+                mfw_mma_s(s, mfw_desc(qAddr + (kk >> 2) * (MFW_HEADS * 128) + (kk & 3) * 32, 16, 1024),
+                          mfw_desc(kAddr + (kk >> 2) * (MFW_TILE * 128) + (kk & 3) * 32, 16, 1024), kk);
+#endif
+        mfw_commit();
+        mfw_wait();
+        mfw_pin(s);
+
+        // online softmax on the fragments: s[4j + e] = (row g or g + 8 for e >= 2, key 8j + 2tc + e % 2)
+        float mxA = SS_NEG_INF, mxB = SS_NEG_INF;
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+#pragma unroll
+            for (int e = 0; e < 2; e++)
+            {
+                const bool ok = u[8 * j + 2 * tc + e] != 0;
+                s[4 * j + e] = ok ? s[4 * j + e] * scale : SS_NEG_INF;
+                s[4 * j + e + 2] = ok ? s[4 * j + e + 2] * scale : SS_NEG_INF;
+                mxA = fmaxf(mxA, s[4 * j + e]);
+                mxB = fmaxf(mxB, s[4 * j + e + 2]);
+            }
+#pragma unroll
+        for (int off = 1; off < 4; off <<= 1)
+        {
+            mxA = fmaxf(mxA, __shfl_xor_sync(0xFFFFFFFFu, mxA, off));
+            mxB = fmaxf(mxB, __shfl_xor_sync(0xFFFFFFFFu, mxB, off));
+        }
+        const float nA = fmaxf(mA, mxA), nB = fmaxf(mB, mxB);
+        const float alphaA = mA == SS_NEG_INF ? 0.0f : expf(mA - nA);
+        const float alphaB = mB == SS_NEG_INF ? 0.0f : expf(mB - nB);
+        mA = nA;
+        mB = nB;
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+#pragma unroll
+            for (int e = 0; e < 2; e++)
+            {
+                s[4 * j + e] = nA == SS_NEG_INF ? 0.0f : expf(s[4 * j + e] - nA);   // exp(-inf) = 0: unused slots
+                s[4 * j + e + 2] = nB == SS_NEG_INF ? 0.0f : expf(s[4 * j + e + 2] - nB);
+                lA = e == 0 && j == 0 ? lA * alphaA + s[0] : lA + s[4 * j + e];
+                lB = e == 0 && j == 0 ? lB * alphaB + s[2] : lB + s[4 * j + e + 2];
+            }
+        if (__any_sync(0xFFFFFFFFu, alphaA != 1.0f || alphaB != 1.0f))
+        {
+#pragma unroll
+            for (int j = 0; j < 32; j++)
+            {
+                o[4 * j] *= alphaA;
+                o[4 * j + 1] *= alphaA;
+                o[4 * j + 2] *= alphaB;
+                o[4 * j + 3] *= alphaB;
+            }
+        }
+
+        // O += P V: A registers of keys 16kk.. = accumulator blocks 2kk (keys +2tc) and 2kk + 1 (keys +8 +2tc)
+        mfw_pin(o);
+        mfw_fence();
+#ifndef MFW_DIAG_NO_PV
+#pragma unroll
+        for (int kk = 0; kk < MFW_TILE / 16; kk++)
+            mfw_mma_pv(o, pack_bf16x2(s[8 * kk], s[8 * kk + 1]), pack_bf16x2(s[8 * kk + 2], s[8 * kk + 3]),
+                       pack_bf16x2(s[8 * kk + 4], s[8 * kk + 5]), pack_bf16x2(s[8 * kk + 6], s[8 * kk + 7]),
+                       mfw_desc(kAddr + 4 * wg * (MFW_TILE * 128) + kk * 2048, MFW_TILE * 128, 1024));
+#endif
+        mfw_commit();
+
+        // while PV runs: tile it + 1 lands (DIRECT: is converted, and tile it + 2 starts into the staging pieces)
+        asm volatile("cp.async.wait_all;" ::: "memory");
+        if (DIRECT && it + 1 < ntiles)
+        {
+            convert(it + 1);
+            if (it + 2 < ntiles) issue(it + 2);
+        }
+        mfw_wait();
+        mfw_pin(o);
+        asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
+        __syncthreads();   // K[it % 2] is free, K[(it + 1) % 2] complete
+        if (!DIRECT && it + 2 < ntiles) issue(it + 2);
+    }
+
+#pragma unroll
+    for (int off = 1; off < 4; off <<= 1)
+    {
+        lA += __shfl_xor_sync(0xFFFFFFFFu, lA, off);
+        lB += __shfl_xor_sync(0xFFFFFFFFu, lB, off);
+    }
+    const int hA = hb + 16 * wi + g, hB = hA + 8;
+    const int c0 = wg * 256 + 2 * tc;
+#pragma unroll
+    for (int r8 = 0; r8 < 2; r8++)
+    {
+        const int h = r8 ? hB : hA;
+        const float l = r8 ? lB : lA;
+        if (h >= heads) continue;
+        if (splits == 1)
+        {
+            float* const orow = out + ((long long)t * heads + h) * lora + c0;
+#pragma unroll
+            for (int j = 0; j < 32; j++)
+            {
+                const float x = l > 0.0f ? o[4 * j + 2 * r8] / l : 0.0f, y = l > 0.0f ? o[4 * j + 2 * r8 + 1] / l : 0.0f;
+                *reinterpret_cast<float2*>(orow + 8 * j) = make_float2(bf16_round(x), bf16_round(y));
+            }
+        }
+        else
+        {
+            const long long row = ((long long)t * splits + split) * heads + h;
+            float* const orow = out + row * lora + c0;
+#pragma unroll
+            for (int j = 0; j < 32; j++)
+                *reinterpret_cast<float2*>(orow + 8 * j) = make_float2(o[4 * j + 2 * r8], o[4 * j + 2 * r8 + 1]);
+            if (wg == 0 && tc == 0) *reinterpret_cast<float2*>(stats + 2 * row) = make_float2(r8 ? mB : mA, l);
+        }
+    }
+}
+
+#endif   // __CUDA_ARCH_FEAT_SM90_ALL
+
+// Arguments as mla_abs_flash / mla_abs_flash_direct (kv_lora = 512; kw <= 576).
+extern "C" __global__ void __launch_bounds__(MFW_THREADS, 1)
+mla_abs_flash_wg(const u16* __restrict__ qa, const u16* __restrict__ kc, const int* __restrict__ indices,
+                 float* __restrict__ out, float* __restrict__ stats,
+                 int indexWidth, int startPos, int gathered, int heads, int kw, int lora, int splitSlots, float scale)
+{
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+    mfw_body<false>(qa, kc, nullptr, nullptr, 0, indices, out, stats, indexWidth, startPos, gathered, heads, kw, splitSlots, scale);
+#else
+    __trap();   // MlaLauncher launches it on sm_90a only
+#endif
+}
+
+extern "C" __global__ void __launch_bounds__(MFW_THREADS, 1)
+mla_abs_flash_wg_direct(const u16* __restrict__ qa, const float* __restrict__ latent, const float* __restrict__ ropeKeys,
+                        int lora, int rope, const int* __restrict__ indices, float* __restrict__ out, float* __restrict__ stats,
+                        int indexWidth, int heads, int kw, int splitSlots, float scale)
+{
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+    mfw_body<true>(qa, nullptr, latent, ropeKeys, rope, indices, out, stats, indexWidth, 0, 0, heads, kw, splitSlots, scale);
+#else
+    __trap();
+#endif
+}
