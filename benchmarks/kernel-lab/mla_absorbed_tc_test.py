@@ -36,7 +36,7 @@ def use(defines=""):
     F_FLASH_DIRECT = func(mod, "mla_abs_flash_direct", 226 * 1024)
     F_FLASH_COMBINE = func(mod, "mla_abs_flash_combine")
     if torch.cuda.get_device_capability() == (9, 0):
-        wmod = compile_module(None, defines, lab_files=("mla_flash_wgmma.cu",))
+        wmod = compile_module("mla_absorbed_tc.cu", defines, lab_files=("mla_flash_wgmma.cu",))
         F_FLASH_WG = func(wmod, "mla_abs_flash_wg", 200 * 1024)
         F_FLASH_WG_DIRECT = func(wmod, "mla_abs_flash_wg_direct", 226 * 1024)
         for n, f in [("flash_wg", F_FLASH_WG), ("flash_wg_direct", F_FLASH_WG_DIRECT)]:
@@ -75,6 +75,37 @@ def pv_splits(tiles, target, blocks):
     return cdiv(max(tiles, 1), per), per * TILE
 
 
+def whole_cache_keys(latent, rope_keys, end, lora, rope, kw):
+    """kc rows [end, kw] bf16 bits = latent | k_pe | zeros, one per cache position."""
+    kc = torch.empty(end * kw, device="cuda", dtype=torch.int16)
+    launch(F_KEYS, (end,), (64,), 0, latent, rope_keys, None, kc, lora, rope, kw)
+    return kc
+
+
+def token_chunk(T, per_token, chunk_bytes):
+    """Query tokens per chunk so the temporaries stay near chunk_bytes; whole waves of one-token blocks."""
+    chunk = min(max(chunk_bytes // max(per_token, 1), 1), T)
+    return chunk // SMS * SMS if T > chunk > SMS else chunk
+
+
+def absorb_q(qc, wkvb, qa, tc, H, nope, rope, v, lora, kw):
+    """qa[:, :, :lora] = bf16(W_UK^T q_nope) (matrix-vector kernel up to 4 rows), qa[:, :, lora:] = bf16(q_pe) | 0."""
+    rows = tc <= 4 and nope <= 512
+    launch(F_GEMV if rows else F_GEMM, (cdiv(lora, 64), H) if rows else (cdiv(lora, 128), H, cdiv(tc, 128)), (256,), 0,
+           qc, I64(H * (nope + rope)), I64(nope + rope), wkvb, I64((nope + v) * lora), 1, lora, qa, I64(H * kw), I64(kw),
+           1, tc, lora, nope)
+    tail = tc * H * (kw - lora)
+    launch(F_QPE, (cdiv(tail, 256),), (256,), 0, qc, qa, I64(tc * H), nope, rope, lora, kw)
+
+
+def project_out(olat, wkvb, out, tc, H, nope, v, lora):
+    """out = bf16(W_UV o_lat) per head."""
+    rows = tc <= 4 and nope <= 512
+    launch(F_GEMV if rows else F_GEMM, (cdiv(v, 8), H) if rows else (cdiv(v, 128), H, cdiv(tc, 128)), (256,), 0,
+           olat, I64(H * lora), I64(lora),
+           wkvb[nope * lora:], I64((nope + v) * lora), 0, lora, out, I64(H * v), I64(v), 0, tc, v, lora)
+
+
 def flash_splits(tiles, blocks):
     want = min(max(cdiv(SMS, max(blocks, 1)), 1), max(tiles // FLASH_MIN_TILES, 1), 128)
     per = cdiv(max(tiles, 1), want)
@@ -84,19 +115,14 @@ def flash_splits(tiles, blocks):
 def mla_flash(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v, lora, scale, chunk_bytes=1 << 30):
     """The flash path: keys (whole cache, or gathered rows if not direct), UK product, qpe, flash, combine, UV product."""
     kw = cdiv(lora + rope, 16) * 16
-    qk, kvw = nope + rope, nope + v
+    qk = nope + rope
     end = start + T
     out = torch.empty(T * H * v, device="cuda", dtype=torch.float32)
     gathered = idx is not None and width > 0 and T * width < end
     direct = gathered and DIRECT
-    all_keys = None
-    if not gathered:
-        all_keys = torch.empty(end * kw, device="cuda", dtype=torch.int16)
-        launch(F_KEYS, (end,), (64,), 0, latent, rope_keys, None, all_keys, lora, rope, kw)
+    all_keys = None if gathered else whole_cache_keys(latent, rope_keys, end, lora, rope, kw)
     per_token = H * (kw * 2 + lora * 4 * 2) + (width * kw * 2 if gathered and not direct else 0)
-    chunk = min(max(chunk_bytes // max(per_token, 1), 1), T)
-    if T > chunk > SMS:
-        chunk = chunk // SMS * SMS
+    chunk = token_chunk(T, per_token, chunk_bytes)
     shared = 64 * (kw + 8) * 2 + 2 * TILE * (kw + 8) * 2 + 64 * (TILE + 8) * 2
     for t0 in range(0, T, chunk):
         tc = min(chunk, T - t0)
@@ -111,12 +137,7 @@ def mla_flash(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v
         if gathered and not direct:
             kc = torch.empty(tc * width * kw, device="cuda", dtype=torch.int16)
             launch(F_KEYS, (tc * width,), (64,), 0, latent, rope_keys, ix, kc, lora, rope, kw)
-        qc = q[t0 * H * qk:]
-        rows = tc <= 4 and nope <= 512
-        launch(F_GEMV if rows else F_GEMM, (cdiv(lora, 64), H) if rows else (cdiv(lora, 128), H, cdiv(tc, 128)), (256,), 0,
-               qc, I64(H * qk), I64(qk), wkvb, I64(kvw * lora), 1, lora, qa, I64(H * kw), I64(kw), 1, tc, lora, nope)
-        tail = tc * H * (kw - lora)
-        launch(F_QPE, (cdiv(tail, 256),), (256,), 0, qc, qa, I64(tc * H), nope, rope, lora, kw)
+        absorb_q(q[t0 * H * qk:], wkvb, qa, tc, H, nope, rope, v, lora, kw)
         opart = olat if n_split == 1 else torch.empty(tc * n_split * H * lora, device="cuda", dtype=torch.float32)
         stats = None if n_split == 1 else torch.empty(tc * n_split * H * 2, device="cuda", dtype=torch.float32)
         grid = (cdiv(H, 64), n_split, tc)
@@ -137,9 +158,7 @@ def mla_flash(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v
                    qa, kc, ix, opart, stats, width, pos0, int(gathered), H, kw, lora, split_slots, scale)
         if n_split > 1:
             launch(F_FLASH_COMBINE, (H, tc), (128,), 0, opart, stats, olat, H, lora, n_split)
-        launch(F_GEMV if rows else F_GEMM, (cdiv(v, 8), H) if rows else (cdiv(v, 128), H, cdiv(tc, 128)), (256,), 0,
-               olat, I64(H * lora), I64(lora),
-               wkvb[nope * lora:], I64(kvw * lora), 0, lora, out[t0 * H * v:], I64(H * v), I64(v), 0, tc, v, lora)
+        project_out(olat, wkvb, out[t0 * H * v:], tc, H, nope, v, lora)
     return out
 
 
@@ -148,19 +167,14 @@ def mla_tc(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v, l
     if FLASH:
         return mla_flash(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v, lora, scale, chunk_bytes)
     kw = cdiv(lora + rope, 16) * 16
-    qk, kvw = nope + rope, nope + v
+    qk = nope + rope
     end = start + T
     out = torch.empty(T * H * v, device="cuda", dtype=torch.float32)
     gathered = idx is not None and width > 0 and T * width < end
-    all_keys = None
-    if not gathered:
-        all_keys = torch.empty(end * kw, device="cuda", dtype=torch.int16)
-        launch(F_KEYS, (end,), (64,), 0, latent, rope_keys, None, all_keys, lora, rope, kw)
+    all_keys = None if gathered else whole_cache_keys(latent, rope_keys, end, lora, rope, kw)
     max_slots = cdiv(width if idx is not None else end, TILE) * TILE
     per_token = H * (kw * 2 + max_slots * 6 + lora * 4 + 64) + (width * kw * 2 if gathered else 0)
-    chunk = min(max(chunk_bytes // max(per_token, 1), 1), T)
-    if T > chunk > SMS:
-        chunk = chunk // SMS * SMS
+    chunk = token_chunk(T, per_token, chunk_bytes)
     qk_shared = 3 * TILE * (kw + 8) * 2
     direct_shared = 2 * TILE * (kw + 8) * 2 + 2 * TILE * kw * 4
     direct = gathered and direct_shared <= 222 * 1024 and DIRECT
@@ -182,12 +196,7 @@ def mla_tc(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v, l
             kc = torch.empty(tc * width * kw, device="cuda", dtype=torch.int16)
             if not direct:
                 launch(F_KEYS, (tc * width,), (64,), 0, latent, rope_keys, ix, kc, lora, rope, kw)
-        qc = q[t0 * H * qk:]
-        rows = tc <= 4 and nope <= 512
-        launch(F_GEMV if rows else F_GEMM, (cdiv(lora, 64), H) if rows else (cdiv(lora, 128), H, cdiv(tc, 128)), (256,), 0,
-               qc, I64(H * qk), I64(qk), wkvb, I64(kvw * lora), 1, lora, qa, I64(H * kw), I64(kw), 1, tc, lora, nope)
-        tail = tc * H * (kw - lora)
-        launch(F_QPE, (cdiv(tail, 256),), (256,), 0, qc, qa, I64(tc * H), nope, rope, lora, kw)
+        absorb_q(q[t0 * H * qk:], wkvb, qa, tc, H, nope, rope, v, lora, kw)
         if direct:   # keys straight from the F32 cache; the bf16 rows for PV come out of the same pass
             launch(F_QK_DIRECT, (cdiv(H, 128), qk_splits, tc), (256,), direct_shared,
                    qa, latent, rope_keys, kc, lora, rope, ix, scores, stats, width, H, kw, slots_pad, qk_slots, scale)
@@ -202,9 +211,7 @@ def mla_tc(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v, l
         if pv_count > 1:
             olat = torch.empty(tc * H * lora, device="cuda", dtype=torch.float32)
             launch(F_COMBINE, (cdiv(tc * H * lora, 256),), (256,), 0, opart, olat, I64(H * lora), pv_count, I64(tc * H * lora))
-        launch(F_GEMV if rows else F_GEMM, (cdiv(v, 8), H) if rows else (cdiv(v, 128), H, cdiv(tc, 128)), (256,), 0,
-               olat, I64(H * lora), I64(lora),
-               wkvb[nope * lora:], I64(kvw * lora), 0, lora, out[t0 * H * v:], I64(H * v), I64(v), 0, tc, v, lora)
+        project_out(olat, wkvb, out[t0 * H * v:], tc, H, nope, v, lora)
     return out
 
 

@@ -60,17 +60,7 @@ static __device__ __forceinline__ void mtf_body(const u16* __restrict__ qa, cons
                 pos = __ldg(idxRow + j);
                 ok = pos >= 0;
             }
-            const long long row = ok ? pos : 0;
-            const float* const lrow = latent + row * lora;
-            const float* const rrow = ropeKeys + row * rope;
-            float* const dst = stage + sr * kw;
-            for (int p = tid & 7; p < pieces; p += 8)
-            {
-                const int c = 4 * p;
-                const bool inRow = c < lora + rope;
-                const float* const src = c < lora ? lrow + c : inRow ? rrow + (c - lora) : latent;
-                cp_async16(smem_addr(dst + c), src, ok && inRow ? 16 : 0);
-            }
+            mtc_stage_row(stage + sr * kw, latent, ropeKeys, lora, rope, kw, ok ? pos : 0, ok, tid);
             rowOk = ok;
             cp_async_commit();
         }

@@ -1,5 +1,5 @@
 // Kernel lab only (not embedded in SeekSharp.Cuda): absorbed sparse MLA, flash form, on Hopper's warpgroup tensor
-// cores (wgmma, sm_90a). Same arguments and math as mla_flash_mma.cu's mla_abs_flash (read that file's header);
+// cores (wgmma, sm_90a). Compiled after common.cuh and Kernels/mla_absorbed_tc.cu (mtc_stage_row). Same arguments and math as mla_flash_mma.cu's mla_abs_flash (read that file's header);
 // kv_lora must be 512. grid (ceil(heads / 64), splits, T), block 256 = two warpgroups, one block per SM.
 // Results, and why it is not in the engine yet: mla_flash_lab.h200.txt.
 //
@@ -133,16 +133,7 @@ static __device__ __forceinline__ void mfw_body(const u16* __restrict__ qa, cons
         const long long row = slotRow(it, ok);
         if (DIRECT)
         {
-            const float* const lrow = latent + row * lora;
-            const float* const rrow = ropeKeys + row * rope;
-            float* const dst = stage + sr * kw;
-            for (int p = tid & 7; p < (kw >> 2); p += 8)
-            {
-                const int c = 4 * p;
-                const bool inRow = c < lora + rope;
-                const float* const src = c < lora ? lrow + c : inRow ? rrow + (c - lora) : latent;
-                cp_async16(smem_addr(dst + c), src, ok && inRow ? 16 : 0);
-            }
+            mtc_stage_row(stage + sr * kw, latent, ropeKeys, lora, rope, kw, row, ok, tid);
             rowOk = ok;
         }
         else

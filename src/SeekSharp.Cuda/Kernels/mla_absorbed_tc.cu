@@ -63,6 +63,22 @@ static __device__ __forceinline__ void mtc_merge(float& m, float& l, float m2, f
     m = mx;
 }
 
+// One F32 cache row (latent [*, lora] | ropeKeys [*, rope] | zeros up to kw) into the staging row dst [kw] with
+// cp.async: this thread's 16-byte pieces tid % 8 + 8i (8 threads per row). An unused slot (ok false) stages zeros.
+static __device__ __forceinline__ void mtc_stage_row(float* dst, const float* __restrict__ latent,
+    const float* __restrict__ ropeKeys, int lora, int rope, int kw, long long row, bool ok, int tid)
+{
+    const float* const lrow = latent + row * lora;
+    const float* const rrow = ropeKeys + row * rope;
+    for (int p = tid & 7; p < (kw >> 2); p += 8)
+    {
+        const int c = 4 * p;
+        const bool inRow = c < lora + rope;
+        const float* const src = c < lora ? lrow + c : inRow ? rrow + (c - lora) : latent;
+        cp_async16(smem_addr(dst + c), src, ok && inRow ? 16 : 0);
+    }
+}
+
 // Key slots [j0, j0 + 32) of one query into tile [32][stride] (bf16): columns [col0, col0 + cols) (multiples of 8) of
 // their kc rows; unused slots become zero rows, and used[r] says which slots count. Row of slot j: gbase + j (gathered
 // rows) or its key position. 8 threads per slot (one index load each), 16-byte cp.async pieces; one commit group.
@@ -406,17 +422,7 @@ static __device__ __forceinline__ void mtc_qk(const u16* __restrict__ qa, const 
             pos = __ldg(idxRow + j);
             ok = pos >= 0;
         }
-        const long long row = ok ? pos : 0;
-        const float* const lrow = latent + row * lora;
-        const float* const rrow = ropeKeys + row * rope;
-        float* const dst = stage + (buf * MTC_TILE + sr) * kw;
-        for (int p = tid & 7; p < pieces; p += 8)
-        {
-            const int c = 4 * p;
-            const bool inRow = c < lora + rope;
-            const float* const src = c < lora ? lrow + c : inRow ? rrow + (c - lora) : latent;
-            cp_async16(smem_addr(dst + c), src, ok && inRow ? 16 : 0);
-        }
+        mtc_stage_row(stage + (buf * MTC_TILE + sr) * kw, latent, ropeKeys, lora, rope, kw, ok ? pos : 0, ok, tid);
         if ((tid & 7) == 0) used[(((jt - j0) / MTC_TILE)) & 7][sr] = ok ? 1 : 0;
         cp_async_commit();
     };
