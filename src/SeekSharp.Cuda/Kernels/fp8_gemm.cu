@@ -348,7 +348,7 @@ __device__ __forceinline__ void tc_stage(u8* sa, u8* sw, const u8* a, const u8* 
         u8* dst = (is_a ? sa : sw) + r * TC_ROW_BYTES + ((c ^ ((r & 1) << 2)) << 4);
         cp_async16(smem_addr(dst), src, ok ? 16 : 0);
     }
-    asm volatile("cp.async.commit_group;");
+    cp_async_commit();
 }
 
 // a: codes [rows, in] (in % 16 == 0; a, w 16-byte aligned); a_scales [rows, k_blocks]; w: codes [out, in];

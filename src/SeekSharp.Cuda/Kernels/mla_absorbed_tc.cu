@@ -37,7 +37,6 @@ extern __shared__ float4 mtc_dyn[];   // the dynamic shared memory of mla_abs_qk
 
 static __device__ __forceinline__ void mtc_wait_one() { asm volatile("cp.async.wait_group 1;" ::: "memory"); }
 
-
 // Running (max, sum of exp(s - max)) updated with 8 scores: one rescale at most; -inf scores (unused slots) add nothing.
 static __device__ __forceinline__ void mtc_online8(float& m, float& l, const float* s)
 {
