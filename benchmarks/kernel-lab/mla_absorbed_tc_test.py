@@ -95,7 +95,7 @@ def absorb_q(qc, wkvb, qa, tc, H, nope, rope, v, lora, kw):
            qc, I64(H * (nope + rope)), I64(nope + rope), wkvb, I64((nope + v) * lora), 1, lora, qa, I64(H * kw), I64(kw),
            1, tc, lora, nope)
     tail = tc * H * (kw - lora)
-    launch(F_QPE, (cdiv(tail, 256),), (256,), 0, qc, qa, I64(tc * H), nope, rope, lora, kw)
+    launch(F_QPE, (cdiv(tail, 256),), (256,), 0, qc, None, qa, I64(tc * H), nope, rope, lora, kw)
 
 
 def project_out(olat, wkvb, out, tc, H, nope, v, lora):

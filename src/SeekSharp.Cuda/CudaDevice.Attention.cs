@@ -13,7 +13,7 @@ public sealed partial class CudaDevice
 
     private IndexerLauncher Indexer => _indexer ??= new IndexerLauncher(_kernels);
     private TopKLauncher TopKRows => _topk ??= new TopKLauncher(_kernels);
-    private MlaLauncher Mla => _mla ??= new MlaLauncher(_kernels, Scratch);   // temporaries from the device allocator
+    private MlaLauncher Mla => _mla ??= new MlaLauncher(_kernels, Scratch, _gemm);   // temporaries from the device allocator
 
     public void IndexScores(DeviceBuffer q8, DeviceBuffer weights, DeviceBuffer keys, DeviceBuffer keyScales,
         int tokens, int startPos, int heads, int dim, DeviceBuffer scores)

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace SeekSharp.Cuda.Interop;
 
 /// <summary>
-/// cuBLAS (v2 API) as unmanaged function pointers: handle management and <c>cublasGemmEx</c>. cublasStatus_t is int
+/// cuBLAS (v2 API) as unmanaged function pointers: handle management, <c>cublasGemmEx</c> and its strided batched form. cublasStatus_t is int
 /// (0 = success). Enum values are those of cublas_api.h / library_types.h.
 /// </summary>
 public sealed unsafe class Cublas
@@ -18,6 +18,12 @@ public sealed unsafe class Cublas
 
     /// <summary>cublasComputeType_t: fp32 compute (no TF32 unless the math mode allows it), and its pedantic form.</summary>
     public const int Compute32F = 68, Compute32FPedantic = 69;
+
+    /// <summary>
+    /// cublasComputeType_t CUBLAS_COMPUTE_32F_FAST_16BF: fp32 operands converted to bf16 for the tensor cores, fp32
+    /// accumulation. Exact products when the operands already hold bf16 values.
+    /// </summary>
+    public const int Compute32FFast16BF = 75;
 
     /// <summary>cublasGemmAlgo_t CUBLAS_GEMM_DEFAULT.</summary>
     public const int GemmDefault = -1;
@@ -37,6 +43,8 @@ public sealed unsafe class Cublas
         cublasGetStatusString = (delegate* unmanaged<int, byte*>)NativeExports.Require(library, "cublasGetStatusString");
         cublasGemmEx = (delegate* unmanaged<nint, int, int, int, int, int, void*, void*, int, int, void*, int, int, void*, void*, int, int, int, int, int>)
             NativeExports.Require(library, "cublasGemmEx");
+        cublasGemmStridedBatchedEx = (delegate* unmanaged<nint, int, int, int, int, int, void*, void*, int, int, long, void*, int, int, long, void*, void*, int, int, long, int, int, int, int>)
+            NativeExports.Require(library, "cublasGemmStridedBatchedEx");
     }
 
     public LoadedLibrary Library { get; }
@@ -54,6 +62,12 @@ public sealed unsafe class Cublas
     /// column-major C[m, n] = alpha·op(A)[m, k]·op(B)[k, n] + beta·C.
     /// </summary>
     public readonly delegate* unmanaged<nint, int, int, int, int, int, void*, void*, int, int, void*, int, int, void*, void*, int, int, int, int, int> cublasGemmEx;
+
+    /// <summary>
+    /// (handle, transa, transb, m, n, k, alpha*, A, Atype, lda, strideA, B, Btype, ldb, strideB, beta*, C, Ctype, ldc, strideC,
+    /// batchCount, computeType, algo): cublasGemmEx for batch i on A + i·strideA, B + i·strideB, C + i·strideC (elements).
+    /// </summary>
+    public readonly delegate* unmanaged<nint, int, int, int, int, int, void*, void*, int, int, long, void*, int, int, long, void*, void*, int, int, long, int, int, int, int> cublasGemmStridedBatchedEx;
 
     /// <summary>Throws a <see cref="CudaException"/> naming <paramref name="call"/> unless the status is CUBLAS_STATUS_SUCCESS.</summary>
     public void ThrowIfFailed(int status, [CallerArgumentExpression(nameof(status))] string call = "")

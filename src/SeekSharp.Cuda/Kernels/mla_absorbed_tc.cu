@@ -1,11 +1,11 @@
 // Absorbed (MQA-form) MLA on tensor cores: the fast path of IComputeDevice.MlaAbsorbed (MlaLauncher picks it when
 // the shape fits; mla_attention.cu's mla_absorbed is the general fallback). Per query token t and head h:
 //
-//   qa = bf16(W_UK[h]^T q_nope)                                (mla_abs_gemm, + mla_abs_qpe for the rope tail)
+//   qa = bf16(W_UK[h]^T q_nope)                                (cuBLAS or mla_abs_gemm/gemv, + mla_abs_qpe)
 //   s_j = (qa . latent_j + q_pe . k_pe_j) * scale               (mla_abs_qk: fp32 scores + per-split max/sum)
 //   p_j = bf16(exp(s_j - max) / sum)  with the GLOBAL max/sum   (mla_abs_prob: combines the splits' max/sum first)
 //   o_lat = bf16(sum_j p_j latent_j)                            (mla_abs_pv partial sums per split; mla_abs_combine)
-//   out[t, h, :] = bf16(W_UV[h] o_lat)                          (mla_abs_gemm, or mla_abs_gemv for <= 4 tokens)
+//   out[t, h, :] = bf16(W_UV[h] o_lat)                          (cuBLAS, or mla_abs_gemm / mla_abs_gemv for <= 4 tokens)
 //
 // Every operand is bf16-representable (the F32 buffers hold bf16 values; p, qa and o_lat are rounded to bf16 by
 // definition), so mma.sync m16n8k16 bf16 x bf16 -> fp32 forms each product exactly; only the fp32 summation order
@@ -128,21 +128,26 @@ mla_abs_keys(const float* __restrict__ latent, const float* __restrict__ ropeKey
     }
 }
 
-// qa[t, h, lora..kw) = bf16(q_pe) then zeros; q [T, heads, nope + rope], qa [T, heads, kw]. grid ceil(T*heads*(kw-lora)/256).
+// qa[t, h, lora..kw) = bf16(q_pe) then zeros; q [T, heads, nope + rope], qa [T, heads, kw]. With qacc [T, heads, lora]
+// (W_UK^T q_nope in fp32, from cuBLAS) also qa[t, h, 0..lora) = bf16(qacc). grid ceil(T*heads*width/256), width = kw - lora,
+// or kw with qacc.
 extern "C" __global__ void __launch_bounds__(256)
-mla_abs_qpe(const float* __restrict__ q, u16* __restrict__ qa, long long rows, int nope, int rope, int lora, int kw)
+mla_abs_qpe(const float* __restrict__ q, const float* __restrict__ qacc, u16* __restrict__ qa, long long rows, int nope,
+            int rope, int lora, int kw)
 {
-    const int tail = kw - lora;
+    const int first = qacc != nullptr ? 0 : lora, width = kw - first;
     const long long e = (long long)blockIdx.x * 256 + threadIdx.x;
-    if (e >= rows * tail) return;
-    const long long row = e / tail;
-    const int c = (int)(e - row * tail);
-    const float x = c < rope ? q[row * (nope + rope) + nope + c] : 0.0f;
-    qa[row * kw + lora + c] = bf16_bits(x);
+    if (e >= rows * width) return;
+    const long long row = e / width;
+    const int c = first + (int)(e - row * width);
+    const float x = c < lora ? __ldg(qacc + row * lora + c)
+                  : c < lora + rope ? __ldg(q + row * (nope + rope) + nope + (c - lora)) : 0.0f;
+    qa[row * kw + c] = bf16_bits(x);
 }
 
 // o_lat[t, h, c] = bf16(sum over splits of opart[t, s, h, c]) (fp32, splits in order); opart [T, splits, heads * lora],
-// olat [T, heads * lora]. grid ceil(T * heads * lora / 256). Only when the key slots were split (decode).
+// olat [T, heads * lora]. grid ceil(T * heads * lora / 256). Only when the key slots were split (decode): a single
+// split's mla_abs_pv rounds its sums itself.
 extern "C" __global__ void __launch_bounds__(256)
 mla_abs_combine(const float* __restrict__ opart, float* __restrict__ olat, long long perSplit, int splits, long long total)
 {
@@ -754,6 +759,10 @@ mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const u1
 #pragma unroll
             for (int nt = 0; nt < MTC_MAX_LORA / 64; nt++)
                 if (nt < ntw)
-                    *reinterpret_cast<float2*>(orow + 8 * nt) = make_float2(acc[mt][nt][2 * r8], acc[mt][nt][2 * r8 + 1]);
+                {
+                    float x0 = acc[mt][nt][2 * r8], x1 = acc[mt][nt][2 * r8 + 1];
+                    if (splits == 1) { x0 = bf16_round(x0); x1 = bf16_round(x1); }   // o_lat itself: no combine pass
+                    *reinterpret_cast<float2*>(orow + 8 * nt) = make_float2(x0, x1);
+                }
         }
 }

@@ -42,5 +42,22 @@ public sealed unsafe class CublasGemm : IDisposable
         _api.ThrowIfFailed(status, $"cublasGemmEx({what}: [{rows}, {inFeatures}] x [{outFeatures}, {inFeatures}]T)");
     }
 
+    /// <summary>
+    /// Column-major C_i [m, n] = op(A_i) [m, k] · op(B_i) [k, n] for i &lt; batch, all fp32 with A_i = a + i·strideA (and
+    /// so on, in floats), accumulated in fp32 with the operands converted to bf16 on the tensor cores
+    /// (CUBLAS_COMPUTE_32F_FAST_16BF): exact products for operands that hold bf16 values, as the absorbed MLA's do.
+    /// </summary>
+    public void MultiplyBatchedBf16(bool transposeA, int m, int n, int k, nint a, int lda, long strideA, nint b, int ldb, long strideB,
+        nint c, int ldc, long strideC, int batch, string what)
+    {
+        if (m == 0 || n == 0 || batch == 0) return;
+        _context.MakeCurrent();
+        float alpha = 1f, beta = 0f;
+        var status = _api.cublasGemmStridedBatchedEx(_handle.DangerousGetHandle(), transposeA ? Cublas.OpT : Cublas.OpN, Cublas.OpN,
+            m, n, k, &alpha, (void*)a, Cublas.DataR32F, lda, strideA, (void*)b, Cublas.DataR32F, ldb, strideB, &beta,
+            (void*)c, Cublas.DataR32F, ldc, strideC, batch, Cublas.Compute32FFast16BF, Cublas.GemmDefault);
+        _api.ThrowIfFailed(status, $"cublasGemmStridedBatchedEx({what}: {batch} × [{m}, {k}] x [{k}, {n}])");
+    }
+
     public void Dispose() => _handle.Dispose();
 }

@@ -8,9 +8,10 @@ namespace SeekSharp.Cuda.Launchers;
 /// Kernels/mla_attention.cu: MLA over selected keys in MHA (prefill) and absorbed (MQA) form; the absorbed form runs on
 /// tensor cores (Kernels/mla_absorbed_tc.cu) when its shape fits, else on mla_attention.cu's general kernel.
 /// Temporaries come from <paramref name="scratch"/> (the device's caching allocator) or, without one, from an allocator
-/// of the launcher's own; either way they are reused in stream order.
+/// of the launcher's own; either way they are reused in stream order. With <paramref name="blas"/> the tensor-core form's
+/// two absorption products (W_UK, W_UV per head) are head-batched cuBLAS GEMMs; without it, kernels of our own.
 /// </summary>
-internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaBuffer>? scratch = null)
+internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaBuffer>? scratch = null, CublasGemm? blas = null)
 {
     private const int Threads = 256;            // MLA_THREADS
     private const int MaxPerLane = 8;           // prefill: nope + rope ≤ 256, v ≤ 256
@@ -41,6 +42,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     private readonly Lazy<CudaFunction> _tcQk = new(() => DsaLaunch.Load(library, TcFile, "mla_abs_qk"));
     private readonly Lazy<CudaFunction> _tcQkDirect = new(() => DsaLaunch.Load(library, TcFile, "mla_abs_qk_direct"));
     private readonly Lazy<CudaFunction> _tcPv = new(() => DsaLaunch.Load(library, TcFile, "mla_abs_pv"));
+    private readonly Lazy<CudaFunction> _roundRows = new(() => library.Module("elementwise.cu").Function("round_bf16_rows"));
     private CachingAllocator? _ownAllocator;
 
     /// <summary>
@@ -158,6 +160,12 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     // SEEKSHARP_MLA_TC=0 selects the general fp32 kernel instead (for A/B timing)
     private static readonly bool TensorCoreEnabled = Environment.GetEnvironmentVariable("SEEKSHARP_MLA_TC") != "0";
 
+    // SEEKSHARP_MLA_ABSORB=own keeps the absorption products on mla_abs_gemm/gemv even with cuBLAS (for A/B timing)
+    private static readonly bool OwnAbsorption = Environment.GetEnvironmentVariable("SEEKSHARP_MLA_ABSORB") == "own";
+
+    /// <summary>cuBLAS for the absorption products, when the device gave us a handle.</summary>
+    private CublasGemm? Blas => OwnAbsorption ? null : blas;
+
     /// <summary>
     /// kv_lora a multiple of 128 up to 512, kv_lora + rope (rounded up to 16) up to 576, nope, rope and v multiples of 4
     /// (the GEMM reads float4 rows), and the key tiles fit in shared memory.
@@ -204,6 +212,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     private void AbsorbedTensorCores(CudaStream stream, CudaBuffer q, CudaBuffer wkvb, CudaBuffer latent, CudaBuffer ropeKeys,
         CudaBuffer? indices, int indexWidth, int tokens, int startPos, long keyRows, MlaShape shape, CudaBuffer output)
     {
+        const string op = "mla_absorbed";
         int heads = shape.Heads, lora = shape.KvLora, kw = RowWidth(shape), qk = shape.QkDim, kvWidth = shape.KvBDim;
         var sms = Math.Max(library.Context.MultiprocessorCount, 1);
         // keyRows: the cache rows indices can name (positions 0..end-1, or the pool rows of a paged call). Few queries over
@@ -254,15 +263,23 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
                 // matrix-vector products that stream W at full bandwidth
                 var qChunk = q.At((long)t0 * heads * qk);
                 var fewRows = tc <= TcGemvRows && shape.Nope <= TcMaxLora;
-                (fewRows ? _tcGemv : _tcGemm).Value.Launch(stream,
-                    fewRows ? new Dim3((uint)CeilDiv(lora, 64), (uint)heads) : new Dim3((uint)CeilDiv(lora, TcGemmTile), (uint)heads, (uint)CeilDiv(tc, TcGemmTile)),
-                    new Dim3(Threads), 0, new KernelArgs()
-                        .Ptr(qChunk).Long((long)heads * qk).Long(qk)
-                        .Ptr(wkvb.Pointer).Long((long)kvWidth * lora).Int(1).Int(lora)
-                        .Ptr(qa.Pointer).Long((long)heads * kw).Long(kw).Int(1).Int(tc).Int(lora).Int(shape.Nope));
-                long tailElems = (long)tc * heads * (kw - lora);
-                _tcQpe.Value.Launch(stream, new Dim3((uint)CeilDiv(tailElems, 256)), new Dim3(256), 0, new KernelArgs()
-                    .Ptr(qChunk).Ptr(qa.Pointer).Long((long)tc * heads).Int(shape.Nope).Int(shape.Rope).Int(lora).Int(kw));
+                using var qacc = Blas is null ? null : Scratch(DType.F32, (long)tc * heads * lora);   // [tc, heads, lora]
+                if (qacc is not null)
+                    // column-major per head: qacc [lora × tc] = W_UK[h] [lora × nope] (row-major [nope, lora]) · q_nope [nope × tc]
+                    Blas!.MultiplyBatchedBf16(false, lora, tc, shape.Nope, wkvb.Pointer, lora, (long)kvWidth * lora,
+                        qChunk, heads * qk, qk, qacc.Pointer, heads * lora, lora, heads, $"{op}: W_UK^T q_nope");
+                else
+                    (fewRows ? _tcGemv : _tcGemm).Value.Launch(stream,
+                        fewRows ? new Dim3((uint)CeilDiv(lora, 64), (uint)heads) : new Dim3((uint)CeilDiv(lora, TcGemmTile), (uint)heads, (uint)CeilDiv(tc, TcGemmTile)),
+                        new Dim3(Threads), 0, new KernelArgs()
+                            .Ptr(qChunk).Long((long)heads * qk).Long(qk)
+                            .Ptr(wkvb.Pointer).Long((long)kvWidth * lora).Int(1).Int(lora)
+                            .Ptr(qa.Pointer).Long((long)heads * kw).Long(kw).Int(1).Int(tc).Int(lora).Int(shape.Nope));
+                // the rope tail (and, after cuBLAS, the absorbed part) as bf16 into qa
+                long packElems = (long)tc * heads * (qacc is null ? kw - lora : kw);
+                _tcQpe.Value.Launch(stream, new Dim3((uint)CeilDiv(packElems, 256)), new Dim3(256), 0, new KernelArgs()
+                    .Ptr(qChunk).Ptr(qacc?.Pointer ?? 0).Ptr(qa.Pointer).Long((long)tc * heads).Int(shape.Nope).Int(shape.Rope)
+                    .Int(lora).Int(kw));
 
                 var qkGrid = new Dim3((uint)CeilDiv(heads, TcQkHeads), (uint)qkSplits, (uint)tc);
                 if (direct)
@@ -283,8 +300,8 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
                         .Ptr(kc.Pointer).Ptr(idx).Ptr(prob.Pointer).Ptr(opart.Pointer)
                         .Int(indexWidth).Int(pos0).Int(gathered ? 1 : 0).Int(heads).Int(kw).Int(lora).Int(slotsPad).Int(pvSlots));
 
-                // o_lat = bf16(Σ_split opart) (the GEMM rounds a single split itself), then out = bf16(W_UV · o_lat):
-                // per head [tc × lora] · [lora × v]
+                // o_lat = bf16(Σ_split opart) (a single split's PV kernel rounds its sums itself), then
+                // out = bf16(W_UV · o_lat): per head [tc × lora] · [lora × v]
                 using var olat = pvSplits > 1 ? Scratch(DType.F32, (long)tc * heads * lora) : null;
                 if (olat is not null)
                 {
@@ -292,13 +309,24 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
                     _tcCombine.Value.Launch(stream, new Dim3((uint)CeilDiv(olatElems, 256)), new Dim3(256), 0, new KernelArgs()
                         .Ptr(opart.Pointer).Ptr(olat.Pointer).Long((long)heads * lora).Int(pvSplits).Long(olatElems));
                 }
-                (fewRows ? _tcGemv : _tcGemm).Value.Launch(stream,
-                    fewRows ? new Dim3((uint)CeilDiv(shape.V, 8), (uint)heads) : new Dim3((uint)CeilDiv(shape.V, TcGemmTile), (uint)heads, (uint)CeilDiv(tc, TcGemmTile)),
-                    new Dim3(Threads), 0, new KernelArgs()
-                        .Ptr((olat ?? opart).Pointer).Long((long)heads * lora).Long(lora)
-                        .Ptr(wkvb.At((long)shape.Nope * lora)).Long((long)kvWidth * lora).Int(0).Int(lora)
-                        .Ptr(output.At((long)t0 * heads * shape.V)).Long((long)heads * shape.V).Long(shape.V).Int(0)
-                        .Int(tc).Int(shape.V).Int(lora));
+                var oLatent = (olat ?? opart).Pointer;
+                var outChunk = output.At((long)t0 * heads * shape.V);
+                if (Blas is not null)
+                {
+                    // column-major per head: out [v × tc] = W_UV[h] [v × lora] (row-major [v, lora], transposed) · o_lat [lora × tc]
+                    Blas.MultiplyBatchedBf16(true, shape.V, tc, lora, wkvb.At((long)shape.Nope * lora), lora, (long)kvWidth * lora,
+                        oLatent, heads * lora, lora, outChunk, heads * shape.V, shape.V, heads, $"{op}: W_UV o_lat");
+                    _roundRows.Value.Launch(stream, new Dim3((uint)(tc * heads), (uint)CeilDiv(shape.V, 256)), new Dim3(256), 0,
+                        new KernelArgs().Ptr(outChunk).Int(tc * heads).Int(shape.V).Int(shape.V));
+                }
+                else
+                    (fewRows ? _tcGemv : _tcGemm).Value.Launch(stream,
+                        fewRows ? new Dim3((uint)CeilDiv(shape.V, 8), (uint)heads) : new Dim3((uint)CeilDiv(shape.V, TcGemmTile), (uint)heads, (uint)CeilDiv(tc, TcGemmTile)),
+                        new Dim3(Threads), 0, new KernelArgs()
+                            .Ptr(oLatent).Long((long)heads * lora).Long(lora)
+                            .Ptr(wkvb.At((long)shape.Nope * lora)).Long((long)kvWidth * lora).Int(0).Int(lora)
+                            .Ptr(outChunk).Long((long)heads * shape.V).Long(shape.V).Int(0)
+                            .Int(tc).Int(shape.V).Int(lora));
             }
         }
         finally
