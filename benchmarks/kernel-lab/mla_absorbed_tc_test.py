@@ -202,7 +202,8 @@ def mla_tc(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v, l
                    qa, latent, rope_keys, kc, lora, rope, ix, scores, stats, width, H, kw, slots_pad, qk_slots, scale)
         else:
             launch(F_QK, (cdiv(H, 128), qk_splits, tc), (256,), qk_shared,
-                   qa, kc, ix, scores, stats, width, pos0, int(gathered), H, kw, slots_pad, qk_slots, scale)
+                   qa, kc, kc[lora:], kw, kw, lora, kw, ix, scores, stats, width, pos0, int(gathered), H, kw, slots_pad,
+                   qk_slots, scale)
         prob = torch.empty(max(tc * H * slots_pad, 1), device="cuda", dtype=torch.int16)
         launch(F_PROB, (H, tc), (256,), 0, scores, stats, prob, H, slots_pad, qk_splits)
         launch(F_PV, (2 * cdiv(H, 64), pv_count, tc), (256,), pv_shared,

@@ -77,6 +77,12 @@ public sealed unsafe partial class CudaDevice : IComputeDevice
 
     public string Name => $"cuda:{_context.Ordinal} {_context.Name}";
 
+    /// <summary>
+    /// BF16: the latent cache's values are bf16 already, so half the bytes hold them exactly and the MLA kernels read
+    /// the rows in place. SEEKSHARP_KV_CACHE=f32 keeps F32 rows (for A/B timing).
+    /// </summary>
+    public DType LatentCacheType { get; } = Environment.GetEnvironmentVariable("SEEKSHARP_KV_CACHE") == "f32" ? DType.F32 : DType.BF16;
+
     public CudaContext Context => _context;
 
     public CudaStream Stream => _stream;

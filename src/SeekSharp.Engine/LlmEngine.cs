@@ -43,11 +43,12 @@ public sealed class LlmEngine : IInferenceEngine
         _model = model;
         _ownsModel = ownsModel;
         var config = model.Config;
+        var blockBytes = KvBlockPool.BytesPerBlock(config, model.Device.LatentCacheType);
         var blocks = _options.KvBlocks
             ?? (_options.KvCacheBytes is { } bytes
-                ? (int)Math.Min(int.MaxValue, bytes / KvBlockPool.BytesPerBlock(config))
+                ? (int)Math.Min(int.MaxValue, bytes / blockBytes)
                 : _options.MaxRunningSequences * ((Math.Min(config.MaxPositionEmbeddings, 8192) + EngineOptions.BlockSize - 1) / EngineOptions.BlockSize));
-        if (blocks < 1) throw new ArgumentException($"the KV byte budget holds no block of {KvBlockPool.BytesPerBlock(config)} bytes", nameof(options));
+        if (blocks < 1) throw new ArgumentException($"the KV byte budget holds no block of {blockBytes} bytes", nameof(options));
         _pool = new KvBlockPool(model.Device, config, blocks);
         _scheduler = new Scheduler(new BlockManager(blocks), _options);
         var eos = eosTokenIds ?? config.EosTokenIds;

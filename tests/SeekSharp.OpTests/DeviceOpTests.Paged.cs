@@ -1,5 +1,6 @@
 using SeekSharp.Core;
 using SeekSharp.Core.Compute;
+using SeekSharp.Core.Numerics;
 
 namespace SeekSharp.OpTests;
 
@@ -159,27 +160,38 @@ public abstract partial class DeviceOpTests
         AssertEqual<int>(indices, what);
     }
 
-    public static TheoryData<string, int, bool, bool> PagedMlaCases => new()
+    public static TheoryData<string, int, bool, string, bool> PagedMlaCases => new()
     {
-        // layout name, block size, sparse, real dimensions
-        { "decode4", 64, true, false },
-        { "mixed", 16, true, false },
-        { "mixed", 16, false, false },
-        { "decode-real", 64, true, true },
+        // layout name, block size, sparse, shape (small; odd: kv_lora 96, which no tensor-core kernel takes; real),
+        // cache in the device's LatentCacheType (else F32)
+        { "decode4", 64, true, "small", true },
+        { "mixed", 16, true, "small", true },
+        { "mixed", 16, false, "small", true },
+        { "mixed", 16, true, "odd", true },
+        { "decode-real", 64, true, "real", true },
+        { "mixed", 16, true, "small", false },
+        { "decode-real", 64, true, "real", false },
     };
 
     [Theory]
     [MemberData(nameof(PagedMlaCases))]
-    public void MlaAbsorbedPagedMatchesReference(string layoutName, int blockSize, bool sparse, bool real)
+    public void MlaAbsorbedPagedMatchesReference(string layoutName, int blockSize, bool sparse, string shapeName, bool deviceCache)
     {
         var data = new OpData(32);
         var layout = PagedLayout.Make(data, blockSize, Sequences(layoutName));
-        var shape = real ? new MlaShape(128, 128, 64, 128, 512, 0.0723f) : new MlaShape(4, 64, 32, 64, 128, 0.1f);
+        var real = shapeName == "real";
+        var shape = shapeName switch
+        {
+            "real" => new MlaShape(128, 128, 64, 128, 512, 0.0723f),
+            "odd" => new MlaShape(4, 64, 32, 64, 96, 0.1f),
+            _ => new MlaShape(4, 64, 32, 64, 128, 0.1f),
+        };
         var topk = real ? 2048 : 16;
         var q = Floats(data.Activations((long)layout.Rows * shape.Heads * shape.QkDim));
         var wkvb = Floats(data.Activations((long)shape.Heads * shape.KvBDim * shape.KvLora, 0.05f));
-        var latent = Floats(data.Activations((long)layout.PoolRows * shape.KvLora));
-        var ropeKeys = Floats(data.Activations((long)layout.PoolRows * shape.Rope));
+        var cacheType = deviceCache ? Device.LatentCacheType : DType.F32;
+        var latent = CacheRows(data.Activations((long)layout.PoolRows * shape.KvLora), cacheType);
+        var ropeKeys = CacheRows(data.Activations((long)layout.PoolRows * shape.Rope), cacheType);
         var width = Math.Min(topk, layout.RowPositions.Max() + 1);
         (DeviceBuffer Dev, DeviceBuffer Ref) indices = default;
         if (sparse)
@@ -199,7 +211,32 @@ public abstract partial class DeviceOpTests
         var output = Zeros(DType.F32, (long)layout.Rows * shape.Heads * shape.V);
         Device.MlaAbsorbedPaged(q.Dev, wkvb.Dev, latent.Dev, ropeKeys.Dev, sparse ? indices.Dev : null, sparse ? width : 0, dev, shape, output.Dev);
         Reference.MlaAbsorbedPaged(q.Ref, wkvb.Ref, latent.Ref, ropeKeys.Ref, sparse ? indices.Ref : null, sparse ? width : 0, rf, shape, output.Ref);
-        AssertClose(output, Bf16Tolerance, "paged mla absorbed");
+        AssertClose(output, Bf16Tolerance, $"paged mla absorbed ({cacheType} cache)");
+    }
+
+    [Fact]
+    public void WriteRowsPagedRoundsF32RowsIntoTheLatentCacheType()
+    {
+        var data = new OpData(34);
+        var layout = PagedLayout.Make(data, 16, Sequences("mixed"));
+        const int width = 72;
+        var source = Floats(data.Uniform((long)layout.Rows * width, -3, 3));   // not bf16 values: the write rounds
+        var pool = (Dev: Own(Device.Allocate(Device.LatentCacheType, (long)layout.PoolRows * width)),
+            Ref: Own(Reference.Allocate(DType.F32, (long)layout.PoolRows * width)));
+        using var dev = layout.On(Device);
+        using var rf = layout.On(Reference);
+        Device.WriteRowsPaged(MatrixView.Dense(source.Dev, layout.Rows, width), pool.Dev, dev);
+        Reference.WriteRowsPaged(MatrixView.Dense(source.Ref, layout.Rows, width), pool.Ref, rf);
+        var expected = ReadRef(pool.Ref);
+        float[] actual;
+        if (Device.LatentCacheType == DType.BF16)
+        {
+            BFloat16Math.RoundInPlace(expected);
+            actual = Read<ushort>(Device, pool.Dev).Select(BFloat16Math.ToFloat).ToArray();
+        }
+        else actual = ReadDev(pool.Dev);
+        for (var i = 0; i < expected.Length; i++)
+            Assert.True(expected[i] == actual[i], $"paged row write into {Device.LatentCacheType}[{i}]: expected {expected[i]}, got {actual[i]}");
     }
 
     [Theory]

@@ -2,6 +2,7 @@ using SeekSharp.Core;
 using SeekSharp.Core.Backend;
 using SeekSharp.Core.Compute;
 using SeekSharp.Core.Compute.Host;
+using SeekSharp.Core.Numerics;
 
 namespace SeekSharp.OpTests;
 
@@ -51,6 +52,24 @@ public abstract partial class DeviceOpTests : IDisposable
     protected (DeviceBuffer Dev, DeviceBuffer Ref) Floats(float[] values) => Pair(DType.F32, values);
     protected (DeviceBuffer Dev, DeviceBuffer Ref) Ints(int[] values) => Pair(DType.I32, values);
     protected (DeviceBuffer Dev, DeviceBuffer Ref) Bytes(byte[] values) => Pair(DType.U8, values);
+
+    /// <summary>
+    /// Latent-cache rows (bf16 values): on the device in <paramref name="deviceType"/> (default: its
+    /// <see cref="IComputeDevice.LatentCacheType"/>; BF16 holds the same values as bits), on the reference as F32.
+    /// </summary>
+    protected (DeviceBuffer Dev, DeviceBuffer Ref) CacheRows(float[] values, DType? deviceType = null)
+    {
+        var type = deviceType ?? Device.LatentCacheType;
+        if (type == DType.F32) return Floats(values);
+        Assert.Equal(DType.BF16, type);
+        var bits = new ushort[values.Length];
+        BFloat16Math.FromFloat(values, bits);
+        var dev = Own(Device.Allocate(DType.BF16, values.Length));
+        Device.Upload<ushort>(bits, dev);
+        var reference = Own(Reference.Allocate(DType.F32, values.Length));
+        Reference.Upload<float>(values, reference);
+        return (dev, reference);
+    }
 
     protected (DeviceBuffer Dev, DeviceBuffer Ref) Zeros(DType dtype, long length) =>
         (Own(Device.Allocate(dtype, length)), Own(Reference.Allocate(dtype, length)));

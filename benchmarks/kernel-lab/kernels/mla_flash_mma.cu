@@ -65,7 +65,7 @@ static __device__ __forceinline__ void mtf_body(const u16* __restrict__ qa, cons
             cp_async_commit();
         }
         else
-            mtc_load_keys(ks + (it & 1) * tileElems, used[it & 1], qstride, kc, kw, 0, kw, idxRow, j1, gbase, jt, tid);
+            mtc_load_keys(ks + (it & 1) * tileElems, used[it & 1], qstride, MtcKeys{ kc, kc + lora, kw, kw, lora, kw }, 0, kw, idxRow, j1, gbase, jt, tid);
     };
     auto convert = [&](int it)   // DIRECT: this thread's staged pieces of tile it -> bf16 K[it % 2]
     {

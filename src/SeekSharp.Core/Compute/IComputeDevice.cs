@@ -44,6 +44,13 @@ public interface IComputeDevice : IDisposable
             Copy(source.Buffer, source.Offset + (long)r * source.Stride, destination.Buffer, destination.Offset + (long)r * destination.Stride, source.Cols);
     }
 
+    /// <summary>
+    /// The dtype of the MLA latent and rope-key cache rows here: F32 (holding bf16 values) or BF16 (the same values in half
+    /// the bytes). The model allocates its caches with it; <see cref="WriteRowsPaged"/> rounds F32 rows into a BF16 cache
+    /// and the absorbed MLA ops read either.
+    /// </summary>
+    DType LatentCacheType => DType.F32;
+
     /// <summary>Makes a host weight resident on the device (FP8 codes + fp32 block scales stay FP8).</summary>
     DeviceLinear UploadLinear(LinearWeight weight);
 
@@ -124,7 +131,7 @@ public interface IComputeDevice : IDisposable
 
     /// <summary>
     /// MLA in absorbed form for queries at positions startPos + i over the latent cache. wkvb F32 [heads, nope+v, kvLora]
-    /// (bf16 values); latent [≥ end, kvLora]; ropeKeys [≥ end, rope]; indices as in <see cref="MlaPrefill"/> (null: keys
+    /// (bf16 values); latent [≥ end, kvLora]; ropeKeys [≥ end, rope] (both of <see cref="LatentCacheType"/>); indices as in <see cref="MlaPrefill"/> (null: keys
     /// 0..startPos+i). Per (i, head): q̂ = bf16(W_UKᵀ q_nope); s_j = (q̂·latent_j + q_pe·k_pe_j)·scale; p = bf16(softmax(s));
     /// o_lat = bf16(Σ p_j latent_j); output[i, head, d] = bf16(W_UV[d] · o_lat).
     /// </summary>
@@ -150,8 +157,8 @@ public interface IComputeDevice : IDisposable
         PagedFallback.TopK(this, scores, rows, k, indices);
 
     /// <summary>
-    /// <see cref="MlaAbsorbed"/> for paged rows: q [Rows, heads, nope+rope]; latentPool F32 [poolRows, kvLora]; ropePool F32
-    /// [poolRows, rope]; indices I32 [Rows, indexWidth] are positions in each row's sequence (-1 = unused), or null for
+    /// <see cref="MlaAbsorbed"/> for paged rows: q [Rows, heads, nope+rope]; latentPool [poolRows, kvLora] and ropePool
+    /// [poolRows, rope] of <see cref="LatentCacheType"/>; indices I32 [Rows, indexWidth] are positions in each row's sequence (-1 = unused), or null for
     /// every position 0..pos_i; output F32 [Rows, heads, v].
     /// </summary>
     void MlaAbsorbedPaged(DeviceBuffer q, DeviceBuffer wkvb, DeviceBuffer latentPool, DeviceBuffer ropePool, DeviceBuffer? indices,
@@ -165,7 +172,10 @@ public interface IComputeDevice : IDisposable
     void RopeAt(MatrixView x, int rowsPerPosition, DeviceBuffer positions, DeviceBuffer cos, DeviceBuffer sin, RopeLayout layout) =>
         PagedFallback.RopeAt(this, x, rowsPerPosition, positions, cos, sin, layout);
 
-    /// <summary>pool[rows.PoolRow(seq_i, pos_i), :] = source row i for i &lt; Rows; pool dense [poolRows, source.Cols], same dtype.</summary>
+    /// <summary>
+    /// pool[rows.PoolRow(seq_i, pos_i), :] = source row i for i &lt; Rows; pool dense [poolRows, source.Cols], same dtype, or
+    /// BF16 for an F32 source where <see cref="LatentCacheType"/> is BF16 (rounded to nearest even).
+    /// </summary>
     void WriteRowsPaged(MatrixView source, DeviceBuffer pool, PagedRows rows) => PagedFallback.WriteRows(this, source, pool, rows);
 
     // ---- MoE ----

@@ -9,9 +9,10 @@
 //
 // Every operand is bf16-representable (the F32 buffers hold bf16 values; p, qa and o_lat are rounded to bf16 by
 // definition), so mma.sync m16n8k16 bf16 x bf16 -> fp32 forms each product exactly; only the fp32 summation order
-// differs from the C# reference. Keys are first copied as bf16 rows kc [rows, kw] = latent | k_pe | zeros (kw =
-// lora + rope rounded up to 16): either the whole cache (rows = key positions) or, when few queries select few
-// keys, just the selected rows (rows = t * width + j).
+// differs from the C# reference. A bf16 cache (latent [*, lora], ropeKeys [*, rope]) is read in place (MtcKeys). An
+// F32 cache is first copied as bf16 rows kc [rows, kw] = latent | k_pe | zeros (kw = lora + rope rounded up to 16):
+// either the whole cache (rows = key positions) or, when few queries select few keys, just the selected rows
+// (rows = t * width + j; mla_abs_qk_direct writes them while it scores).
 //
 // mma.sync.m16n8k16 fragments (g = lane / 4, c = lane % 4; two bf16 per 32-bit register, lower index in the low half):
 //   A 16x16 row-major: a0 (g, 2c..2c+1), a1 (g+8, 2c..), a2 (g, 2c+8..), a3 (g+8, 2c+8..)
@@ -78,10 +79,21 @@ static __device__ __forceinline__ void mtc_stage_row(float* dst, const float* __
     }
 }
 
+// Where bf16 key rows live: columns [0, lora) of row r at lat + r * latStride, columns [lora, ropeEnd) at
+// rope + r * ropeStride - lora, zeros beyond. Either the kc rows (latent | k_pe | zeros in one buffer: lat = kc,
+// rope = kc + lora, both strides kw, ropeEnd = kw) or a bf16 cache's two buffers (latent [*, lora], ropeKeys [*, rope]:
+// strides lora and rope, ropeEnd = lora + rope). Strides multiples of 8.
+struct MtcKeys
+{
+    const u16* lat;
+    const u16* rope;
+    int latStride, ropeStride, lora, ropeEnd;
+};
+
 // Key slots [j0, j0 + 32) of one query into tile [32][stride] (bf16): columns [col0, col0 + cols) (multiples of 8) of
-// their kc rows; unused slots become zero rows, and used[r] says which slots count. Row of slot j: gbase + j (gathered
+// their key rows; unused slots become zero rows, and used[r] says which slots count. Row of slot j: gbase + j (gathered
 // rows) or its key position. 8 threads per slot (one index load each), 16-byte cp.async pieces; one commit group.
-static __device__ __forceinline__ void mtc_load_keys(u16* tile, int* used, int stride, const u16* __restrict__ kc, int kw,
+static __device__ __forceinline__ void mtc_load_keys(u16* tile, int* used, int stride, const MtcKeys& keys,
     int col0, int cols, const int* __restrict__ idxRow, int count, long long gbase, int j0, int tid)
 {
     const int r = tid >> 3, j = j0 + r;
@@ -93,10 +105,15 @@ static __device__ __forceinline__ void mtc_load_keys(u16* tile, int* used, int s
         ok = pos >= 0;
     }
     const long long row = !ok ? 0 : gbase >= 0 ? gbase + j : pos;
-    const u16* const src = kc + row * kw + col0;
+    const u16* const latRow = keys.lat + row * keys.latStride;
+    const u16* const ropeRow = keys.rope + row * keys.ropeStride - keys.lora;
     u16* const dst = tile + r * stride;
     for (int piece = tid & 7; piece < (cols >> 3); piece += 8)
-        cp_async16(smem_addr(dst + piece * 8), src + piece * 8, ok ? 16 : 0);
+    {
+        const int c = col0 + piece * 8;
+        const bool inRow = c < keys.ropeEnd;
+        cp_async16(smem_addr(dst + piece * 8), c < keys.lora ? latRow + c : inRow ? ropeRow + c : keys.lat, ok && inRow ? 16 : 0);
+    }
     if ((tid & 7) == 0) used[r] = ok ? 1 : 0;
     cp_async_commit();
 }
@@ -394,7 +411,7 @@ mla_abs_gemv(const float* __restrict__ a, long long aRow, long long aHead,
 // kcOut[t * width + j] (j < count) for mla_abs_pv.
 // ------------------------------------------------------------------------------------------------------------
 template <bool DIRECT>
-static __device__ __forceinline__ void mtc_qk(const u16* __restrict__ qa, const u16* __restrict__ kc,
+static __device__ __forceinline__ void mtc_qk(const u16* __restrict__ qa, const MtcKeys keys,
     const float* __restrict__ latent, const float* __restrict__ ropeKeys, u16* __restrict__ kcOut, int lora, int rope,
     const int* __restrict__ indices, float* __restrict__ scores, float* __restrict__ stats,
     int indexWidth, int startPos, int gathered, int heads, int kw, int slotsPad, int splitSlots, float scale)
@@ -456,8 +473,8 @@ static __device__ __forceinline__ void mtc_qk(const u16* __restrict__ qa, const 
     }
     else
     {
-        if (ntiles > 0) mtc_load_keys(tiles, used[0], stride, kc, kw, 0, kw, idxRow, count, gbase, j0, tid);
-        if (ntiles > 1) mtc_load_keys(tiles + tileElems, used[1], stride, kc, kw, 0, kw, idxRow, count, gbase, j0 + MTC_TILE, tid);
+        if (ntiles > 0) mtc_load_keys(tiles, used[0], stride, keys, 0, kw, idxRow, count, gbase, j0, tid);
+        if (ntiles > 1) mtc_load_keys(tiles + tileElems, used[1], stride, keys, 0, kw, idxRow, count, gbase, j0 + MTC_TILE, tid);
         else cp_async_commit();
     }
 
@@ -526,7 +543,7 @@ static __device__ __forceinline__ void mtc_qk(const u16* __restrict__ qa, const 
             mtc_wait_one();    // this thread's pieces of tile it have landed (tile it + 1 may still fly)
             __syncthreads();   // everyone's pieces visible; everyone is done with tile it - 1, whose buffer is refilled now
             if (it + 2 < ntiles)
-                mtc_load_keys(tiles + ((it + 2) % 3) * tileElems, used[(it + 2) % 4], stride, kc, kw, 0, kw, idxRow, count, gbase,
+                mtc_load_keys(tiles + ((it + 2) % 3) * tileElems, used[(it + 2) % 4], stride, keys, 0, kw, idxRow, count, gbase,
                               jt + 2 * MTC_TILE, tid);
             else cp_async_commit();   // an empty group keeps "all but the newest group" meaning tile it + 1
             tile = tiles + (it % 3) * tileElems;
@@ -580,13 +597,15 @@ static __device__ __forceinline__ void mtc_qk(const u16* __restrict__ qa, const 
     }
 }
 
+// Keys as MtcKeys (keyLat, keyRope, latStride, ropeStride, lora, ropeEnd): the kc rows, or a bf16 cache read in place.
 extern "C" __global__ void __launch_bounds__(MTC_THREADS, 1)
-mla_abs_qk(const u16* __restrict__ qa, const u16* __restrict__ kc, const int* __restrict__ indices,
-           float* __restrict__ scores, float* __restrict__ stats,
-           int indexWidth, int startPos, int gathered, int heads, int kw, int slotsPad, int splitSlots, float scale)
+mla_abs_qk(const u16* __restrict__ qa, const u16* __restrict__ keyLat, const u16* __restrict__ keyRope, int latStride,
+           int ropeStride, int lora, int ropeEnd, const int* __restrict__ indices, float* __restrict__ scores,
+           float* __restrict__ stats, int indexWidth, int startPos, int gathered, int heads, int kw, int slotsPad,
+           int splitSlots, float scale)
 {
-    mtc_qk<false>(qa, kc, nullptr, nullptr, nullptr, 0, 0, indices, scores, stats, indexWidth, startPos, gathered, heads, kw,
-                  slotsPad, splitSlots, scale);
+    mtc_qk<false>(qa, MtcKeys{ keyLat, keyRope, latStride, ropeStride, lora, ropeEnd }, nullptr, nullptr, nullptr, 0, 0,
+                  indices, scores, stats, indexWidth, startPos, gathered, heads, kw, slotsPad, splitSlots, scale);
 }
 
 // kcOut [T, indexWidth, kw] (gathered rows for mla_abs_pv) or null; indices required (gathered = 1).
@@ -596,7 +615,7 @@ mla_abs_qk_direct(const u16* __restrict__ qa, const float* __restrict__ latent, 
                   float* __restrict__ scores, float* __restrict__ stats,
                   int indexWidth, int heads, int kw, int slotsPad, int splitSlots, float scale)
 {
-    mtc_qk<true>(qa, nullptr, latent, ropeKeys, blockIdx.x == 0 ? kcOut : nullptr, lora, rope, indices, scores, stats,
+    mtc_qk<true>(qa, MtcKeys{}, latent, ropeKeys, blockIdx.x == 0 ? kcOut : nullptr, lora, rope, indices, scores, stats,
                  indexWidth, 0, 1, heads, kw, slotsPad, splitSlots, scale);
 }
 
@@ -668,6 +687,7 @@ mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const u1
            float* __restrict__ opart, int indexWidth, int startPos, int gathered, int heads, int kw, int lora, int slotsPad,
            int splitSlots)
 {
+    const MtcKeys keys{ kc, kc, kw, kw, lora, lora };   // only latent columns: kc rows (row stride kw) or a bf16 cache (kw = lora)
     __shared__ int used[3][MTC_TILE];   // unused here (zero rows and p = 0 already drop those slots)
     const int half = lora >> 1, stride = half + 8, tileElems = MTC_TILE * stride;
     u16* const tiles = reinterpret_cast<u16*>(mtc_dyn);
@@ -692,7 +712,7 @@ mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const u1
     auto loadTile = [&](int it)   // P and key tile it into ring slot it % 3, one commit group
     {
         cp_async16(smem_addr(ps + (it % 3) * pElems + pr * MTC_PSTRIDE + 8 * pc), prow + it * MTC_TILE, pok ? 16 : 0);
-        mtc_load_keys(tiles + (it % 3) * tileElems, used[it % 3], stride, kc, kw, col0, half, idxRow, count, gbase,
+        mtc_load_keys(tiles + (it % 3) * tileElems, used[it % 3], stride, keys, col0, half, idxRow, count, gbase,
                       j0 + it * MTC_TILE, tid);
     };
     if (ntiles > 0) loadTile(0);

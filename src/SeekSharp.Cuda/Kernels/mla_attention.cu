@@ -147,9 +147,14 @@ mla_prefill(const float* __restrict__ q, const float* __restrict__ kvb, const fl
 // (the launcher's choice, >= 1) is how many key slots' scores fit at once.
 // ------------------------------------------------------------------------------------------------------------
 
+// A cache value as fp32: the latent and rope-key cache holds F32 (bf16 values) or BF16.
+static __device__ __forceinline__ float mla_cache_value(const float* p) { return __ldg(p); }
+static __device__ __forceinline__ float mla_cache_value(const u16* p) { return bf16_to_float(__ldg(p)); }
+
 // Scores of key slots [c0, c0 + n) for the block's 8 heads into pc[(j - c0) * 8 + hh]; warp per slot.
-static __device__ void mla_abs_scores(const float* __restrict__ qa, const float* __restrict__ latent,
-    const float* __restrict__ ropeKeys, const int* __restrict__ idxRow, float* __restrict__ pc,
+template <typename K>
+static __device__ void mla_abs_scores(const float* __restrict__ qa, const K* __restrict__ latent,
+    const K* __restrict__ ropeKeys, const int* __restrict__ idxRow, float* __restrict__ pc,
     int c0, int n, int lora, int rope, float scale, int lane, int warp)
 {
     const int width = lora + rope;
@@ -161,17 +166,17 @@ static __device__ void mla_abs_scores(const float* __restrict__ qa, const float*
         for (int hh = 0; hh < MLA_HG; hh++) a[hh] = 0.0f;
         if (s >= 0)
         {
-            const float* const lr = latent + (long long)s * lora;
+            const K* const lr = latent + (long long)s * lora;
             for (int c = lane; c < lora; c += 32)
             {
-                const float x = __ldg(lr + c);
+                const float x = mla_cache_value(lr + c);
 #pragma unroll
                 for (int hh = 0; hh < MLA_HG; hh++) a[hh] = fmaf(qa[hh * width + c], x, a[hh]);
             }
-            const float* const kp = ropeKeys + (long long)s * rope;
+            const K* const kp = ropeKeys + (long long)s * rope;
             for (int c = lane; c < rope; c += 32)
             {
-                const float x = __ldg(kp + c);
+                const float x = mla_cache_value(kp + c);
 #pragma unroll
                 for (int hh = 0; hh < MLA_HG; hh++) a[hh] = fmaf(qa[hh * width + lora + c], x, a[hh]);
             }
@@ -202,10 +207,10 @@ static __device__ __forceinline__ float mla_abs_reduce(float v, bool isMax, floa
     return v;   // for head tid % 8, in every thread
 }
 
-extern "C" __global__ void __launch_bounds__(MLA_THREADS)
-mla_absorbed(const float* __restrict__ q, const float* __restrict__ wkvb, const float* __restrict__ latent,
-             const float* __restrict__ ropeKeys, const int* __restrict__ indices, float* __restrict__ output,
-             int indexWidth, int startPos, int heads, int nope, int rope, int v, int lora, int chunk, float scale)
+template <typename K>
+static __device__ __forceinline__ void mla_absorbed_impl(const float* __restrict__ q, const float* __restrict__ wkvb,
+    const K* __restrict__ latent, const K* __restrict__ ropeKeys, const int* __restrict__ indices, float* __restrict__ output,
+    int indexWidth, int startPos, int heads, int nope, int rope, int v, int lora, int chunk, float scale)
 {
     extern __shared__ float4 mla_smem4[];
     __shared__ float red[MLA_WARPS * MLA_HG];
@@ -314,14 +319,14 @@ mla_absorbed(const float* __restrict__ q, const float* __restrict__ wkvb, const 
             const float4 pa = reinterpret_cast<const float4*>(pc)[jj * 2];
             const float4 pb = reinterpret_cast<const float4*>(pc)[jj * 2 + 1];
             const float p[MLA_HG] = { pa.x, pa.y, pa.z, pa.w, pb.x, pb.y, pb.z, pb.w };
-            const float* const lr = latent + (long long)s * lora;
+            const K* const lr = latent + (long long)s * lora;
 #pragma unroll
             for (int r = 0; r < MLA_MAX_LORA_PER_THREAD; r++)
             {
                 const int c = tid + MLA_THREADS * r;
                 if (c < lora)
                 {
-                    const float x = __ldg(lr + c);
+                    const float x = mla_cache_value(lr + c);
 #pragma unroll
                     for (int hh = 0; hh < MLA_HG; hh++) acc[hh][r] = fmaf(p[hh], x, acc[hh][r]);
                 }
@@ -350,4 +355,21 @@ mla_absorbed(const float* __restrict__ q, const float* __restrict__ wkvb, const 
         a = warp_sum(a);
         if (lane == 0) output[((long long)i * heads + h) * v + d] = bf16_round(a);
     }
+}
+
+// The cache as F32 (bf16 values) or as BF16 (mla_absorbed_bf16): same arguments otherwise.
+extern "C" __global__ void __launch_bounds__(MLA_THREADS)
+mla_absorbed(const float* __restrict__ q, const float* __restrict__ wkvb, const float* __restrict__ latent,
+             const float* __restrict__ ropeKeys, const int* __restrict__ indices, float* __restrict__ output,
+             int indexWidth, int startPos, int heads, int nope, int rope, int v, int lora, int chunk, float scale)
+{
+    mla_absorbed_impl(q, wkvb, latent, ropeKeys, indices, output, indexWidth, startPos, heads, nope, rope, v, lora, chunk, scale);
+}
+
+extern "C" __global__ void __launch_bounds__(MLA_THREADS)
+mla_absorbed_bf16(const float* __restrict__ q, const float* __restrict__ wkvb, const u16* __restrict__ latent,
+                  const u16* __restrict__ ropeKeys, const int* __restrict__ indices, float* __restrict__ output,
+                  int indexWidth, int startPos, int heads, int nope, int rope, int v, int lora, int chunk, float scale)
+{
+    mla_absorbed_impl(q, wkvb, latent, ropeKeys, indices, output, indexWidth, startPos, heads, nope, rope, v, lora, chunk, scale);
 }

@@ -30,6 +30,20 @@ paged_write_rows(const u8* __restrict__ src, i64 src_stride, u8* __restrict__ po
     }
 }
 
+// pool[slot(i), :cols] = bf16 bits of F32 source row i (source rows src_stride floats apart): an F32 row into a BF16
+// cache. grid (rows), block 128.
+extern "C" __global__ void __launch_bounds__(128)
+paged_write_rows_bf16(const float* __restrict__ src, i64 src_stride, u16* __restrict__ pool, int cols,
+                      const int* __restrict__ row_seq, const int* __restrict__ row_pos, const int* __restrict__ table,
+                      int table_width, int block_size)
+{
+    const int i = blockIdx.x;
+    const i64 slot = paged_pool_row(table, table_width, block_size, __ldg(row_seq + i), __ldg(row_pos + i));
+    const float* const s = src + (i64)i * src_stride;
+    u16* const d = pool + slot * cols;
+    for (int c = threadIdx.x; c < cols; c += blockDim.x) d[c] = bf16_bits(s[c]);
+}
+
 // out[i, j] = the pool row of position indices[i, j] of row i's sequence (-1 for negative or out-of-table positions).
 // indices null: every position j <= pos_i (the dense causal set), -1 past it. grid (ceil(width / 256), rows), block 256.
 extern "C" __global__ void __launch_bounds__(256)

@@ -21,6 +21,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
 
     private readonly Lazy<CudaFunction> _prefill = new(() => library.Module("mla_attention.cu").Function("mla_prefill"));
     private readonly Lazy<CudaFunction> _absorbed = new(() => DsaLaunch.Load(library, "mla_attention.cu", "mla_absorbed"));
+    private readonly Lazy<CudaFunction> _absorbedBf16 = new(() => DsaLaunch.Load(library, "mla_attention.cu", "mla_absorbed_bf16"));
     private Lazy<int> _absorbedStaticShared => field ??= new(() => _absorbed.Value.StaticSharedBytes());
 
     // tensor-core absorbed path (mla_absorbed_tc.cu)
@@ -75,8 +76,8 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
 
     /// <summary>
     /// Absorbed form for queries at positions startPos+i: q F32 [tokens, heads, nope+rope], wkvb F32 [heads, nope+v, kvLora],
-    /// latent F32 [≥ end, kvLora], ropeKeys F32 [≥ end, rope], indices I32 [tokens, indexWidth] or null (keys 0..startPos+i),
-    /// output F32 [tokens, heads, v]; end = startPos + tokens.
+    /// latent [≥ end, kvLora] and ropeKeys [≥ end, rope] (both F32 holding bf16 values, or both BF16), indices I32
+    /// [tokens, indexWidth] or null (keys 0..startPos+i), output F32 [tokens, heads, v]; end = startPos + tokens.
     /// </summary>
     public void MlaAbsorbed(CudaStream stream, CudaBuffer q, CudaBuffer wkvb, CudaBuffer latent, CudaBuffer ropeKeys,
         CudaBuffer? indices, int indexWidth, int tokens, int startPos, MlaShape shape, CudaBuffer output)
@@ -87,7 +88,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
         if (end > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(startPos), $"{op}: startPos + tokens = {end} exceeds int range");
         if (!CheckAbsorbed(op, q, wkvb, latent, ropeKeys, indices, indexWidth, tokens, end, shape, output)) return;
 
-        if (TensorCoreEnabled && TensorCoreFits(shape))
+        if (TensorCoreEnabled && TensorCoreFits(shape, latent.DType))
         {
             AbsorbedTensorCores(stream, q, wkvb, latent, ropeKeys, indices, indexWidth, tokens, startPos, end, shape, output);
             return;
@@ -105,7 +106,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
         const string op = "mla_absorbed_paged";
         if (tokens > 0 && width < 1) throw new ArgumentOutOfRangeException(nameof(width), width, $"{op}: at least one key slot per row");
         if (!CheckAbsorbed(op, q, wkvb, latent, ropeKeys, rows, width, tokens, poolRows, shape, output)) return;
-        if (TensorCoreEnabled && TensorCoreFits(shape))
+        if (TensorCoreEnabled && TensorCoreFits(shape, latent.DType))
             AbsorbedTensorCores(stream, q, wkvb, latent, ropeKeys, rows, width, tokens, 0, poolRows, shape, output);
         else
             AbsorbedGeneral(stream, q, wkvb, latent, ropeKeys, rows, width, tokens, 0, shape, output);
@@ -126,14 +127,16 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
         long rows = (long)tokens * shape.Heads;
         DsaLaunch.Check(op, nameof(q), q, DType.F32, rows * shape.QkDim);
         DsaLaunch.Check(op, nameof(wkvb), wkvb, DType.F32, (long)shape.Heads * shape.KvBDim * shape.KvLora);
-        DsaLaunch.Check(op, nameof(latent), latent, DType.F32, keyRows * shape.KvLora);
-        DsaLaunch.Check(op, nameof(ropeKeys), ropeKeys, DType.F32, keyRows * shape.Rope);
+        // the cache: F32 holding bf16 values, or BF16 (both buffers the same)
+        var cacheType = latent.DType == DType.BF16 ? DType.BF16 : DType.F32;
+        DsaLaunch.Check(op, nameof(latent), latent, cacheType, keyRows * shape.KvLora);
+        DsaLaunch.Check(op, nameof(ropeKeys), ropeKeys, cacheType, keyRows * shape.Rope);
         CheckIndices(op, indices, indexWidth, tokens);
         DsaLaunch.Check(op, nameof(output), output, DType.F32, rows * shape.V);
         return true;
     }
 
-    /// <summary>The fp32 CUDA-core kernel: 8 heads of one query per block.</summary>
+    /// <summary>The fp32 CUDA-core kernel (over an F32 or a BF16 cache): 8 heads of one query per block.</summary>
     private void AbsorbedGeneral(CudaStream stream, CudaBuffer q, CudaBuffer wkvb, CudaBuffer latent, CudaBuffer ropeKeys,
         CudaBuffer? indices, int indexWidth, int tokens, int startPos, MlaShape shape, CudaBuffer output)
     {
@@ -151,7 +154,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
         var shared = checked((int)((fixedFloats + (long)HeadsPerBlock * chunk) * sizeof(float)));
 
         var grid = new Dim3((uint)((shape.Heads + HeadsPerBlock - 1) / HeadsPerBlock), (uint)tokens);
-        _absorbed.Value.Launch(stream, grid, new Dim3(Threads), shared, new KernelArgs()
+        (latent.DType == DType.BF16 ? _absorbedBf16 : _absorbed).Value.Launch(stream, grid, new Dim3(Threads), shared, new KernelArgs()
             .Ptr(q.Pointer).Ptr(wkvb.Pointer).Ptr(latent.Pointer).Ptr(ropeKeys.Pointer).Ptr(indices?.Pointer ?? 0).Ptr(output.Pointer)
             .Int(indexWidth).Int(startPos).Int(shape.Heads).Int(shape.Nope).Int(shape.Rope).Int(shape.V).Int(shape.KvLora)
             .Int(chunk).Float(shape.SoftmaxScale));
@@ -168,12 +171,13 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
 
     /// <summary>
     /// kv_lora a multiple of 128 up to 512, kv_lora + rope (rounded up to 16) up to 576, nope, rope and v multiples of 4
-    /// (the GEMM reads float4 rows), and the key tiles fit in shared memory.
+    /// (the GEMM reads float4 rows; rope of 8 for a bf16 cache), and the key tiles fit in shared memory.
     /// </summary>
-    private bool TensorCoreFits(MlaShape shape)
+    private bool TensorCoreFits(MlaShape shape, DType cacheType)
     {
         if (shape.KvLora % 128 != 0 || shape.KvLora > TcMaxLora || RowWidth(shape) > TcMaxKw) return false;
         if (shape.Nope % 4 != 0 || shape.Rope % 4 != 0 || shape.V % 4 != 0) return false;
+        if (cacheType == DType.BF16 && shape.Rope % 8 != 0) return false;   // a bf16 cache's rope rows in 16-byte pieces
         var limit = Math.Max(library.Context.MaxSharedMemoryPerBlockOptIn, 48 * 1024) - 1024;   // less the kernels' static bytes
         return QkShared(shape) <= limit && PvShared(shape) <= limit;
     }
@@ -218,14 +222,16 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
         // keyRows: the cache rows indices can name (positions 0..end-1, or the pool rows of a paged call). Few queries over
         // few selected keys: copy just those rows; otherwise convert every cache row once
         var end = keyRows;
-        var gathered = indices is not null && indexWidth > 0 && (long)tokens * indexWidth < end;
+        // a bf16 cache is read where it is; an F32 one is first converted to bf16 kc rows
+        var inPlace = latent.DType == DType.BF16;
+        var gathered = !inPlace && indices is not null && indexWidth > 0 && (long)tokens * indexWidth < end;
         // gathered rows: the score kernel reads them from the F32 cache itself and writes their bf16 copies for PV
         var direct = gathered && QkDirectFits(shape);
 
         CudaBuffer? allKeys = null;
         try
         {
-            if (!gathered)
+            if (!gathered && !inPlace)
             {
                 allKeys = Scratch(DType.BF16, (long)end * kw);
                 _tcKeys.Value.Launch(stream, new Dim3((uint)end), new Dim3(64), 0, new KernelArgs()
@@ -254,10 +260,10 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
                 using var prob = Scratch(DType.BF16, (long)tc * heads * slotsPad);
                 using var opart = Scratch(DType.F32, (long)tc * pvSplits * heads * lora);
                 using var chunkKeys = gathered ? Scratch(DType.BF16, (long)tc * indexWidth * kw) : null;
-                var kc = chunkKeys ?? allKeys!;
+                var kc = chunkKeys ?? allKeys;   // null: in place
                 if (gathered && !direct)
                     _tcKeys.Value.Launch(stream, new Dim3((uint)(tc * indexWidth)), new Dim3(64), 0, new KernelArgs()
-                        .Ptr(latent.Pointer).Ptr(ropeKeys.Pointer).Ptr(idx).Ptr(kc.Pointer).Int(lora).Int(shape.Rope).Int(kw));
+                        .Ptr(latent.Pointer).Ptr(ropeKeys.Pointer).Ptr(idx).Ptr(kc!.Pointer).Int(lora).Int(shape.Rope).Int(kw));
 
                 // qa[:, :, 0..lora) = bf16(W_UK^T q_nope): per head [tc × nope] · [nope × lora]; up to 4 rows (decode) as
                 // matrix-vector products that stream W at full bandwidth
@@ -284,21 +290,28 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
                 var qkGrid = new Dim3((uint)CeilDiv(heads, TcQkHeads), (uint)qkSplits, (uint)tc);
                 if (direct)
                     _tcQkDirect.Value.Launch(stream, qkGrid, new Dim3(Threads), QkDirectShared(shape), new KernelArgs()
-                        .Ptr(qa.Pointer).Ptr(latent.Pointer).Ptr(ropeKeys.Pointer).Ptr(kc.Pointer).Int(lora).Int(shape.Rope)
+                        .Ptr(qa.Pointer).Ptr(latent.Pointer).Ptr(ropeKeys.Pointer).Ptr(kc!.Pointer).Int(lora).Int(shape.Rope)
                         .Ptr(idx).Ptr(scores.Pointer).Ptr(stats.Pointer)
                         .Int(indexWidth).Int(heads).Int(kw).Int(slotsPad).Int(qkSlots).Float(shape.SoftmaxScale));
                 else
+                {
+                    // key rows (MtcKeys): the bf16 cache's latent [*, lora] and ropeKeys [*, rope], or kc [*, kw]
+                    var (keyLat, keyRope, latStride, ropeStride, ropeEnd) = inPlace
+                        ? (latent.Pointer, ropeKeys.Pointer, lora, shape.Rope, lora + shape.Rope)
+                        : (kc!.Pointer, kc.At(lora), kw, kw, kw);
                     _tcQk.Value.Launch(stream, qkGrid, new Dim3(Threads), QkShared(shape), new KernelArgs()
-                        .Ptr(qa.Pointer).Ptr(kc.Pointer).Ptr(idx).Ptr(scores.Pointer).Ptr(stats.Pointer)
+                        .Ptr(qa.Pointer).Ptr(keyLat).Ptr(keyRope).Int(latStride).Int(ropeStride).Int(lora).Int(ropeEnd)
+                        .Ptr(idx).Ptr(scores.Pointer).Ptr(stats.Pointer)
                         .Int(indexWidth).Int(pos0).Int(gathered ? 1 : 0).Int(heads).Int(kw).Int(slotsPad).Int(qkSlots)
                         .Float(shape.SoftmaxScale));
+                }
                 // p = bf16(exp(s - max) / sum) with the global (max, sum) of each head
                 _tcProb.Value.Launch(stream, new Dim3((uint)heads, (uint)tc), new Dim3(Threads), 0, new KernelArgs()
                     .Ptr(scores.Pointer).Ptr(stats.Pointer).Ptr(prob.Pointer).Int(heads).Int(slotsPad).Int(qkSplits));
                 _tcPv.Value.Launch(stream, new Dim3((uint)(2 * CeilDiv(heads, TcPvHeads)), (uint)pvSplits, (uint)tc), new Dim3(Threads),
                     PvShared(shape), new KernelArgs()
-                        .Ptr(kc.Pointer).Ptr(idx).Ptr(prob.Pointer).Ptr(opart.Pointer)
-                        .Int(indexWidth).Int(pos0).Int(gathered ? 1 : 0).Int(heads).Int(kw).Int(lora).Int(slotsPad).Int(pvSlots));
+                        .Ptr(inPlace ? latent.Pointer : kc!.Pointer).Ptr(idx).Ptr(prob.Pointer).Ptr(opart.Pointer)
+                        .Int(indexWidth).Int(pos0).Int(gathered ? 1 : 0).Int(heads).Int(inPlace ? lora : kw).Int(lora).Int(slotsPad).Int(pvSlots));
 
                 // o_lat = bf16(Σ_split opart) (a single split's PV kernel rounds its sums itself), then
                 // out = bf16(W_UV · o_lat): per head [tc × lora] · [lora × v]

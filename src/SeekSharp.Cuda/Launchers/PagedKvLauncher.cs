@@ -7,13 +7,25 @@ namespace SeekSharp.Cuda.Launchers;
 /// <summary>paged_kv.cu: new rows into their pool slots, and sequence positions to pool rows.</summary>
 internal sealed class PagedKvLauncher(KernelLibrary kernels, CudaStream stream) : KernelLauncher(kernels, stream, "paged_kv.cu")
 {
-    /// <summary>pool[rows.PoolRow(seq_i, pos_i), :] = source row i; pool dense [poolRows, source.Cols], the source's dtype.</summary>
+    /// <summary>
+    /// pool[rows.PoolRow(seq_i, pos_i), :] = source row i; pool dense [poolRows, source.Cols], the source's dtype, or BF16
+    /// for an F32 source (rounded to nearest even: exact for the bf16 values a latent cache holds).
+    /// </summary>
     public void WriteRows(MatrixView source, DeviceBuffer pool, PagedRows rows)
     {
         const string op = "write_rows_paged";
         var src = LaunchChecks.View(source, source.Buffer?.DType ?? default, op, nameof(source));
         LaunchChecks.That(source.Rows == rows.Rows, op, $"source has {source.Rows} rows, the paged rows {rows.Rows}");
         if (source.Cols == 0) return;
+        if (src.DType == DType.F32 && pool?.DType == DType.BF16)
+        {
+            var packed = LaunchChecks.Buffer(pool, DType.BF16, rows.PoolRowsNeeded() * source.Cols, op, nameof(pool));
+            Launch("paged_write_rows_bf16", new Dim3((uint)rows.Rows), new Dim3(128), new KernelArgs()
+                .Ptr(src.At(source.Offset)).Long(source.Stride).Ptr(packed.Pointer).Int(source.Cols)
+                .Ptr(Table(rows.RowSequences, rows.Rows, op)).Ptr(Table(rows.RowPositions, rows.Rows, op))
+                .Ptr(Table(rows.BlockTable, (long)rows.Sequences * rows.TableWidth, op)).Int(rows.TableWidth).Int(rows.BlockSize));
+            return;
+        }
         var dst = LaunchChecks.Buffer(pool, src.DType, rows.PoolRowsNeeded() * source.Cols, op, nameof(pool));
         var elem = src.DType.SizeOf();
         // 32-bit words when every row start is word-aligned, else bytes

@@ -7,8 +7,8 @@ namespace SeekSharp.Engine.Cache;
 
 /// <summary>
 /// The device memory of the paged KV cache: per layer one buffer per cache row kind, [blocks · 64, width]; block b owns
-/// rows [64b, 64b + 64). Rows: MLA latent (kv_lora fp32 holding bf16), rotated k_pe (rope), the indexer's e4m3 key
-/// codes (index_dim bytes) and their fp32 scale.
+/// rows [64b, 64b + 64). Rows: MLA latent (kv_lora bf16 values, as the device's LatentCacheType), rotated k_pe (rope,
+/// same dtype), the indexer's e4m3 key codes (index_dim bytes) and their fp32 scale.
 /// </summary>
 public sealed class KvBlockPool : IDisposable
 {
@@ -26,7 +26,7 @@ public sealed class KvBlockPool : IDisposable
         try
         {
             for (var l = 0; l < _layers.Length; l++)
-                _layers[l] = new KvLayerBuffers(device.Allocate(DType.F32, rows * KvLora), device.Allocate(DType.F32, rows * Rope),
+                _layers[l] = new KvLayerBuffers(device.Allocate(device.LatentCacheType, rows * KvLora), device.Allocate(device.LatentCacheType, rows * Rope),
                     device.Allocate(DType.U8, rows * IndexDim), device.Allocate(DType.F32, IndexDim > 0 ? rows : 0));
         }
         catch
@@ -44,11 +44,11 @@ public sealed class KvBlockPool : IDisposable
 
     public KvLayerBuffers Layer(int layer) => _layers[layer];
 
-    /// <summary>Device bytes of one block over all layers.</summary>
-    public static long BytesPerBlock(DeepSeekConfig config)
+    /// <summary>Device bytes of one block over all layers, latent and rope rows of <paramref name="latentType"/>.</summary>
+    public static long BytesPerBlock(DeepSeekConfig config, DType latentType)
     {
         var indexDim = config.HasIndexer ? config.IndexHeadDim : 0;
-        long row = config.KvLoraRank * 4L + config.QkRopeHeadDim * 4L + indexDim + (indexDim > 0 ? 4 : 0);
+        long row = (config.KvLoraRank + (long)config.QkRopeHeadDim) * latentType.SizeOf() + indexDim + (indexDim > 0 ? 4 : 0);
         return row * EngineOptions.BlockSize * config.NumHiddenLayers;
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using SeekSharp.Core;
 using SeekSharp.Core.Compute;
+using SeekSharp.Core.Numerics;
 using SeekSharp.Cuda;
 
 namespace SeekSharp.Cli.Commands.Gpu;
@@ -15,20 +16,22 @@ public sealed class DsaOpBench(IComputeDevice device, int repetitions, Action<st
 {
     private readonly MlaShape _shape = new(RealDims.Heads, RealDims.Nope, RealDims.Rope, RealDims.V, RealDims.KvLora, RealDims.SoftmaxScale);
 
+    private string CacheName => device.LatentCacheType == DType.BF16 ? "bf16" : "fp32";
+
     public List<DsaBenchRow> Decode(int batch, int context)
     {
         using var data = new DsaBenchData(device, batch, context, queries: 1, _shape);
         var rows = new List<DsaBenchRow>();
         var k = Math.Min(RealDims.TopK, context);
         var indexBytes = (double)batch * context * (RealDims.IndexDim + 4);
-        var mlaBytes = (double)batch * k * (RealDims.KvLora + RealDims.Rope) * 4;
+        var mlaBytes = (double)batch * k * (RealDims.KvLora + RealDims.Rope) * device.LatentCacheType.SizeOf();
 
         var scores = Time(data.Scores);
         rows.Add(new("decode", batch, context, "index_scores", scores, batch * RealDims.IndexerFlop(context), indexBytes, "FP8 q·k, ReLU, head sum"));
         var topk = Time(() => data.TopK(k));
         rows.Add(new("decode", batch, context, "topk", topk, 0, (double)batch * context * 4, $"{k} of {context}"));
         var mla = Time(() => data.Attend(k));
-        rows.Add(new("decode", batch, context, "sparse_mla", mla, batch * RealDims.SparseMlaFlop(k), mlaBytes, "absorbed (W_UK, W_UV included), fp32 latent"));
+        rows.Add(new("decode", batch, context, "sparse_mla", mla, batch * RealDims.SparseMlaFlop(k), mlaBytes, $"absorbed (W_UK, W_UV included), {CacheName} latent"));
         var step = Time(() => data.Step(k));
         rows.Add(new("decode", batch, context, "step", step, batch * (RealDims.IndexerFlop(context) + RealDims.SparseMlaFlop(k)),
             indexBytes + mlaBytes, "indexer + top-k + sparse MLA"));
@@ -51,7 +54,7 @@ public sealed class DsaOpBench(IComputeDevice device, int repetitions, Action<st
         rows.Add(new("prefill", chunk, context, "topk", topk, 0, (double)chunk * context * 4, $"{chunk} rows, {k} of ≤ {context}"));
         var mla = Time(() => data.Attend(k));
         rows.Add(new("prefill", chunk, context, "sparse_mla", mla, chunk * RealDims.SparseMlaFlop(k),
-            (double)context * (RealDims.KvLora + RealDims.Rope) * 4, "absorbed (W_UK, W_UV included), fp32 latent"));
+            (double)context * (RealDims.KvLora + RealDims.Rope) * device.LatentCacheType.SizeOf(), $"absorbed (W_UK, W_UV included), {CacheName} latent"));
         var flop = RealDims.IndexerFlop(visible) + chunk * RealDims.SparseMlaFlop(k);
         var step = Time(() => data.Step(k));
         rows.Add(new("prefill", chunk, context, "step", step, flop, 0, "indexer + top-k + sparse MLA"));
@@ -120,6 +123,10 @@ internal sealed class DsaBenchData : IDisposable
         var values = new float[1 << 22];
         for (var i = 0; i < values.Length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
         device.Upload<float>(values, seedFloats);
+        var seedBf16 = Alloc(DType.BF16, values.Length);   // the same values as bf16, for a bf16 cache
+        var bits = new ushort[values.Length];
+        BFloat16Math.FromFloat(values, bits);
+        device.Upload<ushort>(bits, seedBf16);
         var seedBytes = Alloc(DType.U8, 1 << 22);
         var codes = new byte[1 << 22];
         random.NextBytes(codes);
@@ -130,8 +137,10 @@ internal sealed class DsaBenchData : IDisposable
         long poolRows = (long)batch * blocksPerSequence * BlockSize;
         _keys = Filled(DType.U8, poolRows * RealDims.IndexDim, seedBytes);
         _keyScales = Filled(DType.F32, poolRows, seedFloats);
-        _latent = Filled(DType.F32, poolRows * shape.KvLora, seedFloats);
-        _ropeKeys = Filled(DType.F32, poolRows * shape.Rope, seedFloats);
+        // the latent cache as the model keeps it on this device
+        var cacheSeed = device.LatentCacheType == DType.BF16 ? seedBf16 : seedFloats;
+        _latent = Filled(device.LatentCacheType, poolRows * shape.KvLora, cacheSeed);
+        _ropeKeys = Filled(device.LatentCacheType, poolRows * shape.Rope, cacheSeed);
 
         var table = new int[batch * blocksPerSequence];
         for (var i = 0; i < table.Length; i++) table[i] = i;
