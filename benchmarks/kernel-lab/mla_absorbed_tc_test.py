@@ -4,7 +4,7 @@ IComputeDevice.MlaAbsorbed. Compiles the .cu with NVRTC (common.cuh in front, th
 kernels in the order and with the arguments MlaLauncher.AbsorbedTensorCores uses.
 
 The lab's fused "flash" kernels (kernels/mla_flash_mma.cu, kernels/mla_flash_wgmma.cu; not in the engine yet, see
-kernels/mla_flash_lab.h200.txt) replace the qk / prob / pv chain by default: --old runs the chain, --no-wg the mma.sync
+kernels/mla_flash_lab.h200.txt) replace the qk / pv chain by default: --old runs the chain, --no-wg the mma.sync
 flash kernel instead of the wgmma one (sm_90a), --no-direct feeds gathered bf16 rows instead of the F32 cache.
 
 Usage (GPU box): python3 benchmarks/kernel-lab/mla_absorbed_tc_test.py [--old] [--no-wg] [--no-direct]
@@ -20,14 +20,13 @@ from nvrtc_lab import compile_module, func, launch, regs, I64  # noqa: E402
 
 def use(defines=""):
     """Compiles the kernels (optionally with extra #defines in front) and makes them the ones mla_tc launches."""
-    global F_KEYS, F_QPE, F_GEMM, F_GEMV, F_COMBINE, F_QK, F_QK_DIRECT, F_PV, F_PROB
+    global F_KEYS, F_QPE, F_GEMM, F_GEMV, F_COMBINE, F_QK, F_QK_DIRECT, F_PV
     global F_FLASH, F_FLASH_DIRECT, F_FLASH_COMBINE, F_FLASH_WG, F_FLASH_WG_DIRECT
     mod = compile_module("mla_absorbed_tc.cu", defines, lab_files=("mla_flash_mma.cu",))
     F_KEYS = func(mod, "mla_abs_keys")
     F_QPE = func(mod, "mla_abs_qpe")
     F_GEMM = func(mod, "mla_abs_gemm")
     F_GEMV = func(mod, "mla_abs_gemv")
-    F_PROB = func(mod, "mla_abs_prob")
     F_COMBINE = func(mod, "mla_abs_combine")
     F_QK = func(mod, "mla_abs_qk", 200 * 1024)
     F_QK_DIRECT = func(mod, "mla_abs_qk_direct", 222 * 1024)
@@ -53,7 +52,7 @@ SMS = torch.cuda.get_device_properties(0).multi_processor_count
 TILE = 32
 FAILED = []
 DIRECT = "--no-direct" not in sys.argv   # decode QK reads the F32 cache itself (else the separate gather pass)
-FLASH = "--old" not in sys.argv          # the fused flash kernel (else the qk / prob / pv chain)
+FLASH = "--old" not in sys.argv          # the fused flash kernel (else the qk / pv chain)
 FLASH_MIN_TILES = 2
 WG = "--no-wg" not in sys.argv and torch.cuda.get_device_capability() == (9, 0)   # wgmma kernel (kv_lora 512)
 
@@ -178,7 +177,7 @@ def mla_tc(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v, l
     qk_shared = 3 * TILE * (kw + 8) * 2
     direct_shared = 2 * TILE * (kw + 8) * 2 + 2 * TILE * kw * 4
     direct = gathered and direct_shared <= 222 * 1024 and DIRECT
-    pv_shared = 3 * TILE * (lora // 2 + 8) * 2 + 3 * 64 * (TILE + 8) * 2
+    pv_shared = 3 * TILE * (lora // 2 + 8) * 2 + 3 * 64 * (TILE + 8) * 2 + 3 * 64 * TILE * 4
     for t0 in range(0, T, chunk):
         tc = min(chunk, T - t0)
         pos0 = start + t0
@@ -204,14 +203,13 @@ def mla_tc(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v, l
             launch(F_QK, (cdiv(H, 128), qk_splits, tc), (256,), qk_shared,
                    qa, kc, kc[lora:], kw, kw, lora, kw, ix, scores, stats, width, pos0, int(gathered), H, kw, slots_pad,
                    qk_slots, scale)
-        prob = torch.empty(max(tc * H * slots_pad, 1), device="cuda", dtype=torch.int16)
-        launch(F_PROB, (H, tc), (256,), 0, scores, stats, prob, H, slots_pad, qk_splits)
         launch(F_PV, (2 * cdiv(H, 64), pv_count, tc), (256,), pv_shared,
-               kc, ix, prob, opart, width, pos0, int(gathered), H, kw, lora, slots_pad, pv_slots)
+               kc, ix, scores, stats, qk_splits, opart, None, width, pos0, int(gathered), H, kw, lora, slots_pad, pv_slots)
         olat = opart
         if pv_count > 1:
             olat = torch.empty(tc * H * lora, device="cuda", dtype=torch.float32)
-            launch(F_COMBINE, (cdiv(tc * H * lora, 256),), (256,), 0, opart, olat, I64(H * lora), pv_count, I64(tc * H * lora))
+            launch(F_COMBINE, (cdiv(tc * H * lora, 256),), (256,), 0, opart, olat, None, I64(H * lora), pv_count,
+                   I64(tc * H * lora))
         project_out(olat, wkvb, out[t0 * H * v:], tc, H, nope, v, lora)
     return out
 
@@ -345,7 +343,7 @@ if __name__ == "__main__":
     if "--compare" in sys.argv:   # the old chain and the flash kernel, same process
         kinds = ((True, True),) if "--wg-only" in sys.argv else ((False, False), (True, False), (True, True))
         for FLASH, WG in kinds:
-            print(f"== {('flash wgmma' if WG else 'flash mma.sync') if FLASH else 'qk/prob/pv chain'}", flush=True)
+            print(f"== {('flash wgmma' if WG else 'flash mma.sync') if FLASH else 'qk/pv chain'}", flush=True)
             for FLASH_MIN_TILES in ((1, 2, 4) if WG and "--wg-only" not in sys.argv else (2,)):
                 if FLASH:
                     print(f"-- min tiles per split {FLASH_MIN_TILES}", flush=True)

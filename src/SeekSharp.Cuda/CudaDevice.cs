@@ -78,10 +78,10 @@ public sealed unsafe partial class CudaDevice : IComputeDevice
     public string Name => $"cuda:{_context.Ordinal} {_context.Name}";
 
     /// <summary>
-    /// BF16: the latent cache's values are bf16 already, so half the bytes hold them exactly and the MLA kernels read
-    /// the rows in place. SEEKSHARP_KV_CACHE=f32 keeps F32 rows (for A/B timing).
+    /// BF16: the latent cache and wkv_b hold bf16 values already, so half the bytes keep them exactly; the MLA kernels read
+    /// cache rows in place and cuBLAS multiplies wkv_b as bf16. SEEKSHARP_KV_CACHE=f32 keeps F32 (for A/B timing).
     /// </summary>
-    public DType LatentCacheType { get; } = Environment.GetEnvironmentVariable("SEEKSHARP_KV_CACHE") == "f32" ? DType.F32 : DType.BF16;
+    public DType Bf16StorageType { get; } = Environment.GetEnvironmentVariable("SEEKSHARP_KV_CACHE") == "f32" ? DType.F32 : DType.BF16;
 
     public CudaContext Context => _context;
 

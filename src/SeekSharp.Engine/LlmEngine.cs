@@ -43,7 +43,7 @@ public sealed class LlmEngine : IInferenceEngine
         _model = model;
         _ownsModel = ownsModel;
         var config = model.Config;
-        var blockBytes = KvBlockPool.BytesPerBlock(config, model.Device.LatentCacheType);
+        var blockBytes = KvBlockPool.BytesPerBlock(config, model.Device.Bf16StorageType);
         var blocks = _options.KvBlocks
             ?? (_options.KvCacheBytes is { } bytes
                 ? (int)Math.Min(int.MaxValue, bytes / blockBytes)

@@ -163,7 +163,7 @@ public abstract partial class DeviceOpTests
     public static TheoryData<string, int, bool, string, bool> PagedMlaCases => new()
     {
         // layout name, block size, sparse, shape (small; odd: kv_lora 96, which no tensor-core kernel takes; real),
-        // cache in the device's LatentCacheType (else F32)
+        // cache and wkv_b in the device's Bf16StorageType (else F32)
         { "decode4", 64, true, "small", true },
         { "mixed", 16, true, "small", true },
         { "mixed", 16, false, "small", true },
@@ -188,10 +188,10 @@ public abstract partial class DeviceOpTests
         };
         var topk = real ? 2048 : 16;
         var q = Floats(data.Activations((long)layout.Rows * shape.Heads * shape.QkDim));
-        var wkvb = Floats(data.Activations((long)shape.Heads * shape.KvBDim * shape.KvLora, 0.05f));
-        var cacheType = deviceCache ? Device.LatentCacheType : DType.F32;
-        var latent = CacheRows(data.Activations((long)layout.PoolRows * shape.KvLora), cacheType);
-        var ropeKeys = CacheRows(data.Activations((long)layout.PoolRows * shape.Rope), cacheType);
+        var cacheType = deviceCache ? Device.Bf16StorageType : DType.F32;   // the cache and wkv_b as the model keeps them
+        var wkvb = Bf16Values(data.Activations((long)shape.Heads * shape.KvBDim * shape.KvLora, 0.05f), cacheType);
+        var latent = Bf16Values(data.Activations((long)layout.PoolRows * shape.KvLora), cacheType);
+        var ropeKeys = Bf16Values(data.Activations((long)layout.PoolRows * shape.Rope), cacheType);
         var width = Math.Min(topk, layout.RowPositions.Max() + 1);
         (DeviceBuffer Dev, DeviceBuffer Ref) indices = default;
         if (sparse)
@@ -215,13 +215,13 @@ public abstract partial class DeviceOpTests
     }
 
     [Fact]
-    public void WriteRowsPagedRoundsF32RowsIntoTheLatentCacheType()
+    public void WriteRowsPagedRoundsF32RowsIntoTheBf16StorageType()
     {
         var data = new OpData(34);
         var layout = PagedLayout.Make(data, 16, Sequences("mixed"));
         const int width = 72;
         var source = Floats(data.Uniform((long)layout.Rows * width, -3, 3));   // not bf16 values: the write rounds
-        var pool = (Dev: Own(Device.Allocate(Device.LatentCacheType, (long)layout.PoolRows * width)),
+        var pool = (Dev: Own(Device.Allocate(Device.Bf16StorageType, (long)layout.PoolRows * width)),
             Ref: Own(Reference.Allocate(DType.F32, (long)layout.PoolRows * width)));
         using var dev = layout.On(Device);
         using var rf = layout.On(Reference);
@@ -229,14 +229,14 @@ public abstract partial class DeviceOpTests
         Reference.WriteRowsPaged(MatrixView.Dense(source.Ref, layout.Rows, width), pool.Ref, rf);
         var expected = ReadRef(pool.Ref);
         float[] actual;
-        if (Device.LatentCacheType == DType.BF16)
+        if (Device.Bf16StorageType == DType.BF16)
         {
             BFloat16Math.RoundInPlace(expected);
             actual = Read<ushort>(Device, pool.Dev).Select(BFloat16Math.ToFloat).ToArray();
         }
         else actual = ReadDev(pool.Dev);
         for (var i = 0; i < expected.Length; i++)
-            Assert.True(expected[i] == actual[i], $"paged row write into {Device.LatentCacheType}[{i}]: expected {expected[i]}, got {actual[i]}");
+            Assert.True(expected[i] == actual[i], $"paged row write into {Device.Bf16StorageType}[{i}]: expected {expected[i]}, got {actual[i]}");
     }
 
     [Theory]

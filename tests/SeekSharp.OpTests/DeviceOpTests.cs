@@ -54,12 +54,12 @@ public abstract partial class DeviceOpTests : IDisposable
     protected (DeviceBuffer Dev, DeviceBuffer Ref) Bytes(byte[] values) => Pair(DType.U8, values);
 
     /// <summary>
-    /// Latent-cache rows (bf16 values): on the device in <paramref name="deviceType"/> (default: its
-    /// <see cref="IComputeDevice.LatentCacheType"/>; BF16 holds the same values as bits), on the reference as F32.
+    /// Resident bf16 values (latent-cache rows, wkv_b): on the device in <paramref name="deviceType"/> (default: its
+    /// <see cref="IComputeDevice.Bf16StorageType"/>; BF16 holds the same values as bits), on the reference as F32.
     /// </summary>
-    protected (DeviceBuffer Dev, DeviceBuffer Ref) CacheRows(float[] values, DType? deviceType = null)
+    protected (DeviceBuffer Dev, DeviceBuffer Ref) Bf16Values(float[] values, DType? deviceType = null)
     {
-        var type = deviceType ?? Device.LatentCacheType;
+        var type = deviceType ?? Device.Bf16StorageType;
         if (type == DType.F32) return Floats(values);
         Assert.Equal(DType.BF16, type);
         var bits = new ushort[values.Length];

@@ -45,11 +45,12 @@ public interface IComputeDevice : IDisposable
     }
 
     /// <summary>
-    /// The dtype of the MLA latent and rope-key cache rows here: F32 (holding bf16 values) or BF16 (the same values in half
-    /// the bytes). The model allocates its caches with it; <see cref="WriteRowsPaged"/> rounds F32 rows into a BF16 cache
-    /// and the absorbed MLA ops read either.
+    /// How this device keeps resident tensors whose values are bf16: the MLA latent and rope-key cache rows and the
+    /// dequantised wkv_b of the absorbed form. F32 (the host's arrays) or BF16 (the same values in half the bytes). The
+    /// model allocates and uploads them so; <see cref="WriteRowsPaged"/> rounds F32 rows into a BF16 cache and the
+    /// absorbed MLA ops read either.
     /// </summary>
-    DType LatentCacheType => DType.F32;
+    DType Bf16StorageType => DType.F32;
 
     /// <summary>Makes a host weight resident on the device (FP8 codes + fp32 block scales stay FP8).</summary>
     DeviceLinear UploadLinear(LinearWeight weight);
@@ -130,9 +131,9 @@ public interface IComputeDevice : IDisposable
         int tokens, MlaShape shape, DeviceBuffer output);
 
     /// <summary>
-    /// MLA in absorbed form for queries at positions startPos + i over the latent cache. wkvb F32 [heads, nope+v, kvLora]
-    /// (bf16 values); latent [≥ end, kvLora]; ropeKeys [≥ end, rope] (both of <see cref="LatentCacheType"/>); indices as in <see cref="MlaPrefill"/> (null: keys
-    /// 0..startPos+i). Per (i, head): q̂ = bf16(W_UKᵀ q_nope); s_j = (q̂·latent_j + q_pe·k_pe_j)·scale; p = bf16(softmax(s));
+    /// MLA in absorbed form for queries at positions startPos + i over the latent cache. wkvb [heads, nope+v, kvLora],
+    /// latent [≥ end, kvLora] and ropeKeys [≥ end, rope] hold bf16 values, as F32 or as <see cref="Bf16StorageType"/>;
+    /// indices as in <see cref="MlaPrefill"/> (null: keys 0..startPos+i). Per (i, head): q̂ = bf16(W_UKᵀ q_nope); s_j = (q̂·latent_j + q_pe·k_pe_j)·scale; p = bf16(softmax(s));
     /// o_lat = bf16(Σ p_j latent_j); output[i, head, d] = bf16(W_UV[d] · o_lat).
     /// </summary>
     void MlaAbsorbed(DeviceBuffer q, DeviceBuffer wkvb, DeviceBuffer latent, DeviceBuffer ropeKeys, DeviceBuffer? indices,
@@ -158,8 +159,8 @@ public interface IComputeDevice : IDisposable
 
     /// <summary>
     /// <see cref="MlaAbsorbed"/> for paged rows: q [Rows, heads, nope+rope]; latentPool [poolRows, kvLora] and ropePool
-    /// [poolRows, rope] of <see cref="LatentCacheType"/>; indices I32 [Rows, indexWidth] are positions in each row's sequence (-1 = unused), or null for
-    /// every position 0..pos_i; output F32 [Rows, heads, v].
+    /// [poolRows, rope] (as in MlaAbsorbed); indices I32 [Rows, indexWidth] are positions in each row's sequence
+    /// (-1 = unused), or null for every position 0..pos_i; output F32 [Rows, heads, v].
     /// </summary>
     void MlaAbsorbedPaged(DeviceBuffer q, DeviceBuffer wkvb, DeviceBuffer latentPool, DeviceBuffer ropePool, DeviceBuffer? indices,
         int indexWidth, PagedRows rows, MlaShape shape, DeviceBuffer output) =>
@@ -174,7 +175,7 @@ public interface IComputeDevice : IDisposable
 
     /// <summary>
     /// pool[rows.PoolRow(seq_i, pos_i), :] = source row i for i &lt; Rows; pool dense [poolRows, source.Cols], same dtype, or
-    /// BF16 for an F32 source where <see cref="LatentCacheType"/> is BF16 (rounded to nearest even).
+    /// BF16 for an F32 source where <see cref="Bf16StorageType"/> is BF16 (rounded to nearest even).
     /// </summary>
     void WriteRowsPaged(MatrixView source, DeviceBuffer pool, PagedRows rows) => PagedFallback.WriteRows(this, source, pool, rows);
 

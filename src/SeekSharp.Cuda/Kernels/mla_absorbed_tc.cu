@@ -3,7 +3,7 @@
 //
 //   qa = bf16(W_UK[h]^T q_nope)                                (cuBLAS or mla_abs_gemm/gemv, + mla_abs_qpe)
 //   s_j = (qa . latent_j + q_pe . k_pe_j) * scale               (mla_abs_qk: fp32 scores + per-split max/sum)
-//   p_j = bf16(exp(s_j - max) / sum)  with the GLOBAL max/sum   (mla_abs_prob: combines the splits' max/sum first)
+//   p_j = bf16(exp(s_j - max) / sum)  with the GLOBAL max/sum   (mla_abs_pv: combines the splits' max/sum first)
 //   o_lat = bf16(sum_j p_j latent_j)                            (mla_abs_pv partial sums per split; mla_abs_combine)
 //   out[t, h, :] = bf16(W_UV[h] o_lat)                          (cuBLAS, or mla_abs_gemm / mla_abs_gemv for <= 4 tokens)
 //
@@ -162,11 +162,32 @@ mla_abs_qpe(const float* __restrict__ q, const float* __restrict__ qacc, u16* __
     qa[row * kw + c] = bf16_bits(x);
 }
 
-// o_lat[t, h, c] = bf16(sum over splits of opart[t, s, h, c]) (fp32, splits in order); opart [T, splits, heads * lora],
-// olat [T, heads * lora]. grid ceil(T * heads * lora / 256). Only when the key slots were split (decode): a single
-// split's mla_abs_pv rounds its sums itself.
+// Before a bf16 W_UK product: qn [T, heads, nope] = bf16 bits of q_nope, and qa[t, h, lora..kw) = bf16(q_pe) then
+// zeros (cuBLAS writes qa's first lora columns). q [T, heads, nope + rope]. grid ceil(T*heads*(nope + kw - lora)/256).
 extern "C" __global__ void __launch_bounds__(256)
-mla_abs_combine(const float* __restrict__ opart, float* __restrict__ olat, long long perSplit, int splits, long long total)
+mla_abs_qsplit(const float* __restrict__ q, u16* __restrict__ qn, u16* __restrict__ qa, long long rows, int nope, int rope,
+               int lora, int kw)
+{
+    const int width = nope + kw - lora;
+    const long long e = (long long)blockIdx.x * 256 + threadIdx.x;
+    if (e >= rows * width) return;
+    const long long row = e / width;
+    const int c = (int)(e - row * width);
+    const float* const qrow = q + row * (nope + rope);
+    if (c < nope) qn[row * nope + c] = bf16_bits(__ldg(qrow + c));
+    else
+    {
+        const int r = c - nope;
+        qa[row * kw + lora + r] = bf16_bits(r < rope ? __ldg(qrow + nope + r) : 0.0f);
+    }
+}
+
+// o_lat[t, h, c] = bf16(sum over splits of opart[t, s, h, c]) (fp32, splits in order); opart [T, splits, heads * lora],
+// olat [T, heads * lora] as fp32, or as bf16 bits into olatBits when that is given. grid ceil(T * heads * lora / 256).
+// Only when the key slots were split (decode): a single split's mla_abs_pv rounds its sums itself.
+extern "C" __global__ void __launch_bounds__(256)
+mla_abs_combine(const float* __restrict__ opart, float* __restrict__ olat, u16* __restrict__ olatBits, long long perSplit,
+                int splits, long long total)
 {
     const long long e = (long long)blockIdx.x * 256 + threadIdx.x;
     if (e >= total) return;
@@ -175,7 +196,8 @@ mla_abs_combine(const float* __restrict__ opart, float* __restrict__ olat, long 
     float x = 0.0f;
 #pragma unroll 8
     for (int s = 0; s < splits; s++) x += __ldg(p + s * perSplit);
-    olat[e] = bf16_round(x);
+    if (olatBits != nullptr) olatBits[e] = bf16_bits(x);
+    else olat[e] = bf16_round(x);
 }
 
 // ------------------------------------------------------------------------------------------------------------
@@ -620,72 +642,23 @@ mla_abs_qk_direct(const u16* __restrict__ qa, const float* __restrict__ latent, 
 }
 
 // ------------------------------------------------------------------------------------------------------------
-// Probabilities. grid (heads, T), block 256. Row (t, h): warp 0 merges the QK splits' (max, sum) into the global
-// ones, then prob[t, h, j] = bf16(exp(s_j - max) / sum) for every slot j < slotsPad (0 for -inf scores, and for a
-// head that saw no key). scores [T, heads, slotsPad] fp32; stats [T, splits, heads, 2]; prob [T, heads, slotsPad] bf16.
-// ------------------------------------------------------------------------------------------------------------
-extern "C" __global__ void __launch_bounds__(MTC_THREADS)
-mla_abs_prob(const float* __restrict__ scores, const float* __restrict__ stats, u16* __restrict__ prob,
-             int heads, int slotsPad, int statSplits)
-{
-    __shared__ float ml[2];
-    const int h = blockIdx.x, t = blockIdx.y, tid = threadIdx.x;
-    if (tid < 32)
-    {
-        float m = SS_NEG_INF, l = 0.0f;
-        for (int s = tid; s < statSplits; s += 32)
-        {
-            const float2 st = *reinterpret_cast<const float2*>(stats + (((long long)t * statSplits + s) * heads + h) * 2);
-            mtc_merge(m, l, st.x, st.y);
-        }
-#pragma unroll
-        for (int off = 1; off < 32; off <<= 1)
-        {
-            const float m2 = __shfl_xor_sync(0xFFFFFFFFu, m, off), l2 = __shfl_xor_sync(0xFFFFFFFFu, l, off);
-            mtc_merge(m, l, m2, l2);
-        }
-        if (tid == 0)
-        {
-            ml[0] = m;
-            ml[1] = l;
-        }
-    }
-    __syncthreads();
-    const float m = ml[0], l = ml[1];
-    const long long row = (long long)t * heads + h;
-    const float* const srow = scores + row * slotsPad;
-    u16* const prow = prob + row * slotsPad;
-    for (int j = 8 * tid; j < slotsPad; j += 8 * MTC_THREADS)
-    {
-        u32 w[4] = { 0u, 0u, 0u, 0u };
-        if (m != SS_NEG_INF)
-        {
-            const float4 x = *reinterpret_cast<const float4*>(srow + j);
-            const float4 y = *reinterpret_cast<const float4*>(srow + j + 4);
-            const float s[8] = { x.x, x.y, x.z, x.w, y.x, y.y, y.z, y.w };
-            float p[8];
-#pragma unroll
-            for (int k = 0; k < 8; k++) p[k] = bf16_round(MTC_EXP(s[k] - m) / l);   // exp(-inf) = 0
-#pragma unroll
-            for (int k = 0; k < 4; k++) w[k] = pack_bf16x2(p[2 * k], p[2 * k + 1]);
-        }
-        *reinterpret_cast<uint4*>(prow + j) = make_uint4(w[0], w[1], w[2], w[3]);
-    }
-}
-
-// ------------------------------------------------------------------------------------------------------------
-// Weighted sums. grid (2 * ceil(heads / 64), splits, T), block 256, dynamic shared: three key tiles [32][lora/2 + 8]
-// bf16 | three P tiles [64][40] bf16.
-// Block (head group blockIdx.x / 2, latent half blockIdx.x % 2, split, t): for its key slots
-// opart[t, split, h, half] = sum_j p_j latent_j[half] (fp32), p from mla_abs_prob. Half the latent per block keeps
-// the accumulators at 64 registers, so two blocks share an SM and one's barriers overlap the other's multiplies.
+// Probabilities and weighted sums. grid (2 * ceil(heads / 64), splits, T), block 256, dynamic shared: three key tiles
+// [32][lora/2 + 8] bf16 | three P tiles [64][40] bf16 | three score tiles [64][32] fp32.
+// Block (head group blockIdx.x / 2, latent half blockIdx.x % 2, split, t): each head's global (max, sum) merged from
+// the score kernel's statSplits stats [T, statSplits, heads, 2], then for its key slots
+//   p_j = bf16(exp(s_j - max) / sum)   (0 for -inf scores and for a head that saw no key)
+//   opart[t, split, h, half] = sum_j p_j latent_j[half] (fp32)
+// scores [T, heads, slotsPad] fp32. With a single split opart is o_lat, rounded to bf16 (as bf16 bits into olatBits
+// [T, heads, lora] when given). Half the latent per block keeps the accumulators at 64 registers, so two blocks share
+// an SM and one's barriers overlap the other's multiplies.
 // Warp (wm = warp % 2, wn = warp / 2) owns heads 32wm.. (2 m-tiles) x latent columns wn * lora/8.. (lora/64 n-tiles).
-// Key and P tiles stream in with cp.async through a ring of three: tile it + 2 loads while tile it is multiplied.
+// Key and score tiles stream in with cp.async through a ring of three: tile it + 2 loads while tile it is multiplied.
+// Each thread turns the 8 scores it loaded into p itself, so that needs no barrier of its own.
 // ------------------------------------------------------------------------------------------------------------
 extern "C" __global__ void __launch_bounds__(MTC_THREADS, 2)
-mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const u16* __restrict__ prob,
-           float* __restrict__ opart, int indexWidth, int startPos, int gathered, int heads, int kw, int lora, int slotsPad,
-           int splitSlots)
+mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const float* __restrict__ scores,
+           const float* __restrict__ stats, int statSplits, float* __restrict__ opart, u16* __restrict__ olatBits,
+           int indexWidth, int startPos, int gathered, int heads, int kw, int lora, int slotsPad, int splitSlots)
 {
     const MtcKeys keys{ kc, kc, kw, kw, lora, lora };   // only latent columns: kc rows (row stride kw) or a bf16 cache (kw = lora)
     __shared__ int used[3][MTC_TILE];   // unused here (zero rows and p = 0 already drop those slots)
@@ -693,6 +666,8 @@ mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const u1
     u16* const tiles = reinterpret_cast<u16*>(mtc_dyn);
     u16* const ps = tiles + 3 * tileElems;   // [3][64][40]
     const int pElems = MTC_PV_HEADS * MTC_PSTRIDE;
+    float* const ss = reinterpret_cast<float*>(ps + 3 * pElems);   // [3][64][32] scores
+    __shared__ float2 ml[MTC_PV_HEADS];                             // per head (global max, sum)
 
     const int t = blockIdx.z, split = blockIdx.y, splits = gridDim.y, hb = (blockIdx.x >> 1) * MTC_PV_HEADS;
     const int col0 = (blockIdx.x & 1) * half;   // this block's latent half
@@ -705,19 +680,53 @@ mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const u1
     const int ntw = lora >> 6;              // n-tiles per warp (even: lora % 128 == 0)
     const int nBase = wn * (lora >> 3);     // first tile column of this warp
 
-    // P tile copy: thread -> head pr, 16-byte piece pc (8 slots); heads past the end read as zeros
+    // score tile copy: thread -> head pr, slots 8pc..8pc+7 (two 16-byte pieces); heads past the end read as zeros
     const int pr = tid >> 2, pc = tid & 3;
     const bool pok = hb + pr < heads;
-    const u16* const prow = prob + ((long long)t * heads + (pok ? hb + pr : 0)) * slotsPad + j0 + 8 * pc;
-    auto loadTile = [&](int it)   // P and key tile it into ring slot it % 3, one commit group
+    const float* const srow = scores + ((long long)t * heads + (pok ? hb + pr : 0)) * slotsPad + j0 + 8 * pc;
+    auto loadTile = [&](int it)   // score and key tile it into ring slot it % 3, one commit group
     {
-        cp_async16(smem_addr(ps + (it % 3) * pElems + pr * MTC_PSTRIDE + 8 * pc), prow + it * MTC_TILE, pok ? 16 : 0);
+        float* const dst = ss + ((it % 3) * MTC_PV_HEADS + pr) * MTC_TILE + 8 * pc;
+        cp_async16(smem_addr(dst), srow + it * MTC_TILE, pok ? 16 : 0);
+        cp_async16(smem_addr(dst + 4), srow + it * MTC_TILE + 4, pok ? 16 : 0);
         mtc_load_keys(tiles + (it % 3) * tileElems, used[it % 3], stride, keys, col0, half, idxRow, count, gbase,
                       j0 + it * MTC_TILE, tid);
     };
     if (ntiles > 0) loadTile(0);
     if (ntiles > 1) loadTile(1);
     else cp_async_commit();
+
+    // global (max, sum) of head hb + pr while the first tiles load: 4 threads per head, splits s = pc, pc + 4, ...
+    {
+        float m = SS_NEG_INF, l = 0.0f;
+        if (pok)
+            for (int s = pc; s < statSplits; s += 4)
+            {
+                const float2 st = *reinterpret_cast<const float2*>(stats + (((long long)t * statSplits + s) * heads + hb + pr) * 2);
+                mtc_merge(m, l, st.x, st.y);
+            }
+#pragma unroll
+        for (int off = 1; off < 4; off <<= 1)
+        {
+            const float m2 = __shfl_xor_sync(0xFFFFFFFFu, m, off), l2 = __shfl_xor_sync(0xFFFFFFFFu, l, off);
+            mtc_merge(m, l, m2, l2);
+        }
+        if (pc == 0) ml[pr] = make_float2(m, l);
+    }
+    __syncthreads();
+    const float2 headMl = ml[pr];
+    auto toProb = [&](int it)   // this thread's 8 scores of tile it -> bf16 p in P tile it % 3
+    {
+        const float* const src = ss + ((it % 3) * MTC_PV_HEADS + pr) * MTC_TILE + 8 * pc;
+        u32 w[4] = { 0u, 0u, 0u, 0u };
+        if (pok && headMl.x != SS_NEG_INF)
+        {
+#pragma unroll
+            for (int k = 0; k < 4; k++)   // exp(-inf) = 0 drops unused slots
+                w[k] = pack_bf16x2(MTC_EXP(src[2 * k] - headMl.x) / headMl.y, MTC_EXP(src[2 * k + 1] - headMl.x) / headMl.y);
+        }
+        *reinterpret_cast<uint4*>(ps + (it % 3) * pElems + pr * MTC_PSTRIDE + 8 * pc) = make_uint4(w[0], w[1], w[2], w[3]);
+    };
 
     float acc[2][MTC_MAX_LORA / 64][4];
 #pragma unroll
@@ -734,6 +743,7 @@ mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const u1
     for (int it = 0; it < ntiles; it++)
     {
         mtc_wait_one();
+        toProb(it);        // from this thread's own landed scores; P slot it % 3 was last read by tile it - 3
         __syncthreads();   // tile it visible; everyone is done with tile it - 1, whose ring slot is refilled now
         if (it + 2 < ntiles) loadTile(it + 2);
         else cp_async_commit();
@@ -781,8 +791,13 @@ mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const u1
                 if (nt < ntw)
                 {
                     float x0 = acc[mt][nt][2 * r8], x1 = acc[mt][nt][2 * r8 + 1];
-                    if (splits == 1) { x0 = bf16_round(x0); x1 = bf16_round(x1); }   // o_lat itself: no combine pass
-                    *reinterpret_cast<float2*>(orow + 8 * nt) = make_float2(x0, x1);
+                    if (splits == 1 && olatBits != nullptr)   // o_lat itself, as bf16 bits [T, heads, lora]
+                        *reinterpret_cast<u32*>(olatBits + (orow - opart) + 8 * nt) = pack_bf16x2(x0, x1);
+                    else
+                    {
+                        if (splits == 1) { x0 = bf16_round(x0); x1 = bf16_round(x1); }   // o_lat itself: no combine pass
+                        *reinterpret_cast<float2*>(orow + 8 * nt) = make_float2(x0, x1);
+                    }
                 }
         }
 }

@@ -147,9 +147,9 @@ mla_prefill(const float* __restrict__ q, const float* __restrict__ kvb, const fl
 // (the launcher's choice, >= 1) is how many key slots' scores fit at once.
 // ------------------------------------------------------------------------------------------------------------
 
-// A cache value as fp32: the latent and rope-key cache holds F32 (bf16 values) or BF16.
-static __device__ __forceinline__ float mla_cache_value(const float* p) { return __ldg(p); }
-static __device__ __forceinline__ float mla_cache_value(const u16* p) { return bf16_to_float(__ldg(p)); }
+// A stored bf16 value as fp32: the latent cache and wkv_b hold F32 (bf16 values) or BF16.
+static __device__ __forceinline__ float mla_value(const float* p) { return __ldg(p); }
+static __device__ __forceinline__ float mla_value(const u16* p) { return bf16_to_float(__ldg(p)); }
 
 // Scores of key slots [c0, c0 + n) for the block's 8 heads into pc[(j - c0) * 8 + hh]; warp per slot.
 template <typename K>
@@ -169,14 +169,14 @@ static __device__ void mla_abs_scores(const float* __restrict__ qa, const K* __r
             const K* const lr = latent + (long long)s * lora;
             for (int c = lane; c < lora; c += 32)
             {
-                const float x = mla_cache_value(lr + c);
+                const float x = mla_value(lr + c);
 #pragma unroll
                 for (int hh = 0; hh < MLA_HG; hh++) a[hh] = fmaf(qa[hh * width + c], x, a[hh]);
             }
             const K* const kp = ropeKeys + (long long)s * rope;
             for (int c = lane; c < rope; c += 32)
             {
-                const float x = mla_cache_value(kp + c);
+                const float x = mla_value(kp + c);
 #pragma unroll
                 for (int hh = 0; hh < MLA_HG; hh++) a[hh] = fmaf(qa[hh * width + lora + c], x, a[hh]);
             }
@@ -208,7 +208,7 @@ static __device__ __forceinline__ float mla_abs_reduce(float v, bool isMax, floa
 }
 
 template <typename K>
-static __device__ __forceinline__ void mla_absorbed_impl(const float* __restrict__ q, const float* __restrict__ wkvb,
+static __device__ __forceinline__ void mla_absorbed_impl(const float* __restrict__ q, const K* __restrict__ wkvb,
     const K* __restrict__ latent, const K* __restrict__ ropeKeys, const int* __restrict__ indices, float* __restrict__ output,
     int indexWidth, int startPos, int heads, int nope, int rope, int v, int lora, int chunk, float scale)
 {
@@ -242,7 +242,7 @@ static __device__ __forceinline__ void mla_absorbed_impl(const float* __restrict
     for (int c = tid; c < lora; c += MLA_THREADS)
     {
         float a[MLA_HG];
-        const float* wk[MLA_HG];
+        const K* wk[MLA_HG];
 #pragma unroll
         for (int hh = 0; hh < MLA_HG; hh++)
         {
@@ -254,7 +254,7 @@ static __device__ __forceinline__ void mla_absorbed_impl(const float* __restrict
         {
 #pragma unroll
             for (int hh = 0; hh < MLA_HG; hh++)
-                a[hh] = fmaf(__ldg(wk[hh] + (long long)d * lora), olat[hh * nope + d], a[hh]);
+                a[hh] = fmaf(mla_value(wk[hh] + (long long)d * lora), olat[hh * nope + d], a[hh]);
         }
 #pragma unroll
         for (int hh = 0; hh < MLA_HG; hh++)
@@ -326,7 +326,7 @@ static __device__ __forceinline__ void mla_absorbed_impl(const float* __restrict
                 const int c = tid + MLA_THREADS * r;
                 if (c < lora)
                 {
-                    const float x = mla_cache_value(lr + c);
+                    const float x = mla_value(lr + c);
 #pragma unroll
                     for (int hh = 0; hh < MLA_HG; hh++) acc[hh][r] = fmaf(p[hh], x, acc[hh][r]);
                 }
@@ -349,15 +349,15 @@ static __device__ __forceinline__ void mla_absorbed_impl(const float* __restrict
     {
         const int hh = row / v, d = row - hh * v, h = g * MLA_HG + hh;
         if (h >= heads) continue;   // warp-uniform
-        const float* const wv = wkvb + ((long long)h * kvWidth + nope + d) * lora;
+        const K* const wv = wkvb + ((long long)h * kvWidth + nope + d) * lora;
         float a = 0.0f;
-        for (int c = lane; c < lora; c += 32) a = fmaf(__ldg(wv + c), olat[hh * lora + c], a);
+        for (int c = lane; c < lora; c += 32) a = fmaf(mla_value(wv + c), olat[hh * lora + c], a);
         a = warp_sum(a);
         if (lane == 0) output[((long long)i * heads + h) * v + d] = bf16_round(a);
     }
 }
 
-// The cache as F32 (bf16 values) or as BF16 (mla_absorbed_bf16): same arguments otherwise.
+// wkvb and the cache as F32 (bf16 values) or all three as BF16 (mla_absorbed_bf16): same arguments otherwise.
 extern "C" __global__ void __launch_bounds__(MLA_THREADS)
 mla_absorbed(const float* __restrict__ q, const float* __restrict__ wkvb, const float* __restrict__ latent,
              const float* __restrict__ ropeKeys, const int* __restrict__ indices, float* __restrict__ output,
@@ -367,7 +367,7 @@ mla_absorbed(const float* __restrict__ q, const float* __restrict__ wkvb, const 
 }
 
 extern "C" __global__ void __launch_bounds__(MLA_THREADS)
-mla_absorbed_bf16(const float* __restrict__ q, const float* __restrict__ wkvb, const u16* __restrict__ latent,
+mla_absorbed_bf16(const float* __restrict__ q, const u16* __restrict__ wkvb, const u16* __restrict__ latent,
                   const u16* __restrict__ ropeKeys, const int* __restrict__ indices, float* __restrict__ output,
                   int indexWidth, int startPos, int heads, int nope, int rope, int v, int lora, int chunk, float scale)
 {

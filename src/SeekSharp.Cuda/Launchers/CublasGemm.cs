@@ -43,19 +43,24 @@ public sealed unsafe class CublasGemm : IDisposable
     }
 
     /// <summary>
-    /// Column-major C_i [m, n] = op(A_i) [m, k] · op(B_i) [k, n] for i &lt; batch, all fp32 with A_i = a + i·strideA (and
-    /// so on, in floats), accumulated in fp32 with the operands converted to bf16 on the tensor cores
-    /// (CUBLAS_COMPUTE_32F_FAST_16BF): exact products for operands that hold bf16 values, as the absorbed MLA's do.
+    /// Column-major C_i [m, n] = op(A_i) [m, k] · op(B_i) [k, n] for i &lt; batch, A_i = a + i·strideA (and so on, in
+    /// elements), fp32 accumulation on the tensor cores with bf16 operands: either A and B are bf16 already
+    /// (<paramref name="bf16Operands"/>; C bf16, rounded to nearest, when <paramref name="bf16Output"/>, else fp32), or
+    /// they are fp32 converted to bf16 by cuBLAS (CUBLAS_COMPUTE_32F_FAST_16BF; C fp32). Either way the products are
+    /// exact for operands that hold bf16 values, as the absorbed MLA's do.
     /// </summary>
-    public void MultiplyBatchedBf16(bool transposeA, int m, int n, int k, nint a, int lda, long strideA, nint b, int ldb, long strideB,
-        nint c, int ldc, long strideC, int batch, string what)
+    public void MultiplyBatched(bool transposeA, int m, int n, int k, nint a, int lda, long strideA, nint b, int ldb, long strideB,
+        nint c, int ldc, long strideC, int batch, bool bf16Operands, bool bf16Output, string what)
     {
         if (m == 0 || n == 0 || batch == 0) return;
+        if (bf16Output && !bf16Operands) throw new ArgumentException($"{what}: a bf16 result needs bf16 operands", nameof(bf16Output));
         _context.MakeCurrent();
         float alpha = 1f, beta = 0f;
+        var ab = bf16Operands ? Cublas.DataR16BF : Cublas.DataR32F;
         var status = _api.cublasGemmStridedBatchedEx(_handle.DangerousGetHandle(), transposeA ? Cublas.OpT : Cublas.OpN, Cublas.OpN,
-            m, n, k, &alpha, (void*)a, Cublas.DataR32F, lda, strideA, (void*)b, Cublas.DataR32F, ldb, strideB, &beta,
-            (void*)c, Cublas.DataR32F, ldc, strideC, batch, Cublas.Compute32FFast16BF, Cublas.GemmDefault);
+            m, n, k, &alpha, (void*)a, ab, lda, strideA, (void*)b, ab, ldb, strideB, &beta,
+            (void*)c, bf16Output ? Cublas.DataR16BF : Cublas.DataR32F, ldc, strideC, batch,
+            bf16Operands ? Cublas.Compute32F : Cublas.Compute32FFast16BF, Cublas.GemmDefault);
         _api.ThrowIfFailed(status, $"cublasGemmStridedBatchedEx({what}: {batch} × [{m}, {k}] x [{k}, {n}])");
     }
 

@@ -36,8 +36,8 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     private const long TcChunkBytes = 1L << 30; // temporaries per token chunk (1 GiB)
     private readonly Lazy<CudaFunction> _tcKeys = new(() => library.Module(TcFile).Function("mla_abs_keys"));
     private readonly Lazy<CudaFunction> _tcQpe = new(() => library.Module(TcFile).Function("mla_abs_qpe"));
+    private readonly Lazy<CudaFunction> _tcQsplit = new(() => library.Module(TcFile).Function("mla_abs_qsplit"));
     private readonly Lazy<CudaFunction> _tcGemv = new(() => library.Module(TcFile).Function("mla_abs_gemv"));
-    private readonly Lazy<CudaFunction> _tcProb = new(() => library.Module(TcFile).Function("mla_abs_prob"));
     private readonly Lazy<CudaFunction> _tcCombine = new(() => library.Module(TcFile).Function("mla_abs_combine"));
     private readonly Lazy<CudaFunction> _tcGemm = new(() => library.Module(TcFile).Function("mla_abs_gemm"));
     private readonly Lazy<CudaFunction> _tcQk = new(() => DsaLaunch.Load(library, TcFile, "mla_abs_qk"));
@@ -75,8 +75,8 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     }
 
     /// <summary>
-    /// Absorbed form for queries at positions startPos+i: q F32 [tokens, heads, nope+rope], wkvb F32 [heads, nope+v, kvLora],
-    /// latent [≥ end, kvLora] and ropeKeys [≥ end, rope] (both F32 holding bf16 values, or both BF16), indices I32
+    /// Absorbed form for queries at positions startPos+i: q F32 [tokens, heads, nope+rope], wkvb [heads, nope+v, kvLora],
+    /// latent [≥ end, kvLora] and ropeKeys [≥ end, rope] (bf16 values: F32, or BF16; the cache buffers alike), indices I32
     /// [tokens, indexWidth] or null (keys 0..startPos+i), output F32 [tokens, heads, v]; end = startPos + tokens.
     /// </summary>
     public void MlaAbsorbed(CudaStream stream, CudaBuffer q, CudaBuffer wkvb, CudaBuffer latent, CudaBuffer ropeKeys,
@@ -126,7 +126,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
         DsaLaunch.GridY(op, nameof(tokens), tokens);
         long rows = (long)tokens * shape.Heads;
         DsaLaunch.Check(op, nameof(q), q, DType.F32, rows * shape.QkDim);
-        DsaLaunch.Check(op, nameof(wkvb), wkvb, DType.F32, (long)shape.Heads * shape.KvBDim * shape.KvLora);
+        DsaLaunch.Check(op, nameof(wkvb), wkvb, wkvb.DType == DType.BF16 ? DType.BF16 : DType.F32, (long)shape.Heads * shape.KvBDim * shape.KvLora);
         // the cache: F32 holding bf16 values, or BF16 (both buffers the same)
         var cacheType = latent.DType == DType.BF16 ? DType.BF16 : DType.F32;
         DsaLaunch.Check(op, nameof(latent), latent, cacheType, keyRows * shape.KvLora);
@@ -141,6 +141,8 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
         CudaBuffer? indices, int indexWidth, int tokens, int startPos, MlaShape shape, CudaBuffer output)
     {
         const string op = "mla_absorbed";
+        if (latent.DType != wkvb.DType)
+            throw new NotSupportedException($"{op}: shape {shape} runs on the general kernel, which takes wkvb and the cache both F32 or both BF16, not {wkvb.DType} and {latent.DType}");
         long end = (long)startPos + tokens;
         // shared floats: q̂ [8][kvLora+rope] | o_lat [8][max(kvLora, nope)] | scores [chunk][8]; the chunk of key slots
         // scored at once is the longest key list (≤ 2048), shrunk if the device's shared memory is smaller
@@ -196,9 +198,9 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     private bool QkDirectFits(MlaShape shape) =>
         QkDirectShared(shape) <= library.Context.MaxSharedMemoryPerBlockOptIn - _tcQkDirect.Value.StaticSharedBytes();
 
-    // three key tiles [32][kv_lora/2 + 8] bf16 | three P tiles [64][40] bf16
+    // three key tiles [32][kv_lora/2 + 8] bf16 | three P tiles [64][40] bf16 | three score tiles [64][32] fp32
     private static int PvShared(MlaShape shape) =>
-        3 * TcTile * (shape.KvLora / 2 + 8) * sizeof(ushort) + 3 * TcPvHeads * (TcTile + 8) * sizeof(ushort);
+        3 * TcTile * (shape.KvLora / 2 + 8) * sizeof(ushort) + 3 * TcPvHeads * (TcTile + 8) * sizeof(ushort) + 3 * TcPvHeads * TcTile * sizeof(float);
 
     private CudaBuffer Scratch(DType dtype, long length)
     {
@@ -208,10 +210,11 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     }
 
     /// <summary>
-    /// The absorbed form on tensor cores, in chunks of query tokens (temporaries ≤ about 1 GiB each):
-    /// keys as bf16 rows kc [rows, kw] (all positions &lt; end, or only the selected ones when fewer), then per chunk
-    /// qa = bf16(W_UK^T q_nope) | q_pe, scores + per-split (max, sum), p = bf16(exp(s - max) / sum) with the global
-    /// max/sum, weighted latent sums per split, o_lat = bf16(Σ splits) and out = bf16(W_UV · o_lat). Splits of the key slots give decode enough blocks.
+    /// The absorbed form on tensor cores, in chunks of query tokens (temporaries ≤ about 1 GiB each). A bf16 cache is read
+    /// in place; an F32 one is converted to bf16 rows kc [rows, kw] (all positions &lt; end, or only the selected ones
+    /// when fewer). Per chunk: qa = bf16(W_UK^T q_nope) | q_pe (cuBLAS), scores + per-split (max, sum) (mla_abs_qk),
+    /// p = bf16(exp(s - max) / sum) with the global max/sum and the weighted latent sums per split (mla_abs_pv),
+    /// o_lat = bf16(Σ splits) and out = bf16(W_UV · o_lat) (cuBLAS). Splits of the key slots give decode enough blocks.
     /// </summary>
     private void AbsorbedTensorCores(CudaStream stream, CudaBuffer q, CudaBuffer wkvb, CudaBuffer latent, CudaBuffer ropeKeys,
         CudaBuffer? indices, int indexWidth, int tokens, int startPos, long keyRows, MlaShape shape, CudaBuffer output)
@@ -227,6 +230,10 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
         var gathered = !inPlace && indices is not null && indexWidth > 0 && (long)tokens * indexWidth < end;
         // gathered rows: the score kernel reads them from the F32 cache itself and writes their bf16 copies for PV
         var direct = gathered && QkDirectFits(shape);
+        // a bf16 wkv_b goes through cuBLAS as bf16 (q_nope and o_lat as bf16 too); an F32 one through cuBLAS's
+        // fp32-to-bf16 mode or, without cuBLAS, our kernels
+        var w16 = wkvb.DType == DType.BF16;
+        var gemm = w16 ? blas ?? throw new NotSupportedException($"{op}: a BF16 wkvb needs cuBLAS") : Blas;
 
         CudaBuffer? allKeys = null;
         try
@@ -238,9 +245,9 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
                     .Ptr(latent.Pointer).Ptr(ropeKeys.Pointer).Ptr(0).Ptr(allKeys.Pointer).Int(lora).Int(shape.Rope).Int(kw));
             }
 
-            // token chunk from the per-token temporaries (scores and probabilities dominate: heads × slots fp32 + bf16)
+            // token chunk from the per-token temporaries (the scores dominate: heads × slots fp32)
             long maxSlots = RoundUp(indices is not null ? indexWidth : end, TcTile);
-            long perToken = (long)heads * (kw * 2 + maxSlots * 6 + lora * 4 + 64) + (gathered ? (long)indexWidth * kw * 2 : 0);
+            long perToken = (long)heads * (kw * 2 + maxSlots * 4 + lora * 6 + 64) + (gathered ? (long)indexWidth * kw * 2 : 0);
             var chunk = (int)Math.Clamp(TcChunkBytes / Math.Max(perToken, 1), 1, tokens);
             if (chunk < tokens && chunk > sms) chunk = chunk / sms * sms;   // whole waves of one-token blocks
 
@@ -257,7 +264,6 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
                 using var qa = Scratch(DType.BF16, (long)tc * heads * kw);
                 using var scores = Scratch(DType.F32, (long)tc * heads * slotsPad);
                 using var stats = Scratch(DType.F32, (long)tc * qkSplits * heads * 2);
-                using var prob = Scratch(DType.BF16, (long)tc * heads * slotsPad);
                 using var opart = Scratch(DType.F32, (long)tc * pvSplits * heads * lora);
                 using var chunkKeys = gathered ? Scratch(DType.BF16, (long)tc * indexWidth * kw) : null;
                 var kc = chunkKeys ?? allKeys;   // null: in place
@@ -267,25 +273,39 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
 
                 // qa[:, :, 0..lora) = bf16(W_UK^T q_nope): per head [tc × nope] · [nope × lora]; up to 4 rows (decode) as
                 // matrix-vector products that stream W at full bandwidth
+                // qa[:, :, 0..lora) = bf16(W_UK^T q_nope), per head [tc × nope] · [nope × lora]; the rest bf16(q_pe) | 0
                 var qChunk = q.At((long)t0 * heads * qk);
                 var fewRows = tc <= TcGemvRows && shape.Nope <= TcMaxLora;
-                using var qacc = Blas is null ? null : Scratch(DType.F32, (long)tc * heads * lora);   // [tc, heads, lora]
-                if (qacc is not null)
-                    // column-major per head: qacc [lora × tc] = W_UK[h] [lora × nope] (row-major [nope, lora]) · q_nope [nope × tc]
-                    Blas!.MultiplyBatchedBf16(false, lora, tc, shape.Nope, wkvb.Pointer, lora, (long)kvWidth * lora,
-                        qChunk, heads * qk, qk, qacc.Pointer, heads * lora, lora, heads, $"{op}: W_UK^T q_nope");
+                if (w16)
+                {
+                    // q_nope to bf16 (and qa's rope tail), then cuBLAS writes qa's absorbed part as bf16 itself.
+                    // Column-major per head: qa [lora × tc] = W_UK[h] [lora × nope] (row-major [nope, lora]) · q_nope [nope × tc]
+                    using var qn = Scratch(DType.BF16, (long)tc * heads * shape.Nope);
+                    long splitElems = (long)tc * heads * (shape.Nope + kw - lora);
+                    _tcQsplit.Value.Launch(stream, new Dim3((uint)CeilDiv(splitElems, 256)), new Dim3(256), 0, new KernelArgs()
+                        .Ptr(qChunk).Ptr(qn.Pointer).Ptr(qa.Pointer).Long((long)tc * heads).Int(shape.Nope).Int(shape.Rope).Int(lora).Int(kw));
+                    gemm!.MultiplyBatched(false, lora, tc, shape.Nope, wkvb.Pointer, lora, (long)kvWidth * lora,
+                        qn.Pointer, heads * shape.Nope, shape.Nope, qa.Pointer, heads * kw, kw, heads, true, true, $"{op}: W_UK^T q_nope");
+                }
                 else
-                    (fewRows ? _tcGemv : _tcGemm).Value.Launch(stream,
-                        fewRows ? new Dim3((uint)CeilDiv(lora, 64), (uint)heads) : new Dim3((uint)CeilDiv(lora, TcGemmTile), (uint)heads, (uint)CeilDiv(tc, TcGemmTile)),
-                        new Dim3(Threads), 0, new KernelArgs()
-                            .Ptr(qChunk).Long((long)heads * qk).Long(qk)
-                            .Ptr(wkvb.Pointer).Long((long)kvWidth * lora).Int(1).Int(lora)
-                            .Ptr(qa.Pointer).Long((long)heads * kw).Long(kw).Int(1).Int(tc).Int(lora).Int(shape.Nope));
-                // the rope tail (and, after cuBLAS, the absorbed part) as bf16 into qa
-                long packElems = (long)tc * heads * (qacc is null ? kw - lora : kw);
-                _tcQpe.Value.Launch(stream, new Dim3((uint)CeilDiv(packElems, 256)), new Dim3(256), 0, new KernelArgs()
-                    .Ptr(qChunk).Ptr(qacc?.Pointer ?? 0).Ptr(qa.Pointer).Long((long)tc * heads).Int(shape.Nope).Int(shape.Rope)
-                    .Int(lora).Int(kw));
+                {
+                    using var qacc = gemm is null ? null : Scratch(DType.F32, (long)tc * heads * lora);   // [tc, heads, lora]
+                    if (qacc is not null)
+                        // the same product from the fp32 buffers into qacc, which mla_abs_qpe rounds into qa
+                        gemm!.MultiplyBatched(false, lora, tc, shape.Nope, wkvb.Pointer, lora, (long)kvWidth * lora,
+                            qChunk, heads * qk, qk, qacc.Pointer, heads * lora, lora, heads, false, false, $"{op}: W_UK^T q_nope");
+                    else
+                        (fewRows ? _tcGemv : _tcGemm).Value.Launch(stream,
+                            fewRows ? new Dim3((uint)CeilDiv(lora, 64), (uint)heads) : new Dim3((uint)CeilDiv(lora, TcGemmTile), (uint)heads, (uint)CeilDiv(tc, TcGemmTile)),
+                            new Dim3(Threads), 0, new KernelArgs()
+                                .Ptr(qChunk).Long((long)heads * qk).Long(qk)
+                                .Ptr(wkvb.Pointer).Long((long)kvWidth * lora).Int(1).Int(lora)
+                                .Ptr(qa.Pointer).Long((long)heads * kw).Long(kw).Int(1).Int(tc).Int(lora).Int(shape.Nope));
+                    long packElems = (long)tc * heads * (qacc is null ? kw - lora : kw);
+                    _tcQpe.Value.Launch(stream, new Dim3((uint)CeilDiv(packElems, 256)), new Dim3(256), 0, new KernelArgs()
+                        .Ptr(qChunk).Ptr(qacc?.Pointer ?? 0).Ptr(qa.Pointer).Long((long)tc * heads).Int(shape.Nope).Int(shape.Rope)
+                        .Int(lora).Int(kw));
+                }
 
                 var qkGrid = new Dim3((uint)CeilDiv(heads, TcQkHeads), (uint)qkSplits, (uint)tc);
                 if (direct)
@@ -305,30 +325,32 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
                         .Int(indexWidth).Int(pos0).Int(gathered ? 1 : 0).Int(heads).Int(kw).Int(slotsPad).Int(qkSlots)
                         .Float(shape.SoftmaxScale));
                 }
-                // p = bf16(exp(s - max) / sum) with the global (max, sum) of each head
-                _tcProb.Value.Launch(stream, new Dim3((uint)heads, (uint)tc), new Dim3(Threads), 0, new KernelArgs()
-                    .Ptr(scores.Pointer).Ptr(stats.Pointer).Ptr(prob.Pointer).Int(heads).Int(slotsPad).Int(qkSplits));
+                // p = bf16(exp(s - max) / sum) with each head's global (max, sum), and the weighted latent sums; o_lat as
+                // bf16 bits for a bf16 W_UV (written by PV itself when there is one split)
+                using var olatBits = w16 ? Scratch(DType.BF16, (long)tc * heads * lora) : null;
                 _tcPv.Value.Launch(stream, new Dim3((uint)(2 * CeilDiv(heads, TcPvHeads)), (uint)pvSplits, (uint)tc), new Dim3(Threads),
                     PvShared(shape), new KernelArgs()
-                        .Ptr(inPlace ? latent.Pointer : kc!.Pointer).Ptr(idx).Ptr(prob.Pointer).Ptr(opart.Pointer)
+                        .Ptr(inPlace ? latent.Pointer : kc!.Pointer).Ptr(idx).Ptr(scores.Pointer).Ptr(stats.Pointer).Int(qkSplits)
+                        .Ptr(opart.Pointer)
+                        .Ptr(pvSplits == 1 ? olatBits?.Pointer ?? 0 : 0)
                         .Int(indexWidth).Int(pos0).Int(gathered ? 1 : 0).Int(heads).Int(inPlace ? lora : kw).Int(lora).Int(slotsPad).Int(pvSlots));
 
                 // o_lat = bf16(Σ_split opart) (a single split's PV kernel rounds its sums itself), then
                 // out = bf16(W_UV · o_lat): per head [tc × lora] · [lora × v]
-                using var olat = pvSplits > 1 ? Scratch(DType.F32, (long)tc * heads * lora) : null;
-                if (olat is not null)
+                using var olat = pvSplits > 1 && !w16 ? Scratch(DType.F32, (long)tc * heads * lora) : null;
+                if (pvSplits > 1)
                 {
                     long olatElems = (long)tc * heads * lora;
                     _tcCombine.Value.Launch(stream, new Dim3((uint)CeilDiv(olatElems, 256)), new Dim3(256), 0, new KernelArgs()
-                        .Ptr(opart.Pointer).Ptr(olat.Pointer).Long((long)heads * lora).Int(pvSplits).Long(olatElems));
+                        .Ptr(opart.Pointer).Ptr(olat?.Pointer ?? 0).Ptr(olatBits?.Pointer ?? 0).Long((long)heads * lora).Int(pvSplits).Long(olatElems));
                 }
-                var oLatent = (olat ?? opart).Pointer;
+                var oLatent = (olatBits ?? olat ?? opart).Pointer;
                 var outChunk = output.At((long)t0 * heads * shape.V);
-                if (Blas is not null)
+                if (gemm is not null)
                 {
                     // column-major per head: out [v × tc] = W_UV[h] [v × lora] (row-major [v, lora], transposed) · o_lat [lora × tc]
-                    Blas.MultiplyBatchedBf16(true, shape.V, tc, lora, wkvb.At((long)shape.Nope * lora), lora, (long)kvWidth * lora,
-                        oLatent, heads * lora, lora, outChunk, heads * shape.V, shape.V, heads, $"{op}: W_UV o_lat");
+                    gemm.MultiplyBatched(true, shape.V, tc, lora, wkvb.At((long)shape.Nope * lora), lora, (long)kvWidth * lora,
+                        oLatent, heads * lora, lora, outChunk, heads * shape.V, shape.V, heads, w16, false, $"{op}: W_UV o_lat");
                     _roundRows.Value.Launch(stream, new Dim3((uint)(tc * heads), (uint)CeilDiv(shape.V, 256)), new Dim3(256), 0,
                         new KernelArgs().Ptr(outChunk).Int(tc * heads).Int(shape.V).Int(shape.V));
                 }

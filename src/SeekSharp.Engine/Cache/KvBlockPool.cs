@@ -7,7 +7,7 @@ namespace SeekSharp.Engine.Cache;
 
 /// <summary>
 /// The device memory of the paged KV cache: per layer one buffer per cache row kind, [blocks · 64, width]; block b owns
-/// rows [64b, 64b + 64). Rows: MLA latent (kv_lora bf16 values, as the device's LatentCacheType), rotated k_pe (rope,
+/// rows [64b, 64b + 64). Rows: MLA latent (kv_lora bf16 values, as the device's Bf16StorageType), rotated k_pe (rope,
 /// same dtype), the indexer's e4m3 key codes (index_dim bytes) and their fp32 scale.
 /// </summary>
 public sealed class KvBlockPool : IDisposable
@@ -26,7 +26,7 @@ public sealed class KvBlockPool : IDisposable
         try
         {
             for (var l = 0; l < _layers.Length; l++)
-                _layers[l] = new KvLayerBuffers(device.Allocate(device.LatentCacheType, rows * KvLora), device.Allocate(device.LatentCacheType, rows * Rope),
+                _layers[l] = new KvLayerBuffers(device.Allocate(device.Bf16StorageType, rows * KvLora), device.Allocate(device.Bf16StorageType, rows * Rope),
                     device.Allocate(DType.U8, rows * IndexDim), device.Allocate(DType.F32, IndexDim > 0 ? rows : 0));
         }
         catch

@@ -90,7 +90,7 @@ public sealed class SequenceCache : ISequenceKv, IDisposable
         }
 
         public int Capacity { get; private set; }
-        public DeviceBuffer Latent { get; private set; }        // [capacity, kv_lora], the device's LatentCacheType
+        public DeviceBuffer Latent { get; private set; }        // [capacity, kv_lora], the device's Bf16StorageType
         public DeviceBuffer RopeKey { get; private set; }       // [capacity, rope], same dtype
         public DeviceBuffer IndexKeys { get; private set; }     // U8 [capacity, index_dim] e4m3 codes
         public DeviceBuffer IndexScales { get; private set; }   // F32 [capacity]
@@ -121,8 +121,8 @@ public sealed class SequenceCache : ISequenceKv, IDisposable
         private (DeviceBuffer Latent, DeviceBuffer RopeKey, DeviceBuffer IndexKeys, DeviceBuffer IndexScales) Allocate(int capacity)
         {
             var d = _owner._device;
-            return (d.Allocate(d.LatentCacheType, (long)capacity * _owner.KvLoraRank),
-                d.Allocate(d.LatentCacheType, (long)capacity * _owner.RopeDim),
+            return (d.Allocate(d.Bf16StorageType, (long)capacity * _owner.KvLoraRank),
+                d.Allocate(d.Bf16StorageType, (long)capacity * _owner.RopeDim),
                 d.Allocate(DType.U8, (long)capacity * _owner.IndexDim),
                 d.Allocate(DType.F32, _owner.IndexDim > 0 ? capacity : 0));
         }

@@ -16,7 +16,7 @@ public sealed class DsaOpBench(IComputeDevice device, int repetitions, Action<st
 {
     private readonly MlaShape _shape = new(RealDims.Heads, RealDims.Nope, RealDims.Rope, RealDims.V, RealDims.KvLora, RealDims.SoftmaxScale);
 
-    private string CacheName => device.LatentCacheType == DType.BF16 ? "bf16" : "fp32";
+    private string CacheName => device.Bf16StorageType == DType.BF16 ? "bf16" : "fp32";
 
     public List<DsaBenchRow> Decode(int batch, int context)
     {
@@ -24,7 +24,7 @@ public sealed class DsaOpBench(IComputeDevice device, int repetitions, Action<st
         var rows = new List<DsaBenchRow>();
         var k = Math.Min(RealDims.TopK, context);
         var indexBytes = (double)batch * context * (RealDims.IndexDim + 4);
-        var mlaBytes = (double)batch * k * (RealDims.KvLora + RealDims.Rope) * device.LatentCacheType.SizeOf();
+        var mlaBytes = (double)batch * k * (RealDims.KvLora + RealDims.Rope) * device.Bf16StorageType.SizeOf();
 
         var scores = Time(data.Scores);
         rows.Add(new("decode", batch, context, "index_scores", scores, batch * RealDims.IndexerFlop(context), indexBytes, "FP8 q·k, ReLU, head sum"));
@@ -54,7 +54,7 @@ public sealed class DsaOpBench(IComputeDevice device, int repetitions, Action<st
         rows.Add(new("prefill", chunk, context, "topk", topk, 0, (double)chunk * context * 4, $"{chunk} rows, {k} of ≤ {context}"));
         var mla = Time(() => data.Attend(k));
         rows.Add(new("prefill", chunk, context, "sparse_mla", mla, chunk * RealDims.SparseMlaFlop(k),
-            (double)context * (RealDims.KvLora + RealDims.Rope) * device.LatentCacheType.SizeOf(), $"absorbed (W_UK, W_UV included), {CacheName} latent"));
+            (double)context * (RealDims.KvLora + RealDims.Rope) * device.Bf16StorageType.SizeOf(), $"absorbed (W_UK, W_UV included), {CacheName} latent"));
         var flop = RealDims.IndexerFlop(visible) + chunk * RealDims.SparseMlaFlop(k);
         var step = Time(() => data.Step(k));
         rows.Add(new("prefill", chunk, context, "step", step, flop, 0, "indexer + top-k + sparse MLA"));
@@ -137,10 +137,10 @@ internal sealed class DsaBenchData : IDisposable
         long poolRows = (long)batch * blocksPerSequence * BlockSize;
         _keys = Filled(DType.U8, poolRows * RealDims.IndexDim, seedBytes);
         _keyScales = Filled(DType.F32, poolRows, seedFloats);
-        // the latent cache as the model keeps it on this device
-        var cacheSeed = device.LatentCacheType == DType.BF16 ? seedBf16 : seedFloats;
-        _latent = Filled(device.LatentCacheType, poolRows * shape.KvLora, cacheSeed);
-        _ropeKeys = Filled(device.LatentCacheType, poolRows * shape.Rope, cacheSeed);
+        // the latent cache (and below wkv_b) as the model keeps them on this device
+        var cacheSeed = device.Bf16StorageType == DType.BF16 ? seedBf16 : seedFloats;
+        _latent = Filled(device.Bf16StorageType, poolRows * shape.KvLora, cacheSeed);
+        _ropeKeys = Filled(device.Bf16StorageType, poolRows * shape.Rope, cacheSeed);
 
         var table = new int[batch * blocksPerSequence];
         for (var i = 0; i < table.Length; i++) table[i] = i;
@@ -158,7 +158,7 @@ internal sealed class DsaBenchData : IDisposable
         _q8 = Filled(DType.U8, n * RealDims.IndexHeads * RealDims.IndexDim, seedBytes);
         _weights = Filled(DType.F32, n * RealDims.IndexHeads, seedFloats);
         _q = Filled(DType.F32, n * shape.Heads * shape.QkDim, seedFloats);
-        _wkvb = Filled(DType.F32, (long)shape.Heads * shape.KvBDim * shape.KvLora, seedFloats);
+        _wkvb = Filled(device.Bf16StorageType, (long)shape.Heads * shape.KvBDim * shape.KvLora, cacheSeed);
         _scores = Alloc(DType.F32, n * context);
         _indices = Alloc(DType.I32, n * Math.Min(RealDims.TopK, context));
         _output = Alloc(DType.F32, n * shape.Heads * shape.V);
