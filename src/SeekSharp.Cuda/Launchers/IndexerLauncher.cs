@@ -121,14 +121,17 @@ internal sealed class IndexerLauncher(KernelLibrary library)
     /// <summary>
     /// Keys per block of the tensor-core kernel: a multiple of the 128-key tile, 256..8192, small enough that the grid
     /// has about 8 blocks per SM (a decode of one sequence still spreads over every SM), large enough that the query's
-    /// fragments (8 KiB) are loaded once per many key tiles.
+    /// fragments (8 KiB) are loaded once per many key tiles; one tile per block when 256 would leave SMs idle (a short
+    /// decode: 4K keys of one row were 16 blocks). Measured on the H200 (BENCHMARKS.md): a 128-key floor everywhere made a
+    /// 128K-key row slower (1024 one-tile blocks).
     /// </summary>
     internal static int TcChunk(int maxEnd, int groups, int sms)
     {
         var target = 8L * Math.Max(sms, 1);
         var chunk = (long)maxEnd * groups / target;
-        chunk = (chunk + TcTile - 1) / TcTile * TcTile;
-        return (int)Math.Clamp(chunk, TcMinChunk, TcMaxChunk);
+        chunk = Math.Clamp((chunk + TcTile - 1) / TcTile * TcTile, TcMinChunk, TcMaxChunk);
+        if ((maxEnd + chunk - 1) / chunk * groups < sms) chunk = TcTile;
+        return (int)chunk;
     }
 
     /// <summary>Whether every aligned group of <paramref name="group"/> rows belongs to one sequence.</summary>

@@ -1,0 +1,22 @@
+using SeekSharp.Cuda.Launchers;
+
+namespace SeekSharp.Cuda.Tests;
+
+/// <summary>How the tensor-core indexer splits key rows over blocks (host arithmetic only: runs without a GPU).</summary>
+public sealed class IndexerChunkTests
+{
+    private const int H200Sms = 132;
+
+    [Theory]
+    [InlineData(4096, 1, 128)]        // one short row: 32 one-tile blocks, not 16
+    [InlineData(32768, 1, 128)]       // 256 blocks; 256 keys each would leave SMs idle
+    [InlineData(131072, 1, 256)]      // 512 blocks of two tiles
+    [InlineData(4096, 32, 256)]       // 512 blocks
+    [InlineData(131072, 128, 8192)]   // the cap
+    public void ChunkIsAWholeNumberOfTilesAndFillsTheGpu(int keys, int rows, int expected)
+    {
+        var chunk = IndexerLauncher.TcChunk(keys, rows, H200Sms);
+        Assert.Equal(expected, chunk);
+        Assert.Equal(0, chunk % 128);
+    }
+}
