@@ -4,7 +4,7 @@ IComputeDevice.MlaAbsorbed. Compiles the .cu with NVRTC (common.cuh in front, th
 kernels in the order and with the arguments MlaLauncher.AbsorbedTensorCores uses.
 
 The lab's fused "flash" kernels (kernels/mla_flash_mma.cu, kernels/mla_flash_wgmma.cu; not in the engine yet, see
-kernels/mla_flash_lab.h200.txt) replace the qk / pv chain by default: --old runs the chain, --no-wg the mma.sync
+kernels/mla_flash_lab.h200.txt) replace the qk / prob / pv chain by default: --old runs the chain, --no-wg the mma.sync
 flash kernel instead of the wgmma one (sm_90a), --no-direct feeds gathered bf16 rows instead of the F32 cache.
 
 Usage (GPU box): python3 benchmarks/kernel-lab/mla_absorbed_tc_test.py [--old] [--no-wg] [--no-direct]
@@ -20,13 +20,14 @@ from nvrtc_lab import compile_module, func, launch, regs, I64  # noqa: E402
 
 def use(defines=""):
     """Compiles the kernels (optionally with extra #defines in front) and makes them the ones mla_tc launches."""
-    global F_KEYS, F_QPE, F_GEMM, F_GEMV, F_COMBINE, F_QK, F_QK_DIRECT, F_PV
+    global F_KEYS, F_QPE, F_GEMM, F_GEMV, F_COMBINE, F_QK, F_QK_DIRECT, F_PV, F_PROB
     global F_FLASH, F_FLASH_DIRECT, F_FLASH_COMBINE, F_FLASH_WG, F_FLASH_WG_DIRECT
     mod = compile_module("mla_absorbed_tc.cu", defines, lab_files=("mla_flash_mma.cu",))
     F_KEYS = func(mod, "mla_abs_keys")
     F_QPE = func(mod, "mla_abs_qpe")
     F_GEMM = func(mod, "mla_abs_gemm")
     F_GEMV = func(mod, "mla_abs_gemv")
+    F_PROB = func(mod, "mla_abs_prob")
     F_COMBINE = func(mod, "mla_abs_combine")
     F_QK = func(mod, "mla_abs_qk", 200 * 1024)
     F_QK_DIRECT = func(mod, "mla_abs_qk_direct", 222 * 1024)
@@ -52,7 +53,7 @@ SMS = torch.cuda.get_device_properties(0).multi_processor_count
 TILE = 32
 FAILED = []
 DIRECT = "--no-direct" not in sys.argv   # decode QK reads the F32 cache itself (else the separate gather pass)
-FLASH = "--old" not in sys.argv          # the fused flash kernel (else the qk / pv chain)
+FLASH = "--old" not in sys.argv          # the fused flash kernel (else the qk / prob / pv chain)
 FLASH_MIN_TILES = 2
 WG = "--no-wg" not in sys.argv and torch.cuda.get_device_capability() == (9, 0)   # wgmma kernel (kv_lora 512)
 
@@ -177,7 +178,7 @@ def mla_tc(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v, l
     qk_shared = 3 * TILE * (kw + 8) * 2
     direct_shared = 2 * TILE * (kw + 8) * 2 + 2 * TILE * kw * 4
     direct = gathered and direct_shared <= 222 * 1024 and DIRECT
-    pv_shared = 3 * TILE * (lora // 2 + 8) * 2 + 3 * 64 * (TILE + 8) * 2 + 3 * 64 * TILE * 4
+    pv_shared = 3 * TILE * (lora // 2 + 8) * 2 + 3 * 64 * (TILE + 8) * 2
     for t0 in range(0, T, chunk):
         tc = min(chunk, T - t0)
         pos0 = start + t0
@@ -188,7 +189,6 @@ def mla_tc(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v, l
         ix = None if idx is None else idx[t0 * width:]
         qa = torch.empty(tc * H * kw, device="cuda", dtype=torch.int16)
         scores = torch.empty(max(tc * H * slots_pad, 1), device="cuda", dtype=torch.float32)
-        stats = torch.empty(tc * qk_splits * H * 2, device="cuda", dtype=torch.float32)
         opart = torch.empty(tc * pv_count * H * lora, device="cuda", dtype=torch.float32)
         kc = all_keys
         if gathered:
@@ -198,13 +198,15 @@ def mla_tc(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v, l
         absorb_q(q[t0 * H * qk:], wkvb, qa, tc, H, nope, rope, v, lora, kw)
         if direct:   # keys straight from the F32 cache; the bf16 rows for PV come out of the same pass
             launch(F_QK_DIRECT, (cdiv(H, 128), qk_splits, tc), (256,), direct_shared,
-                   qa, latent, rope_keys, kc, lora, rope, ix, scores, stats, width, H, kw, slots_pad, qk_slots, scale)
+                   qa, latent, rope_keys, kc, lora, rope, ix, scores, width, H, kw, slots_pad, qk_slots, scale)
         else:
             launch(F_QK, (cdiv(H, 128), qk_splits, tc), (256,), qk_shared,
-                   qa, kc, kc[lora:], kw, kw, lora, kw, ix, scores, stats, width, pos0, int(gathered), H, kw, slots_pad,
+                   qa, kc, kc[lora:], kw, kw, lora, kw, ix, scores, width, pos0, int(gathered), H, kw, slots_pad,
                    qk_slots, scale)
+        prob = torch.empty(max(tc * H * slots_pad, 1), device="cuda", dtype=torch.int16)
+        launch(F_PROB, (H, tc), (256,), 0, scores, prob, H, slots_pad)
         launch(F_PV, (2 * cdiv(H, 64), pv_count, tc), (256,), pv_shared,
-               kc, ix, scores, stats, qk_splits, opart, None, width, pos0, int(gathered), H, kw, lora, slots_pad, pv_slots)
+               kc, ix, prob, opart, None, width, pos0, int(gathered), H, kw, lora, slots_pad, pv_slots)
         olat = opart
         if pv_count > 1:
             olat = torch.empty(tc * H * lora, device="cuda", dtype=torch.float32)
@@ -343,7 +345,7 @@ if __name__ == "__main__":
     if "--compare" in sys.argv:   # the old chain and the flash kernel, same process
         kinds = ((True, True),) if "--wg-only" in sys.argv else ((False, False), (True, False), (True, True))
         for FLASH, WG in kinds:
-            print(f"== {('flash wgmma' if WG else 'flash mma.sync') if FLASH else 'qk/pv chain'}", flush=True)
+            print(f"== {('flash wgmma' if WG else 'flash mma.sync') if FLASH else 'qk/prob/pv chain'}", flush=True)
             for FLASH_MIN_TILES in ((1, 2, 4) if WG and "--wg-only" not in sys.argv else (2,)):
                 if FLASH:
                     print(f"-- min tiles per split {FLASH_MIN_TILES}", flush=True)

@@ -2,8 +2,8 @@
 // the shape fits; mla_attention.cu's mla_absorbed is the general fallback). Per query token t and head h:
 //
 //   qa = bf16(W_UK[h]^T q_nope)                                (cuBLAS or mla_abs_gemm/gemv, + mla_abs_qpe)
-//   s_j = (qa . latent_j + q_pe . k_pe_j) * scale               (mla_abs_qk: fp32 scores + per-split max/sum)
-//   p_j = bf16(exp(s_j - max) / sum)  with the GLOBAL max/sum   (mla_abs_pv: combines the splits' max/sum first)
+//   s_j = (qa . latent_j + q_pe . k_pe_j) * scale               (mla_abs_qk: fp32 scores)
+//   p_j = bf16(exp(s_j - max) / sum)  over the whole row        (mla_abs_prob)
 //   o_lat = bf16(sum_j p_j latent_j)                            (mla_abs_pv partial sums per split; mla_abs_combine)
 //   out[t, h, :] = bf16(W_UV[h] o_lat)                          (cuBLAS, or mla_abs_gemm / mla_abs_gemv for <= 4 tokens)
 //
@@ -37,31 +37,6 @@
 extern __shared__ float4 mtc_dyn[];   // the dynamic shared memory of mla_abs_qk(_direct) and mla_abs_pv
 
 static __device__ __forceinline__ void mtc_wait_one() { asm volatile("cp.async.wait_group 1;" ::: "memory"); }
-
-// Running (max, sum of exp(s - max)) updated with 8 scores: one rescale at most; -inf scores (unused slots) add nothing.
-static __device__ __forceinline__ void mtc_online8(float& m, float& l, const float* s)
-{
-    float mx = s[0];
-#pragma unroll
-    for (int k = 1; k < 8; k++) mx = fmaxf(mx, s[k]);
-    if (mx > m)
-    {
-        l = m == SS_NEG_INF ? 0.0f : l * MTC_EXP(m - mx);
-        m = mx;
-    }
-    if (m == SS_NEG_INF) return;
-#pragma unroll
-    for (int k = 0; k < 8; k++) l += MTC_EXP(s[k] - m);   // exp(-inf) = 0
-}
-
-// Merges (m2, l2) into (m, l).
-static __device__ __forceinline__ void mtc_merge(float& m, float& l, float m2, float l2)
-{
-    const float mx = fmaxf(m, m2);
-    if (mx == SS_NEG_INF) return;   // both empty
-    l = (m == SS_NEG_INF ? 0.0f : l * MTC_EXP(m - mx)) + (m2 == SS_NEG_INF ? 0.0f : l2 * MTC_EXP(m2 - mx));
-    m = mx;
-}
 
 // One F32 cache row (latent [*, lora] | ropeKeys [*, rope] | zeros up to kw) into the staging row dst [kw] with
 // cp.async: this thread's 16-byte pieces tid % 8 + 8i (8 threads per row). An unused slot (ok false) stages zeros.
@@ -419,10 +394,11 @@ mla_abs_gemv(const float* __restrict__ a, long long aRow, long long aHead,
 // ------------------------------------------------------------------------------------------------------------
 // Scores. grid (ceil(heads / 128), splits, T), block 256.
 // Block (head group, split, t) scores key slots [split * splitSlots, +splitSlots) within [0, slotsPad) for 128 heads:
-// scores[t, h, j] = s_j (fp32; -inf for unused slots) and stats[t, split, h] = (max, sum of exp(s - max)) over them.
+// scores[t, h, j] = s_j (fp32; -inf for unused slots). The softmax is mla_abs_prob's: at one block per SM this kernel
+// is bound by issuing instructions, and a running max and sum here cost 16 exps per lane per tile on that path.
 // Warp w owns heads 16w..16w+15: their qa fragments (kw/16 k-steps x 4 registers) stay in registers. The score
 // epilogue of tile it - 1 is issued after tile it's multiplies, so the two overlap.
-// qa [T, heads, kw] bf16 bits; indices [T, width] or null; scores [T, heads, slotsPad]; stats [T, splits, heads, 2].
+// qa [T, heads, kw] bf16 bits; indices [T, width] or null; scores [T, heads, slotsPad].
 //
 // mla_abs_qk: keys from the bf16 rows kc [rows, kw]; dynamic shared 3 * 32 * (kw + 8) bf16 (a ring of three key
 // tiles: tile it + 2 loads while tile it is multiplied, so one barrier per tile suffices).
@@ -435,14 +411,14 @@ mla_abs_gemv(const float* __restrict__ a, long long aRow, long long aHead,
 template <bool DIRECT>
 static __device__ __forceinline__ void mtc_qk(const u16* __restrict__ qa, const MtcKeys keys,
     const float* __restrict__ latent, const float* __restrict__ ropeKeys, u16* __restrict__ kcOut, int lora, int rope,
-    const int* __restrict__ indices, float* __restrict__ scores, float* __restrict__ stats,
+    const int* __restrict__ indices, float* __restrict__ scores,
     int indexWidth, int startPos, int gathered, int heads, int kw, int slotsPad, int splitSlots, float scale)
 {
     __shared__ int used[8][MTC_TILE];   // per tile % 8 (bf16 form: % 4): the epilogue of tile it - 1 runs while later tiles load
     u16* const tiles = reinterpret_cast<u16*>(mtc_dyn);
     const int stride = kw + 8, tileElems = MTC_TILE * stride;
     float* const stage = reinterpret_cast<float*>(tiles + 2 * tileElems);   // DIRECT only: [2][32][kw]
-    const int t = blockIdx.z, split = blockIdx.y, splits = gridDim.y;
+    const int t = blockIdx.z, split = blockIdx.y;
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, g = lane >> 2, tc = lane & 3;
     const int hA = blockIdx.x * MTC_QK_HEADS + warp * 16 + g, hB = hA + 8;   // this lane's two heads
     const bool okA = hA < heads, okB = hB < heads;
@@ -516,7 +492,6 @@ static __device__ __forceinline__ void mtc_qk(const u16* __restrict__ qa, const 
         }
     }
 
-    float mA = SS_NEG_INF, lA = 0.0f, mB = SS_NEG_INF, lB = 0.0f;
     float* const srowA = scores + ((long long)t * heads + hA) * slotsPad;
     float* const srowB = scores + ((long long)t * heads + hB) * slotsPad;
     // this lane's ldmatrix row in a tile: key (lane & 7) + 8 (lane >= 16), column +8 for lanes 8..15 and 24..31
@@ -540,8 +515,6 @@ static __device__ __forceinline__ void mtc_qk(const u16* __restrict__ qa, const 
             if (okB) *reinterpret_cast<float2*>(srowB + jt + r) = make_float2(sb[2 * nt], sb[2 * nt + 1]);
 #endif
         }
-        mtc_online8(mA, lA, sa);
-        mtc_online8(mB, lB, sb);
     };
     float prev[4][4];   // the previous tile's accumulators: its epilogue overlaps this tile's multiplies
 
@@ -602,63 +575,97 @@ static __device__ __forceinline__ void mtc_qk(const u16* __restrict__ qa, const 
     }
     if (ntiles > 0) epilogue(prev, j0 + (ntiles - 1) * MTC_TILE, DIRECT ? used[(ntiles - 1) & 7] : used[(ntiles - 1) & 3]);
 
-    // the 4 lanes of a row group hold disjoint slots of the same two heads
-#pragma unroll
-    for (int off = 1; off < 4; off <<= 1)
-    {
-        const float m2 = __shfl_xor_sync(0xFFFFFFFFu, mA, off), l2 = __shfl_xor_sync(0xFFFFFFFFu, lA, off);
-        const float m3 = __shfl_xor_sync(0xFFFFFFFFu, mB, off), l3 = __shfl_xor_sync(0xFFFFFFFFu, lB, off);
-        mtc_merge(mA, lA, m2, l2);
-        mtc_merge(mB, lB, m3, l3);
-    }
-    if (tc == 0)
-    {
-        float* const st = stats + ((long long)t * splits + split) * heads * 2;
-        if (okA) { st[2 * hA] = mA; st[2 * hA + 1] = lA; }
-        if (okB) { st[2 * hB] = mB; st[2 * hB + 1] = lB; }
-    }
 }
 
 // Keys as MtcKeys (keyLat, keyRope, latStride, ropeStride, lora, ropeEnd): the kc rows, or a bf16 cache read in place.
 extern "C" __global__ void __launch_bounds__(MTC_THREADS, 1)
 mla_abs_qk(const u16* __restrict__ qa, const u16* __restrict__ keyLat, const u16* __restrict__ keyRope, int latStride,
            int ropeStride, int lora, int ropeEnd, const int* __restrict__ indices, float* __restrict__ scores,
-           float* __restrict__ stats, int indexWidth, int startPos, int gathered, int heads, int kw, int slotsPad,
-           int splitSlots, float scale)
+           int indexWidth, int startPos, int gathered, int heads, int kw, int slotsPad, int splitSlots, float scale)
 {
     mtc_qk<false>(qa, MtcKeys{ keyLat, keyRope, latStride, ropeStride, lora, ropeEnd }, nullptr, nullptr, nullptr, 0, 0,
-                  indices, scores, stats, indexWidth, startPos, gathered, heads, kw, slotsPad, splitSlots, scale);
+                  indices, scores, indexWidth, startPos, gathered, heads, kw, slotsPad, splitSlots, scale);
 }
 
 // kcOut [T, indexWidth, kw] (gathered rows for mla_abs_pv) or null; indices required (gathered = 1).
 extern "C" __global__ void __launch_bounds__(MTC_THREADS, 1)
 mla_abs_qk_direct(const u16* __restrict__ qa, const float* __restrict__ latent, const float* __restrict__ ropeKeys,
-                  u16* __restrict__ kcOut, int lora, int rope, const int* __restrict__ indices,
-                  float* __restrict__ scores, float* __restrict__ stats,
+                  u16* __restrict__ kcOut, int lora, int rope, const int* __restrict__ indices, float* __restrict__ scores,
                   int indexWidth, int heads, int kw, int slotsPad, int splitSlots, float scale)
 {
-    mtc_qk<true>(qa, MtcKeys{}, latent, ropeKeys, blockIdx.x == 0 ? kcOut : nullptr, lora, rope, indices, scores, stats,
+    mtc_qk<true>(qa, MtcKeys{}, latent, ropeKeys, blockIdx.x == 0 ? kcOut : nullptr, lora, rope, indices, scores,
                  indexWidth, 0, 1, heads, kw, slotsPad, splitSlots, scale);
 }
 
 // ------------------------------------------------------------------------------------------------------------
-// Probabilities and weighted sums. grid (2 * ceil(heads / 64), splits, T), block 256, dynamic shared: three key tiles
-// [32][lora/2 + 8] bf16 | three P tiles [64][40] bf16 | three score tiles [64][32] fp32.
-// Block (head group blockIdx.x / 2, latent half blockIdx.x % 2, split, t): each head's global (max, sum) merged from
-// the score kernel's statSplits stats [T, statSplits, heads, 2], then for its key slots
-//   p_j = bf16(exp(s_j - max) / sum)   (0 for -inf scores and for a head that saw no key)
-//   opart[t, split, h, half] = sum_j p_j latent_j[half] (fp32)
-// scores [T, heads, slotsPad] fp32. With a single split opart is o_lat, rounded to bf16 (as bf16 bits into olatBits
-// [T, heads, lora] when given). Half the latent per block keeps the accumulators at 64 registers, so two blocks share
-// an SM and one's barriers overlap the other's multiplies.
+// Probabilities. grid (heads, T), block 256. Row (t, h): max = the largest score, sum = sum of exp(s_j - max), then
+// prob[t, h, j] = bf16(exp(s_j - max) / sum) for every slot j < slotsPad (0 for -inf scores, and for a head that saw no
+// key), as the reference computes it (max first, then one sum). Three passes over the row; the later two read it from
+// cache. scores [T, heads, slotsPad] fp32 (slotsPad a multiple of 8); prob [T, heads, slotsPad] bf16.
+// ------------------------------------------------------------------------------------------------------------
+extern "C" __global__ void __launch_bounds__(MTC_THREADS)
+mla_abs_prob(const float* __restrict__ scores, u16* __restrict__ prob, int heads, int slotsPad)
+{
+    __shared__ float red[32];
+    const int tid = threadIdx.x;
+    const long long row = (long long)blockIdx.y * heads + blockIdx.x;
+    const float* const srow = scores + row * slotsPad;
+    u16* const prow = prob + row * slotsPad;
+    auto eight = [&](int j, float (&s)[8])
+    {
+        const float4 x = *reinterpret_cast<const float4*>(srow + j);
+        const float4 y = *reinterpret_cast<const float4*>(srow + j + 4);
+        s[0] = x.x; s[1] = x.y; s[2] = x.z; s[3] = x.w; s[4] = y.x; s[5] = y.y; s[6] = y.z; s[7] = y.w;
+    };
+
+    float m = SS_NEG_INF;
+    for (int j = 8 * tid; j < slotsPad; j += 8 * MTC_THREADS)
+    {
+        float s[8];
+        eight(j, s);
+#pragma unroll
+        for (int k = 0; k < 8; k++) m = fmaxf(m, s[k]);
+    }
+    m = block_max(m, red);
+    float l = 0.0f;
+    if (m != SS_NEG_INF)
+        for (int j = 8 * tid; j < slotsPad; j += 8 * MTC_THREADS)
+        {
+            float s[8];
+            eight(j, s);
+#pragma unroll
+            for (int k = 0; k < 8; k++) l += MTC_EXP(s[k] - m);   // exp(-inf) = 0
+        }
+    l = block_sum(l, red);
+    for (int j = 8 * tid; j < slotsPad; j += 8 * MTC_THREADS)
+    {
+        u32 w[4] = { 0u, 0u, 0u, 0u };
+        if (m != SS_NEG_INF)
+        {
+            float s[8];
+            eight(j, s);
+#pragma unroll
+            for (int k = 0; k < 4; k++)
+                w[k] = pack_bf16x2(MTC_EXP(s[2 * k] - m) / l, MTC_EXP(s[2 * k + 1] - m) / l);
+        }
+        *reinterpret_cast<uint4*>(prow + j) = make_uint4(w[0], w[1], w[2], w[3]);
+    }
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// Weighted sums. grid (2 * ceil(heads / 64), splits, T), block 256, dynamic shared: three key tiles [32][lora/2 + 8]
+// bf16 | three P tiles [64][40] bf16.
+// Block (head group blockIdx.x / 2, latent half blockIdx.x % 2, split, t): for its key slots
+// opart[t, split, h, half] = sum_j p_j latent_j[half] (fp32), p from mla_abs_prob; with a single split that is o_lat,
+// rounded to bf16 (as bf16 bits into olatBits [T, heads, lora] when given). Half the latent per block keeps
+// the accumulators at 64 registers, so two blocks share an SM and one's barriers overlap the other's multiplies.
 // Warp (wm = warp % 2, wn = warp / 2) owns heads 32wm.. (2 m-tiles) x latent columns wn * lora/8.. (lora/64 n-tiles).
-// Key and score tiles stream in with cp.async through a ring of three: tile it + 2 loads while tile it is multiplied.
-// Each thread turns the 8 scores it loaded into p itself, so that needs no barrier of its own.
+// Key and P tiles stream in with cp.async through a ring of three: tile it + 2 loads while tile it is multiplied.
 // ------------------------------------------------------------------------------------------------------------
 extern "C" __global__ void __launch_bounds__(MTC_THREADS, 2)
-mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const float* __restrict__ scores,
-           const float* __restrict__ stats, int statSplits, float* __restrict__ opart, u16* __restrict__ olatBits,
-           int indexWidth, int startPos, int gathered, int heads, int kw, int lora, int slotsPad, int splitSlots)
+mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const u16* __restrict__ prob,
+           float* __restrict__ opart, u16* __restrict__ olatBits, int indexWidth, int startPos, int gathered, int heads,
+           int kw, int lora, int slotsPad, int splitSlots)
 {
     const MtcKeys keys{ kc, kc, kw, kw, lora, lora };   // only latent columns: kc rows (row stride kw) or a bf16 cache (kw = lora)
     __shared__ int used[3][MTC_TILE];   // unused here (zero rows and p = 0 already drop those slots)
@@ -666,8 +673,6 @@ mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const fl
     u16* const tiles = reinterpret_cast<u16*>(mtc_dyn);
     u16* const ps = tiles + 3 * tileElems;   // [3][64][40]
     const int pElems = MTC_PV_HEADS * MTC_PSTRIDE;
-    float* const ss = reinterpret_cast<float*>(ps + 3 * pElems);   // [3][64][32] scores
-    __shared__ float2 ml[MTC_PV_HEADS];                             // per head (global max, sum)
 
     const int t = blockIdx.z, split = blockIdx.y, splits = gridDim.y, hb = (blockIdx.x >> 1) * MTC_PV_HEADS;
     const int col0 = (blockIdx.x & 1) * half;   // this block's latent half
@@ -680,53 +685,19 @@ mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const fl
     const int ntw = lora >> 6;              // n-tiles per warp (even: lora % 128 == 0)
     const int nBase = wn * (lora >> 3);     // first tile column of this warp
 
-    // score tile copy: thread -> head pr, slots 8pc..8pc+7 (two 16-byte pieces); heads past the end read as zeros
+    // P tile copy: thread -> head pr, 16-byte piece pc (8 slots); heads past the end read as zeros
     const int pr = tid >> 2, pc = tid & 3;
     const bool pok = hb + pr < heads;
-    const float* const srow = scores + ((long long)t * heads + (pok ? hb + pr : 0)) * slotsPad + j0 + 8 * pc;
-    auto loadTile = [&](int it)   // score and key tile it into ring slot it % 3, one commit group
+    const u16* const prow = prob + ((long long)t * heads + (pok ? hb + pr : 0)) * slotsPad + j0 + 8 * pc;
+    auto loadTile = [&](int it)   // P and key tile it into ring slot it % 3, one commit group
     {
-        float* const dst = ss + ((it % 3) * MTC_PV_HEADS + pr) * MTC_TILE + 8 * pc;
-        cp_async16(smem_addr(dst), srow + it * MTC_TILE, pok ? 16 : 0);
-        cp_async16(smem_addr(dst + 4), srow + it * MTC_TILE + 4, pok ? 16 : 0);
+        cp_async16(smem_addr(ps + (it % 3) * pElems + pr * MTC_PSTRIDE + 8 * pc), prow + it * MTC_TILE, pok ? 16 : 0);
         mtc_load_keys(tiles + (it % 3) * tileElems, used[it % 3], stride, keys, col0, half, idxRow, count, gbase,
                       j0 + it * MTC_TILE, tid);
     };
     if (ntiles > 0) loadTile(0);
     if (ntiles > 1) loadTile(1);
     else cp_async_commit();
-
-    // global (max, sum) of head hb + pr while the first tiles load: 4 threads per head, splits s = pc, pc + 4, ...
-    {
-        float m = SS_NEG_INF, l = 0.0f;
-        if (pok)
-            for (int s = pc; s < statSplits; s += 4)
-            {
-                const float2 st = *reinterpret_cast<const float2*>(stats + (((long long)t * statSplits + s) * heads + hb + pr) * 2);
-                mtc_merge(m, l, st.x, st.y);
-            }
-#pragma unroll
-        for (int off = 1; off < 4; off <<= 1)
-        {
-            const float m2 = __shfl_xor_sync(0xFFFFFFFFu, m, off), l2 = __shfl_xor_sync(0xFFFFFFFFu, l, off);
-            mtc_merge(m, l, m2, l2);
-        }
-        if (pc == 0) ml[pr] = make_float2(m, l);
-    }
-    __syncthreads();
-    const float2 headMl = ml[pr];
-    auto toProb = [&](int it)   // this thread's 8 scores of tile it -> bf16 p in P tile it % 3
-    {
-        const float* const src = ss + ((it % 3) * MTC_PV_HEADS + pr) * MTC_TILE + 8 * pc;
-        u32 w[4] = { 0u, 0u, 0u, 0u };
-        if (pok && headMl.x != SS_NEG_INF)
-        {
-#pragma unroll
-            for (int k = 0; k < 4; k++)   // exp(-inf) = 0 drops unused slots
-                w[k] = pack_bf16x2(MTC_EXP(src[2 * k] - headMl.x) / headMl.y, MTC_EXP(src[2 * k + 1] - headMl.x) / headMl.y);
-        }
-        *reinterpret_cast<uint4*>(ps + (it % 3) * pElems + pr * MTC_PSTRIDE + 8 * pc) = make_uint4(w[0], w[1], w[2], w[3]);
-    };
 
     float acc[2][MTC_MAX_LORA / 64][4];
 #pragma unroll
@@ -743,7 +714,6 @@ mla_abs_pv(const u16* __restrict__ kc, const int* __restrict__ indices, const fl
     for (int it = 0; it < ntiles; it++)
     {
         mtc_wait_one();
-        toProb(it);        // from this thread's own landed scores; P slot it % 3 was last read by tile it - 3
         __syncthreads();   // tile it visible; everyone is done with tile it - 1, whose ring slot is refilled now
         if (it + 2 < ntiles) loadTile(it + 2);
         else cp_async_commit();

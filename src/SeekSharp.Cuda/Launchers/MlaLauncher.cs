@@ -38,6 +38,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     private readonly Lazy<CudaFunction> _tcQpe = new(() => library.Module(TcFile).Function("mla_abs_qpe"));
     private readonly Lazy<CudaFunction> _tcQsplit = new(() => library.Module(TcFile).Function("mla_abs_qsplit"));
     private readonly Lazy<CudaFunction> _tcGemv = new(() => library.Module(TcFile).Function("mla_abs_gemv"));
+    private readonly Lazy<CudaFunction> _tcProb = new(() => library.Module(TcFile).Function("mla_abs_prob"));
     private readonly Lazy<CudaFunction> _tcCombine = new(() => library.Module(TcFile).Function("mla_abs_combine"));
     private readonly Lazy<CudaFunction> _tcGemm = new(() => library.Module(TcFile).Function("mla_abs_gemm"));
     private readonly Lazy<CudaFunction> _tcQk = new(() => DsaLaunch.Load(library, TcFile, "mla_abs_qk"));
@@ -198,9 +199,9 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     private bool QkDirectFits(MlaShape shape) =>
         QkDirectShared(shape) <= library.Context.MaxSharedMemoryPerBlockOptIn - _tcQkDirect.Value.StaticSharedBytes();
 
-    // three key tiles [32][kv_lora/2 + 8] bf16 | three P tiles [64][40] bf16 | three score tiles [64][32] fp32
+    // three key tiles [32][kv_lora/2 + 8] bf16 | three P tiles [64][40] bf16
     private static int PvShared(MlaShape shape) =>
-        3 * TcTile * (shape.KvLora / 2 + 8) * sizeof(ushort) + 3 * TcPvHeads * (TcTile + 8) * sizeof(ushort) + 3 * TcPvHeads * TcTile * sizeof(float);
+        3 * TcTile * (shape.KvLora / 2 + 8) * sizeof(ushort) + 3 * TcPvHeads * (TcTile + 8) * sizeof(ushort);
 
     private CudaBuffer Scratch(DType dtype, long length)
     {
@@ -212,8 +213,8 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     /// <summary>
     /// The absorbed form on tensor cores, in chunks of query tokens (temporaries ≤ about 1 GiB each). A bf16 cache is read
     /// in place; an F32 one is converted to bf16 rows kc [rows, kw] (all positions &lt; end, or only the selected ones
-    /// when fewer). Per chunk: qa = bf16(W_UK^T q_nope) | q_pe (cuBLAS), scores + per-split (max, sum) (mla_abs_qk),
-    /// p = bf16(exp(s - max) / sum) with the global max/sum and the weighted latent sums per split (mla_abs_pv),
+    /// when fewer). Per chunk: qa = bf16(W_UK^T q_nope) | q_pe (cuBLAS), fp32 scores (mla_abs_qk),
+    /// p = bf16(exp(s - max) / sum) with each row's max and sum (mla_abs_prob), the weighted latent sums per split (mla_abs_pv),
     /// o_lat = bf16(Σ splits) and out = bf16(W_UV · o_lat) (cuBLAS). Splits of the key slots give decode enough blocks.
     /// </summary>
     private void AbsorbedTensorCores(CudaStream stream, CudaBuffer q, CudaBuffer wkvb, CudaBuffer latent, CudaBuffer ropeKeys,
@@ -245,9 +246,9 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
                     .Ptr(latent.Pointer).Ptr(ropeKeys.Pointer).Ptr(0).Ptr(allKeys.Pointer).Int(lora).Int(shape.Rope).Int(kw));
             }
 
-            // token chunk from the per-token temporaries (the scores dominate: heads × slots fp32)
+            // token chunk from the per-token temporaries (scores and probabilities dominate: heads × slots fp32 + bf16)
             long maxSlots = RoundUp(indices is not null ? indexWidth : end, TcTile);
-            long perToken = (long)heads * (kw * 2 + maxSlots * 4 + lora * 6 + 64) + (gathered ? (long)indexWidth * kw * 2 : 0);
+            long perToken = (long)heads * (kw * 2 + maxSlots * 6 + lora * 6 + 64) + (gathered ? (long)indexWidth * kw * 2 : 0);
             var chunk = (int)Math.Clamp(TcChunkBytes / Math.Max(perToken, 1), 1, tokens);
             if (chunk < tokens && chunk > sms) chunk = chunk / sms * sms;   // whole waves of one-token blocks
 
@@ -257,13 +258,13 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
                 var pos0 = startPos + t0;
                 var slotsPad = (int)RoundUp(indices is not null ? indexWidth : pos0 + tc, TcTile);
                 var tiles = slotsPad / TcTile;
-                var (qkSplits, qkSlots) = Splits(tiles, 2L * sms, (long)tc * CeilDiv(heads, TcQkHeads));
-                var (pvSplits, pvSlots) = PvSplits(tiles, 2L * sms, (long)tc * 2 * CeilDiv(heads, TcPvHeads));
+                // the score kernel holds one block per SM, PV two
+                var (qkSplits, qkSlots) = WaveSplits(tiles, sms, (long)tc * CeilDiv(heads, TcQkHeads), 1);
+                var (pvSplits, pvSlots) = WaveSplits(tiles, 2L * sms, (long)tc * 2 * CeilDiv(heads, TcPvHeads), 4);
                 var idx = indices is null ? 0 : indices.At((long)t0 * indexWidth);
 
                 using var qa = Scratch(DType.BF16, (long)tc * heads * kw);
                 using var scores = Scratch(DType.F32, (long)tc * heads * slotsPad);
-                using var stats = Scratch(DType.F32, (long)tc * qkSplits * heads * 2);
                 using var opart = Scratch(DType.F32, (long)tc * pvSplits * heads * lora);
                 using var chunkKeys = gathered ? Scratch(DType.BF16, (long)tc * indexWidth * kw) : null;
                 var kc = chunkKeys ?? allKeys;   // null: in place
@@ -311,7 +312,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
                 if (direct)
                     _tcQkDirect.Value.Launch(stream, qkGrid, new Dim3(Threads), QkDirectShared(shape), new KernelArgs()
                         .Ptr(qa.Pointer).Ptr(latent.Pointer).Ptr(ropeKeys.Pointer).Ptr(kc!.Pointer).Int(lora).Int(shape.Rope)
-                        .Ptr(idx).Ptr(scores.Pointer).Ptr(stats.Pointer)
+                        .Ptr(idx).Ptr(scores.Pointer)
                         .Int(indexWidth).Int(heads).Int(kw).Int(slotsPad).Int(qkSlots).Float(shape.SoftmaxScale));
                 else
                 {
@@ -321,17 +322,20 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
                         : (kc!.Pointer, kc.At(lora), kw, kw, kw);
                     _tcQk.Value.Launch(stream, qkGrid, new Dim3(Threads), QkShared(shape), new KernelArgs()
                         .Ptr(qa.Pointer).Ptr(keyLat).Ptr(keyRope).Int(latStride).Int(ropeStride).Int(lora).Int(ropeEnd)
-                        .Ptr(idx).Ptr(scores.Pointer).Ptr(stats.Pointer)
+                        .Ptr(idx).Ptr(scores.Pointer)
                         .Int(indexWidth).Int(pos0).Int(gathered ? 1 : 0).Int(heads).Int(kw).Int(slotsPad).Int(qkSlots)
                         .Float(shape.SoftmaxScale));
                 }
-                // p = bf16(exp(s - max) / sum) with each head's global (max, sum), and the weighted latent sums; o_lat as
-                // bf16 bits for a bf16 W_UV (written by PV itself when there is one split)
+                // p = bf16(exp(s - max) / sum) with the global (max, sum) of each head (a pass of its own: inside PV the
+                // exp and division sat on its critical path, 80 vs 53 + 22 µs at B = 32)
+                using var prob = Scratch(DType.BF16, (long)tc * heads * slotsPad);
+                _tcProb.Value.Launch(stream, new Dim3((uint)heads, (uint)tc), new Dim3(Threads), 0, new KernelArgs()
+                    .Ptr(scores.Pointer).Ptr(prob.Pointer).Int(heads).Int(slotsPad));
+                // the weighted latent sums; o_lat as bf16 bits for a bf16 W_UV (written by PV itself when there is one split)
                 using var olatBits = w16 ? Scratch(DType.BF16, (long)tc * heads * lora) : null;
                 _tcPv.Value.Launch(stream, new Dim3((uint)(2 * CeilDiv(heads, TcPvHeads)), (uint)pvSplits, (uint)tc), new Dim3(Threads),
                     PvShared(shape), new KernelArgs()
-                        .Ptr(inPlace ? latent.Pointer : kc!.Pointer).Ptr(idx).Ptr(scores.Pointer).Ptr(stats.Pointer).Int(qkSplits)
-                        .Ptr(opart.Pointer)
+                        .Ptr(inPlace ? latent.Pointer : kc!.Pointer).Ptr(idx).Ptr(prob.Pointer).Ptr(opart.Pointer)
                         .Ptr(pvSplits == 1 ? olatBits?.Pointer ?? 0 : 0)
                         .Int(indexWidth).Int(pos0).Int(gathered ? 1 : 0).Int(heads).Int(inPlace ? lora : kw).Int(lora).Int(slotsPad).Int(pvSlots));
 
@@ -370,21 +374,15 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
         }
     }
 
-    /// <summary>Splits of <paramref name="tiles"/> key tiles so that blocks × splits reaches about <paramref name="target"/>: (count, slots each).</summary>
-    private static (int Count, int Slots) Splits(int tiles, long target, long blocks)
-    {
-        var want = (int)Math.Clamp(CeilDiv(target, Math.Max(blocks, 1)), 1, Math.Max(tiles, 1));
-        var per = CeilDiv(Math.Max(tiles, 1), want);
-        return ((int)CeilDiv(Math.Max(tiles, 1), per), (int)per * TcTile);
-    }
-
     /// <summary>
-    /// PV splits: as many as fill about <paramref name="target"/> resident blocks without starting a partial wave (floor),
-    /// at least 4 tiles each (more splits cost more partial sums to combine).
+    /// Splits of <paramref name="tiles"/> key tiles over <paramref name="blocks"/> blocks each: as many as fill the
+    /// <paramref name="resident"/> blocks the GPU holds at once without starting a partial wave (floor), at least
+    /// <paramref name="minTiles"/> tiles each: (count, slots each). A second wave would cost the score kernel another
+    /// load of its 128-head query fragments and a tail; more PV splits cost more partial sums to combine.
     /// </summary>
-    private static (int Count, int Slots) PvSplits(int tiles, long target, long blocks)
+    private static (int Count, int Slots) WaveSplits(int tiles, long resident, long blocks, int minTiles)
     {
-        var want = (int)Math.Clamp(target / Math.Max(blocks, 1), 1, Math.Max(tiles / 4, 1));
+        var want = (int)Math.Clamp(resident / Math.Max(blocks, 1), 1, Math.Max(tiles / minTiles, 1));
         var per = CeilDiv(Math.Max(tiles, 1), want);
         return ((int)CeilDiv(Math.Max(tiles, 1), per), (int)per * TcTile);
     }
