@@ -166,10 +166,11 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     // SEEKSHARP_MLA_TC=0 selects the general fp32 kernel instead (for A/B timing)
     private static readonly bool TensorCoreEnabled = Environment.GetEnvironmentVariable("SEEKSHARP_MLA_TC") != "0";
 
-    // SEEKSHARP_MLA_ABSORB=own keeps the absorption products on mla_abs_gemm/gemv even with cuBLAS (for A/B timing)
+    // SEEKSHARP_MLA_ABSORB=own keeps the absorption products of an F32 wkvb on mla_abs_gemm/gemv even with cuBLAS (for
+    // A/B timing; those kernels read F32 weights only, so a BF16 wkvb always goes through cuBLAS)
     private static readonly bool OwnAbsorption = Environment.GetEnvironmentVariable("SEEKSHARP_MLA_ABSORB") == "own";
 
-    /// <summary>cuBLAS for the absorption products, when the device gave us a handle.</summary>
+    /// <summary>cuBLAS for the absorption products of an F32 wkvb, when the device gave us a handle.</summary>
     private CublasGemm? Blas => OwnAbsorption ? null : blas;
 
     /// <summary>
