@@ -5,9 +5,10 @@ kernels in the order and with the arguments MlaLauncher.AbsorbedTensorCores uses
 
 The lab's fused "flash" kernels (kernels/mla_flash_mma.cu, kernels/mla_flash_wgmma.cu; not in the engine yet, see
 kernels/mla_flash_lab.h200.txt) replace the qk / prob / pv chain by default: --old runs the chain, --no-wg the mma.sync
-flash kernel instead of the wgmma one (sm_90a), --no-direct feeds gathered bf16 rows instead of the F32 cache.
+flash kernel instead of the wgmma one (sm_90a), --no-direct feeds gathered bf16 rows instead of the F32 cache, and
+--cache-bf16 has the wgmma kernel read the selected rows in place from a bf16 cache (the engine's GPU layout).
 
-Usage (GPU box): python3 benchmarks/kernel-lab/mla_absorbed_tc_test.py [--old] [--no-wg] [--no-direct]
+Usage (GPU box): python3 benchmarks/kernel-lab/mla_absorbed_tc_test.py [--old] [--no-wg] [--no-direct] [--cache-bf16]
                  [--bench | --compare [--wg-only]] [--variant="#define X;#define Y"]
 """
 import math
@@ -21,7 +22,7 @@ from nvrtc_lab import compile_module, func, launch, regs, I64  # noqa: E402
 def use(defines=""):
     """Compiles the kernels (optionally with extra #defines in front) and makes them the ones mla_tc launches."""
     global F_KEYS, F_QPE, F_GEMM, F_GEMV, F_COMBINE, F_QK, F_QK_DIRECT, F_PV, F_PROB
-    global F_FLASH, F_FLASH_DIRECT, F_FLASH_COMBINE, F_FLASH_WG, F_FLASH_WG_DIRECT
+    global F_FLASH, F_FLASH_DIRECT, F_FLASH_COMBINE, F_FLASH_WG, F_FLASH_WG_DIRECT, F_FLASH_WG_CACHE
     mod = compile_module("mla_absorbed_tc.cu", defines, lab_files=("mla_flash_mma.cu",))
     F_KEYS = func(mod, "mla_abs_keys")
     F_QPE = func(mod, "mla_abs_qpe")
@@ -39,7 +40,8 @@ def use(defines=""):
         wmod = compile_module("mla_absorbed_tc.cu", defines, lab_files=("mla_flash_wgmma.cu",))
         F_FLASH_WG = func(wmod, "mla_abs_flash_wg", 200 * 1024)
         F_FLASH_WG_DIRECT = func(wmod, "mla_abs_flash_wg_direct", 226 * 1024)
-        for n, f in [("flash_wg", F_FLASH_WG), ("flash_wg_direct", F_FLASH_WG_DIRECT)]:
+        F_FLASH_WG_CACHE = func(wmod, "mla_abs_flash_wg_cache", 200 * 1024)
+        for n, f in [("flash_wg", F_FLASH_WG), ("flash_wg_direct", F_FLASH_WG_DIRECT), ("flash_wg_cache", F_FLASH_WG_CACHE)]:
             r, local = regs(f)
             print(f"  {n}: {r} registers, {local} bytes local", flush=True)
     for n, f in [("qk", F_QK), ("qk_direct", F_QK_DIRECT), ("pv", F_PV), ("gemm", F_GEMM), ("flash", F_FLASH),
@@ -56,6 +58,16 @@ DIRECT = "--no-direct" not in sys.argv   # decode QK reads the F32 cache itself 
 FLASH = "--old" not in sys.argv          # the fused flash kernel (else the qk / prob / pv chain)
 FLASH_MIN_TILES = 2
 WG = "--no-wg" not in sys.argv and torch.cuda.get_device_capability() == (9, 0)   # wgmma kernel (kv_lora 512)
+CACHE16 = "--cache-bf16" in sys.argv     # wgmma flash over selected rows read in place from a bf16 cache (the engine's GPU layout)
+_BF16 = {}
+
+
+def bf16_bits(x):
+    """A bf16 copy (as int16 bits) of an F32 cache tensor holding bf16 values, made once per tensor."""
+    key = (x.data_ptr(), x.numel())
+    if key not in _BF16:
+        _BF16[key] = x.to(torch.bfloat16).view(torch.int16)
+    return _BF16[key]
 
 
 def cdiv(a, b):
@@ -118,9 +130,10 @@ def mla_flash(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v
     qk = nope + rope
     end = start + T
     out = torch.empty(T * H * v, device="cuda", dtype=torch.float32)
-    gathered = idx is not None and width > 0 and T * width < end
+    in_place = CACHE16 and WG and lora == 512 and idx is not None
+    gathered = not in_place and idx is not None and width > 0 and T * width < end
     direct = gathered and DIRECT
-    all_keys = None if gathered else whole_cache_keys(latent, rope_keys, end, lora, rope, kw)
+    all_keys = None if gathered or in_place else whole_cache_keys(latent, rope_keys, end, lora, rope, kw)
     per_token = H * (kw * 2 + lora * 4 * 2) + (width * kw * 2 if gathered and not direct else 0)
     chunk = token_chunk(T, per_token, chunk_bytes)
     shared = 64 * (kw + 8) * 2 + 2 * TILE * (kw + 8) * 2 + 64 * (TILE + 8) * 2
@@ -144,7 +157,10 @@ def mla_flash(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v
         if WG and lora == 512:
             chunks = cdiv(kw, 64)
             wshared = 1024 + 64 * 128 * chunks + 2 * TILE * 128 * chunks
-            if direct:
+            if in_place:
+                launch(F_FLASH_WG_CACHE, grid, (256,), wshared, qa, bf16_bits(latent), bf16_bits(rope_keys), rope, ix,
+                       opart, stats, width, H, kw, split_slots, scale)
+            elif direct:
                 launch(F_FLASH_WG_DIRECT, grid, (256,), wshared + TILE * kw * 4,
                        qa, latent, rope_keys, lora, rope, ix, opart, stats, width, H, kw, split_slots, scale)
             else:

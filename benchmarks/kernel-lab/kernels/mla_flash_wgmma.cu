@@ -1,5 +1,5 @@
 // Kernel lab only (not embedded in SeekSharp.Cuda): absorbed sparse MLA, flash form, on Hopper's warpgroup tensor
-// cores (wgmma, sm_90a). Compiled after common.cuh and Kernels/mla_absorbed_tc.cu (mtc_stage_row). Same arguments and math as mla_flash_mma.cu's mla_abs_flash (read that file's header);
+// cores (wgmma, sm_90a). Compiled after common.cuh and Kernels/mla_absorbed_tc.cu (mtc_stage_row, MtcKeys). Same arguments and math as mla_flash_mma.cu's mla_abs_flash (read that file's header);
 // kv_lora must be 512. grid (ceil(heads / 64), splits, T), block 256 = two warpgroups, one block per SM.
 // Results, and why it is not in the engine yet: mla_flash_lab.h200.txt.
 //
@@ -85,7 +85,7 @@ static __device__ __forceinline__ void mfw_mma_pv(float (&d)[128], u32 a0, u32 a
 
 
 template <bool DIRECT>
-static __device__ __forceinline__ void mfw_body(const u16* __restrict__ qa, const u16* __restrict__ kc,
+static __device__ __forceinline__ void mfw_body(const u16* __restrict__ qa, const MtcKeys keys,
     const float* __restrict__ latent, const float* __restrict__ ropeKeys, int rope, const int* __restrict__ indices,
     float* __restrict__ out, float* __restrict__ stats, int indexWidth, int startPos, int gathered, int heads, int kw,
     int splitSlots, float scale)
@@ -139,9 +139,15 @@ static __device__ __forceinline__ void mfw_body(const u16* __restrict__ qa, cons
         else
         {
             u8* const tile = ks + (it & 1) * kBytes;
-            const u16* const src = kc + row * kw;
+            const u16* const latRow = keys.lat + row * keys.latStride;
+            const u16* const ropeRow = keys.rope + row * keys.ropeStride - keys.lora;
             for (int p = tid & 7; p < (kw >> 3); p += 8)
-                cp_async16(smem_addr(tile + mfw_unit(sr, p, MFW_TILE)), src + 8 * p, ok ? 16 : 0);
+            {
+                const int c = 8 * p;
+                const bool inRow = c < keys.ropeEnd;
+                cp_async16(smem_addr(tile + mfw_unit(sr, p, MFW_TILE)), c < keys.lora ? latRow + c : inRow ? ropeRow + c : keys.lat,
+                           ok && inRow ? 16 : 0);
+            }
             if ((tid & 7) == 0) used[it & 1][sr] = ok ? 1 : 0;
         }
         cp_async_commit();
@@ -319,7 +325,8 @@ mla_abs_flash_wg(const u16* __restrict__ qa, const u16* __restrict__ kc, const i
                  int indexWidth, int startPos, int gathered, int heads, int kw, int lora, int splitSlots, float scale)
 {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-    mfw_body<false>(qa, kc, nullptr, nullptr, 0, indices, out, stats, indexWidth, startPos, gathered, heads, kw, splitSlots, scale);
+    mfw_body<false>(qa, MtcKeys{ kc, kc + lora, kw, kw, lora, kw }, nullptr, nullptr, 0, indices, out, stats, indexWidth,
+                    startPos, gathered, heads, kw, splitSlots, scale);
 #else
     __trap();   // MlaLauncher launches it on sm_90a only
 #endif
@@ -331,7 +338,22 @@ mla_abs_flash_wg_direct(const u16* __restrict__ qa, const float* __restrict__ la
                         int indexWidth, int heads, int kw, int splitSlots, float scale)
 {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-    mfw_body<true>(qa, nullptr, latent, ropeKeys, rope, indices, out, stats, indexWidth, 0, 0, heads, kw, splitSlots, scale);
+    mfw_body<true>(qa, MtcKeys{}, latent, ropeKeys, rope, indices, out, stats, indexWidth, 0, 0, heads, kw, splitSlots, scale);
+#else
+    __trap();
+#endif
+}
+
+// Keys straight from a bf16 cache (latent [*, 512], ropeKeys [*, rope], the engine's GPU layout), rows named by
+// indices [T, indexWidth] (required): no staging, the 16-byte pieces go by cp.async into the swizzled tiles.
+extern "C" __global__ void __launch_bounds__(MFW_THREADS, 1)
+mla_abs_flash_wg_cache(const u16* __restrict__ qa, const u16* __restrict__ latent, const u16* __restrict__ ropeKeys,
+                       int rope, const int* __restrict__ indices, float* __restrict__ out, float* __restrict__ stats,
+                       int indexWidth, int heads, int kw, int splitSlots, float scale)
+{
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+    mfw_body<false>(qa, MtcKeys{ latent, ropeKeys, MFW_LORA, rope, MFW_LORA, MFW_LORA + rope }, nullptr, nullptr, rope,
+                    indices, out, stats, indexWidth, 0, 0, heads, kw, splitSlots, scale);
 #else
     __trap();
 #endif
