@@ -52,14 +52,8 @@ static __device__ __forceinline__ void mtf_body(const u16* __restrict__ qa, cons
         const int jt = j0 + it * MTC_TILE;
         if (DIRECT)
         {
-            const int j = jt + sr;
-            int pos = j;
-            bool ok = j < j1;
-            if (ok && idxRow != nullptr)
-            {
-                pos = __ldg(idxRow + j);
-                ok = pos >= 0;
-            }
+            int pos;
+            const bool ok = mtc_slot(idxRow, jt + sr, j1, pos);
             mtc_stage_row(stage + sr * kw, latent, ropeKeys, lora, rope, kw, ok ? pos : 0, ok, tid);
             rowOk = ok;
             cp_async_commit();

@@ -54,6 +54,16 @@ static __device__ __forceinline__ void mtc_stage_row(float* dst, const float* __
     }
 }
 
+// Slot j of a query's key list (slots < count are used): its key position, indices[j] or j itself without indices.
+// False for an unused slot (j >= count, or a negative index); pos is then not a key.
+static __device__ __forceinline__ bool mtc_slot(const int* __restrict__ idxRow, int j, int count, int& pos)
+{
+    pos = j;
+    if (j >= count) return false;
+    if (idxRow != nullptr) pos = __ldg(idxRow + j);
+    return pos >= 0;
+}
+
 // Where bf16 key rows live: columns [0, lora) of row r at lat + r * latStride, columns [lora, ropeEnd) at
 // rope + r * ropeStride - lora, zeros beyond. Either the kc rows (latent | k_pe | zeros in one buffer: lat = kc,
 // rope = kc + lora, both strides kw, ropeEnd = kw) or a bf16 cache's two buffers (latent [*, lora], ropeKeys [*, rope]:
@@ -72,13 +82,8 @@ static __device__ __forceinline__ void mtc_load_keys(u16* tile, int* used, int s
     int col0, int cols, const int* __restrict__ idxRow, int count, long long gbase, int j0, int tid)
 {
     const int r = tid >> 3, j = j0 + r;
-    int pos = j;
-    bool ok = j < count;
-    if (ok && idxRow != nullptr)
-    {
-        pos = __ldg(idxRow + j);
-        ok = pos >= 0;
-    }
+    int pos;
+    const bool ok = mtc_slot(idxRow, j, count, pos);
     const long long row = !ok ? 0 : gbase >= 0 ? gbase + j : pos;
     const u16* const latRow = keys.lat + row * keys.latStride;
     const u16* const ropeRow = keys.rope + row * keys.ropeStride - keys.lora;
@@ -433,14 +438,8 @@ static __device__ __forceinline__ void mtc_qk(const u16* __restrict__ qa, const 
     const int sr = tid >> 3, pieces = kw >> 2;
     auto issue = [&](int jt, int buf)   // F32 rows of slots jt.. into staging buffer buf, one commit group
     {
-        const int j = jt + sr;
-        int pos = j;
-        bool ok = j < count;
-        if (ok && idxRow != nullptr)
-        {
-            pos = __ldg(idxRow + j);
-            ok = pos >= 0;
-        }
+        int pos;
+        const bool ok = mtc_slot(idxRow, jt + sr, count, pos);
         mtc_stage_row(stage + (buf * MTC_TILE + sr) * kw, latent, ropeKeys, lora, rope, kw, ok ? pos : 0, ok, tid);
         if ((tid & 7) == 0) used[(((jt - j0) / MTC_TILE)) & 7][sr] = ok ? 1 : 0;
         cp_async_commit();
