@@ -154,23 +154,21 @@ def mla_flash(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v
         opart = olat if n_split == 1 else torch.empty(tc * n_split * H * lora, device="cuda", dtype=torch.float32)
         stats = None if n_split == 1 else torch.empty(tc * n_split * H * 2, device="cuda", dtype=torch.float32)
         grid = (cdiv(H, 64), n_split, tc)
+        # the wgmma kernels (kv_lora 512) or the mma.sync ones: same arguments, their own shared memory
         if WG and lora == 512:
             chunks = cdiv(kw, 64)
-            wshared = 1024 + 64 * 128 * chunks + 2 * TILE * 128 * chunks
-            if in_place:
-                launch(F_FLASH_WG_CACHE, grid, (256,), wshared, qa, bf16_bits(latent), bf16_bits(rope_keys), rope, ix,
-                       opart, stats, width, H, kw, split_slots, scale)
-            elif direct:
-                launch(F_FLASH_WG_DIRECT, grid, (256,), wshared + TILE * kw * 4,
-                       qa, latent, rope_keys, lora, rope, ix, opart, stats, width, H, kw, split_slots, scale)
-            else:
-                launch(F_FLASH_WG, grid, (256,), wshared,
-                       qa, kc, ix, opart, stats, width, pos0, int(gathered), H, kw, lora, split_slots, scale)
+            base = 1024 + 64 * 128 * chunks + 2 * TILE * 128 * chunks
+            f_direct, f_rows = F_FLASH_WG_DIRECT, F_FLASH_WG
+        else:
+            base, f_direct, f_rows = shared, F_FLASH_DIRECT, F_FLASH
+        if in_place:   # wgmma only
+            launch(F_FLASH_WG_CACHE, grid, (256,), base, qa, bf16_bits(latent), bf16_bits(rope_keys), rope, ix,
+                   opart, stats, width, H, kw, split_slots, scale)
         elif direct:
-            launch(F_FLASH_DIRECT, grid, (256,), shared + TILE * kw * 4,
+            launch(f_direct, grid, (256,), base + TILE * kw * 4,
                    qa, latent, rope_keys, lora, rope, ix, opart, stats, width, H, kw, split_slots, scale)
         else:
-            launch(F_FLASH, grid, (256,), shared,
+            launch(f_rows, grid, (256,), base,
                    qa, kc, ix, opart, stats, width, pos0, int(gathered), H, kw, lora, split_slots, scale)
         if n_split > 1:
             launch(F_FLASH_COMBINE, (H, tc), (128,), 0, opart, stats, olat, H, lora, n_split)
