@@ -189,9 +189,9 @@ public abstract partial class DeviceOpTests
         var topk = real ? 2048 : 16;
         var q = Floats(data.Activations((long)layout.Rows * shape.Heads * shape.QkDim));
         var cacheType = deviceCache ? Device.Bf16StorageType : DType.F32;   // the cache and wkv_b as the model keeps them
-        var wkvb = Bf16Values(data.Activations((long)shape.Heads * shape.KvBDim * shape.KvLora, 0.05f), cacheType);
-        var latent = Bf16Values(data.Activations((long)layout.PoolRows * shape.KvLora), cacheType);
-        var ropeKeys = Bf16Values(data.Activations((long)layout.PoolRows * shape.Rope), cacheType);
+        var wkvb = Bf16Values(data.Activations((long)shape.Heads * shape.KvBDim * shape.KvLora, 0.05f), deviceCache);
+        var latent = Bf16Values(data.Activations((long)layout.PoolRows * shape.KvLora), deviceCache);
+        var ropeKeys = Bf16Values(data.Activations((long)layout.PoolRows * shape.Rope), deviceCache);
         var width = Math.Min(topk, layout.RowPositions.Max() + 1);
         (DeviceBuffer Dev, DeviceBuffer Ref) indices = default;
         if (sparse)

@@ -2,7 +2,6 @@ using SeekSharp.Core;
 using SeekSharp.Core.Backend;
 using SeekSharp.Core.Compute;
 using SeekSharp.Core.Compute.Host;
-using SeekSharp.Core.Numerics;
 
 namespace SeekSharp.OpTests;
 
@@ -54,18 +53,14 @@ public abstract partial class DeviceOpTests : IDisposable
     protected (DeviceBuffer Dev, DeviceBuffer Ref) Bytes(byte[] values) => Pair(DType.U8, values);
 
     /// <summary>
-    /// Resident bf16 values (latent-cache rows, wkv_b): on the device in <paramref name="deviceType"/> (default: its
-    /// <see cref="IComputeDevice.Bf16StorageType"/>; BF16 holds the same values as bits), on the reference as F32.
+    /// Resident bf16 values (latent-cache rows, wkv_b): on the device in its <see cref="IComputeDevice.Bf16StorageType"/>
+    /// (<see cref="Bf16Storage"/>; BF16 holds the same values as bits) or, with <paramref name="deviceStorage"/> false, as
+    /// F32; on the reference as F32.
     /// </summary>
-    protected (DeviceBuffer Dev, DeviceBuffer Ref) Bf16Values(float[] values, DType? deviceType = null)
+    protected (DeviceBuffer Dev, DeviceBuffer Ref) Bf16Values(float[] values, bool deviceStorage = true)
     {
-        var type = deviceType ?? Device.Bf16StorageType;
-        if (type == DType.F32) return Floats(values);
-        Assert.Equal(DType.BF16, type);
-        var bits = new ushort[values.Length];
-        BFloat16Math.FromFloat(values, bits);
-        var dev = Own(Device.Allocate(DType.BF16, values.Length));
-        Device.Upload<ushort>(bits, dev);
+        if (!deviceStorage) return Floats(values);
+        var dev = Own(Bf16Storage.Upload(Device, values));
         var reference = Own(Reference.Allocate(DType.F32, values.Length));
         Reference.Upload<float>(values, reference);
         return (dev, reference);

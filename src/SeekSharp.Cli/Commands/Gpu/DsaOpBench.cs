@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using SeekSharp.Core;
 using SeekSharp.Core.Compute;
-using SeekSharp.Core.Numerics;
 using SeekSharp.Cuda;
 
 namespace SeekSharp.Cli.Commands.Gpu;
@@ -123,10 +122,8 @@ internal sealed class DsaBenchData : IDisposable
         var values = new float[1 << 22];
         for (var i = 0; i < values.Length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
         device.Upload<float>(values, seedFloats);
-        var seedBf16 = Alloc(DType.BF16, values.Length);   // the same values as bf16, for a bf16 cache
-        var bits = new ushort[values.Length];
-        BFloat16Math.FromFloat(values, bits);
-        device.Upload<ushort>(bits, seedBf16);
+        var cacheSeed = Bf16Storage.Upload(device, values);   // the same values in the device's bf16 storage type
+        _owned.Add(cacheSeed);
         var seedBytes = Alloc(DType.U8, 1 << 22);
         var codes = new byte[1 << 22];
         random.NextBytes(codes);
@@ -138,7 +135,6 @@ internal sealed class DsaBenchData : IDisposable
         _keys = Filled(DType.U8, poolRows * RealDims.IndexDim, seedBytes);
         _keyScales = Filled(DType.F32, poolRows, seedFloats);
         // the latent cache (and below wkv_b) as the model keeps them on this device
-        var cacheSeed = device.Bf16StorageType == DType.BF16 ? seedBf16 : seedFloats;
         _latent = Filled(device.Bf16StorageType, poolRows * shape.KvLora, cacheSeed);
         _ropeKeys = Filled(device.Bf16StorageType, poolRows * shape.Rope, cacheSeed);
 

@@ -1,6 +1,5 @@
 using SeekSharp.Core;
 using SeekSharp.Core.Compute;
-using SeekSharp.Core.Numerics;
 using SeekSharp.Core.Backend;
 
 namespace SeekSharp.Models.DeepSeekV32.Weights;
@@ -60,7 +59,7 @@ public sealed class DeviceWeights : IDisposable
     {
         var a = w.Attention;
         var attention = new DeviceMlaWeights(Linear(d, a.QA), Vector(d, a.QNorm), Linear(d, a.QB), Linear(d, a.KvA), Vector(d, a.KvNorm),
-            Linear(d, a.KvB), Bf16Values(d, a.KvBDequantized), Linear(d, a.O));
+            Linear(d, a.KvB), Own(Bf16Storage.Upload(d, a.KvBDequantized)), Linear(d, a.O));
         var indexer = w.Indexer is { } i
             ? new DeviceIndexerWeights(Linear(d, i.QB), Linear(d, i.K), Vector(d, i.KNormWeight), Vector(d, i.KNormBias), Linear(d, i.WeightsProj))
             : null;
@@ -80,17 +79,6 @@ public sealed class DeviceWeights : IDisposable
     {
         var buffer = Own(d.Allocate(DType.F32, values.Length));
         d.Upload<float>(values, buffer);
-        return buffer;
-    }
-
-    /// <summary>bf16 values kept as the device prefers (<see cref="IComputeDevice.Bf16StorageType"/>): F32, or BF16 bits.</summary>
-    private DeviceBuffer Bf16Values(IComputeDevice d, float[] values)
-    {
-        if (d.Bf16StorageType != DType.BF16) return Vector(d, values);
-        var bits = new ushort[values.Length];
-        BFloat16Math.FromFloat(values, bits);   // exact: the values are bf16 already
-        var buffer = Own(d.Allocate(DType.BF16, values.Length));
-        d.Upload<ushort>(bits, buffer);
         return buffer;
     }
 
