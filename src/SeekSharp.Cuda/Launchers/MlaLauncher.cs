@@ -273,8 +273,6 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
                     _tcKeys.Value.Launch(stream, new Dim3((uint)(tc * indexWidth)), new Dim3(64), 0, new KernelArgs()
                         .Ptr(latent.Pointer).Ptr(ropeKeys.Pointer).Ptr(idx).Ptr(kc!.Pointer).Int(lora).Int(shape.Rope).Int(kw));
 
-                // qa[:, :, 0..lora) = bf16(W_UK^T q_nope): per head [tc × nope] · [nope × lora]; up to 4 rows (decode) as
-                // matrix-vector products that stream W at full bandwidth
                 // qa[:, :, 0..lora) = bf16(W_UK^T q_nope), per head [tc × nope] · [nope × lora]; the rest bf16(q_pe) | 0
                 var qChunk = q.At((long)t0 * heads * qk);
                 var fewRows = tc <= TcGemvRows && shape.Nope <= TcMaxLora;
@@ -296,7 +294,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
                         // the same product from the fp32 buffers into qacc, which mla_abs_qpe rounds into qa
                         gemm!.MultiplyBatched(false, lora, tc, shape.Nope, wkvb.Pointer, lora, (long)kvWidth * lora,
                             qChunk, heads * qk, qk, qacc.Pointer, heads * lora, lora, heads, false, false, $"{op}: W_UK^T q_nope");
-                    else
+                    else   // our kernels: up to 4 rows (decode) as matrix-vector products that stream W at full bandwidth
                         (fewRows ? _tcGemv : _tcGemm).Value.Launch(stream,
                             fewRows ? new Dim3((uint)CeilDiv(lora, 64), (uint)heads) : new Dim3((uint)CeilDiv(lora, TcGemmTile), (uint)heads, (uint)CeilDiv(tc, TcGemmTile)),
                             new Dim3(Threads), 0, new KernelArgs()
@@ -327,8 +325,8 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
                         .Int(indexWidth).Int(pos0).Int(gathered ? 1 : 0).Int(heads).Int(kw).Int(slotsPad).Int(qkSlots)
                         .Float(shape.SoftmaxScale));
                 }
-                // p = bf16(exp(s - max) / sum) with the global (max, sum) of each head (a pass of its own: inside PV the
-                // exp and division sat on its critical path, 80 vs 53 + 22 µs at B = 32)
+                // p = bf16(exp(s - max) / sum) with each row's max and sum (a pass of its own: inside PV the exp and
+                // division sat on its critical path, 80 vs 53 + 22 µs at B = 32)
                 using var prob = Scratch(DType.BF16, (long)tc * heads * slotsPad);
                 _tcProb.Value.Launch(stream, new Dim3((uint)heads, (uint)tc), new Dim3(Threads), 0, new KernelArgs()
                     .Ptr(scores.Pointer).Ptr(prob.Pointer).Int(heads).Int(slotsPad));
