@@ -27,6 +27,8 @@ public sealed unsafe partial class CudaDevice : IComputeDevice
     private readonly QuantLauncher _quant;
     private readonly SamplingLauncher _sampling;
     private readonly MoeRouteLauncher _moe;
+    private readonly MoeGroupedLauncher _moeGrouped;
+    private readonly Fp8GemmLauncher _fp8;
     private readonly LinearLauncher _linear;
     private readonly CudaBuffer _errorFlag;   // I32 [4]: (set, index, id) of the first out-of-range embedding id
     private bool _errorFlagArmed;
@@ -47,7 +49,9 @@ public sealed unsafe partial class CudaDevice : IComputeDevice
         _quant = new QuantLauncher(_kernels, _stream);
         _sampling = new SamplingLauncher(_kernels, _stream);
         _moe = new MoeRouteLauncher(_kernels, _stream);
-        _linear = new LinearLauncher(_gemm, _elementwise, _quant, new Fp8GemmLauncher(_kernels, _stream), Scratch);
+        _moeGrouped = new MoeGroupedLauncher(_kernels, _stream);
+        _fp8 = new Fp8GemmLauncher(_kernels, _stream);
+        _linear = new LinearLauncher(_gemm, _elementwise, _quant, _fp8, Scratch);
         _errorFlag = (CudaBuffer)Allocate(DType.I32, 4);
     }
 

@@ -197,6 +197,24 @@ public interface IComputeDevice : IDisposable
     /// <summary>sum[rows[rowsOffset + r], :] += y[r, :] · scales[rowsOffset + r] in fp32, r in order (deterministic).</summary>
     void ScatterAddScaled(DeviceBuffer y, DeviceBuffer rows, DeviceBuffer scales, int rowsOffset, int count, int width, DeviceBuffer sum);
 
+    /// <summary>
+    /// The routed experts of a MoE layer prepared for <see cref="MoeExperts"/>, or null when this device runs experts one
+    /// at a time through <see cref="Linear"/> (the model then loops over them itself). gate[e], up[e] are [inner, hidden],
+    /// down[e] [hidden, inner].
+    /// </summary>
+    GroupedExperts? GroupExperts(IReadOnlyList<DeviceLinear> gate, IReadOnlyList<DeviceLinear> up, IReadOnlyList<DeviceLinear> down) => null;
+
+    /// <summary>
+    /// Every routed expert of a MoE layer in one call, with no host round trip. x F32 [tokens, hidden] (bf16 values); ids
+    /// I32 and weights F32 [tokens, perToken] as <see cref="MoeRoute"/> writes them (ids ascending per row). For token i:
+    /// sum[i, :] = Σ_j, j ascending, of E_ids[i,j](x_i) · weights[i, j] in fp32 from 0, multiply and add rounded
+    /// separately (the reference's expert loop), where E(x) = down(bf16(silu(gate(x)) · up(x))) and each linear is
+    /// <see cref="Linear"/>'s FP8 product rounded to bf16. sum F32 [tokens, hidden] is overwritten.
+    /// </summary>
+    void MoeExperts(DeviceBuffer x, int tokens, DeviceBuffer ids, DeviceBuffer weights, int perToken, GroupedExperts experts,
+        bool powerOfTwoScales, DeviceBuffer sum) =>
+        throw new NotSupportedException($"moe_experts: {Name} runs experts one at a time (GroupExperts returned null)");
+
     /// <summary>gate[i] = bf16(silu(gate[i]) · up[i]) for i &lt; count, silu(g) = g / (1 + e^-g) in fp32.</summary>
     void SiluMul(DeviceBuffer gate, DeviceBuffer up, int count);
 

@@ -332,82 +332,108 @@ __device__ __forceinline__ void tc_mma(float* d, u32 a0, u32 a1, u32 a2, u32 a3,
         : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
 }
 
-// Stage one K block: A rows m0.., W rows n0..; chunks past rows/out/in are zero (in % 16 == 0, 16-byte aligned).
-__device__ __forceinline__ void tc_stage(u8* sa, u8* sw, const u8* a, const u8* w, int m0, int n0, int kb, int rows,
-    int out, int in)
+// Stage one K block into sa [BM][128] and sw [BN][128]: A rows m0.. (row m's codes at a_rows[m] when a_rows is set,
+// else at m) below m_end, W rows n0.. below out; chunks past those or past in are zero (in % 16 == 0, 16-byte
+// aligned). The caller commits the group.
+template <int BM, int BN>
+__device__ __forceinline__ void tc_stage(u8* sa, u8* sw, const u8* a, const int* a_rows, const u8* w, int m0, int m_end,
+    int n0, int kb, int out, int in)
 {
-    for (int e = threadIdx.x; e < (TC_M + TC_N) * 8; e += blockDim.x)
+    for (int e = threadIdx.x; e < (BM + BN) * 8; e += blockDim.x)
     {
-        bool is_a = e < TC_M * 8;
-        int r = (is_a ? e : e - TC_M * 8) >> 3, c = e & 7;
+        bool is_a = e < BM * 8;
+        int r = (is_a ? e : e - BM * 8) >> 3, c = e & 7;
         int k = kb * TC_ROW_BYTES + c * 16;
         int g = (is_a ? m0 : n0) + r;
-        bool ok = k < in && g < (is_a ? rows : out);
+        bool ok = k < in && g < (is_a ? m_end : out);
         const u8* src = is_a ? a : w;
-        if (ok) src += (i64)g * in + k;
+        if (ok) src += (i64)(is_a && a_rows ? a_rows[g] : g) * in + k;
         u8* dst = (is_a ? sa : sw) + r * TC_ROW_BYTES + ((c ^ ((r & 1) << 2)) << 4);
         cp_async16(smem_addr(dst), src, ok ? 16 : 0);
     }
-    cp_async_commit();
 }
 
-// a: codes [rows, in] (in % 16 == 0; a, w 16-byte aligned); a_scales [rows, k_blocks]; w: codes [out, in];
-// w_scales [ceil(out/128), k_blocks]; y [rows, out] with row stride y_stride. grid = (ceil(out/128), ceil(rows/64)),
-// block = 256 threads.
-extern "C" __global__ void __launch_bounds__(256) fp8_gemm_tc(const u8* a, const float* a_scales, const u8* w,
-    const float* w_scales, float* y, int rows, int out, int in, int y_stride)
+// Where a tile's results go: fp32 values, or bf16 bits (rounded to nearest even) when BF16_OUT.
+template <bool BF16_OUT>
+__device__ __forceinline__ void tc_store(void* y, i64 at, float v)
 {
-    __shared__ __align__(128) u8 stage_a[2][TC_M * TC_ROW_BYTES];
-    __shared__ __align__(128) u8 stage_w[2][TC_N * TC_ROW_BYTES];
+    if (BF16_OUT) ((u16*)y)[at] = bf16_bits(v);
+    else ((float*)y)[at] = v;
+}
+
+// One output tile of y = a * W^T: rows m0 .. min(m0 + BM, m_end), outputs n0 .. n0 + BN (below out), every K block.
+// 8 warps as WM (rows) x WN (outputs), each MT m16 x NT n8 mma tiles; BN divides 128, so one w_scales row serves the
+// tile. STAGES K blocks in flight (cp.async ring in smem: STAGES x (BM + BN) x 128 bytes). The k order inside a K
+// block (h, then j) is the same for every tile shape, so a row's result does not depend on the tile it lands in.
+// a_scales row of A row m: a_rows[m] when a_rows is set, else m; y row m at y + m * y_stride.
+template <int WM, int MT, int NT, int STAGES, bool BF16_OUT>
+__device__ __forceinline__ void fp8_gemm_tc_tile(u8* smem, const u8* a, const float* a_scales, const int* a_rows, int m0,
+    int m_end, const u8* w, const float* w_scales, int n0, int out, int in, void* y, int y_col0, int y_stride)
+{
+    constexpr int WN = 8 / WM, BM = WM * MT * 16, BN = WN * NT * 8;
+    static_assert(WM * WN == 8 && 128 % BN == 0, "8 warps; a tile within one 128-wide scale block");
+    u8* stage_a = smem;                              // [STAGES][BM * 128]
+    u8* stage_w = smem + STAGES * BM * TC_ROW_BYTES; // [STAGES][BN * 128]
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
-    const int wm = warp & 1, wn = warp >> 1;   // warp tile: rows 32 wm.., outputs 32 wn..
-    const int m0 = blockIdx.y * TC_M, n0 = blockIdx.x * TC_N;
+    const int wm = warp % WM, wn = warp / WM;        // warp tile: rows MT*16 wm.., outputs NT*8 wn..
     const int k_blocks = (in + 127) >> 7;
     const float* w_scale_row = w_scales + (i64)(n0 >> 7) * k_blocks;
 
-    float acc[2][4][4];
-    for (int mt = 0; mt < 2; mt++)
-        for (int nt = 0; nt < 4; nt++)
+    float acc[MT][NT][4];
+    #pragma unroll
+    for (int mt = 0; mt < MT; mt++)
+        #pragma unroll
+        for (int nt = 0; nt < NT; nt++)
+            #pragma unroll
             for (int e = 0; e < 4; e++) acc[mt][nt][e] = 0.0f;
 
-    tc_stage(stage_a[0], stage_w[0], a, w, m0, n0, 0, rows, out, in);
+    // prologue: K blocks 0 .. STAGES-2 in flight; one commit group per K block (empty past the end keeps the count)
+    #pragma unroll
+    for (int s = 0; s < STAGES - 1; s++)
+    {
+        if (s < k_blocks)
+            tc_stage<BM, BN>(stage_a + s * BM * TC_ROW_BYTES, stage_w + s * BN * TC_ROW_BYTES, a, a_rows, w, m0, m_end, n0, s, out, in);
+        cp_async_commit();
+    }
     for (int kb = 0; kb < k_blocks; kb++)
     {
-        if (kb + 1 < k_blocks)
-        {
-            tc_stage(stage_a[(kb + 1) & 1], stage_w[(kb + 1) & 1], a, w, m0, n0, kb + 1, rows, out, in);
-            asm volatile("cp.async.wait_group 1;" ::: "memory");
-        }
-        else
-            asm volatile("cp.async.wait_group 0;" ::: "memory");
+        // refill the slot computed in the previous iteration (the barrier at its end freed it)
+        const int next = kb + STAGES - 1, slot = next % STAGES;
+        if (next < k_blocks)
+            tc_stage<BM, BN>(stage_a + slot * BM * TC_ROW_BYTES, stage_w + slot * BN * TC_ROW_BYTES, a, a_rows, w, m0, m_end, n0, next, out, in);
+        cp_async_commit();
+        asm volatile("cp.async.wait_group %0;" :: "n"(STAGES - 1) : "memory");   // K block kb has landed
         __syncthreads();
 
-        const u8* sa = stage_a[kb & 1];
-        const u8* sw = stage_w[kb & 1];
-        float part[2][4][4];
-        for (int mt = 0; mt < 2; mt++)
-            for (int nt = 0; nt < 4; nt++)
+        const u8* sa = stage_a + (kb % STAGES) * BM * TC_ROW_BYTES;
+        const u8* sw = stage_w + (kb % STAGES) * BN * TC_ROW_BYTES;
+        float part[MT][NT][4];
+        #pragma unroll
+        for (int mt = 0; mt < MT; mt++)
+            #pragma unroll
+            for (int nt = 0; nt < NT; nt++)
+                #pragma unroll
                 for (int e = 0; e < 4; e++) part[mt][nt][e] = 0.0f;
         #pragma unroll
         for (int h = 0; h < 2; h++)
         {
             // every row this lane reads has the parity of g: one swizzled chunk offset for all of them
             const int chunk = ((t + 4 * h) ^ ((g & 1) << 2)) << 4;
-            uint4 av[2][2], wv[4];
+            uint4 av[MT][2], wv[NT];
             #pragma unroll
-            for (int mt = 0; mt < 2; mt++)
+            for (int mt = 0; mt < MT; mt++)
                 #pragma unroll
                 for (int rr = 0; rr < 2; rr++)
-                    av[mt][rr] = *(const uint4*)(sa + (wm * 32 + mt * 16 + g + 8 * rr) * TC_ROW_BYTES + chunk);
+                    av[mt][rr] = *(const uint4*)(sa + (wm * MT * 16 + mt * 16 + g + 8 * rr) * TC_ROW_BYTES + chunk);
             #pragma unroll
-            for (int nt = 0; nt < 4; nt++)
-                wv[nt] = *(const uint4*)(sw + (wn * 32 + nt * 8 + g) * TC_ROW_BYTES + chunk);
+            for (int nt = 0; nt < NT; nt++)
+                wv[nt] = *(const uint4*)(sw + (wn * NT * 8 + nt * 8 + g) * TC_ROW_BYTES + chunk);
             #pragma unroll
             for (int j = 0; j < 4; j++)
             {
-                u32 fa[2][4], fb[4][2];
+                u32 fa[MT][4], fb[NT][2];
                 #pragma unroll
-                for (int mt = 0; mt < 2; mt++)
+                for (int mt = 0; mt < MT; mt++)
                 {
                     u32 lo = tc_word(av[mt][0], j), hi = tc_word(av[mt][1], j);   // rows g and g + 8
                     fa[mt][0] = tc_f16x2(lo);
@@ -416,16 +442,16 @@ extern "C" __global__ void __launch_bounds__(256) fp8_gemm_tc(const u8* a, const
                     fa[mt][3] = tc_f16x2(hi >> 16);
                 }
                 #pragma unroll
-                for (int nt = 0; nt < 4; nt++)
+                for (int nt = 0; nt < NT; nt++)
                 {
                     u32 v = tc_word(wv[nt], j);
                     fb[nt][0] = tc_f16x2(v);
                     fb[nt][1] = tc_f16x2(v >> 16);
                 }
                 #pragma unroll
-                for (int mt = 0; mt < 2; mt++)
+                for (int mt = 0; mt < MT; mt++)
                     #pragma unroll
-                    for (int nt = 0; nt < 4; nt++)
+                    for (int nt = 0; nt < NT; nt++)
                         tc_mma(part[mt][nt], fa[mt][0], fa[mt][1], fa[mt][2], fa[mt][3], fb[nt][0], fb[nt][1]);
             }
         }
@@ -433,36 +459,89 @@ extern "C" __global__ void __launch_bounds__(256) fp8_gemm_tc(const u8* a, const
         // acc = acc + partial * (a_scale * w_scale): c0,c1 are row g, c2,c3 row g + 8
         const float w_scale = w_scale_row[kb];
         #pragma unroll
-        for (int mt = 0; mt < 2; mt++)
+        for (int mt = 0; mt < MT; mt++)
             #pragma unroll
             for (int hr = 0; hr < 2; hr++)
             {
-                int m = m0 + wm * 32 + mt * 16 + g + 8 * hr;
-                float scale = (m < rows ? a_scales[(i64)m * k_blocks + kb] : 0.0f) * w_scale;
+                int m = m0 + wm * MT * 16 + mt * 16 + g + 8 * hr;
+                float a_scale = 0.0f;
+                if (m < m_end) a_scale = a_scales[(i64)(a_rows ? a_rows[m] : m) * k_blocks + kb];
+                float scale = a_scale * w_scale;
                 #pragma unroll
-                for (int nt = 0; nt < 4; nt++)
+                for (int nt = 0; nt < NT; nt++)
                 {
                     acc[mt][nt][2 * hr] = acc[mt][nt][2 * hr] + part[mt][nt][2 * hr] * scale;
                     acc[mt][nt][2 * hr + 1] = acc[mt][nt][2 * hr + 1] + part[mt][nt][2 * hr + 1] * scale;
                 }
             }
-        __syncthreads();   // the next iteration's cp.async overwrites this stage
+        __syncthreads();   // the next iteration's cp.async overwrites the oldest slot
     }
 
     #pragma unroll
-    for (int mt = 0; mt < 2; mt++)
+    for (int mt = 0; mt < MT; mt++)
         #pragma unroll
         for (int hr = 0; hr < 2; hr++)
         {
-            int m = m0 + wm * 32 + mt * 16 + g + 8 * hr;
-            if (m >= rows) continue;
+            int m = m0 + wm * MT * 16 + mt * 16 + g + 8 * hr;
+            if (m >= m_end) continue;
             #pragma unroll
-            for (int nt = 0; nt < 4; nt++)
+            for (int nt = 0; nt < NT; nt++)
                 #pragma unroll
                 for (int e = 0; e < 2; e++)
                 {
-                    int n = n0 + wn * 32 + nt * 8 + 2 * t + e;
-                    if (n < out) y[(i64)m * y_stride + n] = acc[mt][nt][2 * hr + e];
+                    int n = n0 + wn * NT * 8 + nt * 8 + 2 * t + e;
+                    if (n < out) tc_store<BF16_OUT>(y, (i64)m * y_stride + y_col0 + n, acc[mt][nt][2 * hr + e]);
                 }
         }
+}
+
+// a: codes [rows, in] (in % 16 == 0; a, w 16-byte aligned); a_scales [rows, k_blocks]; w: codes [out, in];
+// w_scales [ceil(out/128), k_blocks]; y [rows, out] with row stride y_stride. grid = (ceil(out/128), ceil(rows/64)),
+// block = 256 threads.
+extern "C" __global__ void __launch_bounds__(256) fp8_gemm_tc(const u8* a, const float* a_scales, const u8* w,
+    const float* w_scales, float* y, int rows, int out, int in, int y_stride)
+{
+    __shared__ __align__(128) u8 smem[2 * (TC_M + TC_N) * TC_ROW_BYTES];   // 2 stages of A [64][128] + W [128][128]
+    fp8_gemm_tc_tile<2, 2, 4, 2, false>(smem, a, a_scales, nullptr, blockIdx.y * TC_M, rows, w, w_scales, blockIdx.x * TC_N,
+        out, in, y, 0, y_stride);
+}
+
+// ---- grouped: many small GEMMs in one launch (MoE experts) --------------------------------------------------------
+// Each block computes one (row tile, output tile) of one expert. tiles[i] = (expert, first row, row end) for
+// i < *tile_count, written on the device by moe_plan (moe_grouped.cu); blocks past the count leave at once, so the grid
+// is sized by a host bound and nothing is read back. Every expert has up to two weight matrices side by side in y:
+// output tiles below tiles0 belong to matrix mat0 (y columns 0 .. n_split), the rest to mat1 (columns n_split ..);
+// experts is a table of 6 addresses per expert (gate, gate scales, up, up scales, down, down scales) and matrix m
+// sits at 2m, 2m + 1. A row r of the tile reads codes a[a_rows[r]] (the token it came from) when a_rows is set, else
+// a[r]. y: bf16 [rows, y_stride]. Dynamic shared memory: STAGES * (BM + BN) * 128 bytes.
+template <int WM, int MT, int NT, int STAGES>
+__device__ __forceinline__ void fp8_gemm_grouped(const u8* a, const float* a_scales, const int* a_rows, const int4* tiles,
+    const int* tile_count, const u64* experts, int mat0, int mat1, int n_split, int y_stride, int in, u16* y)
+{
+    extern __shared__ __align__(128) u8 grouped_smem[];
+    constexpr int BN = (8 / WM) * NT * 8;
+    if ((int)blockIdx.y >= *tile_count) return;
+    const int4 tile = tiles[blockIdx.y];
+    const int tiles0 = (n_split + BN - 1) / BN;
+    const bool second = (int)blockIdx.x >= tiles0;
+    const int mat = second ? mat1 : mat0;
+    const int n0 = ((int)blockIdx.x - (second ? tiles0 : 0)) * BN;
+    const int out = second ? y_stride - n_split : n_split;
+    const u64* e = experts + (i64)tile.x * 6 + 2 * mat;
+    fp8_gemm_tc_tile<WM, MT, NT, STAGES, true>(grouped_smem, a, a_scales, a_rows, tile.y, tile.z, (const u8*)e[0],
+        (const float*)e[1], n0, out, in, y, second ? n_split : 0, y_stride);
+}
+
+// Decode-sized groups (a few rows per expert): 16-row x 128-output tiles, 4 K blocks in flight (72 KiB).
+extern "C" __global__ void __launch_bounds__(256) fp8_gemm_grouped_m16(const u8* a, const float* a_scales, const int* a_rows,
+    const int4* tiles, const int* tile_count, const u64* experts, int mat0, int mat1, int n_split, int y_stride, int in, u16* y)
+{
+    fp8_gemm_grouped<1, 1, 2, 4>(a, a_scales, a_rows, tiles, tile_count, experts, mat0, mat1, n_split, y_stride, in, y);
+}
+
+// Prefill-sized groups: 64-row x 128-output tiles, 3 K blocks in flight (72 KiB).
+extern "C" __global__ void __launch_bounds__(256) fp8_gemm_grouped_m64(const u8* a, const float* a_scales, const int* a_rows,
+    const int4* tiles, const int* tile_count, const u64* experts, int mat0, int mat1, int n_split, int y_stride, int in, u16* y)
+{
+    fp8_gemm_grouped<2, 2, 4, 3>(a, a_scales, a_rows, tiles, tile_count, experts, mat0, mat1, n_split, y_stride, in, y);
 }

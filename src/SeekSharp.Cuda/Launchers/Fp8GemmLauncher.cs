@@ -61,6 +61,39 @@ public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream) : 
             Launch("fp8_gemm", new Dim3(Dim3.Blocks(weight.Out, Tile), Dim3.Blocks(rows, Tile)), new Dim3(256), args);
     }
 
+    /// <summary>Rows per tile of the grouped kernels: fp8_gemm_grouped_m16 and fp8_gemm_grouped_m64.</summary>
+    public static int GroupedTileRows(bool prefillSized) => prefillSized ? 64 : 16;
+
+    private const int GroupedTileN = 128;
+    private const int GroupedShared = 72 * 1024;   // m16: 4 stages x (16 + 128) rows x 128 B; m64: 3 x (64 + 128) x 128 B
+    private readonly HashSet<string> _groupedSharedRaised = [];
+
+    /// <summary>
+    /// Expert GEMMs of every tile in <paramref name="tiles"/> (I32 [maxTiles, 4]: expert, first row, row end, unused;
+    /// the first *<paramref name="tileCount"/> are valid, written by moe_plan): y[r, :] = bf16 of the FP8 product of A row
+    /// r with the tile's expert's matrix <paramref name="first"/> (y columns 0 .. firstOut) and, when
+    /// <paramref name="second"/> differs from it, matrix <paramref name="second"/> (columns firstOut ..
+    /// <paramref name="yCols"/>). A row r is codes/scales row rowTokens[r] when <paramref name="rowTokens"/> is set, else r.
+    /// codes U8 [≥ rows, inFeatures]; scales F32 [≥ rows, ceil(inFeatures/128)]; y BF16 [rows, yCols].
+    /// </summary>
+    public void MultiplyGrouped(bool prefillSized, CudaBuffer codes, CudaBuffer scales, CudaBuffer? rowTokens, CudaBuffer tiles,
+        CudaBuffer tileCount, int maxTiles, CudaGroupedExperts experts, ExpertMatrix first, ExpertMatrix second, int firstOut,
+        int yCols, int inFeatures, CudaBuffer y)
+    {
+        const string op = "fp8_gemm_grouped";
+        LaunchChecks.That(inFeatures % 16 == 0 && codes.Pointer % 16 == 0, op, $"In {inFeatures} must be a multiple of 16 with 16-byte aligned codes");
+        LaunchChecks.That(maxTiles is > 0 and <= 65535, op, $"{maxTiles} tiles do not fit one grid column");
+        LaunchChecks.That(firstOut > 0 && firstOut <= yCols && (first != second || firstOut == yCols), op,
+            $"matrix {first} has {firstOut} of the {yCols} output columns");
+        var kernel = prefillSized ? "fp8_gemm_grouped_m64" : "fp8_gemm_grouped_m16";
+        if (_groupedSharedRaised.Add(kernel)) Function(kernel).SetMaxDynamicSharedBytes(GroupedShared);
+        var columnTiles = Dim3.Blocks(firstOut, GroupedTileN) + (first == second ? 0 : Dim3.Blocks(yCols - firstOut, GroupedTileN));
+        Launch(kernel, new Dim3(columnTiles, (uint)maxTiles), new Dim3(256),
+            new KernelArgs().Ptr(codes.Pointer).Ptr(scales.Pointer).Ptr(rowTokens?.Pointer ?? 0).Ptr(tiles.Pointer).Ptr(tileCount.Pointer)
+                .Ptr(experts.Table.Pointer).Int((int)first).Int((int)second).Int(firstOut).Int(yCols).Int(inFeatures).Ptr(y.Pointer),
+            GroupedShared);
+    }
+
     /// <summary>Both fast kernels load 16 codes at a time: In a multiple of 16, codes and weight 16-byte aligned.</summary>
     private static bool Aligned16(CudaBuffer codes, CudaLinear weight) =>
         weight.In % 16 == 0 && codes.Pointer % 16 == 0 && weight.Data.Pointer % 16 == 0;

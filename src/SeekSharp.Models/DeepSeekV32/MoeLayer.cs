@@ -33,15 +33,41 @@ public sealed class MoeLayer(DeepSeekConfig config, int moeIndex)
         var weights = ctx.Temp(DType.F32, (long)t * k);                   // [t, k] fp32
         d.MoeRoute(logits, w.CorrectionBias, t, _routing, Forced(ctx), ids, weights);
 
-        // The expert lists are host decisions (which GEMMs to run): bring the t·k ids and weights back.
+        if (ctx.Record is { } record)
+        {
+            var picked = new int[t * k];
+            d.Download<int>(ids, 0, picked);
+            for (var i = 0; i < t; i++) record.SetRouting(ctx.PositionOfRow(i), moeIndex, picked.AsSpan(i * k, k));
+        }
+
+        var sum = ctx.Temp(DType.F32, (long)t * hidden);                  // [t, hidden] fp32 sum of the routed experts
+        if (w.Grouped is { } grouped)
+            d.MoeExperts(x, t, ids, weights, k, grouped, ctx.PowerOfTwoScales, sum);   // on the device, no round trip
+        else
+            RunExpertsOneByOne(ctx, w, x, ids, weights, sum);
+
+        var shared = ctx.Temp(DType.F32, (long)t * hidden);
+        SwiGluMlp.Forward(ctx, w.Shared, x, t, shared);
+        d.AddRound(sum, shared, output, t * hidden);
+    }
+
+    /// <summary>
+    /// The routed experts as separate launches: the ids and weights come back to the host, which groups the rows by
+    /// expert (ascending id, tokens in order) and runs each used expert on its rows, scatter-adding in that order.
+    /// </summary>
+    private void RunExpertsOneByOne(ForwardContext ctx, DeviceMoeWeights w, DeviceBuffer x, DeviceBuffer ids, DeviceBuffer weights,
+        DeviceBuffer sum)
+    {
+        var d = ctx.Device;
+        var t = ctx.Tokens;
+        var k = _routing.PerToken;
+        var experts = _routing.Experts;
+        var hidden = w.Router.In;
         var hostIds = new int[t * k];
         var hostWeights = new float[t * k];
         d.Download<int>(ids, 0, hostIds);
         d.Download<float>(weights, 0, hostWeights);
-        if (ctx.Record is { } record)
-            for (var i = 0; i < t; i++) record.SetRouting(ctx.PositionOfRow(i), moeIndex, hostIds.AsSpan(i * k, k));
 
-        // rows grouped by expert (ascending id), tokens in order within an expert
         var offsets = new int[experts + 1];
         foreach (var e in hostIds) offsets[e + 1]++;
         for (var e = 0; e < experts; e++) offsets[e + 1] += offsets[e];
@@ -60,7 +86,6 @@ public sealed class MoeLayer(DeepSeekConfig config, int moeIndex)
         d.Upload<int>(rowTokens, tokensBuffer);
         d.Upload<float>(rowScales, scalesBuffer);
 
-        var sum = ctx.Temp(DType.F32, (long)t * hidden);                  // [t, hidden] fp32 accumulator
         var most = 0;
         for (var e = 0; e < experts; e++) most = Math.Max(most, offsets[e + 1] - offsets[e]);
         var xs = ctx.Temp(DType.F32, (long)Math.Max(1, most) * hidden);
@@ -73,10 +98,6 @@ public sealed class MoeLayer(DeepSeekConfig config, int moeIndex)
             SwiGluMlp.Forward(ctx, w.Experts[e], xs, count, ys);
             d.ScatterAddScaled(ys, tokensBuffer, scalesBuffer, offsets[e], count, hidden, sum);
         }
-
-        var shared = ctx.Temp(DType.F32, (long)t * hidden);
-        SwiGluMlp.Forward(ctx, w.Shared, x, t, shared);
-        d.AddRound(sum, shared, output, t * hidden);
     }
 
     /// <summary>Forced expert ids of this call's rows ([t, k], -1 rows not forced), or null when none is forced.</summary>
@@ -92,6 +113,9 @@ public sealed class MoeLayer(DeepSeekConfig config, int moeIndex)
             if (!forced.TryGetRouting(ctx.PositionOfRow(i), moeIndex, out var experts)) continue;
             if (experts.Length != k)
                 throw new ArgumentException($"forced routing of position {ctx.PositionOfRow(i)}, MoE layer {moeIndex} has {experts.Length} experts, expected {k}");
+            foreach (var e in experts)
+                if ((uint)e >= (uint)_routing.Experts)
+                    throw new ArgumentException($"forced routing of position {ctx.PositionOfRow(i)}, MoE layer {moeIndex} names expert {e}; the layer has {_routing.Experts}");
             experts.CopyTo(rows.AsSpan(i * k, k));
             any = true;
         }

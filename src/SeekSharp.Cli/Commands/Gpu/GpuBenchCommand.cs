@@ -27,9 +27,10 @@ internal static class GpuBenchCommand
         var reps = new Option<int>("--reps") { DefaultValueFactory = _ => 5, Description = "Timed repetitions per case (median reported)" };
         var noLayer = new Option<bool>("--no-layer") { Description = "Skip the whole-layer timings (real-width random MoE layer)" };
         var layerBatches = new Option<string>("--layer-batches") { DefaultValueFactory = _ => "1,32", Description = "Decode batch sizes of the whole-layer timings" };
+        var moeTokens = new Option<string>("--moe-tokens") { DefaultValueFactory = _ => "1,32,128,4096", Description = "Token counts of the MoE experts timings (with the whole-layer timings)" };
         var torchJson = new Option<string?>("--torch-json") { Description = "torch_dsa_bench.py --json output from the same GPU, to pair with" };
         var jsonOut = new Option<string?>("--json-out") { Description = "Write every row (and the pairing) as JSON here" };
-        foreach (var o in new Option[] { device, threads, batches, decodeCtx, prefillCtx, chunk, reps, noLayer, layerBatches, torchJson, jsonOut })
+        foreach (var o in new Option[] { device, threads, batches, decodeCtx, prefillCtx, chunk, reps, noLayer, layerBatches, moeTokens, torchJson, jsonOut })
             command.Options.Add(o);
 
         command.SetAction(r => CliRunner.Run(() =>
@@ -51,6 +52,8 @@ internal static class GpuBenchCommand
             if (!r.GetValue(noLayer))
             {
                 using var layer = new LayerBench(d, repetitions, _ => { });
+                foreach (var t in Ints(r.GetValue(moeTokens)!, "--moe-tokens"))
+                    Print(rows, layer.Experts(t));
                 foreach (var l in Ints(r.GetValue(decodeCtx)!, "--decode-ctx"))
                     foreach (var b in Ints(r.GetValue(layerBatches)!, "--layer-batches"))
                         Print(rows, [layer.Decode(b, l)]);

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using SeekSharp.Core;
+using SeekSharp.Core.Numerics;
 using SeekSharp.Core.Compute;
 using SeekSharp.Engine;
 using SeekSharp.Engine.Cache;
@@ -57,6 +59,62 @@ public sealed class LayerBench : IDisposable
             cache.Truncate(context - chunk);
         });
         return new DsaBenchRow("prefill", chunk, context, "layer", ms, 0, 0, "1 MoE layer + embed/head (vocab 1024), absorbed chunk");
+    }
+
+    /// <summary>
+    /// The routed experts of the layer alone for <paramref name="tokens"/> rows routed uniformly at random (8 distinct
+    /// experts each, as MoeRoute writes them), next to one expert's three FP8 linears over the same number of rows (equal
+    /// FLOPs, the dense rate). Bytes: the FP8 weights of every expert the rows use, read once.
+    /// </summary>
+    public List<DsaBenchRow> Experts(int tokens)
+    {
+        var d = _model.Device;
+        var moe = _model.DeviceWeights.Layers[0].Moe!;
+        var config = _model.Config;
+        int k = config.NumExpertsPerTok, hidden = config.HiddenSize, inner = config.MoeIntermediateSize;
+        var random = new Random(5);
+        var ids = new int[tokens * k];
+        var used = new HashSet<int>();
+        for (var t = 0; t < tokens; t++)
+        {
+            var picks = new SortedSet<int>();
+            while (picks.Count < k) picks.Add(random.Next(config.NRoutedExperts));
+            picks.CopyTo(ids, t * k);
+            used.UnionWith(picks);
+        }
+        var weights = Enumerable.Range(0, tokens * k).Select(_ => 0.1f + random.NextSingle()).ToArray();
+        var x = Enumerable.Range(0, tokens * hidden).Select(_ => BFloat16Math.Round(random.NextSingle() - 0.5f)).ToArray();
+        using var idBuffer = d.Allocate(DType.I32, ids.Length);
+        using var weightBuffer = d.Allocate(DType.F32, weights.Length);
+        using var xBuffer = d.Allocate(DType.F32, x.Length);
+        using var sum = d.Allocate(DType.F32, (long)tokens * hidden);
+        d.Upload<int>(ids, idBuffer);
+        d.Upload<float>(weights, weightBuffer);
+        d.Upload<float>(x, xBuffer);
+
+        var pairs = tokens * k;
+        var flop = 2.0 * pairs * 3 * inner * hidden;
+        var bytes = (double)used.Count * 3 * inner * hidden;
+        var rows = new List<DsaBenchRow>();
+        if (moe.Grouped is { } grouped)
+        {
+            var ms = Time(() => d.MoeExperts(xBuffer, tokens, idBuffer, weightBuffer, k, grouped, true, sum));
+            rows.Add(new("moe", tokens, 0, "experts", ms, flop, bytes, $"grouped FP8, {used.Count} experts used, {pairs} rows"));
+        }
+
+        // the dense rate: one expert's gate, up and down over all the routed rows
+        using var rowsIn = d.Allocate(DType.F32, (long)pairs * hidden);
+        using var gateOut = d.Allocate(DType.F32, (long)pairs * inner);
+        using var downOut = d.Allocate(DType.F32, (long)pairs * hidden);
+        var expert = moe.Experts[0];
+        var dense = Time(() =>
+        {
+            d.Linear(expert.Gate, MatrixView.Dense(rowsIn, pairs, hidden), MatrixView.Dense(gateOut, pairs, inner), true, true);
+            d.Linear(expert.Up, MatrixView.Dense(rowsIn, pairs, hidden), MatrixView.Dense(gateOut, pairs, inner), true, true);
+            d.Linear(expert.Down, MatrixView.Dense(gateOut, pairs, inner), MatrixView.Dense(downOut, pairs, hidden), true, true);
+        });
+        rows.Add(new("moe", tokens, 0, "dense_equal", dense, flop, 3.0 * inner * hidden, $"one expert's 3 FP8 linears over {pairs} rows"));
+        return rows;
     }
 
     private SequenceCache FilledCache(int length)

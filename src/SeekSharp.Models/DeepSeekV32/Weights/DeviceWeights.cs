@@ -15,8 +15,9 @@ public sealed record DeviceIndexerWeights(DeviceLinear QB, DeviceLinear K, Devic
 
 public sealed record DeviceMlpWeights(DeviceLinear Gate, DeviceLinear Up, DeviceLinear Down);
 
+/// <param name="Grouped">The routed experts prepared for the device's one-call path, or null when it loops over them.</param>
 public sealed record DeviceMoeWeights(DeviceLinear Router, DeviceBuffer CorrectionBias, float[] CorrectionBiasHost,
-    DeviceMlpWeights[] Experts, DeviceMlpWeights Shared);
+    DeviceMlpWeights[] Experts, DeviceMlpWeights Shared, GroupedExperts? Grouped);
 
 public sealed record DeviceLayerWeights(int Index, DeviceBuffer AttnNorm, DeviceBuffer FfnNorm, DeviceMlaWeights Attention,
     DeviceIndexerWeights? Indexer, DeviceMlpWeights? Dense, DeviceMoeWeights? Moe);
@@ -64,11 +65,16 @@ public sealed class DeviceWeights : IDisposable
             ? new DeviceIndexerWeights(Linear(d, i.QB), Linear(d, i.K), Vector(d, i.KNormWeight), Vector(d, i.KNormBias), Linear(d, i.WeightsProj))
             : null;
         var dense = w.Dense is { } m ? Mlp(d, m) : null;
-        var moe = w.Moe is { } e
-            ? new DeviceMoeWeights(Linear(d, e.Router), Vector(d, e.CorrectionBias), e.CorrectionBias,
-                e.Experts.Select(x => Mlp(d, x)).ToArray(), Mlp(d, e.Shared))
-            : null;
+        var moe = w.Moe is { } e ? Moe(d, e) : null;
         return new DeviceLayerWeights(w.Index, Vector(d, w.AttnNorm), Vector(d, w.FfnNorm), attention, indexer, dense, moe);
+    }
+
+    private DeviceMoeWeights Moe(IComputeDevice d, MoeWeights e)
+    {
+        var experts = e.Experts.Select(x => Mlp(d, x)).ToArray();
+        var grouped = d.GroupExperts([.. experts.Select(x => x.Gate)], [.. experts.Select(x => x.Up)], [.. experts.Select(x => x.Down)]);
+        if (grouped is not null) Own(grouped);
+        return new DeviceMoeWeights(Linear(d, e.Router), Vector(d, e.CorrectionBias), e.CorrectionBias, experts, Mlp(d, e.Shared), grouped);
     }
 
     private DeviceMlpWeights Mlp(IComputeDevice d, MlpWeights m) => new(Linear(d, m.Gate), Linear(d, m.Up), Linear(d, m.Down));
