@@ -277,20 +277,21 @@ FP8_GEMV_KERNEL(7)
 FP8_GEMV_KERNEL(8)
 
 // ---- many rows: fp8_gemm_tc on tensor cores -----------------------------------------------------------------------
-// mma.sync m16n8k16 f16 x f16 -> fp32. Every e4m3 value is an f16 normal (cvt turns 2 codes into an f16x2 exactly) and
-// the tensor core forms each f16 product exactly, so per 128-wide K block a fresh fp32 fragment accumulates the exact
-// products (8 mma steps; only the summation order inside the block differs from the reference), then
-// acc = acc + partial * (a_scale * w_scale), K blocks ascending, separate multiply and add.
+// Per 128-wide K block a fresh fp32 fragment accumulates the block's products on the tensor cores, then
+// acc = acc + partial * (a_scale * w_scale), K blocks ascending, separate multiply and add (the reference's promotion).
+// sm_89+: mma.sync m16n8k32 e4m3 x e4m3 -> fp32 straight from the codes (4 steps per K block). Products are exact;
+// inside an instruction Hopper keeps about 13 mantissa bits of the running sum, the precision the reference's FP8 GEMM
+// has on this hardware too. sm_80: mma.sync m16n8k16 f16 (every e4m3 value is an f16 normal, cvt is exact; 8 steps).
 //
-// Block tile: 64 rows x 128 outputs (one w_scales row per block), 8 warps as 2 (rows) x 4 (outputs), 32 x 32 each =
-// 2 m16 x 4 n8 mma tiles. Per K block a stage holds A [64][128] and W [128][128] codes (24 KiB), filled by cp.async,
-// 2 stages. 16-byte chunk c of stage row r sits at chunk c ^ 4(r & 1), so the 8 lanes of a 128-bit shared load
-// (rows g, g+1, chunks t..) hit distinct bank groups.
-// Fragments (g = lane / 4, t = lane % 4): A a0 (g, k 2t..2t+1), a1 (g+8, 2t..), a2 (g, 2t+8..), a3 (g+8, 2t+8..);
-// B b0 (k 2t..2t+1, n g), b1 (k 2t+8.., n g); C c0,c1 (g, 2t..2t+1), c2,c3 (g+8, 2t..2t+1). Inside a K block the
-// order of k is free as long as A and B use the same one: lane t takes the codes of chunks t and t + 4 of its rows;
-// at step s = 4h + j word j of chunk t + 4h gives bytes 0,1 as the pair {2t, 2t+1} and bytes 2,3 as {2t+8, 2t+9},
-// for A and B alike (so no ldmatrix and no shuffle: one 16-byte shared load per row covers 4 steps).
+// Dense tile (fp8_gemm_tc): 64 rows x 128 outputs (one w_scales row per block), 8 warps as 2 (rows) x 4 (outputs),
+// 32 x 32 each = 2 m16 x 4 n8 mma tiles, 2 stages of A [64][128] + W [128][128] codes filled by cp.async; the grouped
+// kernels use other warp layouts and deeper rings of the same code. 16-byte chunk c of stage row r sits at chunk
+// c ^ 4(r & 1), so the 8 lanes of a 128-bit shared load (rows g, g+1, chunks t..) hit distinct bank groups.
+// Fragments (g = lane / 4, t = lane % 4). f16: A a0 (g, k 2t..2t+1), a1 (g+8, 2t..), a2 (g, 2t+8..), a3 (g+8,
+// 2t+8..); B b0 (k 2t..2t+1, n g), b1 (k 2t+8.., n g). e4m3: the same with 4 codes per register (k 4t.., 16+4t..).
+// C c0,c1 (g, 2t..2t+1), c2,c3 (g+8, 2t..2t+1). Inside a K block the order of k is free as long as A and B use the
+// same one: lane t takes chunks t and t + 4 of its rows (one 16-byte shared load per row and half K block) and feeds
+// the same words of A and B to each step, so no ldmatrix and no shuffle are needed.
 
 #define TC_M 64
 #define TC_N 128
@@ -332,26 +333,61 @@ __device__ __forceinline__ void tc_mma(float* d, u32 a0, u32 a1, u32 a2, u32 a3,
         : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
 }
 
-// Stage one K block into sa [BM][128] and sw [BN][128]: A rows m0.. (row m's codes at a_rows[m] when a_rows is set,
-// else at m) below m_end, W rows n0.. below out; chunks past those or past in are zero (in % 16 == 0, 16-byte
-// aligned). The caller commits the group.
-template <int BM, int BN>
-__device__ __forceinline__ void tc_stage(u8* sa, u8* sw, const u8* a, const int* a_rows, const u8* w, int m0, int m_end,
-    int n0, int kb, int out, int in)
+#if __CUDA_ARCH__ >= 890
+// d += a (16x32 e4m3) * b (32x8 e4m3), fp32 accumulation (sm_89+; on Hopper the tensor core keeps about 13 mantissa
+// bits of the running sum inside one instruction, as the reference's own FP8 GEMM on this hardware does)
+__device__ __forceinline__ void tc_mma_e4m3(float* d, u32 a0, u32 a1, u32 a2, u32 a3, u32 b0, u32 b1)
 {
-    for (int e = threadIdx.x; e < (BM + BN) * 8; e += blockDim.x)
-    {
-        bool is_a = e < BM * 8;
-        int r = (is_a ? e : e - BM * 8) >> 3, c = e & 7;
-        int k = kb * TC_ROW_BYTES + c * 16;
-        int g = (is_a ? m0 : n0) + r;
-        bool ok = k < in && g < (is_a ? m_end : out);
-        const u8* src = is_a ? a : w;
-        if (ok) src += (i64)(is_a && a_rows ? a_rows[g] : g) * in + k;
-        u8* dst = (is_a ? sa : sw) + r * TC_ROW_BYTES + ((c ^ ((r & 1) << 2)) << 4);
-        cp_async16(smem_addr(dst), src, ok ? 16 : 0);
-    }
+    asm("mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
 }
+#endif
+
+// The cp.async work of one stage (A [BM][128] then W [BN][128] codes of one K block), fixed per thread for the whole
+// K loop: each thread copies the same ITERS 16-byte chunks of every K block, so their source rows (A rows m0.. through
+// a_rows when set, below m_end; W rows n0.., below out) and swizzled destinations are worked out once. Chunk c of
+// stage row r sits at chunk c ^ 4(r & 1), so the 8 lanes of a 128-bit shared load (rows g, g+1, chunks t..) hit
+// distinct bank groups. Chunks past a row's end or past in are zero-filled (in % 16 == 0, 16-byte aligned).
+template <int BM, int BN>
+struct TcStageLoader
+{
+    static constexpr int ITERS = ((BM + BN) * 8 + 255) / 256;
+    const u8* src[ITERS];   // row start + 16c, null for rows past the tile
+    u32 dst[ITERS];         // byte offset in a stage
+    int col[ITERS];         // 16c: the chunk's first code within a K block; -1 for threads without this chunk
+    const u8* any_row;      // a valid address for zero-byte copies
+
+    __device__ __forceinline__ void init(const u8* a, const int* a_rows, const u8* w, int m0, int m_end, int n0, int out, int in)
+    {
+        any_row = w;
+        #pragma unroll
+        for (int i = 0; i < ITERS; i++)
+        {
+            const int e = threadIdx.x + 256 * i;
+            const bool is_a = e < BM * 8;
+            const int r = (is_a ? e : e - BM * 8) >> 3, c = e & 7;
+            const int g = (is_a ? m0 : n0) + r;
+            const bool row_ok = g < (is_a ? m_end : out);
+            col[i] = e < (BM + BN) * 8 ? 16 * c : -1;
+            src[i] = row_ok ? (is_a ? a + (i64)(a_rows ? a_rows[g] : g) * in : w + (i64)g * in) + 16 * c : nullptr;
+            dst[i] = (u32)((is_a ? r : BM + r) * TC_ROW_BYTES + ((c ^ ((r & 1) << 2)) << 4));
+        }
+    }
+
+    // K block kb into the stage at shared address base; the caller commits the group.
+    __device__ __forceinline__ void load(u32 base, int kb, int in) const
+    {
+        #pragma unroll
+        for (int i = 0; i < ITERS; i++)
+        {
+            if (col[i] < 0) continue;
+            const int k = kb * TC_ROW_BYTES;
+            const bool ok = src[i] != nullptr && k + col[i] < in;
+            cp_async16(base + dst[i], ok ? src[i] + k : any_row, ok ? 16 : 0);
+        }
+    }
+};
 
 // Where a tile's results go: fp32 values, or bf16 bits (rounded to nearest even) when BF16_OUT.
 template <bool BF16_OUT>
@@ -370,14 +406,27 @@ template <int WM, int MT, int NT, int STAGES, bool BF16_OUT>
 __device__ __forceinline__ void fp8_gemm_tc_tile(u8* smem, const u8* a, const float* a_scales, const int* a_rows, int m0,
     int m_end, const u8* w, const float* w_scales, int n0, int out, int in, void* y, int y_col0, int y_stride)
 {
-    constexpr int WN = 8 / WM, BM = WM * MT * 16, BN = WN * NT * 8;
+    constexpr int WN = 8 / WM, BM = WM * MT * 16, BN = WN * NT * 8, STAGE_BYTES = (BM + BN) * TC_ROW_BYTES;
     static_assert(WM * WN == 8 && 128 % BN == 0, "8 warps; a tile within one 128-wide scale block");
-    u8* stage_a = smem;                              // [STAGES][BM * 128]
-    u8* stage_w = smem + STAGES * BM * TC_ROW_BYTES; // [STAGES][BN * 128]
+    const u32 smem_base = smem_addr(smem);           // stage s: A [BM][128] then W [BN][128] at s * STAGE_BYTES
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
     const int wm = warp % WM, wn = warp / WM;        // warp tile: rows MT*16 wm.., outputs NT*8 wn..
     const int k_blocks = (in + 127) >> 7;
     const float* w_scale_row = w_scales + (i64)(n0 >> 7) * k_blocks;
+
+    TcStageLoader<BM, BN> loader;
+    loader.init(a, a_rows, w, m0, m_end, n0, out, in);
+
+    // the a_scales rows of the 2*MT rows this lane finishes (null past the tile)
+    const float* a_scale_rows[MT][2];
+    #pragma unroll
+    for (int mt = 0; mt < MT; mt++)
+        #pragma unroll
+        for (int hr = 0; hr < 2; hr++)
+        {
+            int m = m0 + wm * MT * 16 + mt * 16 + g + 8 * hr;
+            a_scale_rows[mt][hr] = m < m_end ? a_scales + (i64)(a_rows ? a_rows[m] : m) * k_blocks : nullptr;
+        }
 
     float acc[MT][NT][4];
     #pragma unroll
@@ -391,22 +440,20 @@ __device__ __forceinline__ void fp8_gemm_tc_tile(u8* smem, const u8* a, const fl
     #pragma unroll
     for (int s = 0; s < STAGES - 1; s++)
     {
-        if (s < k_blocks)
-            tc_stage<BM, BN>(stage_a + s * BM * TC_ROW_BYTES, stage_w + s * BN * TC_ROW_BYTES, a, a_rows, w, m0, m_end, n0, s, out, in);
+        if (s < k_blocks) loader.load(smem_base + s * STAGE_BYTES, s, in);
         cp_async_commit();
     }
     for (int kb = 0; kb < k_blocks; kb++)
     {
         // refill the slot computed in the previous iteration (the barrier at its end freed it)
-        const int next = kb + STAGES - 1, slot = next % STAGES;
-        if (next < k_blocks)
-            tc_stage<BM, BN>(stage_a + slot * BM * TC_ROW_BYTES, stage_w + slot * BN * TC_ROW_BYTES, a, a_rows, w, m0, m_end, n0, next, out, in);
+        const int next = kb + STAGES - 1;
+        if (next < k_blocks) loader.load(smem_base + (next % STAGES) * STAGE_BYTES, next, in);
         cp_async_commit();
         asm volatile("cp.async.wait_group %0;" :: "n"(STAGES - 1) : "memory");   // K block kb has landed
         __syncthreads();
 
-        const u8* sa = stage_a + (kb % STAGES) * BM * TC_ROW_BYTES;
-        const u8* sw = stage_w + (kb % STAGES) * BN * TC_ROW_BYTES;
+        const u8* sa = smem + (kb % STAGES) * STAGE_BYTES;
+        const u8* sw = sa + BM * TC_ROW_BYTES;
         float part[MT][NT][4];
         #pragma unroll
         for (int mt = 0; mt < MT; mt++)
@@ -428,6 +475,18 @@ __device__ __forceinline__ void fp8_gemm_tc_tile(u8* smem, const u8* a, const fl
             #pragma unroll
             for (int nt = 0; nt < NT; nt++)
                 wv[nt] = *(const uint4*)(sw + (wn * NT * 8 + nt * 8 + g) * TC_ROW_BYTES + chunk);
+#if __CUDA_ARCH__ >= 890
+            // FP8 tensor cores, m16n8k32: the lane's two words 2q, 2q+1 of its chunk are k slots {4t..} and {16+4t..}
+            // for A (rows g, g+8) and W alike, so each code meets its partner once per K block
+            #pragma unroll
+            for (int q = 0; q < 2; q++)
+                #pragma unroll
+                for (int mt = 0; mt < MT; mt++)
+                    #pragma unroll
+                    for (int nt = 0; nt < NT; nt++)
+                        tc_mma_e4m3(part[mt][nt], tc_word(av[mt][0], 2 * q), tc_word(av[mt][1], 2 * q), tc_word(av[mt][0], 2 * q + 1),
+                            tc_word(av[mt][1], 2 * q + 1), tc_word(wv[nt], 2 * q), tc_word(wv[nt], 2 * q + 1));
+#else
             #pragma unroll
             for (int j = 0; j < 4; j++)
             {
@@ -454,6 +513,7 @@ __device__ __forceinline__ void fp8_gemm_tc_tile(u8* smem, const u8* a, const fl
                     for (int nt = 0; nt < NT; nt++)
                         tc_mma(part[mt][nt], fa[mt][0], fa[mt][1], fa[mt][2], fa[mt][3], fb[nt][0], fb[nt][1]);
             }
+#endif
         }
 
         // acc = acc + partial * (a_scale * w_scale): c0,c1 are row g, c2,c3 row g + 8
@@ -463,10 +523,7 @@ __device__ __forceinline__ void fp8_gemm_tc_tile(u8* smem, const u8* a, const fl
             #pragma unroll
             for (int hr = 0; hr < 2; hr++)
             {
-                int m = m0 + wm * MT * 16 + mt * 16 + g + 8 * hr;
-                float a_scale = 0.0f;
-                if (m < m_end) a_scale = a_scales[(i64)(a_rows ? a_rows[m] : m) * k_blocks + kb];
-                float scale = a_scale * w_scale;
+                float scale = (a_scale_rows[mt][hr] ? a_scale_rows[mt][hr][kb] : 0.0f) * w_scale;
                 #pragma unroll
                 for (int nt = 0; nt < NT; nt++)
                 {
