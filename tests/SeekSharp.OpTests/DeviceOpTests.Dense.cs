@@ -42,6 +42,9 @@ public abstract partial class DeviceOpTests
         { DType.F8E4M3, 5, 1536, 7168 },
         { DType.F8E4M3, 3, 24576, 1536 },
         { DType.F8E4M3, 4, 7168, 2048 },
+        // prefill-sized: rows a multiple of 4 from 64 (the GPU's cuBLASLt block-scaled path), one with a partial last Out block
+        { DType.F8E4M3, 64, 640, 7168 },
+        { DType.F8E4M3, 68, 576, 2048 },
         { DType.BF16, 3, 1024, 7168 },
     };
 

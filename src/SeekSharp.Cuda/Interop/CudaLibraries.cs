@@ -10,6 +10,7 @@ public static class CudaLibraries
     private static readonly Lazy<Loaded<CuDriver>> s_driver = new(() => Load(LibrarySpec.Driver, l => new CuDriver(l)));
     private static readonly Lazy<Loaded<Nvrtc>> s_nvrtc = new(() => Load(LibrarySpec.Nvrtc, l => new Nvrtc(l)));
     private static readonly Lazy<Loaded<Cublas>> s_cublas = new(() => Load(LibrarySpec.Cublas, l => new Cublas(l)));
+    private static readonly Lazy<Loaded<CublasLt>> s_cublasLt = new(() => Load(LibrarySpec.CublasLt, l => new CublasLt(l)));
 
     /// <summary>The driver API, or throws <see cref="InvalidOperationException"/> with the reason it is missing.</summary>
     public static CuDriver Driver => s_driver.Value.Required;
@@ -23,6 +24,9 @@ public static class CudaLibraries
     public static CuDriver? TryDriver(out string? reason) => s_driver.Value.Try(out reason);
     public static Nvrtc? TryNvrtc(out string? reason) => s_nvrtc.Value.Try(out reason);
     public static Cublas? TryCublas(out string? reason) => s_cublas.Value.Try(out reason);
+
+    /// <summary>cuBLASLt, or null with the reason (optional: only the block-scaled FP8 GEMM uses it).</summary>
+    public static CublasLt? TryCublasLt(out string? reason) => s_cublasLt.Value.Try(out reason);
 
     /// <summary>Loads <paramref name="spec"/> through <paramref name="search"/> and binds its API; the reason on failure.</summary>
     public static T? TryLoad<T>(LibrarySearch search, LibrarySpec spec, Func<LoadedLibrary, T> bind, out string? reason) where T : class =>

@@ -19,5 +19,9 @@ public sealed record LibrarySpec(string Display, IReadOnlyList<string> FileNames
     public static LibrarySpec Cublas { get; } = new("cuBLAS",
         OperatingSystem.IsWindows() ? ["cublas64_13.dll", "cublas64_12.dll"] : ["libcublas.so", "libcublas.so.13", "libcublas.so.12"]);
 
+    /// <summary>cuBLASLt from CUDA 13 or 12 (block-scaled FP8 GEMMs need 12.9 or later).</summary>
+    public static LibrarySpec CublasLt { get; } = new("cuBLASLt",
+        OperatingSystem.IsWindows() ? ["cublasLt64_13.dll", "cublasLt64_12.dll"] : ["libcublasLt.so", "libcublasLt.so.13", "libcublasLt.so.12"]);
+
     public override string ToString() => $"{Display} ({string.Join(", ", FileNames)})";
 }

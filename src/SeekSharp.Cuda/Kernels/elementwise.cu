@@ -1,4 +1,4 @@
-// elementwise.cu — embedding, bf16 rounding/packing, SwiGLU, residual add, MoE row gather/scatter, indexer weights.
+// elementwise.cu - embedding, bf16 rounding/packing, SwiGLU, residual add, MoE row gather/scatter, indexer weights.
 // Launchers: ElementwiseLauncher. Pointers arrive already offset to the first element used.
 
 // out[i, :] = fp32(table[ids[i], :]) for a bf16 table [vocab, width]; grid.x = token i, block strides the row.
@@ -42,6 +42,14 @@ extern "C" __global__ void pack_bf16_rows(const float* x, int rows, int cols, in
     int r = blockIdx.x;
     int c = blockIdx.y * blockDim.x + threadIdx.x;
     if (r < rows && c < cols) out[(i64)r * cols + c] = bf16_bits(x[(i64)r * stride + c]);
+}
+
+// y[r, c] (strided fp32 view) = the bf16 packed[r, c] ([rows, cols] dense), exactly.
+extern "C" __global__ void unpack_bf16_rows(const u16* packed, int rows, int cols, float* y, int stride)
+{
+    int r = blockIdx.x;
+    int c = blockIdx.y * blockDim.x + threadIdx.x;
+    if (r < rows && c < cols) y[(i64)r * stride + c] = bf16_to_float(packed[(i64)r * cols + c]);
 }
 
 // gate[i] = bf16(silu(gate[i]) * up[i]), silu(g) = g / (1 + e^-g) in fp32.

@@ -1,12 +1,14 @@
-// quant.cu — activation quantisation to FP8 e4m3 with per-128-column scales (ActQuant.QuantizeRow). Launchers: QuantLauncher.
+// quant.cu - activation quantisation to FP8 e4m3 with per-128-column scales (ActQuant.QuantizeRow). Launchers: QuantLauncher.
 
 #define QUANT_BLOCK 128
 #define QUANT_WARPS 4
 
-// x: strided [rows, cols] view; codes: dense [rows, cols]; scales: dense [rows, ceil(cols/128)].
+// x: strided [rows, cols] view; codes: dense [rows, cols]; the scale of row r, block kb at scales[r * row_step +
+// kb * block_step] ([rows, blocks] row-major: blocks, 1; block-major for cuBLASLt: 1, rows).
 // One warp per 128-column block (4 values per lane): amax -> scale -> e4m3(clamp(x / scale, +-448)).
 // grid = (rows, ceil(blocks / 4)) (rows first: indexer q has tokens x heads rows), block = 128 threads.
-extern "C" __global__ void act_quant_rows(const float* x, int cols, int stride, u8* codes, float* scales, int power_of_two)
+extern "C" __global__ void act_quant_rows(const float* x, int cols, int stride, u8* codes, float* scales, int row_step,
+    int block_step, int power_of_two)
 {
     int blocks = (cols + QUANT_BLOCK - 1) / QUANT_BLOCK;
     int kb = blockIdx.y * QUANT_WARPS + (threadIdx.x >> 5);
@@ -31,5 +33,5 @@ extern "C" __global__ void act_quant_rows(const float* x, int cols, int stride, 
         int c = start + j * 32 + lane;
         if (c < cols) cr[c] = float_to_e4m3(fminf(fmaxf(__fdiv_rn(v[j], scale), -448.0f), 448.0f));
     }
-    if (lane == 0) scales[(i64)r * blocks + kb] = scale;
+    if (lane == 0) scales[(i64)r * row_step + (i64)kb * block_step] = scale;
 }

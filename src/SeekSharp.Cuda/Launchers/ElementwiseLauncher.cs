@@ -30,6 +30,15 @@ public sealed class ElementwiseLauncher(KernelLibrary kernels, CudaStream stream
             new KernelArgs().Ptr(buffer.At(y.Offset)).Int(y.Rows).Int(y.Cols).Int(y.Stride));
     }
 
+    /// <summary>A strided F32 view = the values of packed [rows, cols] BF16.</summary>
+    public void UnpackBf16(CudaBuffer packed, MatrixView y, string op)
+    {
+        var buffer = LaunchChecks.View(y, DType.F32, op, "y");
+        LaunchChecks.Buffer(packed, DType.BF16, (long)y.Rows * y.Cols, op, "packed y");
+        Launch("unpack_bf16_rows", new Dim3((uint)y.Rows, Dim3.Blocks(y.Cols, Threads)), new Dim3(Threads),
+            new KernelArgs().Ptr(packed.Pointer).Int(y.Rows).Int(y.Cols).Ptr(buffer.At(y.Offset)).Int(y.Stride));
+    }
+
     /// <summary>packed [rows, cols] BF16 = the bf16 bits of a strided F32 view.</summary>
     public void PackBf16(MatrixView x, CudaBuffer packed, string op)
     {

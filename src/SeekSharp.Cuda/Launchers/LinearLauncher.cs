@@ -11,7 +11,7 @@ namespace SeekSharp.Cuda.Launchers;
 /// FP8 GEMM kernel). Rounds y to bf16 afterwards when asked. Temporaries come from the caching allocator.
 /// </summary>
 public sealed class LinearLauncher(CublasGemm gemm, ElementwiseLauncher elementwise, QuantLauncher quant,
-    Fp8GemmLauncher fp8, Func<DType, long, CudaBuffer> scratch)
+    Fp8GemmLauncher fp8, CublasLtFp8Gemm? fp8Library, Func<DType, long, CudaBuffer> scratch)
 {
     public void Linear(DeviceLinear weight, MatrixView x, MatrixView y, bool roundToBf16, bool powerOfTwoScales)
     {
@@ -35,6 +35,8 @@ public sealed class LinearLauncher(CublasGemm gemm, ElementwiseLauncher elementw
             case DType.F32:
                 gemm.Multiply(Cublas.DataR32F, w.Data.Pointer, w.Out, w.In, xb.At(x.Offset), x.Stride, x.Rows, yb.At(y.Offset), y.Stride, w.Name);
                 break;
+            case DType.F8E4M3 when fp8Library is not null && fp8Library.Takes(x.Rows, w, y) && LibraryFp8(w, x, y, yb, roundToBf16, powerOfTwoScales):
+                break;
             case DType.F8E4M3:
                 using (var codes = scratch(DType.U8, (long)x.Rows * x.Cols))                            // [rows, In]
                 using (var scales = scratch(DType.F32, (long)x.Rows * ActQuant.BlockCount(x.Cols)))    // [rows, In/128]
@@ -47,5 +49,14 @@ public sealed class LinearLauncher(CublasGemm gemm, ElementwiseLauncher elementw
                 throw new NotSupportedException($"{op}: weights of {w.DType} are not supported");
         }
         if (roundToBf16) elementwise.RoundRows(y, op);
+    }
+
+    /// <summary>Prefill-sized FP8 products through cuBLASLt's block-scaled GEMM; false when it has no algorithm for the shape.</summary>
+    private bool LibraryFp8(CudaLinear w, MatrixView x, MatrixView y, CudaBuffer yb, bool roundToBf16, bool powerOfTwoScales)
+    {
+        using var codes = scratch(DType.U8, (long)x.Rows * x.Cols);                                  // [rows, In]
+        using var scales = scratch(DType.F32, (long)x.Rows * ActQuant.BlockCount(x.Cols));           // [In/128, rows]
+        quant.ActQuantBlockMajor(x, codes, scales, powerOfTwoScales);
+        return fp8Library!.TryMultiply(codes, scales, w, y, yb.At(y.Offset), roundToBf16);
     }
 }

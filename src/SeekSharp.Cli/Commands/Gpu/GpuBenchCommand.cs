@@ -62,6 +62,7 @@ internal static class GpuBenchCommand
             }
 
             List<TorchComparison.Pair>? pairs = null;
+            if (d is SeekSharp.Cuda.CudaDevice cuda) Console.WriteLine($"FP8 GEMM path: {cuda.Fp8GemmPath}");
             if (r.GetValue(torchJson) is { } torchPath)
             {
                 if (!File.Exists(torchPath)) throw new CliUsageException($"--torch-json '{torchPath}': file not found");

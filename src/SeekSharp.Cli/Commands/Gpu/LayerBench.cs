@@ -107,13 +107,30 @@ public sealed class LayerBench : IDisposable
         using var gateOut = d.Allocate(DType.F32, (long)pairs * inner);
         using var downOut = d.Allocate(DType.F32, (long)pairs * hidden);
         var expert = moe.Experts[0];
-        var dense = Time(() =>
+        void Dense()
         {
             d.Linear(expert.Gate, MatrixView.Dense(rowsIn, pairs, hidden), MatrixView.Dense(gateOut, pairs, inner), true, true);
             d.Linear(expert.Up, MatrixView.Dense(rowsIn, pairs, hidden), MatrixView.Dense(gateOut, pairs, inner), true, true);
             d.Linear(expert.Down, MatrixView.Dense(gateOut, pairs, inner), MatrixView.Dense(downOut, pairs, hidden), true, true);
-        });
-        rows.Add(new("moe", tokens, 0, "dense_equal", dense, flop, 3.0 * inner * hidden, $"one expert's 3 FP8 linears over {pairs} rows"));
+        }
+        var library = d is Cuda.CudaDevice cuda && cuda.LibraryFp8Gemm;
+        rows.Add(new("moe", tokens, 0, "dense_equal", Time(Dense), flop, 3.0 * inner * hidden,
+            $"one expert's 3 FP8 linears over {pairs} rows, {(library ? "cuBLASLt" : "our kernels")}"));
+        if (d is Cuda.CudaDevice gpu && !library && pairs >= Cuda.Launchers.CublasLtFp8Gemm.MinRows)
+        {
+            // the opt-in library path at the same shapes (CudaDevice.LibraryFp8Gemm says why it is not the default)
+            try
+            {
+                gpu.LibraryFp8Gemm = true;
+                rows.Add(new("moe", tokens, 0, "dense_cublaslt", Time(Dense), flop, 3.0 * inner * hidden,
+                    "the same 3 linears through cuBLASLt's block-scaled FP8 GEMM (opt-in)"));
+            }
+            catch (InvalidOperationException) { }   // no cuBLASLt on this machine
+            finally
+            {
+                gpu.LibraryFp8Gemm = false;
+            }
+        }
         return rows;
     }
 
