@@ -5,7 +5,7 @@
 #define PLAN_THREADS 1024
 #define PLAN_WARPS (PLAN_THREADS / 32)
 
-// ids [pairs] expert of each (token, pick) pair, pair p = token * per_token + pick; experts <= 1024.
+// ids [pairs] expert of each (token, pick) pair, pair p = token * per_token + pick; experts <= PLAN_THREADS.
 // Writes: row_token [pairs] the token of each grouped row (rows of expert e contiguous, experts ascending, tokens
 // ascending within an expert); pair_row [pairs] the grouped row of each pair (-1 for an id outside 0..experts-1, which
 // the layer rejects before it gets here); tiles [.] = (expert, first row, row end) per tile of at most bm rows;
@@ -30,19 +30,29 @@ extern "C" __global__ void __launch_bounds__(PLAN_THREADS) moe_plan(const int* i
     }
     __syncthreads();
 
-    // 2. first row and first tile of each expert (a short sequential scan: experts is a few hundred)
-    if (tid == 0)
+    // 2. first row and first tile of each expert: exclusive scans of rows and tiles over the experts (thread e holds
+    // expert e; experts <= PLAN_THREADS), warp shuffles, then the warps' totals
     {
-        int row = 0, tile = 0;
-        for (int e = 0; e < experts; e++)
+        const int e = tid;
+        const int rows = e < experts ? filled[e] : 0, tiles_e = (rows + bm - 1) / bm;
+        int row_sum = rows, tile_sum = tiles_e;   // inclusive within the warp
+        for (int d = 1; d < 32; d <<= 1)
         {
-            first_row[e] = row;
-            first_tile[e] = tile;
-            row += filled[e];
-            tile += (filled[e] + bm - 1) / bm;
+            int r = __shfl_up_sync(0xffffffffu, row_sum, d), t = __shfl_up_sync(0xffffffffu, tile_sum, d);
+            if (lane >= d) { row_sum += r; tile_sum += t; }
         }
-        first_tile[experts] = tile;
-        *tile_count = tile;
+        int* warp_rows = warp_counts;               // [PLAN_WARPS] (free until step 3)
+        int* warp_tiles = warp_counts + PLAN_WARPS;
+        if (lane == 31) { warp_rows[warp] = row_sum; warp_tiles[warp] = tile_sum; }
+        __syncthreads();
+        int row_base = 0, tile_base = 0;
+        for (int w = 0; w < warp; w++) { row_base += warp_rows[w]; tile_base += warp_tiles[w]; }
+        if (e < experts)
+        {
+            first_row[e] = row_base + row_sum - rows;
+            first_tile[e] = tile_base + tile_sum - tiles_e;
+            if (e == experts - 1) { first_tile[experts] = tile_base + tile_sum; *tile_count = tile_base + tile_sum; }
+        }
     }
     __syncthreads();
     for (int e = tid; e < experts; e += PLAN_THREADS)

@@ -77,6 +77,7 @@ internal static class GpuBenchCommand
                 {
                     date = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'"),
                     device = d.Name,
+                    fp8GemmPath = (d as SeekSharp.Cuda.CudaDevice)?.Fp8GemmPath,
                     command = "seek " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
                     peaks = new { hbmGBps = PeakGBps, bf16Tflops = PeakTflops },
                     rows = rows.Select(x => new { x.Phase, x.Batch, x.Context, x.Op, x.Ms, tflops = x.TflopPerSecond, gbps = x.GBPerSecond, x.Note }),
