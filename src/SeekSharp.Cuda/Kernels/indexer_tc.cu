@@ -237,3 +237,171 @@ indexer_scores_tc8(const unsigned char* __restrict__ q8, const float* __restrict
     itc_body<8>(q8, weights, keyPool, scalePool, rowSeq, rowPos, table, tableWidth, blockSize, startPos, scores, rows,
                 maxEnd, keysPerBlock);
 }
+
+// ---- indexer_scores_wg1: decode rows on Hopper's warpgroup tensor cores (sm_90a), opt-in -----------------------------
+// (IndexerLauncher uses it only with SEEKSHARP_INDEXER=wgmma: twice tc1's speed at decode, but its scores differ from
+// the CPU's by up to 1.7e-4 normalised, over the op tests' 1e-4 bar.)
+//
+// One query row per block, as indexer_scores_tc1, but the scores come from wgmma: D[64 keys, 64 heads] = K[64 keys, 128]
+// x Q^T[128, 64 heads] as 4 k-steps of m64n64k32 e4m3 -> fp32, both operands read from shared memory by descriptor (no
+// fragments in registers, no ldmatrix), so a warp issues a handful of instructions per 64 keys instead of 32 mma.sync
+// plus their operand loads. Two warpgroups take alternate 64-key tiles; all 256 threads stream pairs of tiles (128
+// keys, 16 KiB, one cache block per tile when blocks hold 64 positions) through an IWG_PAIRS-deep cp.async ring.
+// Shared tiles are 128-byte rows (one K of 128 codes) with the 16-byte chunks of row r XOR-ed by r % 8 (the
+// 128-byte swizzle the descriptors name); 8-row groups sit 1024 bytes apart.
+// Accumulator of thread (warp w of its warpgroup, g = lane / 4, t = lane % 4): d[4j + e] = key 16w + g + 8(e / 2),
+// head 8j + 2t + e % 2: like tc1, a thread sums relu(d) * w over its 16 heads for 2 keys and two shuffles finish them.
+// Precision: each 32-product k-step lands in its own accumulator and the four are added in fp32, so only the
+// tensor core's sum inside a k-step is approximate, as in tc1's mma.sync (scores only choose the top-k set).
+
+#define IWG_TILE 64
+#define IWG_PAIRS 6
+#define IWG_Q_BYTES (ITC_HEADS * ITC_DIM)                              // 8 KiB
+#define IWG_PAIR_BYTES (2 * IWG_TILE * ITC_DIM)                        // 16 KiB
+#define IWG_SHARED (1024 + IWG_Q_BYTES + IWG_PAIRS * IWG_PAIR_BYTES + IWG_PAIRS * 2 * IWG_TILE * 4)
+
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+// wgmma shared-memory descriptor, 128-byte swizzle, K-major: 8-row groups 1024 bytes apart
+static __device__ __forceinline__ u64 iwg_desc(u32 addr)
+{
+    return (u64)((addr & 0x3FFFFu) >> 4) | ((u64)(16 >> 4) << 16) | ((u64)(1024 >> 4) << 32) | (1ull << 62);
+}
+
+// d (64 x 64 fp32) (+)= A (64 x 32 e4m3, shared) * B (64 x 32 e4m3, shared)^T; accumulate = 0 starts afresh
+static __device__ __forceinline__ void iwg_mma(float (&d)[32], u64 da, u64 db, int accumulate)
+{
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n64k32.f32.e4m3.e4m3 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p, 1, 1;\n}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+        : "l"(da), "l"(db), "r"(accumulate));
+}
+
+// byte offset of 16-byte chunk c of row r in a swizzled [rows][128] tile
+static __device__ __forceinline__ u32 iwg_chunk(int r, int c) { return (u32)(r * ITC_DIM + ((c ^ (r & 7)) << 4)); }
+#endif
+
+// Same arguments and results as indexer_scores_tc1. grid (ceil(maxEnd / keysPerBlock), rows), block 256, dynamic shared
+// IWG_SHARED; keysPerBlock a multiple of 128.
+extern "C" __global__ void __launch_bounds__(ITC_THREADS)
+indexer_scores_wg1(const unsigned char* __restrict__ q8, const float* __restrict__ weights,
+    const unsigned char* __restrict__ keyPool, const float* __restrict__ scalePool,
+    const int* __restrict__ rowSeq, const int* __restrict__ rowPos, const int* __restrict__ table,
+    int tableWidth, int blockSize, int startPos, float* __restrict__ scores, int rows, int maxEnd, int keysPerBlock)
+{
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+    extern __shared__ float4 iwg_smem4[];
+    const u32 raw = smem_addr(iwg_smem4);
+    const u32 base = (raw + 1023u) & ~1023u;                    // swizzled tiles need 1024-byte alignment
+    unsigned char* const smem = reinterpret_cast<unsigned char*>(iwg_smem4) + (base - raw);
+    const u32 qAddr = base, tilesAddr = base + IWG_Q_BYTES;     // q [64][128] | pairs [PAIRS][2][64][128]
+    float* const tileScales = reinterpret_cast<float*>(smem + IWG_Q_BYTES + IWG_PAIRS * IWG_PAIR_BYTES);   // [PAIRS][128]
+
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int wg = warp >> 2, wq = warp & 3, g = lane >> 2, t = lane & 3;
+    const int row = blockIdx.y;
+    const int chunkStart = blockIdx.x * keysPerBlock;
+    const int chunkEnd = min(chunkStart + keysPerBlock, maxEnd);
+    const int seq = rowSeq != nullptr ? __ldg(rowSeq + row) : 0;
+    const int pos = itc_row_pos(rowPos, startPos, row);
+    float* const out = scores + (long long)row * maxEnd;
+    for (int s = max(chunkStart, pos + 1) + tid; s < chunkEnd; s += ITC_THREADS) out[s] = SS_NEG_INF;
+    const int kEnd = min(chunkEnd, pos + 1);
+    if (kEnd <= chunkStart) return;   // block-uniform
+
+    // the query: 64 heads x 128 codes, 512 chunks, 2 per thread (committed with the first pair)
+    const unsigned char* const q = q8 + (long long)row * ITC_HEADS * ITC_DIM;
+#pragma unroll
+    for (int j = 0; j < 2; j++)
+    {
+        const int e = tid + j * ITC_THREADS, r = e >> 3, c = e & 7;
+        cp_async16(qAddr + iwg_chunk(r, c), q + r * ITC_DIM + c * 16, 16);
+    }
+    // this thread's 16 head weights: heads 8j + 2t, 8j + 2t + 1
+    float w[8][2];
+#pragma unroll
+    for (int j = 0; j < 8; j++)
+    {
+        w[j][0] = __ldg(weights + (long long)row * ITC_HEADS + 8 * j + 2 * t);
+        w[j][1] = __ldg(weights + (long long)row * ITC_HEADS + 8 * j + 2 * t + 1);
+    }
+
+    const int tiles = (kEnd - chunkStart + IWG_TILE - 1) / IWG_TILE;
+    const int pairs = (tiles + 1) / 2;
+    // pair p -> stage p % PAIRS: 128 keys (1024 chunks, 4 per thread) and 128 scales; zeros at and past kEnd
+    auto load = [&](int p) {
+        const int first = chunkStart + p * 2 * IWG_TILE;
+        const u32 stage = tilesAddr + (p % IWG_PAIRS) * IWG_PAIR_BYTES;
+#pragma unroll
+        for (int j = 0; j < 2 * IWG_TILE * 8 / ITC_THREADS; j++)
+        {
+            const int e = tid + j * ITC_THREADS, r = e >> 3, c = e & 7, key = first + r;
+            const bool ok = key < kEnd;
+            const unsigned char* src = keyPool;
+            if (ok) src = keyPool + itc_pool_row(table, tableWidth, blockSize, seq, key) * ITC_DIM + c * 16;
+            cp_async16(stage + (r >> 6) * (IWG_TILE * ITC_DIM) + iwg_chunk(r & 63, c), src, ok ? 16 : 0);
+        }
+        if (tid < 2 * IWG_TILE)
+        {
+            const int key = first + tid;
+            const bool ok = key < kEnd;
+            const float* src = scalePool;
+            if (ok) src = scalePool + itc_pool_row(table, tableWidth, blockSize, seq, key);
+            cp_async4(smem_addr(tileScales + (p % IWG_PAIRS) * 2 * IWG_TILE + tid), src, ok ? 4 : 0);
+        }
+    };
+#pragma unroll
+    for (int p = 0; p < IWG_PAIRS - 1; p++)
+    {
+        if (p < pairs) load(p);
+        cp_async_commit();
+    }
+
+    for (int p = 0; p < pairs; p++)
+    {
+        asm volatile("cp.async.wait_group %0;" :: "n"(IWG_PAIRS - 2) : "memory");
+        asm volatile("fence.proxy.async.shared::cta;" ::: "memory");   // cp.async writes -> visible to wgmma
+        __syncthreads();   // pair p landed for everyone; stage (p - 1) % PAIRS is free
+        if (p + IWG_PAIRS - 1 < pairs) load(p + IWG_PAIRS - 1);
+        cp_async_commit();
+
+        const int tile = 2 * p + wg;
+        const int first = chunkStart + tile * IWG_TILE;
+        if (tile >= tiles) continue;   // warpgroup-uniform
+        const u32 kAddr = tilesAddr + (p % IWG_PAIRS) * IWG_PAIR_BYTES + wg * (IWG_TILE * ITC_DIM);
+        // one accumulator per k-step, summed in fp32 afterwards: chaining the k-steps through one accumulator lets
+        // wgmma carry the running sum at reduced precision (2.5e-4 normalised against the CPU, over the 1e-4 bar)
+        float dk[4][32];
+        asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
+#pragma unroll
+        for (int kk = 0; kk < 4; kk++) iwg_mma(dk[kk], iwg_desc(kAddr + kk * 32), iwg_desc(qAddr + kk * 32), 0);
+        asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
+        asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
+        float d[32];
+#pragma unroll
+        for (int i = 0; i < 32; i++) d[i] = ((dk[0][i] + dk[1][i]) + dk[2][i]) + dk[3][i];
+
+        float s0 = 0.0f, s1 = 0.0f;   // keys 16wq + g, 16wq + g + 8 of the tile
+#pragma unroll
+        for (int j = 0; j < 8; j++)
+        {
+            s0 = fmaf(itc_relu(d[4 * j]), w[j][0], s0);
+            s0 = fmaf(itc_relu(d[4 * j + 1]), w[j][1], s0);
+            s1 = fmaf(itc_relu(d[4 * j + 2]), w[j][0], s1);
+            s1 = fmaf(itc_relu(d[4 * j + 3]), w[j][1], s1);
+        }
+        s0 += __shfl_xor_sync(0xFFFFFFFFu, s0, 1);
+        s1 += __shfl_xor_sync(0xFFFFFFFFu, s1, 1);
+        s0 += __shfl_xor_sync(0xFFFFFFFFu, s0, 2);
+        s1 += __shfl_xor_sync(0xFFFFFFFFu, s1, 2);
+        if (t < 2)
+        {
+            const int key = 16 * wq + g + 8 * t;
+            const int s = first + key;
+            if (s < kEnd) out[s] = (t == 0 ? s0 : s1) * tileScales[(p % IWG_PAIRS) * 2 * IWG_TILE + wg * IWG_TILE + key];
+        }
+    }
+    asm volatile("cp.async.wait_group 0;");
+#else
+    __trap();   // the launcher loads this kernel only when the module is built for sm_90a
+#endif
+}
