@@ -239,8 +239,9 @@ indexer_scores_tc8(const unsigned char* __restrict__ q8, const float* __restrict
 }
 
 // ---- indexer_scores_wg1: decode rows on Hopper's warpgroup tensor cores (sm_90a), opt-in -----------------------------
-// (IndexerLauncher uses it only with SEEKSHARP_INDEXER=wgmma: twice tc1's speed at decode, but its scores differ from
-// the CPU's by up to 1.7e-4 normalised, over the op tests' 1e-4 bar.)
+// (IndexerLauncher uses it only with SEEKSHARP_INDEXER=wgmma: its scores differ from the CPU's by up to 1.7e-4
+// normalised, over the op tests' 1e-4 bar; its first form, k-steps chained in one accumulator, ran twice as fast as
+// tc1 at decode.)
 //
 // One query row per block, as indexer_scores_tc1, but the scores come from wgmma: D[64 keys, 64 heads] = K[64 keys, 128]
 // x Q^T[128, 64 heads] as 4 k-steps of m64n64k32 e4m3 -> fp32, both operands read from shared memory by descriptor (no

@@ -169,10 +169,11 @@ internal sealed class IndexerLauncher(KernelLibrary library)
     }
 
     /// <summary>
-    /// indexer_scores_wg1, opt-in (SEEKSHARP_INDEXER=wgmma) where the module is built for sm_90a (Hopper with NVRTC 12+):
-    /// about twice as fast at decode, but its scores differ from the CPU's by 1.0–1.7e-4 normalised, over the op tests'
-    /// 1e-4 bar for fp32 reductions (wgmma's FP8 sums inside a 32-product k-step are coarser than mma.sync's), so
-    /// the mma.sync kernel stays the default.
+    /// indexer_scores_wg1, opt-in (SEEKSHARP_INDEXER=wgmma) where the module is built for sm_90a (Hopper with NVRTC 12+).
+    /// Its scores differ from the CPU's by 1.0–1.7e-4 normalised, over the op tests' 1e-4 bar for fp32 reductions
+    /// (wgmma's FP8 sums inside a 32-product k-step are coarser than mma.sync's), so the mma.sync kernel stays the
+    /// default. Speed: its first form (k-steps chained in one accumulator, 2.5e-4 off) took 0.90 ms against 1.82 at
+    /// B = 128 × 128K; this form (an accumulator per k-step, a deeper ring) was not timed (BENCHMARKS.md).
     /// </summary>
     private static CudaFunction? LoadWgmma(KernelLibrary library)
     {
