@@ -390,6 +390,18 @@ struct TcStageLoader
     }
 };
 
+// Zeroes an MT x NT grid of mma fragments (4 fp32 each).
+template <int MT, int NT>
+__device__ __forceinline__ void tc_zero(float (&f)[MT][NT][4])
+{
+    #pragma unroll
+    for (int mt = 0; mt < MT; mt++)
+        #pragma unroll
+        for (int nt = 0; nt < NT; nt++)
+            #pragma unroll
+            for (int e = 0; e < 4; e++) f[mt][nt][e] = 0.0f;
+}
+
 // Where a tile's results go: fp32 values, or bf16 bits (rounded to nearest even) when BF16_OUT.
 template <bool BF16_OUT>
 __device__ __forceinline__ void tc_store(void* y, i64 at, float v)
@@ -430,12 +442,7 @@ __device__ __forceinline__ void fp8_gemm_tc_tile(u8* smem, const u8* a, const fl
         }
 
     float acc[MT][NT][4];
-    #pragma unroll
-    for (int mt = 0; mt < MT; mt++)
-        #pragma unroll
-        for (int nt = 0; nt < NT; nt++)
-            #pragma unroll
-            for (int e = 0; e < 4; e++) acc[mt][nt][e] = 0.0f;
+    tc_zero(acc);
 
     // prologue: K blocks 0 .. STAGES-2 in flight; one commit group per K block (empty past the end keeps the count)
     #pragma unroll
@@ -456,12 +463,7 @@ __device__ __forceinline__ void fp8_gemm_tc_tile(u8* smem, const u8* a, const fl
         const u8* sa = smem + (kb % STAGES) * STAGE_BYTES;
         const u8* sw = sa + BM * TC_ROW_BYTES;
         float part[MT][NT][4];
-        #pragma unroll
-        for (int mt = 0; mt < MT; mt++)
-            #pragma unroll
-            for (int nt = 0; nt < NT; nt++)
-                #pragma unroll
-                for (int e = 0; e < 4; e++) part[mt][nt][e] = 0.0f;
+        tc_zero(part);
         #pragma unroll
         for (int h = 0; h < 2; h++)
         {
