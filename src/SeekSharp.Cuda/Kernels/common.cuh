@@ -135,7 +135,7 @@ __device__ __forceinline__ float block_max(float v, float* scratch)
     return result;
 }
 
-// ---- shared memory, asynchronous copies, warp-level tensor cores (sm_80+; emitted only where a kernel uses them) ----
+// ---- shared memory, asynchronous copies, warp-level tensor cores (sm_80+, e4m3 sm_89+; emitted only where used) ----
 
 // The shared-state-space address of a generic pointer into shared memory.
 __device__ __forceinline__ u32 smem_addr(const void* p)
@@ -178,6 +178,17 @@ __device__ __forceinline__ void mma_bf16_16816(float* d, u32 a0, u32 a1, u32 a2,
         : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
         : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
 }
+
+#if __CUDA_ARCH__ >= 890
+// d += a (16x32 e4m3) * b (32x8 e4m3), fp32 accumulation (sm_89+): 4 codes per register, a0 (row g, k 4t..4t+3),
+// a1 (g+8, 4t..), a2 (g, 16+4t..), a3 (g+8, 16+4t..); b0 (k 4t.., col g), b1 (k 16+4t.., col g)
+__device__ __forceinline__ void mma_e4m3_16832(float* d, u32 a0, u32 a1, u32 a2, u32 a3, u32 b0, u32 b1)
+{
+    asm("mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+}
+#endif
 
 // two bf16 (round to nearest even) in one register, lo in the low half
 __device__ __forceinline__ u32 pack_bf16x2(float lo, float hi) { return (u32)bf16_bits(lo) | ((u32)bf16_bits(hi) << 16); }

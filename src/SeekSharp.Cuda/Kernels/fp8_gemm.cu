@@ -3,7 +3,8 @@
 // k; then acc += partial * (a_scale * w_scale), K blocks ascending, separate multiply and add (--fmad=false).
 // Three kernels with those semantics (Fp8GemmLauncher picks one by the row count and In):
 // - fp8_gemv_r1..r8: a streaming GEMV for decode-sized inputs, one warp per output, 16-byte weight loads;
-// - fp8_gemm_tc: tensor cores (mma.sync f16, exact products, fp32 partial per K block) for more rows;
+// - fp8_gemm_tc: tensor cores (mma.sync e4m3 on sm_89+, f16 on sm_80; fp32 partial per K block) for more rows, and
+//   the grouped expert kernels fp8_gemm_grouped_m16/m64 built from the same tile code;
 // - fp8_gemm: the plain shared-memory tiled kernel, the fallback when In % 16 != 0 or a buffer is not 16-byte aligned.
 // H200 numbers (benchmarks/kernel-lab/fp8_gemv_bench.h200.txt): 1 row of a 2048x7168 / 7168x2048 / 24576x1536 weight
 // 17.5 / 10.1 / 21.8 us with the GEMV (1206 / 350 / 346 us tiled); 4096 rows x 2048 x 7168 0.58 ms with fp8_gemm_tc
@@ -279,9 +280,9 @@ FP8_GEMV_KERNEL(8)
 // ---- many rows: fp8_gemm_tc on tensor cores -----------------------------------------------------------------------
 // Per 128-wide K block a fresh fp32 fragment accumulates the block's products on the tensor cores, then
 // acc = acc + partial * (a_scale * w_scale), K blocks ascending, separate multiply and add (the reference's promotion).
-// sm_89+: mma.sync m16n8k32 e4m3 x e4m3 -> fp32 straight from the codes (4 steps per K block). Products are exact;
-// inside an instruction Hopper keeps about 13 mantissa bits of the running sum, the precision the reference's FP8 GEMM
-// has on this hardware too. sm_80: mma.sync m16n8k16 f16 (every e4m3 value is an f16 normal, cvt is exact; 8 steps).
+// sm_89+: mma.sync m16n8k32 e4m3 x e4m3 -> fp32 straight from the codes (4 steps per K block); the sums inside an
+// instruction are the tensor core's, and the op tests' 1e-4 bar on fp32 results holds with them (wgmma and cuBLASLt's
+// FP8 paths missed it). sm_80: mma.sync m16n8k16 f16 (every e4m3 value is an f16 normal, cvt is exact; 8 steps).
 //
 // Dense tile (fp8_gemm_tc): 64 rows x 128 outputs (one w_scales row per block), 8 warps as 2 (rows) x 4 (outputs),
 // 32 x 32 each = 2 m16 x 4 n8 mma tiles, 2 stages of A [64][128] + W [128][128] codes filled by cp.async; the grouped
@@ -333,20 +334,10 @@ __device__ __forceinline__ void tc_mma(float* d, u32 a0, u32 a1, u32 a2, u32 a3,
         : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
 }
 
-#if __CUDA_ARCH__ >= 890
-// d += a (16x32 e4m3) * b (32x8 e4m3), fp32 accumulation (sm_89+; on Hopper the tensor core keeps about 13 mantissa
-// bits of the running sum inside one instruction, as the reference's own FP8 GEMM on this hardware does)
-__device__ __forceinline__ void tc_mma_e4m3(float* d, u32 a0, u32 a1, u32 a2, u32 a3, u32 b0, u32 b1)
-{
-    asm("mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-        : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
-}
-#endif
-
 // The cp.async work of one stage (A [BM][128] then W [BN][128] codes of one K block), fixed per thread for the whole
 // K loop: each thread copies the same ITERS 16-byte chunks of every K block, so their source rows (A rows m0.. through
-// a_rows when set, below m_end; W rows n0.., below out) and swizzled destinations are worked out once. Chunk c of
+// a_rows when set, below m_end; W rows n0.., below out) are worked out once; chunk and destination follow from the
+// thread index. Chunk c of
 // stage row r sits at chunk c ^ 4(r & 1), so the 8 lanes of a 128-bit shared load (rows g, g+1, chunks t..) hit
 // distinct bank groups. Chunks past a row's end or past in are zero-filled (in % 16 == 0, 16-byte aligned).
 template <int BM, int BN>
@@ -487,7 +478,7 @@ __device__ __forceinline__ void fp8_gemm_tc_tile(u8* smem, const u8* a, const fl
                 for (int mt = 0; mt < MT; mt++)
                     #pragma unroll
                     for (int nt = 0; nt < NT; nt++)
-                        tc_mma_e4m3(part[mt][nt], tc_word(av[mt][0], 2 * q), tc_word(av[mt][1], 2 * q), tc_word(av[mt][0], 2 * q + 1),
+                        mma_e4m3_16832(part[mt][nt], tc_word(av[mt][0], 2 * q), tc_word(av[mt][1], 2 * q), tc_word(av[mt][0], 2 * q + 1),
                             tc_word(av[mt][1], 2 * q + 1), tc_word(wv[nt], 2 * q), tc_word(wv[nt], 2 * q + 1));
 #else
             #pragma unroll

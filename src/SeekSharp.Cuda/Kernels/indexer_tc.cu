@@ -51,14 +51,6 @@ __device__ __forceinline__ long long itc_pool_row(const int* __restrict__ table,
 #define ITC_SHARED (ITC_STAGES * ITC_TILE * (ITC_PITCH + 4))   // key tiles and their scales; + QG*64*4 weights
 
 #if __CUDA_ARCH__ >= 890
-// d += a (16x32 e4m3) * b (32x8 e4m3), fp32 accumulation
-static __device__ __forceinline__ void itc_mma(float* d, u32 a0, u32 a1, u32 a2, u32 a3, u32 b0, u32 b1)
-{
-    asm("mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-        : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
-}
-
 // max(0, x) keeping NaN, one instruction
 static __device__ __forceinline__ float itc_relu(float x)
 {
@@ -186,7 +178,7 @@ static __device__ __forceinline__ void itc_body(const unsigned char* __restrict_
                 u32 a0, a1, a2, a3;
                 ldsm_x4(a + kt * 32, a0, a1, a2, a3);
 #pragma unroll
-                for (int nt = 0; nt < 8; nt++) itc_mma(acc[nt], a0, a1, a2, a3, bq[nt][kt][0], bq[nt][kt][1]);
+                for (int nt = 0; nt < 8; nt++) mma_e4m3_16832(acc[nt], a0, a1, a2, a3, bq[nt][kt][0], bq[nt][kt][1]);
             }
             float s0 = 0.0f, s1 = 0.0f;   // keys m0 + g, m0 + g + 8
 #pragma unroll
