@@ -26,6 +26,9 @@ __device__ __forceinline__ u16 bf16_bits(float x)
 // x rounded to bf16, held as fp32 (BFloat16Math.Round).
 __device__ __forceinline__ float bf16_round(float x) { return __uint_as_float(((u32)bf16_bits(x)) << 16); }
 
+// SwiGLU of one element as the reference rounds it: bf16(silu(g) * u), silu(g) = g / (1 + e^-g) in fp32.
+__device__ __forceinline__ float silu_mul_bf16(float g, float u) { return bf16_round(g / (1.0f + expf(-g)) * u); }
+
 __device__ __forceinline__ float bf16_to_float(u16 bits) { return __uint_as_float(((u32)bits) << 16); }
 
 // ---- FP8 e4m3fn --------------------------------------------------------------------------------------------------
@@ -94,6 +97,22 @@ __device__ __forceinline__ float warp_max(float v)
 {
     for (int offset = 16; offset > 0; offset >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, offset));
     return v;
+}
+
+// Act-quant of one 128-column block held by a warp (ActQuant.QuantizeRow): lane l holds columns 32j + l in v[j], 0
+// past the row's end. Returns the block's scale (act_quant_scale of its |max|, every lane) and writes
+// codes[32j + l] = e4m3(clamp(v[j] / scale, +-448)) for the first `valid` columns.
+__device__ __forceinline__ float warp_act_quant_block(const float (&v)[4], int lane, int valid, u8* codes, bool power_of_two)
+{
+    float amax = 0.0f;
+    for (int j = 0; j < 4; j++) amax = fmaxf(amax, fabsf(v[j]));
+    const float scale = act_quant_scale(warp_max(amax), power_of_two);
+    for (int j = 0; j < 4; j++)
+    {
+        const int c = j * 32 + lane;
+        if (c < valid) codes[c] = float_to_e4m3(fminf(fmaxf(__fdiv_rn(v[j], scale), -448.0f), 448.0f));
+    }
+    return scale;
 }
 
 // Sum over the block (blockDim.x a multiple of 32, at most 1024); scratch: 32 floats of shared memory.

@@ -57,8 +57,7 @@ extern "C" __global__ void silu_mul(float* gate, const float* up, int count)
 {
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= count) return;
-    float g = gate[i];
-    gate[i] = bf16_round(g / (1.0f + expf(-g)) * up[i]);
+    gate[i] = silu_mul_bf16(gate[i], up[i]);
 }
 
 // out[i] = bf16(a[i] + b[i]); out may alias a or b.

@@ -97,35 +97,23 @@ extern "C" __global__ void __launch_bounds__(PLAN_THREADS) moe_plan(const int* i
     }
 }
 
-// gate_up: bf16 [rows, 2 * inner], gate in columns 0 .. inner, up after it. Per row: h = bf16(silu(g) * u) (silu_mul
-// exactly), then act-quant of h per 128 columns (act_quant_rows exactly): codes [rows, inner], scales [rows,
-// ceil(inner/128)]. One warp per 128-column block; grid = (rows, ceil(blocks / 4)), block = 128 threads.
+// gate_up: bf16 [rows, 2 * inner], gate in columns 0 .. inner, up after it. Per row: h = bf16(silu(g) * u)
+// (silu_mul_bf16, as silu_mul), then act-quant of h per 128 columns (warp_act_quant_block, as act_quant_rows):
+// codes [rows, inner], scales [rows, ceil(inner/128)]. One warp per 128-column block; grid = (rows, ceil(blocks / 4)),
+// block = 128 threads.
 extern "C" __global__ void moe_silu_quant(const u16* gate_up, int inner, u8* codes, float* scales, int power_of_two)
 {
     const int blocks = (inner + 127) >> 7;
     const int kb = blockIdx.y * 4 + (threadIdx.x >> 5), lane = threadIdx.x & 31, r = blockIdx.x;
     if (kb >= blocks) return;   // a whole warp leaves together
     const u16* gr = gate_up + (i64)r * 2 * inner;
-    float v[4], amax = 0.0f;
+    float v[4];
     for (int j = 0; j < 4; j++)
     {
         int c = kb * 128 + j * 32 + lane;
-        v[j] = 0.0f;
-        if (c < inner)
-        {
-            float g = bf16_to_float(gr[c]), u = bf16_to_float(gr[inner + c]);
-            v[j] = bf16_round(g / (1.0f + expf(-g)) * u);
-        }
-        amax = fmaxf(amax, fabsf(v[j]));
+        v[j] = c < inner ? silu_mul_bf16(bf16_to_float(gr[c]), bf16_to_float(gr[inner + c])) : 0.0f;
     }
-    amax = warp_max(amax);
-    const float scale = act_quant_scale(amax, power_of_two != 0);
-    u8* cr = codes + (i64)r * inner;
-    for (int j = 0; j < 4; j++)
-    {
-        int c = kb * 128 + j * 32 + lane;
-        if (c < inner) cr[c] = float_to_e4m3(fminf(fmaxf(__fdiv_rn(v[j], scale), -448.0f), 448.0f));
-    }
+    const float scale = warp_act_quant_block(v, lane, inner - kb * 128, codes + (i64)r * inner + kb * 128, power_of_two != 0);
     if (lane == 0) scales[(i64)r * blocks + kb] = scale;
 }
 

@@ -18,20 +18,11 @@ extern "C" __global__ void act_quant_rows(const float* x, int cols, int stride, 
     const float* xr = x + (i64)r * stride;
     int start = kb * QUANT_BLOCK;
     float v[4];
-    float amax = 0.0f;
     for (int j = 0; j < 4; j++)
     {
         int c = start + j * 32 + lane;
         v[j] = c < cols ? xr[c] : 0.0f;
-        amax = fmaxf(amax, fabsf(v[j]));
     }
-    amax = warp_max(amax);
-    float scale = act_quant_scale(amax, power_of_two != 0);
-    u8* cr = codes + (i64)r * cols;
-    for (int j = 0; j < 4; j++)
-    {
-        int c = start + j * 32 + lane;
-        if (c < cols) cr[c] = float_to_e4m3(fminf(fmaxf(__fdiv_rn(v[j], scale), -448.0f), 448.0f));
-    }
+    float scale = warp_act_quant_block(v, lane, cols - start, codes + (i64)r * cols + start, power_of_two != 0);
     if (lane == 0) scales[(i64)r * row_step + (i64)kb * block_step] = scale;
 }
