@@ -61,18 +61,25 @@ public sealed unsafe class CublasLtFp8Gemm : IDisposable
         && y.Stride % 4 == 0 && y.Offset % 4 == 0;
 
     /// <summary>
-    /// y (F32 view [rows, Out]) = the block-scaled product of codes (U8 [rows, In]) with <paramref name="w"/>;
-    /// scales F32 [In/128, rows]. False (nothing queued) when cuBLASLt has no algorithm for this shape.
+    /// The plan for y (F32 view [rows, Out]) = codes [rows, In] times <paramref name="w"/>, made once per shape: fp32 output
+    /// straight into y, else (when <paramref name="roundToBf16"/>) a bf16 output widened into y; null when cuBLASLt has
+    /// neither. The heuristic wants the scale pointers set, so it is asked with this call's.
     /// </summary>
-    public bool TryMultiply(CudaBuffer codes, CudaBuffer scales, CudaLinear w, MatrixView y, nint yPointer, bool roundToBf16)
+    internal Plan? PlanFor(CudaLinear w, MatrixView y, CudaBuffer scales, bool roundToBf16)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        nint aScale = w.Scales!.Pointer, bScale = scales.Pointer;
+        return PlanFor(y.Rows, w.Out, w.In, y.Stride, bf16: false, aScale, bScale)
+            ?? (roundToBf16 ? PlanFor(y.Rows, w.Out, w.In, w.Out, bf16: true, aScale, bScale) : null);
+    }
+
+    /// <summary>Queues the product with a plan from <see cref="PlanFor(CudaLinear, MatrixView, CudaBuffer, bool)"/>; scales F32 [In/128, rows].</summary>
+    internal void Multiply(Plan plan, CudaBuffer codes, CudaBuffer scales, CudaLinear w, MatrixView y, nint yPointer)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var rows = y.Rows;
-        nint aScale = w.Scales!.Pointer, bScale = scales.Pointer;
-        var plan = PlanFor(rows, w.Out, w.In, y.Stride, bf16: false, aScale, bScale)
-            ?? (roundToBf16 ? PlanFor(rows, w.Out, w.In, w.Out, bf16: true, aScale, bScale) : null);
-        if (plan is null) return false;
         _context.MakeCurrent();
+        nint aScale = w.Scales!.Pointer, bScale = scales.Pointer;
         _api.ThrowIfFailed(_api.cublasLtMatmulDescSetAttribute(plan.Desc, CublasLt.DescAScalePointer, &aScale, (nuint)sizeof(nint)));
         _api.ThrowIfFailed(_api.cublasLtMatmulDescSetAttribute(plan.Desc, CublasLt.DescBScalePointer, &bScale, (nuint)sizeof(nint)));
         float alpha = 1f, beta = 0f;
@@ -83,7 +90,6 @@ public sealed unsafe class CublasLtFp8Gemm : IDisposable
             &beta, (void*)d, plan.D, (void*)d, plan.D, &algo, (void*)_workspace.Pointer, (nuint)WorkspaceBytes, _stream.Handle),
             $"cublasLtMatmul({w.Name}: [{rows}, {w.In}] x [{w.Out}, {w.In}]T, block-scaled FP8)");
         if (packed is not null) _elementwise.UnpackBf16(packed, y, $"linear {w.Name}");
-        return true;
     }
 
     private Plan? PlanFor(int rows, int outFeatures, int inFeatures, int dStride, bool bf16, nint aScale, nint bScale)
@@ -106,7 +112,7 @@ public sealed unsafe class CublasLtFp8Gemm : IDisposable
     }
 
     /// <summary>Descriptors and the heuristic's first algorithm for one shape.</summary>
-    private sealed class Plan(CublasLt api, nint desc, nint a, nint b, nint d, CublasLt.Algo algorithm, bool outputBf16) : IDisposable
+    internal sealed class Plan(CublasLt api, nint desc, nint a, nint b, nint d, CublasLt.Algo algorithm, bool outputBf16) : IDisposable
     {
         public bool OutputBf16 => outputBf16;
         public nint Desc => desc;

@@ -35,9 +35,8 @@ public sealed class LinearLauncher(CublasGemm gemm, ElementwiseLauncher elementw
             case DType.F32:
                 gemm.Multiply(Cublas.DataR32F, w.Data.Pointer, w.Out, w.In, xb.At(x.Offset), x.Stride, x.Rows, yb.At(y.Offset), y.Stride, w.Name);
                 break;
-            case DType.F8E4M3 when fp8Library is not null && fp8Library.Takes(x.Rows, w, y) && LibraryFp8(w, x, y, yb, roundToBf16, powerOfTwoScales):
-                break;
             case DType.F8E4M3:
+                if (fp8Library is not null && fp8Library.Takes(x.Rows, w, y) && LibraryFp8(w, x, y, yb, roundToBf16, powerOfTwoScales)) break;
                 using (var codes = scratch(DType.U8, (long)x.Rows * x.Cols))                            // [rows, In]
                 using (var scales = scratch(DType.F32, (long)x.Rows * ActQuant.BlockCount(x.Cols)))    // [rows, In/128]
                 {
@@ -51,12 +50,17 @@ public sealed class LinearLauncher(CublasGemm gemm, ElementwiseLauncher elementw
         if (roundToBf16) elementwise.RoundRows(y, op);
     }
 
-    /// <summary>Prefill-sized FP8 products through cuBLASLt's block-scaled GEMM; false when it has no algorithm for the shape.</summary>
+    /// <summary>
+    /// Prefill-sized FP8 products through cuBLASLt's block-scaled GEMM; false, with nothing queued, when it has no
+    /// algorithm for the shape (asked before x is quantised, so a refused shape is not quantised twice).
+    /// </summary>
     private bool LibraryFp8(CudaLinear w, MatrixView x, MatrixView y, CudaBuffer yb, bool roundToBf16, bool powerOfTwoScales)
     {
         using var codes = scratch(DType.U8, (long)x.Rows * x.Cols);                                  // [rows, In]
         using var scales = scratch(DType.F32, (long)x.Rows * ActQuant.BlockCount(x.Cols));           // [In/128, rows]
+        if (fp8Library!.PlanFor(w, y, scales, roundToBf16) is not { } plan) return false;
         quant.ActQuantBlockMajor(x, codes, scales, powerOfTwoScales);
-        return fp8Library!.TryMultiply(codes, scales, w, y, yb.At(y.Offset), roundToBf16);
+        fp8Library.Multiply(plan, codes, scales, w, y, yb.At(y.Offset));
+        return true;
     }
 }
