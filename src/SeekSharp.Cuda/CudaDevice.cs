@@ -96,6 +96,9 @@ public sealed unsafe partial class CudaDevice : IComputeDevice
     /// tiny FP8 golden model's forced prefill then reaches 84 % argmax agreement against the bar of 93 %
     /// (BENCHMARKS.md). Off by default: the model's own outputs come first.
     /// </summary>
+    /// <summary>Whether cuBLASLt was found, so <see cref="LibraryFp8Gemm"/> can be turned on.</summary>
+    public bool HasLibraryFp8Gemm => _fp8Library is not null;
+
     public bool LibraryFp8Gemm
     {
         get => _fp8Library?.Enabled ?? false;

@@ -116,7 +116,7 @@ public sealed class LayerBench : IDisposable
         var library = d is Cuda.CudaDevice cuda && cuda.LibraryFp8Gemm;
         rows.Add(new("moe", tokens, 0, "dense_equal", Time(Dense), flop, 3.0 * inner * hidden,
             $"one expert's 3 FP8 linears over {pairs} rows, {(library ? "cuBLASLt" : "our kernels")}"));
-        if (d is Cuda.CudaDevice gpu && !library && pairs >= Cuda.Launchers.CublasLtFp8Gemm.MinRows)
+        if (d is Cuda.CudaDevice { HasLibraryFp8Gemm: true } gpu && !library && pairs >= Cuda.Launchers.CublasLtFp8Gemm.MinRows)
         {
             // the opt-in library path at the same shapes (CudaDevice.LibraryFp8Gemm says why it is not the default)
             try
@@ -125,7 +125,6 @@ public sealed class LayerBench : IDisposable
                 rows.Add(new("moe", tokens, 0, "dense_cublaslt", Time(Dense), flop, 3.0 * inner * hidden,
                     "the same 3 linears through cuBLASLt's block-scaled FP8 GEMM (opt-in)"));
             }
-            catch (InvalidOperationException) { }   // no cuBLASLt on this machine
             finally
             {
                 gpu.LibraryFp8Gemm = false;
