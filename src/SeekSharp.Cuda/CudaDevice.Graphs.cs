@@ -1,10 +1,11 @@
+using SeekSharp.Core.Compute;
 using SeekSharp.Cuda.Interop;
 using SeekSharp.Cuda.Runtime;
 
 namespace SeekSharp.Cuda;
 
 // CUDA graphs: record a call's device work once, replay it with a single launch.
-public sealed partial class CudaDevice
+public sealed partial class CudaDevice : IGraphCapture
 {
     /// <summary>
     /// Records the device work <paramref name="body"/> queues into a graph without running it. The body must not wait
@@ -44,8 +45,10 @@ public sealed partial class CudaDevice
             ReleaseHeld();
             driver.ThrowIfFailed(instantiated, "cuGraphInstantiateWithFlags");
         }
-        return new CudaGraph(_context, _allocator, graph, exec, _allocator.EndHold());
+        return new CudaGraph(_context, _stream, _allocator, graph, exec, _allocator.EndHold());
     }
+
+    IDeviceGraph IGraphCapture.Capture(Action body) => Capture(body);
 
     /// <summary>Queues one replay of <paramref name="graph"/> on this device's stream.</summary>
     public void Replay(CudaGraph graph) => graph.Replay(_stream);

@@ -53,6 +53,16 @@ public sealed record EngineOptions
     /// </summary>
     public bool BatchInvariant { get; init; } = true;
 
+    /// <summary>
+    /// Replay decode steps from CUDA graphs where the device records them (<c>DecodeGraphs</c> in SeekSharp.Models: one
+    /// graph per batch bucket 1, 2, 4, 8, 16, … and power-of-two context bucket; the batch is padded to its bucket). Off
+    /// (<c>--enforce-eager</c>, as vLLM names it) every step launches its kernels one by one. Ignored on the CPU.
+    /// </summary>
+    public bool DecodeGraphs { get; init; } = true;
+
+    /// <summary>Decode graphs held at once; the least recently used is dropped past it (each holds one step's temporaries).</summary>
+    public int MaxDecodeGraphs { get; init; } = 8;
+
     /// <summary>Model id reported to clients; null = the checkpoint folder name (or "deepseek-v3.2").</summary>
     public string? ModelName { get; init; }
 
@@ -68,6 +78,7 @@ public sealed record EngineOptions
         if (MaxTokensPerStep < PrefillChunkTokens)
             throw new ArgumentOutOfRangeException(nameof(MaxTokensPerStep), $"the step budget ({MaxTokensPerStep}) must hold a whole prefill chunk ({PrefillChunkTokens})");
         if (MaxQueuedRequests < 1) throw new ArgumentOutOfRangeException(nameof(MaxQueuedRequests), "at least one queued request");
+        if (MaxDecodeGraphs < 1) throw new ArgumentOutOfRangeException(nameof(MaxDecodeGraphs), "at least one decode graph");
         if (MaxContextTokens is < 2) throw new ArgumentOutOfRangeException(nameof(MaxContextTokens), "at least two tokens of context");
     }
 }

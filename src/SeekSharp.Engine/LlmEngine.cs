@@ -23,6 +23,7 @@ public sealed class LlmEngine : IInferenceEngine
     private readonly bool _ownsModel;
     private readonly EngineOptions _options;
     private readonly KvBlockPool _pool;
+    private readonly DecodeGraphs? _graphs;
     private readonly Scheduler _scheduler;
     private readonly HashSet<int> _eos;
     private readonly ConcurrentQueue<Sequence> _incoming = new();
@@ -44,12 +45,16 @@ public sealed class LlmEngine : IInferenceEngine
         _ownsModel = ownsModel;
         var config = model.Config;
         var blockBytes = KvBlockPool.BytesPerBlock(config, model.Device.Bf16StorageType);
+        // decode graphs pad batches with rows that write one scratch block (taken from the byte budget)
+        var scratch = _options.DecodeGraphs && model.Device is IGraphCapture ? 1 : 0;
         var blocks = _options.KvBlocks
             ?? (_options.KvCacheBytes is { } bytes
-                ? (int)Math.Min(int.MaxValue, bytes / blockBytes)
+                ? (int)Math.Min(int.MaxValue, bytes / blockBytes - scratch)
                 : _options.MaxRunningSequences * ((Math.Min(config.MaxPositionEmbeddings, 8192) + EngineOptions.BlockSize - 1) / EngineOptions.BlockSize));
         if (blocks < 1) throw new ArgumentException($"the KV byte budget holds no block of {blockBytes} bytes", nameof(options));
-        _pool = new KvBlockPool(model.Device, config, blocks);
+        _pool = new KvBlockPool(model.Device, config, blocks, scratch);
+        if (scratch > 0)
+            _graphs = DecodeGraphs.Create(model, new PagedSequenceKv(_pool, [_pool.ScratchBlock]), _options.MaxDecodeGraphs);
         _scheduler = new Scheduler(new BlockManager(blocks), _options);
         var eos = eosTokenIds ?? config.EosTokenIds;
         _eos = [.. eos];
@@ -215,9 +220,15 @@ public sealed class LlmEngine : IInferenceEngine
     private float[] Run(List<ScheduledChunk> plan, bool[] allRows)
     {
         var caches = plan.Select(c => new PagedSequenceKv(_pool, c.Sequence.Blocks)).ToArray();
-        return _model.ForwardBatch([.. plan.Select((c, i) => new BatchSequence(c.Sequence.Tokens.GetRange(c.Start, c.Count).ToArray(), c.Start, caches[i], allRows[i]))],
-            rowInvariantLinears: RowInvariantLinears, absorbedOnly: _options.AbsorbedPrefill);
+        BatchSequence[] batch = [.. plan.Select((c, i) => new BatchSequence(c.Sequence.Tokens.GetRange(c.Start, c.Count).ToArray(), c.Start, caches[i], allRows[i]))];
+        // a decode step (one token per sequence) replays its bucket's graph; anything else runs eagerly
+        return _graphs?.TryRun(batch)
+            ?? _model.ForwardBatch(batch, rowInvariantLinears: RowInvariantLinears, absorbedOnly: _options.AbsorbedPrefill);
     }
+
+    /// <summary>Decode graphs recorded and replayed so far, or null when steps run eagerly (CPU, or switched off).</summary>
+    public (int Captures, long Replays, int Held, string? DisabledReason)? DecodeGraphStats =>
+        _graphs is { } g ? (g.Captures, g.Replays, g.Count, g.DisabledReason) : null;
 
     /// <summary>
     /// Advances each sequence; scores prompt rows; where a chunk reached the last token, streams any forced tokens
@@ -377,6 +388,7 @@ public sealed class LlmEngine : IInferenceEngine
         _stopping = true;
         _wake.Release();
         await Task.Run(() => _thread.Join()).ConfigureAwait(false);
+        _graphs?.Dispose();
         _pool.Dispose();                                                   // _wake stays: late cancel callbacks may still signal it
         if (_ownsModel) _model.Dispose();
     }

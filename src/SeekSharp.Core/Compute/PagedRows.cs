@@ -16,7 +16,7 @@ public sealed class PagedRows : IDisposable
     private readonly int[] _blockTable;
     private long _poolRowsNeeded = -1;
 
-    private PagedRows(int[] rowSequences, int[] rowPositions, int[] blockTable, int tableWidth, int blockSize,
+    private PagedRows(int[] rowSequences, int[] rowPositions, int[] blockTable, int tableWidth, int blockSize, int maxEnd,
         DeviceBuffer rowSequencesOnDevice, DeviceBuffer rowPositionsOnDevice, DeviceBuffer blockTableOnDevice)
     {
         _rowSequences = rowSequences;
@@ -27,14 +27,19 @@ public sealed class PagedRows : IDisposable
         RowSequences = rowSequencesOnDevice;
         RowPositions = rowPositionsOnDevice;
         BlockTable = blockTableOnDevice;
-        MaxEnd = rowPositions.Max() + 1;
+        MaxEnd = maxEnd;
     }
 
     /// <summary>Checks the tables and uploads them to <paramref name="device"/> (the caller disposes the result).</summary>
     /// <param name="rowSequences">[rows] sequence of each query row.</param>
     /// <param name="rowPositions">[rows] position of each query row in its sequence.</param>
     /// <param name="blockTable">[sequences, tableWidth] pool block of each block of positions (unused entries: any value ≥ 0).</param>
-    public static PagedRows Create(IComputeDevice device, int[] rowSequences, int[] rowPositions, int[] blockTable, int tableWidth, int blockSize)
+    /// <param name="maxEnd">
+    /// Score rows this wide instead of the longest row's position + 1 (at least that): a width that stays fixed while the
+    /// rows advance keeps every kernel argument the same from step to step, as a replayed CUDA graph needs.
+    /// </param>
+    public static PagedRows Create(IComputeDevice device, int[] rowSequences, int[] rowPositions, int[] blockTable, int tableWidth, int blockSize,
+        int? maxEnd = null)
     {
         ArgumentNullException.ThrowIfNull(device);
         if (rowSequences.Length == 0 || rowSequences.Length != rowPositions.Length)
@@ -49,8 +54,10 @@ public sealed class PagedRows : IDisposable
             if (rowPositions[i] < 0 || rowPositions[i] / blockSize >= tableWidth)
                 throw new ArgumentOutOfRangeException(nameof(rowPositions), $"paged rows: row {i} at position {rowPositions[i]} is outside {tableWidth} blocks of {blockSize}");
         }
-        foreach (var block in blockTable)
-            if (block < 0) throw new ArgumentOutOfRangeException(nameof(blockTable), $"paged rows: block table entry {block} is negative");
+        CheckBlocks(blockTable);
+        var end = rowPositions.Max() + 1;
+        if (maxEnd is { } wide && wide < end)
+            throw new ArgumentOutOfRangeException(nameof(maxEnd), $"paged rows: score width {wide} is below the longest row's {end} positions");
 
         DeviceBuffer? seq = null, pos = null, table = null;
         try
@@ -58,7 +65,8 @@ public sealed class PagedRows : IDisposable
             seq = Upload(device, rowSequences);
             pos = Upload(device, rowPositions);
             table = Upload(device, blockTable);
-            return new PagedRows((int[])rowSequences.Clone(), (int[])rowPositions.Clone(), (int[])blockTable.Clone(), tableWidth, blockSize, seq, pos, table);
+            return new PagedRows((int[])rowSequences.Clone(), (int[])rowPositions.Clone(), (int[])blockTable.Clone(), tableWidth, blockSize,
+                maxEnd ?? end, seq, pos, table);
         }
         catch
         {
@@ -67,6 +75,32 @@ public sealed class PagedRows : IDisposable
             table?.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// New positions and block table for the same rows and sequences (the next decode step of a captured graph): checked
+    /// as in <see cref="Create"/>, uploaded into the same device buffers. Every row must stay within <see cref="MaxEnd"/>.
+    /// </summary>
+    public void Refresh(IComputeDevice device, ReadOnlySpan<int> rowPositions, ReadOnlySpan<int> blockTable)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (rowPositions.Length != Rows || blockTable.Length != _blockTable.Length)
+            throw new ArgumentException($"paged rows refresh: {rowPositions.Length} positions and {blockTable.Length} table entries; these rows have {Rows} and {_blockTable.Length}");
+        for (var i = 0; i < rowPositions.Length; i++)
+            if (rowPositions[i] < 0 || rowPositions[i] >= MaxEnd)
+                throw new ArgumentOutOfRangeException(nameof(rowPositions), $"paged rows refresh: row {i} at position {rowPositions[i]} is outside the score width {MaxEnd}");
+        CheckBlocks(blockTable);
+        device.Upload(rowPositions, RowPositions);
+        device.Upload(blockTable, BlockTable);
+        rowPositions.CopyTo(_rowPositions);
+        blockTable.CopyTo(_blockTable);
+        _poolRowsNeeded = -1;
+    }
+
+    private static void CheckBlocks(ReadOnlySpan<int> blockTable)
+    {
+        foreach (var block in blockTable)
+            if (block < 0) throw new ArgumentOutOfRangeException(nameof(blockTable), $"paged rows: block table entry {block} is negative");
     }
 
     /// <summary>One sequence in a contiguous cache (pool row = position): rows at positions startPos .. startPos + tokens - 1.</summary>
@@ -82,7 +116,7 @@ public sealed class PagedRows : IDisposable
     public int TableWidth { get; }
     public int BlockSize { get; }
 
-    /// <summary>max_i RowPositions[i] + 1: the width of score rows.</summary>
+    /// <summary>The width of score rows: max_i RowPositions[i] + 1, or the wider fixed width asked for at creation.</summary>
     public int MaxEnd { get; }
 
     /// <summary>I32 [Rows] on the device.</summary>

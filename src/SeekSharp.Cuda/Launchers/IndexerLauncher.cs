@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using SeekSharp.Core;
 using SeekSharp.Core.Compute;
 using SeekSharp.Cuda.Runtime;
@@ -33,9 +32,6 @@ internal sealed class IndexerLauncher(KernelLibrary library)
 
     // indexer_scores_wg1 (sm_90a): 1 KiB alignment slack, q 8 KiB, IWG_PAIRS = 6 pairs of 64-key tiles (16 KiB each) and their scales
     private const int WgShared = 1024 + 64 * 128 + 6 * 16384 + 6 * 128 * 4;
-
-    // PagedRows is immutable: its pool-row bound is computed once, not on every layer's call
-    private static readonly ConditionalWeakTable<PagedRows, StrongBox<long>> s_poolRows = new();
 
     /// <summary>Whether the FP8 tensor-core kernel serves this shape here (sm_89+ and the model's 64 × 128).</summary>
     public bool UsesTensorCores(int heads, int dim) =>
@@ -75,7 +71,7 @@ internal sealed class IndexerLauncher(KernelLibrary library)
         CheckHeadsAndDim(op, heads, dim);
         CheckTables(op, rows, rowSequences, rowPositions, blockTable);
         CheckRows(op, q8, weights, scores, rows.Rows, heads, dim, rows.MaxEnd);
-        var poolRows = PoolRowsNeeded(rows);
+        var poolRows = rows.PoolRowsNeeded();
         DsaLaunch.Codes(op, nameof(keyPool), keyPool, poolRows * dim);
         DsaLaunch.Check(op, nameof(scalePool), scalePool, DType.F32, poolRows);
         Launch(stream, q8, weights, keyPool, scalePool, rowSequences, rowPositions, blockTable, rows.TableWidth, rows.BlockSize,
@@ -151,8 +147,6 @@ internal sealed class IndexerLauncher(KernelLibrary library)
         }
         return true;
     }
-
-    private static long PoolRowsNeeded(PagedRows rows) => s_poolRows.GetValue(rows, r => new StrongBox<long>(r.PoolRowsNeeded())).Value;
 
     private static void CheckHeadsAndDim(string op, int heads, int dim)
     {

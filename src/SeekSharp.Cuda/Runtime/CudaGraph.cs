@@ -1,3 +1,5 @@
+using SeekSharp.Core.Compute;
+
 namespace SeekSharp.Cuda.Runtime;
 
 /// <summary>
@@ -5,22 +7,27 @@ namespace SeekSharp.Cuda.Runtime;
 /// host cost). It owns the temporaries the recorded work freed (their addresses are baked in) and returns them to the
 /// allocator on Dispose. Inputs and outputs are the buffers the recorded call used: refill them between replays.
 /// </summary>
-public sealed unsafe class CudaGraph : IDisposable
+public sealed unsafe class CudaGraph : IDeviceGraph
 {
     private readonly CudaContext _context;
+    private readonly CudaStream _stream;
     private readonly CachingAllocator _allocator;
     private readonly List<DeviceBlock> _held;
     private nint _graph;
     private nint _exec;
 
-    internal CudaGraph(CudaContext context, CachingAllocator allocator, nint graph, nint exec, List<DeviceBlock> held)
+    internal CudaGraph(CudaContext context, CudaStream stream, CachingAllocator allocator, nint graph, nint exec, List<DeviceBlock> held)
     {
         _context = context;
+        _stream = stream;
         _allocator = allocator;
         _graph = graph;
         _exec = exec;
         _held = held;
     }
+
+    /// <summary>Queues one replay on the stream it was captured from.</summary>
+    public void Replay() => Replay(_stream);
 
     /// <summary>Queues one replay on <paramref name="stream"/>.</summary>
     public void Replay(CudaStream stream)

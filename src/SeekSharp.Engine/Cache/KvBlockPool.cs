@@ -14,14 +14,18 @@ public sealed class KvBlockPool : IDisposable
 {
     private readonly KvLayerBuffers[] _layers;
 
-    public KvBlockPool(IComputeDevice device, DeepSeekConfig config, int blocks)
+    /// <param name="blocks">Blocks handed out to sequences: 0 .. blocks - 1.</param>
+    /// <param name="scratchBlocks">Blocks after those that no sequence owns (<see cref="ScratchBlock"/>).</param>
+    public KvBlockPool(IComputeDevice device, DeepSeekConfig config, int blocks, int scratchBlocks = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(scratchBlocks);
         Device = device;
         Blocks = blocks;
+        ScratchBlocks = scratchBlocks;
         KvLora = config.KvLoraRank;
         Rope = config.QkRopeHeadDim;
         IndexDim = config.HasIndexer ? config.IndexHeadDim : 0;
-        long rows = (long)blocks * EngineOptions.BlockSize;
+        long rows = (long)(blocks + scratchBlocks) * EngineOptions.BlockSize;
         _layers = new KvLayerBuffers[config.NumHiddenLayers];
         try
         {
@@ -38,6 +42,15 @@ public sealed class KvBlockPool : IDisposable
 
     public IComputeDevice Device { get; }
     public int Blocks { get; }
+
+    /// <summary>Blocks past <see cref="Blocks"/> that no sequence owns.</summary>
+    public int ScratchBlocks { get; }
+
+    /// <summary>
+    /// The first scratch block: where the padding rows of a padded decode graph write their one cache row (nothing
+    /// reads it but those rows, whose outputs are dropped).
+    /// </summary>
+    public int ScratchBlock => ScratchBlocks > 0 ? Blocks : throw new InvalidOperationException("this pool has no scratch block");
     public int KvLora { get; }
     public int Rope { get; }
     public int IndexDim { get; }

@@ -29,6 +29,20 @@ public sealed class AttentionGroup : IDisposable
     /// <summary>A single prompt from position 0 in the reference's MHA form.</summary>
     public bool UsesMhaPrefill => Segments.Count == 1 && Segments[0].UsesMhaPrefill;
 
+    /// <summary>
+    /// One group over <paramref name="segments"/> (consecutive rows, one pool, absorbed form) with tables the caller made
+    /// (the group owns them): a decode graph keeps the group and refreshes <paramref name="paged"/> in place every step.
+    /// </summary>
+    public static AttentionGroup Over(IReadOnlyList<ForwardSegment> segments, PagedRows paged)
+    {
+        if (segments.Count == 0 || segments.Sum(s => s.Tokens) != paged.Rows)
+            throw new ArgumentException($"attention group: {segments.Count} segments of {segments.Sum(s => s.Tokens)} rows for {paged.Rows} paged rows");
+        for (var i = 1; i < segments.Count; i++)
+            if (!Joins(segments[i - 1], segments[i]))
+                throw new ArgumentException($"attention group: segment {i} does not share the pool and form of segment {i - 1}");
+        return new AttentionGroup(segments[0].RowOffset, segments.ToArray(), paged);
+    }
+
     /// <summary>Splits <paramref name="segments"/> (in row order) into groups and uploads their tables.</summary>
     public static List<AttentionGroup> Build(IComputeDevice device, IReadOnlyList<ForwardSegment> segments)
     {

@@ -151,7 +151,7 @@ public sealed class DeepSeekV32Model : IDisposable
         return Run(tokens, segments, [.. outputRows], null, null, null, rowInvariantLinears);
     }
 
-    private void CheckTokens(ReadOnlySpan<int> tokens, int startPos)
+    internal void CheckTokens(ReadOnlySpan<int> tokens, int startPos)
     {
         if (startPos + tokens.Length > Config.MaxPositionEmbeddings)
             throw new ArgumentException($"positions up to {startPos + tokens.Length} exceed max_position_embeddings {Config.MaxPositionEmbeddings}");
@@ -170,18 +170,35 @@ public sealed class DeepSeekV32Model : IDisposable
         {
             Device = Device, Rope = _rope, Segments = segments, Tokens = t,
             Forced = forced, Record = record, Trace = trace, RowInvariantLinears = rowInvariantLinears,
-            // ue8m0 unless an FP8 config leaves scale_fmt out (bf16 checkpoints: the real model's ue8m0, as the golden reference)
-            PowerOfTwoScales = Config.Quantization is null || Config.Quantization.ScaleFmt == "ue8m0",
+            PowerOfTwoScales = PowerOfTwoScales,
         };
+        var ids = ctx.Temp(DType.I32, t);
+        Device.Upload(tokens, ids);
+        var logits = ctx.Temp(DType.F32, (long)outputRows.Length * Config.VocabSize);
+        RunLayers(ctx, ids, outputRows, logits);
+        return ctx.DownloadFloats(logits, (long)outputRows.Length * Config.VocabSize);
+    }
 
+    // ue8m0 unless an FP8 config leaves scale_fmt out (bf16 checkpoints: the real model's ue8m0, as the golden reference)
+    internal bool PowerOfTwoScales => Config.Quantization is null || Config.Quantization.ScaleFmt == "ue8m0";
+
+    internal DeviceRopeTable DeviceRope => _rope;
+
+    /// <summary>
+    /// Every layer, the final norm and the head over the call's rows: token ids I32 [Tokens] in, fp32 logits
+    /// [outputRows.Length, vocab] of the given rows out. Only device work, no host round trip unless the context traces
+    /// or records (what lets a decode step be captured as a graph).
+    /// </summary>
+    internal void RunLayers(ForwardContext ctx, DeviceBuffer ids, int[] outputRows, DeviceBuffer logits)
+    {
+        var t = ctx.Tokens;
+        var trace = ctx.Trace;
         var d = Device;
         var hidden = Config.HiddenSize;
         var w = DeviceWeights;
         var h = ctx.Temp(DType.F32, (long)t * hidden);                  // [t, hidden] layer output (bf16 values)
         var residual = ctx.Temp(DType.F32, (long)t * hidden);           // [t, hidden] residual stream (bf16 values)
         var x = ctx.Temp(DType.F32, (long)t * hidden);                  // [t, hidden] normed input
-        var ids = ctx.Temp(DType.I32, t);
-        d.Upload(tokens, ids);
         d.Embed(w.Embedding, ids, t, h);
 
         var eps = (float)Config.RmsNormEps;
@@ -198,11 +215,7 @@ public sealed class DeepSeekV32Model : IDisposable
 
         d.AddRmsNorm(h, residual, true, w.FinalNorm, eps, x, t, hidden);
         if (trace is not null) trace.FinalHidden(ctx.DownloadFloats(x, (long)t * hidden));
-        var rows = outputRows.Length;
-        var vocab = Config.VocabSize;
-        var logits = ctx.Temp(DType.F32, (long)rows * vocab);
-        ctx.LinearFp32(w.Head, HeadInput(ctx, x, outputRows, hidden), MatrixView.Dense(logits, rows, vocab));
-        return ctx.DownloadFloats(logits, (long)rows * vocab);
+        ctx.LinearFp32(w.Head, HeadInput(ctx, x, outputRows, hidden), MatrixView.Dense(logits, outputRows.Length, Config.VocabSize));
     }
 
     /// <summary>The final-normed rows the head reads: a view when they are consecutive, else gathered.</summary>

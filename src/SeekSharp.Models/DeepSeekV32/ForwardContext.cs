@@ -52,14 +52,24 @@ public sealed class ForwardContext : IDisposable
         throw new ArgumentOutOfRangeException(nameof(row), $"row {row} is past the {Tokens} rows of this call");
     }
 
+    /// <summary>
+    /// Attention groups (and their device tables) the caller keeps across calls, used instead of building them from
+    /// <see cref="Segments"/>: a replayed decode graph refills the same tables every step. Not disposed here.
+    /// </summary>
+    public IReadOnlyList<AttentionGroup>? KeptGroups { get; init; }
+
+    /// <summary>The caller's I32 [Tokens] row positions, kept across calls as <see cref="KeptGroups"/> (not disposed here).</summary>
+    public DeviceBuffer? KeptRowPositions { get; init; }
+
     /// <summary>The segments grouped for batched attention (built on first use, for every layer of the call).</summary>
-    public IReadOnlyList<AttentionGroup> AttentionGroups => _groups ??= AttentionGroup.Build(Device, Segments);
+    public IReadOnlyList<AttentionGroup> AttentionGroups => KeptGroups ?? (_groups ??= AttentionGroup.Build(Device, Segments));
 
     /// <summary>I32 [Tokens] on the device: the position of each activation row in its sequence.</summary>
     public DeviceBuffer RowPositions
     {
         get
         {
+            if (KeptRowPositions is not null) return KeptRowPositions;
             if (_rowPositions is not null) return _rowPositions;
             var positions = new int[Tokens];
             foreach (var segment in Segments)

@@ -56,7 +56,7 @@ internal static class GpuBenchCommand
                     Print(rows, layer.Experts(t));
                 foreach (var l in Ints(r.GetValue(decodeCtx)!, "--decode-ctx"))
                     foreach (var b in Ints(r.GetValue(layerBatches)!, "--layer-batches"))
-                        Print(rows, [layer.Decode(b, l)]);
+                        Print(rows, layer.Decode(b, l));
                 foreach (var l in Ints(r.GetValue(prefillCtx)!, "--prefill-ctx"))
                     Print(rows, [layer.Prefill(c, l)]);
             }

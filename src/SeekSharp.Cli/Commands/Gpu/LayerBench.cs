@@ -31,11 +31,14 @@ public sealed class LayerBench : IDisposable
         _log = log;
     }
 
-    /// <summary>One batched decode step of <paramref name="batch"/> sequences whose caches hold context-1 positions.</summary>
-    public DsaBenchRow Decode(int batch, int context)
+    /// <summary>
+    /// One batched decode step of <paramref name="batch"/> sequences whose caches hold context-1 positions: launched op by
+    /// op, and replayed as the engine's decode graph (when the device records graphs).
+    /// </summary>
+    public List<DsaBenchRow> Decode(int batch, int context)
     {
         var blocksPerSequence = (context + EngineOptions.BlockSize - 1) / EngineOptions.BlockSize;
-        using var pool = new KvBlockPool(_model.Device, _model.Config, batch * blocksPerSequence);
+        using var pool = new KvBlockPool(_model.Device, _model.Config, batch * blocksPerSequence, scratchBlocks: 1);
         var sequences = new BatchSequence[batch];
         for (var b = 0; b < batch; b++)
         {
@@ -45,7 +48,17 @@ public sealed class LayerBench : IDisposable
         }
         // the cache rows stay as allocated (zeros); every repetition decodes the same position
         var ms = Time(() => _model.ForwardBatch(sequences, rowInvariantLinears: false));
-        return new DsaBenchRow("decode", batch, context, "layer", ms, 0, 0, "1 MoE layer + embed/head (vocab 1024), one batched step");
+        var rows = new List<DsaBenchRow> { new("decode", batch, context, "layer", ms, 0, 0, "1 MoE layer + embed/head (vocab 1024), one batched step") };
+        using var graphs = DecodeGraphs.Create(_model, new PagedSequenceKv(pool, [pool.ScratchBlock]));
+        if (graphs is not null)
+        {
+            var graphMs = Time(() => graphs.TryRun(sequences));
+            rows.Add(graphs.DisabledReason is { } reason
+                ? new("decode", batch, context, "layer_graph", graphMs, 0, 0, $"not recorded: {reason}")
+                : new("decode", batch, context, "layer_graph", graphMs, 0, 0,
+                    $"the same step replayed from its decode graph (batch bucket {DecodeGraphs.RowBucket(batch)}, context bucket {DecodeGraphs.ContextBucket(context, _model.Config.MaxPositionEmbeddings)})"));
+        }
+        return rows;
     }
 
     /// <summary>A chunk of <paramref name="chunk"/> tokens at the end of a context of <paramref name="context"/>.</summary>

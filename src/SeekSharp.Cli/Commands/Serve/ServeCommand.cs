@@ -31,6 +31,7 @@ internal static class ServeCommand
         var noPrefixCaching = new Option<bool>("--no-prefix-caching") { Description = "Do not reuse cached prompt prefixes" };
         var thinking = new Option<bool>("--thinking") { Description = "Requests that do not say get thinking mode (default: chat mode, like deepseek-chat)" };
         var verbose = new Option<bool>("--verbose") { Description = "Log every request" };
+        var enforceEager = new Option<bool>("--enforce-eager") { Description = "Launch every decode step's kernels one by one instead of replaying CUDA graphs (GPU only)" };
         var realWidth = new Option<int?>("--real-width-layers")
         {
             Description = "Serve an UNTRAINED real-width model built in memory instead of --model: this many layers (the first dense) of hidden 7168, " +
@@ -38,7 +39,7 @@ internal static class ServeCommand
         };
         var command = new Command("serve", "Serve a checkpoint over an OpenAI-compatible HTTP API (chat/completions, completions, models, health, metrics)")
         {
-            model, device, threads, tokenizer, host, port, apiKey, names, maxBatch, maxQueue, maxModelLen, noPrefixCaching, thinking, verbose, realWidth,
+            model, device, threads, tokenizer, host, port, apiKey, names, maxBatch, maxQueue, maxModelLen, noPrefixCaching, thinking, verbose, realWidth, enforceEager,
         };
         command.SetAction(r => CliRunner.Run(() =>
         {
@@ -60,6 +61,7 @@ internal static class ServeCommand
                 MaxQueuedRequests = Positive(r.GetValue(maxQueue), "--max-queue"),
                 MaxContextTokens = r.GetValue(maxModelLen),
                 PrefixCaching = !r.GetValue(noPrefixCaching),
+                DecodeGraphs = !r.GetValue(enforceEager),
                 ModelName = served.FirstOrDefault()
                     ?? (realWidthLayers is { } layers ? $"seeksharp-real-width-{layers}l-untrained"
                         : demo ? DemoModel.ModelId : Path.GetFileName(Path.TrimEndingDirectorySeparator(directory))),

@@ -15,6 +15,9 @@ public sealed class DeviceRopeTable(IComputeDevice device, RopeTable table) : ID
     public DeviceBuffer? Cos { get; private set; }
     public DeviceBuffer? Sin { get; private set; }
 
+    /// <summary>Counts the times the tables moved to new buffers (what a recorded graph that read the old ones must know).</summary>
+    public int Generation { get; private set; }
+
     /// <summary>Makes positions [0, positions) available on the device.</summary>
     public void Ensure(int positions)
     {
@@ -34,6 +37,7 @@ public sealed class DeviceRopeTable(IComputeDevice device, RopeTable table) : ID
         device.Upload<float>(cos, Cos);
         device.Upload<float>(sin, Sin);
         _positions = target;
+        Generation++;
     }
 
     /// <summary>Rotates the rows of x in place (see <see cref="IComputeDevice.Rope"/>).</summary>
