@@ -61,7 +61,7 @@ def run_topk(scores, tokens, start, k):
 
 def run_prefill(q, kvb, kpe, idx, width, tokens, heads, nope, rope, v, scale):
     out = torch.full((tokens, heads, v), 7.0, device="cuda")
-    launch(F_PRE, (heads, tokens), (256,), 0, q, kvb, kpe, idx, out, width, heads, nope, rope, v, scale)
+    launch(F_PRE, (heads, tokens), (256,), 0, q, kvb, kpe, idx, out, None, width, heads, nope, rope, v, scale)   # no lse
     return out
 
 
@@ -70,7 +70,7 @@ def run_absorbed(q, wkvb, lat, kpe, idx, width, tokens, start, heads, nope, rope
     chunk = chunk or max(1, min(keys, 2048))
     out = torch.full((tokens, heads, v), 7.0, device="cuda")
     shared = 4 * (8 * (lora + rope) + 8 * max(lora, nope) + 8 * chunk)
-    launch(F_ABS, ((heads + 7) // 8, tokens), (256,), shared, q, wkvb, lat, kpe, idx, out, width, start, heads, nope, rope, v, lora, chunk, scale)
+    launch(F_ABS, ((heads + 7) // 8, tokens), (256,), shared, q, wkvb, lat, kpe, idx, out, None, width, start, heads, nope, rope, v, lora, chunk, scale)
     return out
 
 

@@ -218,7 +218,7 @@ def mla_tc(q, wkvb, latent, rope_keys, idx, width, T, start, H, nope, rope, v, l
                    qa, kc, kc[lora:], kw, kw, lora, kw, ix, scores, width, pos0, int(gathered), H, kw, slots_pad,
                    qk_slots, scale)
         prob = torch.empty(max(tc * H * slots_pad, 1), device="cuda", dtype=torch.int16)
-        launch(F_PROB, (H, tc), (256,), 0, scores, prob, H, slots_pad)
+        launch(F_PROB, (H, tc), (256,), 0, scores, prob, None, H, slots_pad)   # no lse
         launch(F_PV, (2 * cdiv(H, 64), pv_count, tc), (256,), pv_shared,
                kc, ix, prob, opart, None, width, pos0, int(gathered), H, kw, lora, slots_pad, pv_slots)
         olat = opart

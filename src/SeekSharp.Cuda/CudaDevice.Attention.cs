@@ -49,20 +49,21 @@ public sealed partial class CudaDevice
     }
 
     public void MlaPrefill(DeviceBuffer q, DeviceBuffer kvb, DeviceBuffer ropeKeys, DeviceBuffer? indices, int indexWidth,
-        int tokens, MlaShape shape, DeviceBuffer output)
+        int tokens, MlaShape shape, DeviceBuffer output, DeviceBuffer? lse = null)
     {
         const string op = "mla_prefill";
         Mla.MlaPrefill(_stream, Ours(q, op, nameof(q)), Ours(kvb, op, nameof(kvb)), Ours(ropeKeys, op, nameof(ropeKeys)),
-            indices is null ? null : Ours(indices, op, nameof(indices)), indexWidth, tokens, shape, Ours(output, op, nameof(output)));
+            indices is null ? null : Ours(indices, op, nameof(indices)), indexWidth, tokens, shape, Ours(output, op, nameof(output)),
+            lse is null ? null : Ours(lse, op, nameof(lse)));
     }
 
     public void MlaAbsorbed(DeviceBuffer q, DeviceBuffer wkvb, DeviceBuffer latent, DeviceBuffer ropeKeys, DeviceBuffer? indices,
-        int indexWidth, int tokens, int startPos, MlaShape shape, DeviceBuffer output)
+        int indexWidth, int tokens, int startPos, MlaShape shape, DeviceBuffer output, DeviceBuffer? lse = null)
     {
         const string op = "mla_absorbed";
         Mla.MlaAbsorbed(_stream, Ours(q, op, nameof(q)), Ours(wkvb, op, nameof(wkvb)), Ours(latent, op, nameof(latent)),
             Ours(ropeKeys, op, nameof(ropeKeys)), indices is null ? null : Ours(indices, op, nameof(indices)), indexWidth, tokens,
-            startPos, shape, Ours(output, op, nameof(output)));
+            startPos, shape, Ours(output, op, nameof(output)), lse is null ? null : Ours(lse, op, nameof(lse)));
     }
 
     /// <summary>The buffer as ours (any dtype and length: the launcher checks those).</summary>

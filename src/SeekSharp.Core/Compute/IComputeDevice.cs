@@ -126,18 +126,28 @@ public interface IComputeDevice : IDisposable
     /// kvb [tokens, heads, nope+v] = kv_b(latent); ropeKeys [≥ tokens, rope]; indices I32 [tokens, indexWidth]
     /// (-1 = unused) or null for all keys 0..i. Per (i, head): s_j = (q_nope·k_nope_j + q_pe·k_pe_j)·scale in fp32,
     /// p = bf16(softmax(s)), output[i, head, :] = bf16(Σ_j p_j · v_j). output F32 [tokens, heads, v].
+    /// <para>
+    /// lse (optional; null: not computed, and nothing else changes): F32 [tokens, heads], lse[i, head] = ln Σ_j exp(s_j)
+    /// in fp32 over the keys row i attends, with the same scaled, masked scores s_j as the softmax (-1 slots excluded);
+    /// -inf for a row with no key. That is FlashAttention's and FlashMLA's decode softmax_lse (natural log, softmax scale
+    /// included), except that they write +inf for a row with no key; FlashMLA's first sparse-prefill release returned
+    /// base-2 values, lse · log2(e). Parts over disjoint key sets of one row (context parallelism) merge as
+    /// lse = ln Σ_part exp(lse_part), output = Σ_part exp(lse_part − lse) · output_part (a part at -inf weighs 0; a row
+    /// whose parts are all -inf is zeros): exact in real numbers, here within the bf16 roundings of p and the outputs.
+    /// </para>
     /// </summary>
     void MlaPrefill(DeviceBuffer q, DeviceBuffer kvb, DeviceBuffer ropeKeys, DeviceBuffer? indices, int indexWidth,
-        int tokens, MlaShape shape, DeviceBuffer output);
+        int tokens, MlaShape shape, DeviceBuffer output, DeviceBuffer? lse = null);
 
     /// <summary>
     /// MLA in absorbed form for queries at positions startPos + i over the latent cache. wkvb [heads, nope+v, kvLora],
     /// latent [≥ end, kvLora] and ropeKeys [≥ end, rope] hold bf16 values, as F32 or as <see cref="Bf16StorageType"/>;
     /// indices as in <see cref="MlaPrefill"/> (null: keys 0..startPos+i). Per (i, head): q̂ = bf16(W_UKᵀ q_nope); s_j = (q̂·latent_j + q_pe·k_pe_j)·scale; p = bf16(softmax(s));
-    /// o_lat = bf16(Σ p_j latent_j); output[i, head, d] = bf16(W_UV[d] · o_lat).
+    /// o_lat = bf16(Σ p_j latent_j); output[i, head, d] = bf16(W_UV[d] · o_lat). lse: optional F32 [tokens, heads], the
+    /// log-sum-exp of the s_j above, as in <see cref="MlaPrefill"/> (null: not computed).
     /// </summary>
     void MlaAbsorbed(DeviceBuffer q, DeviceBuffer wkvb, DeviceBuffer latent, DeviceBuffer ropeKeys, DeviceBuffer? indices,
-        int indexWidth, int tokens, int startPos, MlaShape shape, DeviceBuffer output);
+        int indexWidth, int tokens, int startPos, MlaShape shape, DeviceBuffer output, DeviceBuffer? lse = null);
 
     // ---- paged: rows of several sequences over a shared block pool in one call (see PagedRows) ----
 
@@ -160,11 +170,12 @@ public interface IComputeDevice : IDisposable
     /// <summary>
     /// <see cref="MlaAbsorbed"/> for paged rows: q [Rows, heads, nope+rope]; latentPool [poolRows, kvLora] and ropePool
     /// [poolRows, rope] (as in MlaAbsorbed); indices I32 [Rows, indexWidth] are positions in each row's sequence
-    /// (-1 = unused), or null for every position 0..pos_i; output F32 [Rows, heads, v].
+    /// (-1 = unused), or null for every position 0..pos_i; output F32 [Rows, heads, v]; lse: optional F32 [Rows, heads],
+    /// each row's log-sum-exp as in <see cref="MlaPrefill"/> (null: not computed).
     /// </summary>
     void MlaAbsorbedPaged(DeviceBuffer q, DeviceBuffer wkvb, DeviceBuffer latentPool, DeviceBuffer ropePool, DeviceBuffer? indices,
-        int indexWidth, PagedRows rows, MlaShape shape, DeviceBuffer output) =>
-        PagedFallback.MlaAbsorbed(this, q, wkvb, latentPool, ropePool, indices, indexWidth, rows, shape, output);
+        int indexWidth, PagedRows rows, MlaShape shape, DeviceBuffer output, DeviceBuffer? lse = null) =>
+        PagedFallback.MlaAbsorbed(this, q, wkvb, latentPool, ropePool, indices, indexWidth, rows, shape, output, lse);
 
     /// <summary>
     /// <see cref="Rope"/> with a position per row group: row r of x is at position positions[r / rowsPerPosition]

@@ -74,11 +74,12 @@ public static class PagedFallback
     }
 
     public static void MlaAbsorbed(IComputeDevice d, DeviceBuffer q, DeviceBuffer wkvb, DeviceBuffer latentPool, DeviceBuffer ropePool,
-        DeviceBuffer? indices, int indexWidth, PagedRows rows, MlaShape shape, DeviceBuffer output)
+        DeviceBuffer? indices, int indexWidth, PagedRows rows, MlaShape shape, DeviceBuffer output, DeviceBuffer? lse = null)
     {
         using var temps = new Temporaries(d);
         var qWidth = (long)shape.Heads * shape.QkDim;
         var outWidth = (long)shape.Heads * shape.V;
+        var heads = shape.Heads;
         foreach (var (first, n) in Runs(rows))
         {
             var seq = rows.HostRowSequences[first];
@@ -89,8 +90,10 @@ public static class PagedFallback
             var qRun = temps.Slice(q, first * qWidth, n * qWidth);
             var selected = indices is null ? null : temps.Slice(indices, (long)first * indexWidth, (long)n * indexWidth);
             var runOutput = first == 0 ? output : temps.New(DType.F32, n * outWidth);
-            d.MlaAbsorbed(qRun, wkvb, latent, ropeKeys, selected, indexWidth, n, p0, shape, runOutput);
+            var runLse = lse is null || first == 0 ? lse : temps.New(DType.F32, (long)n * heads);   // [n, heads]
+            d.MlaAbsorbed(qRun, wkvb, latent, ropeKeys, selected, indexWidth, n, p0, shape, runOutput, runLse);
             if (!ReferenceEquals(runOutput, output)) d.Copy(runOutput, 0, output, first * outWidth, n * outWidth);
+            if (!ReferenceEquals(runLse, lse)) d.Copy(runLse!, 0, lse!, (long)first * heads, (long)n * heads);
         }
     }
 

@@ -154,6 +154,13 @@ __device__ __forceinline__ float block_max(float v, float* scratch)
     return result;
 }
 
+// A softmax row's log-sum-exp ln(sum_j exp(s_j)) from its max and sum_j exp(s_j - max), natural log (the MLA ops' lse);
+// -inf for a row without a finite score (sum 0), the log of an empty sum.
+__device__ __forceinline__ float softmax_lse(float max, float sum)
+{
+    return max == SS_NEG_INF || !(sum > 0.0f) ? SS_NEG_INF : max + logf(sum);
+}
+
 // ---- shared memory, asynchronous copies, warp-level tensor cores (sm_80+, e4m3 sm_89+; emitted only where used) ----
 
 // The shared-state-space address of a generic pointer into shared memory.

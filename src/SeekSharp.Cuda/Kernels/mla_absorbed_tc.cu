@@ -3,7 +3,7 @@
 //
 //   qa = bf16(W_UK[h]^T q_nope)                                (cuBLAS or mla_abs_gemm/gemv, + mla_abs_qpe)
 //   s_j = (qa . latent_j + q_pe . k_pe_j) * scale               (mla_abs_qk: fp32 scores)
-//   p_j = bf16(exp(s_j - max) / sum)  over the whole row        (mla_abs_prob)
+//   p_j = bf16(exp(s_j - max) / sum)  over the whole row        (mla_abs_prob; also lse = max + ln(sum) when asked)
 //   o_lat = bf16(sum_j p_j latent_j)                            (mla_abs_pv partial sums per split; mla_abs_combine)
 //   out[t, h, :] = bf16(W_UV[h] o_lat)                          (cuBLAS, or mla_abs_gemm / mla_abs_gemv for <= 4 tokens)
 //
@@ -601,9 +601,11 @@ mla_abs_qk_direct(const u16* __restrict__ qa, const float* __restrict__ latent, 
 // prob[t, h, j] = bf16(exp(s_j - max) / sum) for every slot j < slotsPad (0 for -inf scores, and for a head that saw no
 // key), as the reference computes it (max first, then one sum). Three passes over the row; the later two read it from
 // cache. scores [T, heads, slotsPad] fp32 (slotsPad a multiple of 8); prob [T, heads, slotsPad] bf16.
+// lse [T, heads] or null: the row's max + ln(sum) (-inf without a key). This is the only softmax of the row: the PV
+// splits after it sum already-normalised p, so no partial lse exists and mla_abs_combine has none to merge.
 // ------------------------------------------------------------------------------------------------------------
 extern "C" __global__ void __launch_bounds__(MTC_THREADS)
-mla_abs_prob(const float* __restrict__ scores, u16* __restrict__ prob, int heads, int slotsPad)
+mla_abs_prob(const float* __restrict__ scores, u16* __restrict__ prob, float* __restrict__ lse, int heads, int slotsPad)
 {
     __shared__ float red[32];
     const int tid = threadIdx.x;
@@ -636,6 +638,7 @@ mla_abs_prob(const float* __restrict__ scores, u16* __restrict__ prob, int heads
             for (int k = 0; k < 8; k++) l += MTC_EXP(s[k] - m);   // exp(-inf) = 0
         }
     l = block_sum(l, red);
+    if (lse != nullptr && tid == 0) lse[row] = softmax_lse(m, l);
     for (int j = 8 * tid; j < slotsPad; j += 8 * MTC_THREADS)
     {
         u32 w[4] = { 0u, 0u, 0u, 0u };

@@ -9,7 +9,9 @@
 // chunk of keys stay in shared memory; longer (dense) key lists recompute scores in later passes instead of
 // storing them, so any context length works. Key slot j of query i maps to position indices[i, j] (-1 = unused
 // slot, contributes nothing) or, without indices, to j itself for j <= the query's position. A query with no
-// usable key gets zeros (the CPU's empty softmax).
+// usable key gets zeros (the CPU's empty softmax). With lse != null both kernels also write
+// lse[i, h] = max + ln(sum) (natural log of sum_j exp(s_j) over the used keys; -inf without any), from the softmax's
+// own max and sum; null writes nothing.
 
 #define MLA_THREADS 256
 #define MLA_WARPS (MLA_THREADS / 32)
@@ -33,7 +35,7 @@ static __device__ __forceinline__ float mla_prob(float s, float max, float sum)
 // ------------------------------------------------------------------------------------------------------------
 // Prefill, MHA form. grid (heads, tokens), block 256, static shared ~17 KB.
 // q [tokens, heads, nope + rope]; kvb [tokens, heads, nope + v]; ropeKeys [>= tokens, rope];
-// indices [tokens, indexWidth] or null (keys 0..i); output [tokens, heads, v].
+// indices [tokens, indexWidth] or null (keys 0..i); output [tokens, heads, v]; lse [tokens, heads] or null.
 // ------------------------------------------------------------------------------------------------------------
 
 // Score of key position s for head h: whole warp, value returned in every lane.
@@ -50,7 +52,7 @@ static __device__ __forceinline__ float mla_prefill_score(const float* __restric
 
 extern "C" __global__ void __launch_bounds__(MLA_THREADS)
 mla_prefill(const float* __restrict__ q, const float* __restrict__ kvb, const float* __restrict__ ropeKeys,
-            const int* __restrict__ indices, float* __restrict__ output,
+            const int* __restrict__ indices, float* __restrict__ output, float* __restrict__ lse,
             int indexWidth, int heads, int nope, int rope, int v, float scale)
 {
     __shared__ float qs[MLA_MAX_PER_LANE * 32];             // q of this (token, head)
@@ -102,6 +104,7 @@ mla_prefill(const float* __restrict__ q, const float* __restrict__ kvb, const fl
     sum = 0.0f;
 #pragma unroll
     for (int w = 0; w < MLA_WARPS; w++) sum += red[w];
+    if (lse != nullptr && tid == 0) lse[(long long)i * heads + h] = softmax_lse(max, sum);
 
     // pass 3: o = sum_j p_j v_j, warps split the slots, lanes the v dims
     float acc[MLA_MAX_PER_LANE];
@@ -142,7 +145,7 @@ mla_prefill(const float* __restrict__ q, const float* __restrict__ kvb, const fl
 // Absorbed (MQA) form. grid (ceil(heads / 8), tokens), block 256; 8 heads per block share every latent row.
 // q [tokens, heads, nope + rope]; wkvb [heads, nope + v, kvLora] (rows 0..nope-1 = W_UK, then W_UV);
 // latent [>= end, kvLora]; ropeKeys [>= end, rope]; indices [tokens, indexWidth] or null (keys 0..startPos+i);
-// output [tokens, heads, v].
+// output [tokens, heads, v]; lse [tokens, heads] or null.
 // Dynamic shared (floats): qa [8][kvLora + rope] | olat [8][max(kvLora, nope)] | pc [chunk][8], where chunk
 // (the launcher's choice, >= 1) is how many key slots' scores fit at once.
 // ------------------------------------------------------------------------------------------------------------
@@ -210,7 +213,7 @@ static __device__ __forceinline__ float mla_abs_reduce(float v, bool isMax, floa
 template <typename K>
 static __device__ __forceinline__ void mla_absorbed_impl(const float* __restrict__ q, const K* __restrict__ wkvb,
     const K* __restrict__ latent, const K* __restrict__ ropeKeys, const int* __restrict__ indices, float* __restrict__ output,
-    int indexWidth, int startPos, int heads, int nope, int rope, int v, int lora, int chunk, float scale)
+    float* __restrict__ lse, int indexWidth, int startPos, int heads, int nope, int rope, int v, int lora, int chunk, float scale)
 {
     extern __shared__ float4 mla_smem4[];
     __shared__ float red[MLA_WARPS * MLA_HG];
@@ -293,6 +296,8 @@ static __device__ __forceinline__ void mla_absorbed_impl(const float* __restrict
         __syncthreads();
     }
     sum = mla_abs_reduce(sum, false, red, lane, warp);
+    if (lse != nullptr && tid < MLA_HG && g * MLA_HG + tid < heads)   // max and sum are head tid % 8's
+        lse[(long long)i * heads + g * MLA_HG + tid] = softmax_lse(max, sum);
 
     // pass 3: o_lat[hh][c] = sum_j p[hh]_j * latent_j[c]; each thread owns latent columns c = tid + 256 r for all 8 heads
     float acc[MLA_HG][MLA_MAX_LORA_PER_THREAD];
@@ -361,15 +366,19 @@ static __device__ __forceinline__ void mla_absorbed_impl(const float* __restrict
 extern "C" __global__ void __launch_bounds__(MLA_THREADS)
 mla_absorbed(const float* __restrict__ q, const float* __restrict__ wkvb, const float* __restrict__ latent,
              const float* __restrict__ ropeKeys, const int* __restrict__ indices, float* __restrict__ output,
-             int indexWidth, int startPos, int heads, int nope, int rope, int v, int lora, int chunk, float scale)
+             float* __restrict__ lse, int indexWidth, int startPos, int heads, int nope, int rope, int v, int lora, int chunk,
+             float scale)
 {
-    mla_absorbed_impl(q, wkvb, latent, ropeKeys, indices, output, indexWidth, startPos, heads, nope, rope, v, lora, chunk, scale);
+    mla_absorbed_impl(q, wkvb, latent, ropeKeys, indices, output, lse, indexWidth, startPos, heads, nope, rope, v, lora, chunk,
+                      scale);
 }
 
 extern "C" __global__ void __launch_bounds__(MLA_THREADS)
 mla_absorbed_bf16(const float* __restrict__ q, const u16* __restrict__ wkvb, const u16* __restrict__ latent,
                   const u16* __restrict__ ropeKeys, const int* __restrict__ indices, float* __restrict__ output,
-                  int indexWidth, int startPos, int heads, int nope, int rope, int v, int lora, int chunk, float scale)
+                  float* __restrict__ lse, int indexWidth, int startPos, int heads, int nope, int rope, int v, int lora, int chunk,
+                  float scale)
 {
-    mla_absorbed_impl(q, wkvb, latent, ropeKeys, indices, output, indexWidth, startPos, heads, nope, rope, v, lora, chunk, scale);
+    mla_absorbed_impl(q, wkvb, latent, ropeKeys, indices, output, lse, indexWidth, startPos, heads, nope, rope, v, lora, chunk,
+                      scale);
 }

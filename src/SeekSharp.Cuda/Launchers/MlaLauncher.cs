@@ -50,10 +50,10 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     /// <summary>
     /// MHA form for a prompt at positions 0..tokens-1: q F32 [tokens, heads, nope+rope], kvb F32 [tokens, heads, nope+v],
     /// ropeKeys F32 [≥ tokens, rope], indices I32 [tokens, indexWidth] (-1 unused) or null (keys 0..i),
-    /// output F32 [tokens, heads, v].
+    /// output F32 [tokens, heads, v]; lse F32 [tokens, heads] (ln Σ exp of the scaled scores, -inf for no key) or null.
     /// </summary>
     public void MlaPrefill(CudaStream stream, CudaBuffer q, CudaBuffer kvb, CudaBuffer ropeKeys, CudaBuffer? indices,
-        int indexWidth, int tokens, MlaShape shape, CudaBuffer output)
+        int indexWidth, int tokens, MlaShape shape, CudaBuffer output, CudaBuffer? lse = null)
     {
         const string op = "mla_prefill";
         CheckShape(op, shape);
@@ -68,49 +68,53 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
         DsaLaunch.Check(op, nameof(ropeKeys), ropeKeys, DType.F32, (long)tokens * shape.Rope);
         CheckIndices(op, indices, indexWidth, tokens);
         DsaLaunch.Check(op, nameof(output), output, DType.F32, rows * shape.V);
+        CheckLse(op, lse, rows);
 
         // one block per (head, token), static shared only
         _prefill.Value.Launch(stream, new Dim3((uint)shape.Heads, (uint)tokens), new Dim3(Threads), 0, new KernelArgs()
             .Ptr(q.Pointer).Ptr(kvb.Pointer).Ptr(ropeKeys.Pointer).Ptr(indices?.Pointer ?? 0).Ptr(output.Pointer)
+            .Ptr(lse?.Pointer ?? 0)
             .Int(indexWidth).Int(shape.Heads).Int(shape.Nope).Int(shape.Rope).Int(shape.V).Float(shape.SoftmaxScale));
     }
 
     /// <summary>
     /// Absorbed form for queries at positions startPos+i: q F32 [tokens, heads, nope+rope], wkvb [heads, nope+v, kvLora],
     /// latent [≥ end, kvLora] and ropeKeys [≥ end, rope] (bf16 values: F32, or BF16; the cache buffers alike), indices I32
-    /// [tokens, indexWidth] or null (keys 0..startPos+i), output F32 [tokens, heads, v]; end = startPos + tokens.
+    /// [tokens, indexWidth] or null (keys 0..startPos+i), output F32 [tokens, heads, v]; end = startPos + tokens;
+    /// lse F32 [tokens, heads] or null, as in <see cref="MlaPrefill"/>.
     /// </summary>
     public void MlaAbsorbed(CudaStream stream, CudaBuffer q, CudaBuffer wkvb, CudaBuffer latent, CudaBuffer ropeKeys,
-        CudaBuffer? indices, int indexWidth, int tokens, int startPos, MlaShape shape, CudaBuffer output)
+        CudaBuffer? indices, int indexWidth, int tokens, int startPos, MlaShape shape, CudaBuffer output, CudaBuffer? lse = null)
     {
         const string op = "mla_absorbed";
         DsaLaunch.NotNegative(op, nameof(startPos), startPos);
         long end = (long)startPos + tokens;
         if (end > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(startPos), $"{op}: startPos + tokens = {end} exceeds int range");
-        if (!CheckAbsorbed(op, q, wkvb, latent, ropeKeys, indices, indexWidth, tokens, end, shape, output)) return;
+        if (!CheckAbsorbed(op, q, wkvb, latent, ropeKeys, indices, indexWidth, tokens, end, shape, output, lse)) return;
 
         if (TensorCoreEnabled && TensorCoreFits(shape, latent.DType))
         {
-            AbsorbedTensorCores(stream, q, wkvb, latent, ropeKeys, indices, indexWidth, tokens, startPos, end, shape, output);
+            AbsorbedTensorCores(stream, q, wkvb, latent, ropeKeys, indices, indexWidth, tokens, startPos, end, shape, output, lse);
             return;
         }
-        AbsorbedGeneral(stream, q, wkvb, latent, ropeKeys, indices, indexWidth, tokens, startPos, shape, output);
+        AbsorbedGeneral(stream, q, wkvb, latent, ropeKeys, indices, indexWidth, tokens, startPos, shape, output, lse);
     }
 
     /// <summary>
     /// Absorbed MLA over explicit cache rows (the paged form): rows I32 [tokens, width] are rows of latent [≥ poolRows,
-    /// kvLora] and ropeKeys [≥ poolRows, rope], -1 unused; every value must be below <paramref name="poolRows"/>.
+    /// kvLora] and ropeKeys [≥ poolRows, rope], -1 unused; every value must be below <paramref name="poolRows"/>;
+    /// lse F32 [tokens, heads] or null, as in <see cref="MlaPrefill"/>.
     /// </summary>
     public void MlaAbsorbedRows(CudaStream stream, CudaBuffer q, CudaBuffer wkvb, CudaBuffer latent, CudaBuffer ropeKeys,
-        CudaBuffer rows, int width, int tokens, long poolRows, MlaShape shape, CudaBuffer output)
+        CudaBuffer rows, int width, int tokens, long poolRows, MlaShape shape, CudaBuffer output, CudaBuffer? lse = null)
     {
         const string op = "mla_absorbed_paged";
         if (tokens > 0 && width < 1) throw new ArgumentOutOfRangeException(nameof(width), width, $"{op}: at least one key slot per row");
-        if (!CheckAbsorbed(op, q, wkvb, latent, ropeKeys, rows, width, tokens, poolRows, shape, output)) return;
+        if (!CheckAbsorbed(op, q, wkvb, latent, ropeKeys, rows, width, tokens, poolRows, shape, output, lse)) return;
         if (TensorCoreEnabled && TensorCoreFits(shape, latent.DType))
-            AbsorbedTensorCores(stream, q, wkvb, latent, ropeKeys, rows, width, tokens, 0, poolRows, shape, output);
+            AbsorbedTensorCores(stream, q, wkvb, latent, ropeKeys, rows, width, tokens, 0, poolRows, shape, output, lse);
         else
-            AbsorbedGeneral(stream, q, wkvb, latent, ropeKeys, rows, width, tokens, 0, shape, output);
+            AbsorbedGeneral(stream, q, wkvb, latent, ropeKeys, rows, width, tokens, 0, shape, output, lse);
     }
 
     /// <summary>
@@ -118,7 +122,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     /// holding <paramref name="keyRows"/> rows. False when there is nothing to do (no tokens).
     /// </summary>
     private static bool CheckAbsorbed(string op, CudaBuffer q, CudaBuffer wkvb, CudaBuffer latent, CudaBuffer ropeKeys,
-        CudaBuffer? indices, int indexWidth, int tokens, long keyRows, MlaShape shape, CudaBuffer output)
+        CudaBuffer? indices, int indexWidth, int tokens, long keyRows, MlaShape shape, CudaBuffer output, CudaBuffer? lse)
     {
         CheckShape(op, shape);
         if (shape.KvLora > MaxLora) throw new ArgumentException($"{op}: kvLora = {shape.KvLora} exceeds {MaxLora}", nameof(shape));
@@ -134,12 +138,13 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
         DsaLaunch.Check(op, nameof(ropeKeys), ropeKeys, cacheType, keyRows * shape.Rope);
         CheckIndices(op, indices, indexWidth, tokens);
         DsaLaunch.Check(op, nameof(output), output, DType.F32, rows * shape.V);
+        CheckLse(op, lse, rows);
         return true;
     }
 
     /// <summary>The fp32 CUDA-core kernel (over an F32 or a BF16 cache): 8 heads of one query per block.</summary>
     private void AbsorbedGeneral(CudaStream stream, CudaBuffer q, CudaBuffer wkvb, CudaBuffer latent, CudaBuffer ropeKeys,
-        CudaBuffer? indices, int indexWidth, int tokens, int startPos, MlaShape shape, CudaBuffer output)
+        CudaBuffer? indices, int indexWidth, int tokens, int startPos, MlaShape shape, CudaBuffer output, CudaBuffer? lse)
     {
         const string op = "mla_absorbed";
         if (latent.DType != wkvb.DType)
@@ -159,7 +164,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
         var grid = new Dim3((uint)((shape.Heads + HeadsPerBlock - 1) / HeadsPerBlock), (uint)tokens);
         (latent.DType == DType.BF16 ? _absorbedBf16 : _absorbed).Value.Launch(stream, grid, new Dim3(Threads), shared, new KernelArgs()
             .Ptr(q.Pointer).Ptr(wkvb.Pointer).Ptr(latent.Pointer).Ptr(ropeKeys.Pointer).Ptr(indices?.Pointer ?? 0).Ptr(output.Pointer)
-            .Int(indexWidth).Int(startPos).Int(shape.Heads).Int(shape.Nope).Int(shape.Rope).Int(shape.V).Int(shape.KvLora)
+            .Ptr(lse?.Pointer ?? 0).Int(indexWidth).Int(startPos).Int(shape.Heads).Int(shape.Nope).Int(shape.Rope).Int(shape.V).Int(shape.KvLora)
             .Int(chunk).Float(shape.SoftmaxScale));
     }
 
@@ -217,9 +222,11 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     /// when fewer). Per chunk: qa = bf16(W_UK^T q_nope) | q_pe (cuBLAS), fp32 scores (mla_abs_qk),
     /// p = bf16(exp(s - max) / sum) with each row's max and sum (mla_abs_prob), the weighted latent sums per split (mla_abs_pv),
     /// o_lat = bf16(Σ splits) and out = bf16(W_UV · o_lat) (cuBLAS). Splits of the key slots give decode enough blocks.
+    /// lse, when asked for, comes from mla_abs_prob's whole-row max and sum: the PV splits come after the normalisation,
+    /// so their partial sums need no lse of their own and the combine none to merge.
     /// </summary>
     private void AbsorbedTensorCores(CudaStream stream, CudaBuffer q, CudaBuffer wkvb, CudaBuffer latent, CudaBuffer ropeKeys,
-        CudaBuffer? indices, int indexWidth, int tokens, int startPos, long keyRows, MlaShape shape, CudaBuffer output)
+        CudaBuffer? indices, int indexWidth, int tokens, int startPos, long keyRows, MlaShape shape, CudaBuffer output, CudaBuffer? lse)
     {
         const string op = "mla_absorbed";
         int heads = shape.Heads, lora = shape.KvLora, kw = RowWidth(shape), qk = shape.QkDim, kvWidth = shape.KvBDim;
@@ -329,7 +336,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
                 // division sat on its critical path, 80 vs 53 + 22 µs at B = 32)
                 using var prob = Scratch(DType.BF16, (long)tc * heads * slotsPad);
                 _tcProb.Value.Launch(stream, new Dim3((uint)heads, (uint)tc), new Dim3(Threads), 0, new KernelArgs()
-                    .Ptr(scores.Pointer).Ptr(prob.Pointer).Int(heads).Int(slotsPad));
+                    .Ptr(scores.Pointer).Ptr(prob.Pointer).Ptr(lse?.At((long)t0 * heads) ?? 0).Int(heads).Int(slotsPad));
                 // the weighted latent sums; o_lat as bf16 bits for a bf16 W_UV (written by PV itself when there is one split)
                 using var olatBits = w16 ? Scratch(DType.BF16, (long)tc * heads * lora) : null;
                 _tcPv.Value.Launch(stream, new Dim3((uint)(2 * CeilDiv(heads, TcPvHeads)), (uint)pvSplits, (uint)tc), new Dim3(Threads),
@@ -394,6 +401,12 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     {
         if (shape.Heads < 1 || shape.Nope < 1 || shape.Rope < 0 || shape.V < 1 || shape.KvLora < 1)
             throw new ArgumentException($"{op}: invalid shape {shape}", nameof(shape));
+    }
+
+    /// <summary>The optional log-sum-exp output: F32, one value per (token, head).</summary>
+    private static void CheckLse(string op, CudaBuffer? lse, long rows)
+    {
+        if (lse is not null) DsaLaunch.Check(op, nameof(lse), lse, DType.F32, rows);
     }
 
     private static void CheckIndices(string op, CudaBuffer? indices, int indexWidth, int tokens)

@@ -51,10 +51,11 @@ public sealed partial class HostDevice
     }
 
     public void MlaPrefill(DeviceBuffer q, DeviceBuffer kvb, DeviceBuffer ropeKeys, DeviceBuffer? indices, int indexWidth,
-        int tokens, MlaShape shape, DeviceBuffer output)
+        int tokens, MlaShape shape, DeviceBuffer output, DeviceBuffer? lse = null)
     {
         float[] qs = Host(q).Floats, kv = Host(kvb).Floats, kpe = Host(ropeKeys).Floats, o = Host(output).Floats;
         var selected = indices is null ? null : Host(indices).Ints;
+        var lseRows = LseRows(lse, (long)tokens * shape.Heads, "mla_prefill");
         int heads = shape.Heads, nope = shape.Nope, rope = shape.Rope, v = shape.V, qk = shape.QkDim, kvWidth = shape.KvBDim;
         Backend.For(tokens * heads, (start, end) =>
         {
@@ -72,7 +73,8 @@ public sealed partial class HostDevice
                         + TensorPrimitives.Dot(qPe, kpe.AsSpan(s * rope, rope))) * shape.SoftmaxScale;
                 }
                 var p = scores.AsSpan(0, keys.Length);
-                SoftmaxToBf16(p);
+                var (max, sum) = SoftmaxToBf16(p);
+                if (lseRows is not null) lseRows[item] = LogSumExp(max, sum);
                 var row = o.AsSpan((i * heads + h) * v, v);
                 row.Clear();
                 for (var j = 0; j < keys.Length; j++)
@@ -83,10 +85,11 @@ public sealed partial class HostDevice
     }
 
     public void MlaAbsorbed(DeviceBuffer q, DeviceBuffer wkvb, DeviceBuffer latent, DeviceBuffer ropeKeys, DeviceBuffer? indices,
-        int indexWidth, int tokens, int startPos, MlaShape shape, DeviceBuffer output)
+        int indexWidth, int tokens, int startPos, MlaShape shape, DeviceBuffer output, DeviceBuffer? lse = null)
     {
         float[] qs = Host(q).Floats, wkv = Host(wkvb).Floats, lat = Host(latent).Floats, kpe = Host(ropeKeys).Floats, o = Host(output).Floats;
         var selected = indices is null ? null : Host(indices).Ints;
+        var lseRows = LseRows(lse, (long)tokens * shape.Heads, "mla_absorbed");
         int heads = shape.Heads, nope = shape.Nope, rope = shape.Rope, v = shape.V, qk = shape.QkDim, kvWidth = shape.KvBDim, lora = shape.KvLora;
         Backend.For(tokens * heads, (start, end) =>
         {
@@ -113,7 +116,8 @@ public sealed partial class HostDevice
                         + TensorPrimitives.Dot(qPe, kpe.AsSpan(s * rope, rope))) * shape.SoftmaxScale;
                 }
                 var p = scores.AsSpan(0, keys.Length);
-                SoftmaxToBf16(p);
+                var (max, sum) = SoftmaxToBf16(p);
+                if (lseRows is not null) lseRows[item] = LogSumExp(max, sum);
                 Array.Clear(oLat);
                 for (var j = 0; j < keys.Length; j++)
                     TensorPrimitives.MultiplyAdd(lat.AsSpan(keys[j] * lora, lora), p[j], oLat, oLat);
@@ -175,10 +179,13 @@ public sealed partial class HostDevice
         return all.AsSpan(0, count);
     }
 
-    /// <summary>fp32 softmax in place, then probabilities rounded to bf16 (the reference's scores.type_as(x)).</summary>
-    private static void SoftmaxToBf16(Span<float> x)
+    /// <summary>
+    /// fp32 softmax in place, then probabilities rounded to bf16 (the reference's scores.type_as(x)). Returns the max and
+    /// the sum of exp(x - max) it normalised with (-inf and 0 for no keys).
+    /// </summary>
+    private static (float Max, float Sum) SoftmaxToBf16(Span<float> x)
     {
-        if (x.IsEmpty) return;
+        if (x.IsEmpty) return (float.NegativeInfinity, 0f);
         var max = TensorPrimitives.Max(x);
         var sum = 0f;
         for (var i = 0; i < x.Length; i++)
@@ -188,5 +195,18 @@ public sealed partial class HostDevice
         }
         for (var i = 0; i < x.Length; i++) x[i] /= sum;
         BFloat16Math.RoundInPlace(x);
+        return (max, sum);
+    }
+
+    /// <summary>ln Σ exp(s) from the softmax's own max and sum, in fp32 (the CUDA kernels form it the same way); -inf for no keys.</summary>
+    private static float LogSumExp(float max, float sum) => sum > 0 ? max + MathF.Log(sum) : float.NegativeInfinity;
+
+    /// <summary>The optional lse output of an MLA op: F32 with at least <paramref name="rows"/> (tokens × heads) values.</summary>
+    private static float[]? LseRows(DeviceBuffer? lse, long rows, string op)
+    {
+        if (lse is null) return null;
+        if (lse.DType != DType.F32) throw new ArgumentException($"{op}: lse must be F32 [tokens, heads], not {lse.DType}", nameof(lse));
+        if (lse.Length < rows) throw new ArgumentException($"{op}: lse has {lse.Length} elements, needs {rows} (tokens × heads)", nameof(lse));
+        return Host(lse).Floats;
     }
 }

@@ -79,19 +79,23 @@ public sealed partial class LockstepDevice
         Compare("topk", (nameof(indices), indices));
     }
 
-    public void MlaPrefill(DeviceBuffer q, DeviceBuffer kvb, DeviceBuffer ropeKeys, DeviceBuffer? indices, int indexWidth, int tokens, MlaShape shape, DeviceBuffer output)
+    public void MlaPrefill(DeviceBuffer q, DeviceBuffer kvb, DeviceBuffer ropeKeys, DeviceBuffer? indices, int indexWidth, int tokens, MlaShape shape, DeviceBuffer output, DeviceBuffer? lse = null)
     {
-        reference.MlaPrefill(R(q), R(kvb), R(ropeKeys), R0(indices), indexWidth, tokens, shape, R(output));
-        candidate.MlaPrefill(C(q), C(kvb), C(ropeKeys), C0(indices), indexWidth, tokens, shape, C(output));
-        Compare("mla_prefill", (nameof(output), output));
+        reference.MlaPrefill(R(q), R(kvb), R(ropeKeys), R0(indices), indexWidth, tokens, shape, R(output), R0(lse));
+        candidate.MlaPrefill(C(q), C(kvb), C(ropeKeys), C0(indices), indexWidth, tokens, shape, C(output), C0(lse));
+        Compare("mla_prefill", AttentionOutputs(output, lse));
     }
 
-    public void MlaAbsorbed(DeviceBuffer q, DeviceBuffer wkvb, DeviceBuffer latent, DeviceBuffer ropeKeys, DeviceBuffer? indices, int indexWidth, int tokens, int startPos, MlaShape shape, DeviceBuffer output)
+    public void MlaAbsorbed(DeviceBuffer q, DeviceBuffer wkvb, DeviceBuffer latent, DeviceBuffer ropeKeys, DeviceBuffer? indices, int indexWidth, int tokens, int startPos, MlaShape shape, DeviceBuffer output, DeviceBuffer? lse = null)
     {
-        reference.MlaAbsorbed(R(q), R(wkvb), R(latent), R(ropeKeys), R0(indices), indexWidth, tokens, startPos, shape, R(output));
-        candidate.MlaAbsorbed(C(q), C(wkvb), C(latent), C(ropeKeys), C0(indices), indexWidth, tokens, startPos, shape, C(output));
-        Compare("mla_absorbed", (nameof(output), output));
+        reference.MlaAbsorbed(R(q), R(wkvb), R(latent), R(ropeKeys), R0(indices), indexWidth, tokens, startPos, shape, R(output), R0(lse));
+        candidate.MlaAbsorbed(C(q), C(wkvb), C(latent), C(ropeKeys), C0(indices), indexWidth, tokens, startPos, shape, C(output), C0(lse));
+        Compare("mla_absorbed", AttentionOutputs(output, lse));
     }
+
+    /// <summary>An MLA op's outputs to compare: the output, and the log-sum-exp when the caller asked for it.</summary>
+    private static (string Name, DeviceBuffer Buffer)[] AttentionOutputs(DeviceBuffer output, DeviceBuffer? lse) =>
+        lse is null ? [(nameof(output), output)] : [(nameof(output), output), (nameof(lse), lse)];
 
     public void MoeRoute(DeviceBuffer logits, DeviceBuffer bias, int tokens, MoeRouting routing, DeviceBuffer? forced, DeviceBuffer ids, DeviceBuffer weights)
     {
