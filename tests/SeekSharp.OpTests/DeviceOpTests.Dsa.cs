@@ -70,7 +70,16 @@ public abstract partial class DeviceOpTests
 
     [Theory]
     [MemberData(nameof(MlaCases))]
-    public void MlaPrefillMatchesReference(int tokens, int heads, bool sparse, bool real)
+    public void MlaPrefillMatchesReference(int tokens, int heads, bool sparse, bool real) =>
+        CheckMlaPrefill(tokens, heads, sparse, real, withLse: false);
+
+    /// <summary>The same cases asking for the log-sum-exp: it matches the reference's, and the output keeps every bit.</summary>
+    [Theory]
+    [MemberData(nameof(MlaCases))]
+    public void MlaPrefillLseMatchesReference(int tokens, int heads, bool sparse, bool real) =>
+        CheckMlaPrefill(tokens, heads, sparse, real, withLse: true);
+
+    private void CheckMlaPrefill(int tokens, int heads, bool sparse, bool real, bool withLse)
     {
         var data = new OpData(22);
         var shape = real ? new MlaShape(heads, 128, 64, 128, 512, 0.0723f) : new MlaShape(heads, 64, 32, 64, 128, 0.1f);
@@ -79,9 +88,15 @@ public abstract partial class DeviceOpTests
         var ropeKeys = Floats(data.Activations((long)tokens * shape.Rope));
         var (indices, width) = sparse ? Selection(data, tokens, 0, 5) : (default, 0);
         var output = Zeros(DType.F32, (long)tokens * heads * shape.V);
-        Device.MlaPrefill(q.Dev, kvb.Dev, ropeKeys.Dev, sparse ? indices.Dev : null, width, tokens, shape, output.Dev);
-        Reference.MlaPrefill(q.Ref, kvb.Ref, ropeKeys.Ref, sparse ? indices.Ref : null, width, tokens, shape, output.Ref);
+        var lse = withLse ? Zeros(DType.F32, (long)tokens * heads) : default;
+        Device.MlaPrefill(q.Dev, kvb.Dev, ropeKeys.Dev, sparse ? indices.Dev : null, width, tokens, shape, output.Dev, lse.Dev);
+        Reference.MlaPrefill(q.Ref, kvb.Ref, ropeKeys.Ref, sparse ? indices.Ref : null, width, tokens, shape, output.Ref, lse.Ref);
         AssertClose(output, Bf16Tolerance, "mla prefill");
+        if (!withLse) return;
+        AssertClose(lse, Bf16Tolerance, "mla prefill lse");
+        var plain = Zeros(DType.F32, output.Dev.Length);
+        Device.MlaPrefill(q.Dev, kvb.Dev, ropeKeys.Dev, sparse ? indices.Dev : null, width, tokens, shape, plain.Dev);
+        AssertSameBits(ReadDev(plain.Dev), ReadDev(output.Dev), "mla prefill output with lse");
     }
 
     public static TheoryData<int, int, int, bool, bool> MlaAbsorbedCases => new()
@@ -95,7 +110,16 @@ public abstract partial class DeviceOpTests
 
     [Theory]
     [MemberData(nameof(MlaAbsorbedCases))]
-    public void MlaAbsorbedMatchesReference(int tokens, int startPos, int topk, bool sparse, bool real)
+    public void MlaAbsorbedMatchesReference(int tokens, int startPos, int topk, bool sparse, bool real) =>
+        CheckMlaAbsorbed(tokens, startPos, topk, sparse, real, withLse: false);
+
+    /// <summary>The same cases asking for the log-sum-exp: it matches the reference's, and the output keeps every bit.</summary>
+    [Theory]
+    [MemberData(nameof(MlaAbsorbedCases))]
+    public void MlaAbsorbedLseMatchesReference(int tokens, int startPos, int topk, bool sparse, bool real) =>
+        CheckMlaAbsorbed(tokens, startPos, topk, sparse, real, withLse: true);
+
+    private void CheckMlaAbsorbed(int tokens, int startPos, int topk, bool sparse, bool real, bool withLse)
     {
         var data = new OpData(23);
         var shape = real ? new MlaShape(128, 128, 64, 128, 512, 0.0723f) : new MlaShape(4, 64, 32, 64, 128, 0.1f);
@@ -106,9 +130,15 @@ public abstract partial class DeviceOpTests
         var ropeKeys = Floats(data.Activations((long)end * shape.Rope));
         var (indices, width) = sparse ? Selection(data, tokens, startPos, topk) : (default, 0);
         var output = Zeros(DType.F32, (long)tokens * shape.Heads * shape.V);
-        Device.MlaAbsorbed(q.Dev, wkvb.Dev, latent.Dev, ropeKeys.Dev, sparse ? indices.Dev : null, width, tokens, startPos, shape, output.Dev);
-        Reference.MlaAbsorbed(q.Ref, wkvb.Ref, latent.Ref, ropeKeys.Ref, sparse ? indices.Ref : null, width, tokens, startPos, shape, output.Ref);
+        var lse = withLse ? Zeros(DType.F32, (long)tokens * shape.Heads) : default;
+        Device.MlaAbsorbed(q.Dev, wkvb.Dev, latent.Dev, ropeKeys.Dev, sparse ? indices.Dev : null, width, tokens, startPos, shape, output.Dev, lse.Dev);
+        Reference.MlaAbsorbed(q.Ref, wkvb.Ref, latent.Ref, ropeKeys.Ref, sparse ? indices.Ref : null, width, tokens, startPos, shape, output.Ref, lse.Ref);
         AssertClose(output, Bf16Tolerance, "mla absorbed");
+        if (!withLse) return;
+        AssertClose(lse, Bf16Tolerance, "mla absorbed lse");
+        var plain = Zeros(DType.F32, output.Dev.Length);
+        Device.MlaAbsorbed(q.Dev, wkvb.Dev, latent.Dev, ropeKeys.Dev, sparse ? indices.Dev : null, width, tokens, startPos, shape, plain.Dev);
+        AssertSameBits(ReadDev(plain.Dev), ReadDev(output.Dev), "mla absorbed output with lse");
     }
 
     /// <summary>Random valid key sets: row i holds min(k, visible) distinct sorted positions ≤ startPos+i, then -1s.</summary>

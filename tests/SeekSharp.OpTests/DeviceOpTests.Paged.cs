@@ -175,17 +175,21 @@ public abstract partial class DeviceOpTests
 
     [Theory]
     [MemberData(nameof(PagedMlaCases))]
-    public void MlaAbsorbedPagedMatchesReference(string layoutName, int blockSize, bool sparse, string shapeName, bool deviceCache)
+    public void MlaAbsorbedPagedMatchesReference(string layoutName, int blockSize, bool sparse, string shapeName, bool deviceCache) =>
+        CheckMlaAbsorbedPaged(layoutName, blockSize, sparse, shapeName, deviceCache, withLse: false);
+
+    /// <summary>The same cases asking for the log-sum-exp: it matches the reference's, and the output keeps every bit.</summary>
+    [Theory]
+    [MemberData(nameof(PagedMlaCases))]
+    public void MlaAbsorbedPagedLseMatchesReference(string layoutName, int blockSize, bool sparse, string shapeName, bool deviceCache) =>
+        CheckMlaAbsorbedPaged(layoutName, blockSize, sparse, shapeName, deviceCache, withLse: true);
+
+    private void CheckMlaAbsorbedPaged(string layoutName, int blockSize, bool sparse, string shapeName, bool deviceCache, bool withLse)
     {
         var data = new OpData(32);
         var layout = PagedLayout.Make(data, blockSize, Sequences(layoutName));
         var real = shapeName == "real";
-        var shape = shapeName switch
-        {
-            "real" => new MlaShape(128, 128, 64, 128, 512, 0.0723f),
-            "odd" => new MlaShape(4, 64, 32, 64, 96, 0.1f),
-            _ => new MlaShape(4, 64, 32, 64, 128, 0.1f),
-        };
+        var shape = NamedMlaShape(shapeName);
         var topk = real ? 2048 : 16;
         var q = Floats(data.Activations((long)layout.Rows * shape.Heads * shape.QkDim));
         var cacheType = deviceCache ? Device.Bf16StorageType : DType.F32;   // the cache and wkv_b as the model keeps them
@@ -209,9 +213,15 @@ public abstract partial class DeviceOpTests
         using var dev = layout.On(Device);
         using var rf = layout.On(Reference);
         var output = Zeros(DType.F32, (long)layout.Rows * shape.Heads * shape.V);
-        Device.MlaAbsorbedPaged(q.Dev, wkvb.Dev, latent.Dev, ropeKeys.Dev, sparse ? indices.Dev : null, sparse ? width : 0, dev, shape, output.Dev);
-        Reference.MlaAbsorbedPaged(q.Ref, wkvb.Ref, latent.Ref, ropeKeys.Ref, sparse ? indices.Ref : null, sparse ? width : 0, rf, shape, output.Ref);
+        var lse = withLse ? Zeros(DType.F32, (long)layout.Rows * shape.Heads) : default;
+        Device.MlaAbsorbedPaged(q.Dev, wkvb.Dev, latent.Dev, ropeKeys.Dev, sparse ? indices.Dev : null, sparse ? width : 0, dev, shape, output.Dev, lse.Dev);
+        Reference.MlaAbsorbedPaged(q.Ref, wkvb.Ref, latent.Ref, ropeKeys.Ref, sparse ? indices.Ref : null, sparse ? width : 0, rf, shape, output.Ref, lse.Ref);
         AssertClose(output, Bf16Tolerance, $"paged mla absorbed ({cacheType} cache)");
+        if (!withLse) return;
+        AssertClose(lse, Bf16Tolerance, $"paged mla absorbed lse ({cacheType} cache)");
+        var plain = Zeros(DType.F32, output.Dev.Length);
+        Device.MlaAbsorbedPaged(q.Dev, wkvb.Dev, latent.Dev, ropeKeys.Dev, sparse ? indices.Dev : null, sparse ? width : 0, dev, shape, plain.Dev);
+        AssertSameBits(ReadDev(plain.Dev), ReadDev(output.Dev), $"paged mla absorbed output with lse ({cacheType} cache)");
     }
 
     [Fact]
