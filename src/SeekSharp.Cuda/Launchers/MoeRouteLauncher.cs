@@ -4,9 +4,11 @@ using SeekSharp.Cuda.Runtime;
 
 namespace SeekSharp.Cuda.Launchers;
 
-/// <summary>moe_route.cu: the router, one block per token.</summary>
+/// <summary>moe_route.cu: the router, one warp per token.</summary>
 public sealed class MoeRouteLauncher(KernelLibrary kernels, CudaStream stream) : KernelLauncher(kernels, stream, "moe_route.cu")
 {
+    private const int RouteWarps = 4;   // ROUTE_WARPS in moe_route.cu: tokens per block
+
     public void Route(DeviceBuffer logits, DeviceBuffer bias, int tokens, MoeRouting routing, DeviceBuffer? forced,
         DeviceBuffer ids, DeviceBuffer weights)
     {
@@ -26,11 +28,14 @@ public sealed class MoeRouteLauncher(KernelLibrary kernels, CudaStream stream) :
         var f = forced is null ? null : LaunchChecks.Buffer(forced, DType.I32, picks, op, nameof(forced));
         var i = LaunchChecks.Buffer(ids, DType.I32, picks, op, nameof(ids));
         var w = LaunchChecks.Buffer(weights, DType.F32, picks, op, nameof(weights));
-        // sigmoid + biased [experts] floats, group scores [groups] floats, active flags [experts + groups] bytes
-        var shared = (2 * routing.Experts + routing.Groups) * sizeof(float) + routing.Experts + routing.Groups;
+        if (tokens == 0) return;
+        // per warp: sigmoid + biased [experts] floats, group scores [groups] floats, active flags [experts + groups]
+        // bytes, rounded up to 16 bytes (the kernel's per_warp)
+        var perWarp = (routing.Experts * 9 + routing.Groups * 5 + 15) / 16 * 16;
+        var shared = RouteWarps * perWarp;
         LaunchChecks.That(shared <= 48 * 1024, op, $"{routing.Experts} experts need more shared memory than one block has");
-        Launch("moe_route", new Dim3((uint)tokens), new Dim3(256),
-            new KernelArgs().Ptr(l.Pointer).Ptr(b.Pointer).Int(routing.Experts).Int(routing.Groups).Int(routing.TopkGroups)
+        Launch("moe_route", new Dim3((uint)((tokens + RouteWarps - 1) / RouteWarps)), new Dim3(32 * RouteWarps),
+            new KernelArgs().Ptr(l.Pointer).Ptr(b.Pointer).Int(tokens).Int(routing.Experts).Int(routing.Groups).Int(routing.TopkGroups)
                 .Int(routing.PerToken).Int(routing.Normalize ? 1 : 0).Float(routing.Scale).Ptr(f?.Pointer ?? 0).Int(f is null ? 0 : 1)
                 .Ptr(i.Pointer).Ptr(w.Pointer), shared);
     }
