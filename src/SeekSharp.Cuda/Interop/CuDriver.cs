@@ -18,6 +18,7 @@ public sealed unsafe class CuDriver
     public const int AttributeComputeCapabilityMajor = 75;
     public const int AttributeComputeCapabilityMinor = 76;
     public const int AttributeMaxSharedMemoryPerBlockOptin = 97;
+    public const int AttributeMaxSharedMemoryPerMultiprocessor = 81;
     public const int FunctionAttributeMaxDynamicSharedSizeBytes = 8;
     public const int FunctionAttributeSharedSizeBytes = 1;   // static __shared__ bytes of a kernel
     public const uint StreamNonBlocking = 1;

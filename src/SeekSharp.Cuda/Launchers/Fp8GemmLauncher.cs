@@ -50,7 +50,8 @@ public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream) : 
             // one warp per output column (grid-strided when the grid is capped), the rows' activations in shared memory
             var kernel = $"fp8_gemv_r{rows}";
             RaiseSharedLimit(kernel, rows, shared);
-            Launch(kernel, new Dim3(Dim3.Blocks(weight.Out, GemvWarps)), new Dim3(32 * GemvWarps),
+            Launch(kernel, new Dim3((uint)GemvBlocks(weight.Out, shared, Kernels.Context.MultiprocessorCount,
+                    Kernels.Context.SharedMemoryPerMultiprocessor)), new Dim3(32 * GemvWarps),
                 args.Int(weight.Out).Int(weight.In).Int(y.Stride), shared);
             return;
         }
@@ -108,6 +109,23 @@ public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream) : 
         if (rows < 1 || rows > GemvRowLimit(weight.In) || !Aligned16(codes, weight)) return null;
         var shared = (long)rows * weight.In * sizeof(float);
         return shared <= Kernels.Context.MaxSharedMemoryPerBlockOptIn ? (int)shared : null;
+    }
+
+    /// <summary>
+    /// GEMV blocks: one warp per output while every block fits on the GPU at once; past that, as many blocks as stay
+    /// resident, each warp taking the same number of outputs (grid-strided). Every block first stages the activations
+    /// (rows · In fp32), so a grid of one wave stages them once per resident block instead of once per 8 outputs.
+    /// </summary>
+    internal static int GemvBlocks(int outputs, int sharedBytes, int multiprocessors, int sharedPerMultiprocessor)
+    {
+        var oneEach = (outputs + GemvWarps - 1) / GemvWarps;
+        // 2048 threads per SM hold 8 blocks of 256; the runtime keeps 1 KiB of shared memory per block
+        var perSm = Math.Min(8, Math.Max(1, sharedPerMultiprocessor / (sharedBytes + 1024)));
+        var resident = Math.Max(1, multiprocessors) * perSm;
+        if (oneEach <= resident) return oneEach;
+        var perWarp = (outputs + resident * GemvWarps - 1) / (resident * GemvWarps);
+        var warps = (outputs + perWarp - 1) / perWarp;
+        return (warps + GemvWarps - 1) / GemvWarps;
     }
 
     private void RaiseSharedLimit(string kernel, int rows, int shared)

@@ -12,7 +12,7 @@ public sealed unsafe class CudaContext : IDisposable
     private readonly PrimaryContextHandle _handle;
 
     private CudaContext(CuDriver driver, int ordinal, PrimaryContextHandle handle, string name, GpuArchitecture arch,
-        int multiprocessors, long totalMemory, int maxSharedOptIn)
+        int multiprocessors, long totalMemory, int maxSharedOptIn, int sharedPerMultiprocessor)
     {
         Driver = driver;
         Ordinal = ordinal;
@@ -22,6 +22,7 @@ public sealed unsafe class CudaContext : IDisposable
         MultiprocessorCount = multiprocessors;
         TotalMemory = totalMemory;
         MaxSharedMemoryPerBlockOptIn = maxSharedOptIn;
+        SharedMemoryPerMultiprocessor = sharedPerMultiprocessor;
     }
 
     public CuDriver Driver { get; }
@@ -38,6 +39,9 @@ public sealed unsafe class CudaContext : IDisposable
 
     /// <summary>The most dynamic shared memory one block may opt into (cuFuncSetAttribute).</summary>
     public int MaxSharedMemoryPerBlockOptIn { get; }
+
+    /// <summary>Shared memory of one multiprocessor, shared by its resident blocks (228 KiB on Hopper).</summary>
+    public int SharedMemoryPerMultiprocessor { get; }
 
     /// <summary>CUcontext.</summary>
     public nint Handle => _handle.DangerousGetHandle();
@@ -61,12 +65,13 @@ public sealed unsafe class CudaContext : IDisposable
             Attribute(driver, device, CuDriver.AttributeComputeCapabilityMinor));
         var sms = Attribute(driver, device, CuDriver.AttributeMultiprocessorCount);
         var sharedOptIn = Attribute(driver, device, CuDriver.AttributeMaxSharedMemoryPerBlockOptin);
+        var sharedPerSm = Attribute(driver, device, CuDriver.AttributeMaxSharedMemoryPerMultiprocessor);
         nuint total;
         driver.ThrowIfFailed(driver.cuDeviceTotalMem(&total, device));
         nint context;
         driver.ThrowIfFailed(driver.cuDevicePrimaryCtxRetain(&context, device));
         var handle = new PrimaryContextHandle(driver, context, device);
-        var result = new CudaContext(driver, ordinal, handle, name, arch, sms, (long)total, sharedOptIn);
+        var result = new CudaContext(driver, ordinal, handle, name, arch, sms, (long)total, sharedOptIn, sharedPerSm);
         result.MakeCurrent();
         return result;
     }
