@@ -91,7 +91,7 @@ def launch_gemv(mod, rows, a, a_s, w, w_s, y, out, inn, y_stride, cap, sms):
     blocks = (out + WARPS - 1) // WARPS
     if cap:
         blocks = min(blocks, cap * sms)
-    f((blocks,), (32 * WARPS,), (a, a_s, w, w_s, y, np.int32(out), np.int32(inn), np.int32(y_stride)),
+    f((blocks,), (32 * WARPS,), (a, a_s, w, w_s, y, np.int32(out), np.int32(inn), np.int32(y_stride), np.int32(0)),
       shared_mem=shared)
 
 

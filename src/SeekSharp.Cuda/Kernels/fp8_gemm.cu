@@ -147,11 +147,13 @@ __device__ __forceinline__ void gemv_load(uint4 (&dst)[U][2], const u8* w, int n
 }
 
 // a: codes [R, in] dense (in % 16 == 0, 16-byte aligned); a_scales [R, k_blocks]; w: codes [out, in] (16-byte
-// aligned); w_scales [ceil(out/128), k_blocks]; y [R, out] with row stride y_stride. block = 32*GEMV_WARPS threads,
-// any grid: warp v of the grid computes outputs v, v + warps, ...; dynamic shared memory R * in * 4 bytes.
+// aligned); w_scales [ceil(out/128), k_blocks]; y [R, out] with row stride y_stride, each value rounded to bf16 when
+// round_bf16 (the Linear's rounding, saving its separate pass). block = 32*GEMV_WARPS threads, any grid: warp v of the
+// grid computes outputs v, v + warps, ...; dynamic shared memory R * in * 4 bytes.
 template <int R, int U>
 __device__ __forceinline__ void fp8_gemv(const u8* __restrict__ a, const float* __restrict__ a_scales,
-    const u8* __restrict__ w, const float* __restrict__ w_scales, float* __restrict__ y, int out, int in, int y_stride)
+    const u8* __restrict__ w, const float* __restrict__ w_scales, float* __restrict__ y, int out, int in, int y_stride,
+    int round_bf16)
 {
     extern __shared__ float4 act[];   // [R][in/16][4] decoded activations, float4 slots swizzled
     const int lane = threadIdx.x & 31;
@@ -252,7 +254,7 @@ __device__ __forceinline__ void fp8_gemv(const u8* __restrict__ a, const float* 
             if (lane == 0)
             {
                 #pragma unroll
-                for (int r = 0; r < R; r++) y[(i64)r * y_stride + n] = acc[r];
+                for (int r = 0; r < R; r++) y[(i64)r * y_stride + n] = round_bf16 ? bf16_round(acc[r]) : acc[r];
             }
             #pragma unroll
             for (int r = 0; r < R; r++) acc[r] = 0.0f;
@@ -264,9 +266,9 @@ __device__ __forceinline__ void fp8_gemv(const u8* __restrict__ a, const float* 
 
 #define FP8_GEMV_KERNEL(R)                                                                                            \
     extern "C" __global__ void __launch_bounds__(32 * GEMV_WARPS) fp8_gemv_r##R(const u8* a, const float* a_scales,  \
-        const u8* w, const float* w_scales, float* y, int out, int in, int y_stride)                                 \
+        const u8* w, const float* w_scales, float* y, int out, int in, int y_stride, int round_bf16)                  \
     {                                                                                                                 \
-        fp8_gemv<R, GEMV_UNROLL>(a, a_scales, w, w_scales, y, out, in, y_stride);                                      \
+        fp8_gemv<R, GEMV_UNROLL>(a, a_scales, w, w_scales, y, out, in, y_stride, round_bf16);                          \
     }
 FP8_GEMV_KERNEL(1)
 FP8_GEMV_KERNEL(2)

@@ -32,9 +32,10 @@ public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream) : 
 
     /// <summary>
     /// codes [rows, In] dense e4m3, scales [rows, ceil(In/128)]; weight FP8 [Out, In] with its block scales; y a strided
-    /// F32 view [rows, Out] (written in fp32, not rounded).
+    /// F32 view [rows, Out] in fp32. With <paramref name="roundToBf16"/> the kernels that can round their output to
+    /// bf16 do so (the GEMV); returns whether y was rounded, so the caller rounds only when it was not.
     /// </summary>
-    public void Multiply(CudaBuffer codes, CudaBuffer scales, CudaLinear weight, MatrixView y)
+    public bool Multiply(CudaBuffer codes, CudaBuffer scales, CudaLinear weight, MatrixView y, bool roundToBf16 = false)
     {
         var op = $"fp8_gemm {weight.Name}";
         LaunchChecks.That(weight.DType == DType.F8E4M3 && weight.Scales is not null, op, $"weight {weight} must be F8E4M3 with scales");
@@ -52,14 +53,15 @@ public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream) : 
             RaiseSharedLimit(kernel, rows, shared);
             Launch(kernel, new Dim3((uint)GemvBlocks(weight.Out, shared, Kernels.Context.MultiprocessorCount,
                     Kernels.Context.SharedMemoryPerMultiprocessor)), new Dim3(32 * GemvWarps),
-                args.Int(weight.Out).Int(weight.In).Int(y.Stride), shared);
-            return;
+                args.Int(weight.Out).Int(weight.In).Int(y.Stride).Int(roundToBf16 ? 1 : 0), shared);
+            return roundToBf16;
         }
         args.Int(rows).Int(weight.Out).Int(weight.In).Int(y.Stride);
         if (Aligned16(codes, weight))   // tensor cores: 64 rows x 128 outputs per block
             Launch("fp8_gemm_tc", new Dim3(Dim3.Blocks(weight.Out, TcTileN), Dim3.Blocks(rows, TcTileM)), new Dim3(256), args);
         else
             Launch("fp8_gemm", new Dim3(Dim3.Blocks(weight.Out, Tile), Dim3.Blocks(rows, Tile)), new Dim3(256), args);
+        return false;
     }
 
     /// <summary>Rows per tile of the grouped kernels: fp8_gemm_grouped_m16 and fp8_gemm_grouped_m64.</summary>

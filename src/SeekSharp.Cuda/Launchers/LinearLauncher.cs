@@ -23,6 +23,7 @@ public sealed class LinearLauncher(CublasGemm gemm, ElementwiseLauncher elementw
         LaunchChecks.That(x.Cols == w.In && y.Cols == w.Out && x.Rows == y.Rows, op,
             $"weight [{w.Out}, {w.In}] does not map x [{x.Rows}, {x.Cols}] to y [{y.Rows}, {y.Cols}]");
         if (x.Rows == 0) return;
+        var rounded = false;   // whether the product kernel already rounded y
         switch (w.DType)
         {
             case DType.BF16:
@@ -41,13 +42,13 @@ public sealed class LinearLauncher(CublasGemm gemm, ElementwiseLauncher elementw
                 using (var scales = scratch(DType.F32, (long)x.Rows * ActQuant.BlockCount(x.Cols)))    // [rows, In/128]
                 {
                     quant.ActQuant(x, codes, 0, scales, 0, powerOfTwoScales);
-                    fp8.Multiply(codes, scales, w, y);
+                    rounded = fp8.Multiply(codes, scales, w, y, roundToBf16);
                 }
                 break;
             default:
                 throw new NotSupportedException($"{op}: weights of {w.DType} are not supported");
         }
-        if (roundToBf16) elementwise.RoundRows(y, op);
+        if (roundToBf16 && !rounded) elementwise.RoundRows(y, op);
     }
 
     /// <summary>
