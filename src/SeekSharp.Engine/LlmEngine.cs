@@ -44,7 +44,8 @@ public sealed class LlmEngine : IInferenceEngine
         _model = model;
         _ownsModel = ownsModel;
         var config = model.Config;
-        var blockBytes = KvBlockPool.BytesPerBlock(config, model.Device.Bf16StorageType);
+        var fp8Latent = model.Options.Fp8LatentCache;   // the model's FP8 latent values fit FP8 rows exactly
+        var blockBytes = KvBlockPool.BytesPerBlock(config, model.Device.Bf16StorageType, fp8Latent);
         // decode graphs pad batches with rows that write one scratch block (taken from the byte budget)
         var scratch = _options.DecodeGraphs && model.Device is IGraphCapture ? 1 : 0;
         var blocks = _options.KvBlocks
@@ -52,7 +53,7 @@ public sealed class LlmEngine : IInferenceEngine
                 ? (int)Math.Min(int.MaxValue, bytes / blockBytes - scratch)
                 : _options.MaxRunningSequences * ((Math.Min(config.MaxPositionEmbeddings, 8192) + EngineOptions.BlockSize - 1) / EngineOptions.BlockSize));
         if (blocks < 1) throw new ArgumentException($"the KV byte budget holds no block of {blockBytes} bytes", nameof(options));
-        _pool = new KvBlockPool(model.Device, config, blocks, scratch);
+        _pool = new KvBlockPool(model.Device, config, blocks, scratch, fp8Latent);
         if (scratch > 0)
             _graphs = DecodeGraphs.Create(model, new PagedSequenceKv(_pool, [_pool.ScratchBlock]), _options.MaxDecodeGraphs);
         _scheduler = new Scheduler(new BlockManager(blocks), _options);

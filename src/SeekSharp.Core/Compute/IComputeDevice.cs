@@ -101,6 +101,12 @@ public interface IComputeDevice : IDisposable
     /// </summary>
     void ActQuant(MatrixView x, DeviceBuffer codes, long codesOffset, DeviceBuffer scales, long scalesOffset, bool powerOfTwo);
 
+    /// <summary>
+    /// In place per row and 128-column block: x = bf16(e4m3(x/s) · s), s the block's <see cref="ActQuant"/> scale (a power
+    /// of two when <paramref name="powerOfTwo"/>): the Dec-2025 reference's FP8 fake quantisation of the MLA latent.
+    /// </summary>
+    void FakeQuantize(MatrixView x, bool powerOfTwo) => PagedFallback.FakeQuantize(this, x, powerOfTwo);
+
     /// <summary>weights[i] = ((weights[i] · headScale) · qScales[i]) · dimScale for i &lt; count (the indexer's per-head weights).</summary>
     void ScaleIndexerWeights(DeviceBuffer weights, DeviceBuffer qScales, int count, float headScale, float dimScale);
 
@@ -169,7 +175,8 @@ public interface IComputeDevice : IDisposable
 
     /// <summary>
     /// <see cref="MlaAbsorbed"/> for paged rows: q [Rows, heads, nope+rope]; latentPool [poolRows, kvLora] and ropePool
-    /// [poolRows, rope] (as in MlaAbsorbed); indices I32 [Rows, indexWidth] are positions in each row's sequence
+    /// [poolRows, rope] (as in MlaAbsorbed), or latentPool U8 [poolRows, Fp8LatentRow.Bytes(kvLora)] of FP8 rows (see
+    /// <see cref="WriteLatentFp8Paged"/>; their values are used exactly); indices I32 [Rows, indexWidth] are positions in each row's sequence
     /// (-1 = unused), or null for every position 0..pos_i; output F32 [Rows, heads, v]; lse: optional F32 [Rows, heads],
     /// each row's log-sum-exp as in <see cref="MlaPrefill"/> (null: not computed).
     /// </summary>
@@ -189,6 +196,12 @@ public interface IComputeDevice : IDisposable
     /// BF16 for an F32 source where <see cref="Bf16StorageType"/> is BF16 (rounded to nearest even).
     /// </summary>
     void WriteRowsPaged(MatrixView source, DeviceBuffer pool, PagedRows rows) => PagedFallback.WriteRows(this, source, pool, rows);
+
+    /// <summary>
+    /// FP8 latent rows: pool row rows.PoolRow(seq_i, pos_i) = <see cref="Numerics.Fp8LatentRow"/> encoding of source row i
+    /// (e4m3 codes, then one power-of-two fp32 scale per 128 values); pool U8 [poolRows, Fp8LatentRow.Bytes(source.Cols)].
+    /// </summary>
+    void WriteLatentFp8Paged(MatrixView source, DeviceBuffer pool, PagedRows rows) => PagedFallback.WriteLatentFp8(this, source, pool, rows);
 
     // ---- MoE ----
 

@@ -85,7 +85,9 @@ public static class PagedFallback
             var seq = rows.HostRowSequences[first];
             var p0 = rows.HostRowPositions[first];
             var end = p0 + n;
-            var latent = temps.Sequence(latentPool, shape.KvLora, rows, seq, end);
+            var latent = latentPool.DType == DType.U8
+                ? temps.Fp8Sequence(latentPool, shape.KvLora, rows, seq, end)
+                : temps.Sequence(latentPool, shape.KvLora, rows, seq, end);
             var ropeKeys = temps.Sequence(ropePool, shape.Rope, rows, seq, end);
             var qRun = temps.Slice(q, first * qWidth, n * qWidth);
             var selected = indices is null ? null : temps.Slice(indices, (long)first * indexWidth, (long)n * indexWidth);
@@ -94,6 +96,37 @@ public static class PagedFallback
             d.MlaAbsorbed(qRun, wkvb, latent, ropeKeys, selected, indexWidth, n, p0, shape, runOutput, runLse);
             if (!ReferenceEquals(runOutput, output)) d.Copy(runOutput, 0, output, first * outWidth, n * outWidth);
             if (!ReferenceEquals(runLse, lse)) d.Copy(runLse!, 0, lse!, (long)first * heads, (long)n * heads);
+        }
+    }
+
+    public static void FakeQuantize(IComputeDevice d, MatrixView x, bool powerOfTwo)
+    {
+        x.Validate("fake_quantize x");
+        var row = new float[x.Cols];
+        for (var r = 0; r < x.Rows; r++)
+        {
+            var offset = x.Offset + (long)r * x.Stride;
+            d.Download<float>(x.Buffer, offset, row);
+            Numerics.ActQuant.FakeQuantizeRowToBf16(row, Numerics.ActQuant.DefaultBlockSize, powerOfTwo);
+            d.Upload<float>(row, x.Buffer, offset);
+        }
+    }
+
+    public static void WriteLatentFp8(IComputeDevice d, MatrixView source, DeviceBuffer pool, PagedRows rows)
+    {
+        source.Validate("write_latent_fp8_paged source");
+        if (source.Rows != rows.Rows)
+            throw new ArgumentException($"write_latent_fp8_paged: source has {source.Rows} rows, the paged rows {rows.Rows}");
+        if (pool.DType != DType.U8)
+            throw new ArgumentException($"write_latent_fp8_paged: the pool is {pool.DType}; FP8 latent rows are U8");
+        var bytes = Numerics.Fp8LatentRow.Bytes(source.Cols);
+        var values = new float[source.Cols];
+        var encoded = new byte[bytes];
+        for (var i = 0; i < rows.Rows; i++)
+        {
+            d.Download<float>(source.Buffer, source.Offset + (long)i * source.Stride, values);
+            Numerics.Fp8LatentRow.Encode(values, encoded);
+            d.Upload<byte>(encoded, pool, rows.PoolRow(rows.HostRowSequences[i], rows.HostRowPositions[i]) * bytes);
         }
     }
 
@@ -169,6 +202,25 @@ public static class PagedFallback
             for (var p = 0; p < end; p += bs)
                 d.Copy(pool, (long)table[p / bs] * bs * width, copy, (long)p * width, (long)Math.Min(bs, end - p) * width);
             return copy;
+        }
+
+        /// <summary>
+        /// Positions [0, end) of one sequence from a pool of FP8 latent rows (U8 [poolRows, Fp8LatentRow.Bytes(width)]),
+        /// decoded into a new F32 [end, width].
+        /// </summary>
+        public DeviceBuffer Fp8Sequence(DeviceBuffer pool, int width, PagedRows rows, int sequence, int end)
+        {
+            var bytes = Numerics.Fp8LatentRow.Bytes(width);
+            var encoded = new byte[bytes];
+            var values = new float[(long)end * width];
+            for (var p = 0; p < end; p++)
+            {
+                d.Download<byte>(pool, rows.PoolRow(sequence, p) * bytes, encoded);
+                Numerics.Fp8LatentRow.Decode(encoded, values.AsSpan(p * width, width));
+            }
+            var decoded = New(DType.F32, values.Length);
+            d.Upload<float>(values, decoded);
+            return decoded;
         }
 
         public void Dispose()

@@ -16,6 +16,16 @@ public sealed record ModelOptions
 {
     /// <summary>Replaces index_topk; int.MaxValue selects every visible key (the dense control).</summary>
     public int? IndexTopkOverride { get; init; }
+
+    /// <summary>
+    /// The FP8 latent cache of the Dec-2025 reference and of production (FlashMLA's 656-byte rows): the normalised MLA
+    /// latent is quantised per 128 values to e4m3 with a power-of-two scale before it is cached and before the prefill's
+    /// kv_b, so attention sees its FP8 values (with an FP8 kv_b, as in the real checkpoint, the prefill's own activation
+    /// quantisation does the same, so only the absorbed form changes). Off (default): the latent stays bf16, as the primary
+    /// golden reference.
+    /// A paged pool of FP8 rows (<c>KvBlockPool</c> with this model) stores those values in 528 bytes instead of 1024.
+    /// </summary>
+    public bool Fp8LatentCache { get; init; }
 }
 
 /// <summary>
@@ -43,7 +53,7 @@ public sealed class DeepSeekV32Model : IDisposable
         _ownedDevice = ownsDevice ? device : null;
         Rope = new RopeTable(config);
         _rope = new DeviceRopeTable(device, Rope);
-        _attention = new MlaAttention(config, Rope.SoftmaxScale);
+        _attention = new MlaAttention(config, Rope.SoftmaxScale, Options.Fp8LatentCache);
         _indexer = config.HasIndexer ? new LightningIndexer(config, Options.IndexTopkOverride) : null;
         _moe = new MoeLayer?[config.NumHiddenLayers];
         var moeIndex = 0;

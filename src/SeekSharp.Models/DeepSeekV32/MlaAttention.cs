@@ -12,7 +12,8 @@ namespace SeekSharp.Models.DeepSeekV32;
 /// The absorbed form runs once per layer for each <see cref="AttentionGroup"/>: every sequence of a batch sharing a
 /// cache pool in one call of the paged ops.
 /// </summary>
-public sealed class MlaAttention(DeepSeekConfig config, float softmaxScale)
+/// <param name="fp8Latent">Fake-quantise the latent to FP8 before caching (see <see cref="ModelOptions.Fp8LatentCache"/>).</param>
+public sealed class MlaAttention(DeepSeekConfig config, float softmaxScale, bool fp8Latent = false)
 {
     private readonly MlaShape _shape = new(config.NumAttentionHeads, config.QkNopeHeadDim, config.QkRopeHeadDim,
         config.VHeadDim, config.KvLoraRank, softmaxScale);
@@ -47,6 +48,8 @@ public sealed class MlaAttention(DeepSeekConfig config, float softmaxScale)
         ctx.Rope.ApplyAt(kPe, 1, ctx.RowPositions, RopeLayout.Interleaved);
         var latent = ctx.Temp(DType.F32, (long)t * s.KvLora);         // [t, kv_lora]
         d.RmsNorm(new MatrixView(kv, 0, t, s.KvLora, latentWidth), w.KvNorm, _eps, MatrixView.Dense(latent, t, s.KvLora));
+        // the reference's FP8 latent: every later use (cache, prefill kv_b) sees the e4m3 values (ue8m0 scales)
+        if (fp8Latent) d.FakeQuantize(MatrixView.Dense(latent, t, s.KvLora), powerOfTwo: true);
 
         var attended = ctx.Temp(DType.F32, (long)t * s.Heads * s.V);  // [t, heads, v]
         foreach (var group in ctx.AttentionGroups)
@@ -66,7 +69,16 @@ public sealed class MlaAttention(DeepSeekConfig config, float softmaxScale)
         var cache = group.Kv.Layer(layer);
         var newLatent = MatrixView.Dense(latent, n, s.KvLora, (long)row0 * s.KvLora);
         var newRope = kPe with { Offset = kPe.Offset + (long)row0 * kPe.Stride, Rows = n };
-        d.WriteRowsPaged(newLatent, cache.Latent, group.Paged);
+        if (cache.Latent.DType == DType.U8)
+        {
+            // FP8 rows hold exactly the fake-quantised values; without fake quantisation they would round the latent
+            if (!fp8Latent) throw new InvalidOperationException("an FP8 latent cache needs a model built with ModelOptions.Fp8LatentCache");
+            d.WriteLatentFp8Paged(newLatent, cache.Latent, group.Paged);
+        }
+        else
+        {
+            d.WriteRowsPaged(newLatent, cache.Latent, group.Paged);
+        }
         d.WriteRowsPaged(newRope, cache.RopeKey, group.Paged);
 
         var selected = indexer is null || projections is null

@@ -173,6 +173,13 @@ public sealed partial class HostDevice(IBackend backend, bool ownsBackend = fals
                 sc.AsSpan((int)(scalesOffset + (long)r * blocks), blocks), Numerics.ActQuant.DefaultBlockSize, powerOfTwo);
     }
 
+    public void FakeQuantize(MatrixView x, bool powerOfTwo)
+    {
+        x.Validate("fake_quantize x");
+        for (var r = 0; r < x.Rows; r++)
+            Numerics.ActQuant.FakeQuantizeRowToBf16(Row(x, r), Numerics.ActQuant.DefaultBlockSize, powerOfTwo);
+    }
+
     public void ScaleIndexerWeights(DeviceBuffer weights, DeviceBuffer qScales, int count, float headScale, float dimScale)
     {
         float[] w = Host(weights).Floats, qs = Host(qScales).Floats;

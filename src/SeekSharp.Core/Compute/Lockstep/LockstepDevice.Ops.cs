@@ -58,6 +58,13 @@ public sealed partial class LockstepDevice
         Compare("act_quant", (nameof(codes), codes), (nameof(scales), scales));
     }
 
+    public void FakeQuantize(MatrixView x, bool powerOfTwo)
+    {
+        reference.FakeQuantize(R(x), powerOfTwo);
+        candidate.FakeQuantize(C(x), powerOfTwo);
+        Compare("fake_quantize", (nameof(x), x.Buffer));
+    }
+
     public void ScaleIndexerWeights(DeviceBuffer weights, DeviceBuffer qScales, int count, float headScale, float dimScale)
     {
         reference.ScaleIndexerWeights(R(weights), R(qScales), count, headScale, dimScale);
