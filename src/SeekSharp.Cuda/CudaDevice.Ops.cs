@@ -34,6 +34,8 @@ public sealed partial class CudaDevice
     public void ActQuant(MatrixView x, DeviceBuffer codes, long codesOffset, DeviceBuffer scales, long scalesOffset, bool powerOfTwo) =>
         _quant.ActQuant(x, codes, codesOffset, scales, scalesOffset, powerOfTwo);
 
+    public void FakeQuantize(MatrixView x, bool powerOfTwo) => _quant.FakeQuantize(x, powerOfTwo);
+
     public void ScaleIndexerWeights(DeviceBuffer weights, DeviceBuffer qScales, int count, float headScale, float dimScale) =>
         _elementwise.ScaleIndexerWeights(weights, qScales, count, headScale, dimScale);
 

@@ -13,6 +13,8 @@ public sealed partial class CudaDevice
 
     public void WriteRowsPaged(MatrixView source, DeviceBuffer pool, PagedRows rows) => Paged.WriteRows(source, pool, rows);
 
+    public void WriteLatentFp8Paged(MatrixView source, DeviceBuffer pool, PagedRows rows) => Paged.WriteLatentFp8(source, pool, rows);
+
     /// <summary>Positions become pool rows in one small kernel; then the absorbed kernels gather those rows.</summary>
     public void MlaAbsorbedPaged(DeviceBuffer q, DeviceBuffer wkvb, DeviceBuffer latentPool, DeviceBuffer ropePool, DeviceBuffer? indices,
         int indexWidth, PagedRows rows, MlaShape shape, DeviceBuffer output, DeviceBuffer? lse = null)

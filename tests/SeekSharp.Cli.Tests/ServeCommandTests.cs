@@ -13,13 +13,16 @@ public sealed partial class ServeCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    [Fact]
-    public async Task BenchServeMeasuresARunningSeekServe()
+    [Theory]
+    [InlineData("auto")]
+    [InlineData("fp8")]      // the FP8 latent cache: 132-byte latent rows for the demo's kv_lora 128
+    public async Task BenchServeMeasuresARunningSeekServe(string kvCacheDtype)
     {
         // no --model: the untrained demo model (written into the redirected user cache); port 0 = any free port
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.Environment["XDG_CACHE_HOME"] = Path.Combine(_folder, "cache");
-        foreach (var a in new[] { SeekProcess.SeekDll, "serve", "--device", "cpu", "--port", "0" }) start.ArgumentList.Add(a);
+        foreach (var a in new[] { SeekProcess.SeekDll, "serve", "--device", "cpu", "--port", "0", "--kv-cache-dtype", kvCacheDtype })
+            start.ArgumentList.Add(a);
         using var server = Process.Start(start)!;
         try
         {
@@ -62,6 +65,19 @@ public sealed partial class ServeCommandTests : IDisposable
         Assert.Contains("--real-width-layers", help);
         Assert.NotEqual(0, exit);
         Assert.Contains("--real-width-layers", stderr);
+    }
+
+    [Fact]
+    public void ServeHelpListsTheCacheAndGraphOptionsAndRefusesAnUnknownCacheType()
+    {
+        var (helpExit, help, _) = SeekProcess.Run("serve", "--help");
+        var (exit, _, stderr) = SeekProcess.Run("serve", "--kv-cache-dtype", "fp4", "--port", "0");
+
+        Assert.Equal(0, helpExit);
+        Assert.Contains("--kv-cache-dtype", help);
+        Assert.Contains("--enforce-eager", help);
+        Assert.NotEqual(0, exit);
+        Assert.Contains("fp4", stderr);
     }
 
     [Fact]

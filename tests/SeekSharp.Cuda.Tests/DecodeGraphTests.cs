@@ -79,6 +79,65 @@ public sealed class DecodeGraphTests(ITestOutputHelper output)
         Assert.True(worst <= 1.0 / 256, $"replayed logits differ from the eager step's by {worst:E2} of their scale");
     }
 
+    /// <summary>
+    /// The FP8 latent cache on the GPU: a pool of 528-byte rows holds the fake-quantised latent the model's bf16 pool
+    /// holds, so batched decode steps over it (eager, then replayed from graphs) give the bf16 pool's logits up to the
+    /// summation order of the gathered key rows.
+    /// </summary>
+    [Fact]
+    public void Fp8LatentPoolGivesTheLogitsOfTheBf16Pool()
+    {
+        var config = DeepSeekConfig.Parse(SyntheticConfigs.Demo, "demo");
+        using var model = new DeepSeekV32Model(config, InMemoryRandomWeights.Create(config, seed: 23), CudaTestDevice.Get(),
+            new ModelOptions { Fp8LatentCache = true });
+        int[] promptLengths = [90, 40, 130];
+        var n = promptLengths.Length;
+        using var bf16Pool = new KvBlockPool(model.Device, config, n * Blocks);
+        using var fp8Pool = new KvBlockPool(model.Device, config, n * Blocks, scratchBlocks: 1, fp8Latent: true);
+        using var graphs = DecodeGraphs.Create(model, new PagedSequenceKv(fp8Pool, [fp8Pool.ScratchBlock]))!;
+        var tables = Enumerable.Range(0, n).Select(s => Enumerable.Range(s * Blocks, Blocks).ToArray()).ToArray();
+        var random = new Random(6);
+        var prompts = promptLengths.Select(l => Enumerable.Range(0, l).Select(_ => 2 + random.Next(config.VocabSize - 2)).ToArray()).ToArray();
+        BatchSequence[] Prompts(KvBlockPool pool) => [.. prompts.Select((p, s) => new BatchSequence(p, 0, new PagedSequenceKv(pool, tables[s])))];
+        Compare(model.ForwardBatch(Prompts(bf16Pool)), model.ForwardBatch(Prompts(fp8Pool)), config.VocabSize, n, "prefill");
+
+        var next = prompts.Select(p => p[^1]).ToArray();
+        var positions = promptLengths.ToArray();
+        for (var step = 0; step < 4; step++)
+        {
+            BatchSequence[] Batch(KvBlockPool pool) =>
+                [.. Enumerable.Range(0, n).Select(s => new BatchSequence(new[] { next[s] }, positions[s], new PagedSequenceKv(pool, tables[s])))];
+            var expect = model.ForwardBatch(Batch(bf16Pool));
+            var got = step % 2 == 0 ? model.ForwardBatch(Batch(fp8Pool)) : graphs.TryRun(Batch(fp8Pool))!;
+            Compare(expect, got, config.VocabSize, n, $"decode step {step}");
+            for (var s = 0; s < n; s++)
+            {
+                next[s] = Argmax(expect.AsSpan(s * config.VocabSize, config.VocabSize));
+                positions[s]++;
+            }
+        }
+        Assert.Null(graphs.DisabledReason);
+    }
+
+    private void Compare(float[] expect, float[] got, int vocab, int rows, string what)
+    {
+        Assert.Equal(expect.Length, got.Length);
+        for (var s = 0; s < rows; s++)
+        {
+            var e = expect.AsSpan(s * vocab, vocab);
+            var g = got.AsSpan(s * vocab, vocab);
+            double scale = 0, diff = 0;
+            for (var v = 0; v < vocab; v++)
+            {
+                scale = Math.Max(scale, Math.Abs(e[v]));
+                diff = Math.Max(diff, Math.Abs(e[v] - g[v]));
+            }
+            output.WriteLine($"{what}, sequence {s}: max|Δ|/max|logit| = {diff / scale:E2}");
+            Assert.Equal(Argmax(e), Argmax(g));
+            Assert.True(diff / scale <= 1.0 / 256, $"{what}, sequence {s}: the FP8 pool's logits differ by {diff / scale:E2} of their scale");
+        }
+    }
+
     [Fact]
     public async Task EngineGreedyOutputsAreTheSameWithAndWithoutGraphs()
     {

@@ -61,14 +61,14 @@ internal static class ModelCommandOptions
     }
 
     /// <summary>Loads a model onto <paramref name="device"/> (the model owns it from here), showing progress on an interactive terminal.</summary>
-    public static DeepSeekV32Model LoadModel(string directory, IComputeDevice device, int? indexTopk)
+    public static DeepSeekV32Model LoadModel(string directory, IComputeDevice device, int? indexTopk, bool fp8LatentCache = false)
     {
         if (!Directory.Exists(directory))
         {
             device.Dispose();
             throw new CliUsageException($"--model '{directory}': folder not found");
         }
-        var options = new ModelOptions { IndexTopkOverride = indexTopk };
+        var options = new ModelOptions { IndexTopkOverride = indexTopk, Fp8LatentCache = fp8LatentCache };
         if (!AnsiConsole.Profile.Capabilities.Interactive || Console.IsErrorRedirected)
             return DeepSeekV32Model.Load(directory, device, options, ownsDevice: true);
         DeepSeekV32Model? model = null;

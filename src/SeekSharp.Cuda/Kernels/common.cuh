@@ -99,18 +99,28 @@ __device__ __forceinline__ float warp_max(float v)
     return v;
 }
 
+// The codes of one 128-column block held by a warp, in registers: q[j] = e4m3(clamp(v[j] / scale, +-448)) for the
+// block's scale (act_quant_scale of its |max|, returned to every lane); v[j] is column 32j + lane, 0 past the row's end.
+__device__ __forceinline__ float warp_act_quant_codes(const float (&v)[4], u8 (&q)[4], bool power_of_two)
+{
+    float amax = 0.0f;
+    for (int j = 0; j < 4; j++) amax = fmaxf(amax, fabsf(v[j]));
+    const float scale = act_quant_scale(warp_max(amax), power_of_two);
+    for (int j = 0; j < 4; j++) q[j] = float_to_e4m3(fminf(fmaxf(__fdiv_rn(v[j], scale), -448.0f), 448.0f));
+    return scale;
+}
+
 // Act-quant of one 128-column block held by a warp (ActQuant.QuantizeRow): lane l holds columns 32j + l in v[j], 0
 // past the row's end. Returns the block's scale (act_quant_scale of its |max|, every lane) and writes
 // codes[32j + l] = e4m3(clamp(v[j] / scale, +-448)) for the first `valid` columns.
 __device__ __forceinline__ float warp_act_quant_block(const float (&v)[4], int lane, int valid, u8* codes, bool power_of_two)
 {
-    float amax = 0.0f;
-    for (int j = 0; j < 4; j++) amax = fmaxf(amax, fabsf(v[j]));
-    const float scale = act_quant_scale(warp_max(amax), power_of_two);
+    u8 q[4];
+    const float scale = warp_act_quant_codes(v, q, power_of_two);
     for (int j = 0; j < 4; j++)
     {
         const int c = j * 32 + lane;
-        if (c < valid) codes[c] = float_to_e4m3(fminf(fmaxf(__fdiv_rn(v[j], scale), -448.0f), 448.0f));
+        if (c < valid) codes[c] = q[j];
     }
     return scale;
 }

@@ -125,6 +125,33 @@ mla_abs_keys(const float* __restrict__ latent, const float* __restrict__ ropeKey
     }
 }
 
+// mla_abs_keys for a cache of FP8 latent rows (Fp8LatentRow: lora e4m3 codes then lora/128 fp32 scales, row_bytes
+// apart) and a bf16 k_pe cache: kc rows = bf16(code * scale) (exact) | k_pe | zeros. grid (rows), block 64.
+extern "C" __global__ void __launch_bounds__(64)
+mla_abs_keys_fp8(const u8* __restrict__ latent, int row_bytes, const u16* __restrict__ ropeKeys, const int* __restrict__ indices,
+                 u16* __restrict__ kc, int lora, int rope, int kw)
+{
+    const long long r = blockIdx.x;
+    const int src = indices != nullptr ? __ldg(indices + r) : (int)r;
+    const u8* row = latent + (long long)(src >= 0 ? src : 0) * row_bytes;
+    const float* scales = reinterpret_cast<const float*>(row + lora);
+    u16 x[MTC_MAX_KW / 64];   // all loads in flight before the stores
+#pragma unroll
+    for (int i = 0; i < MTC_MAX_KW / 64; i++)
+    {
+        const int c = threadIdx.x + 64 * i;
+        x[i] = 0;
+        if (src >= 0 && c < lora) x[i] = bf16_bits(e4m3_to_float(__ldg(row + c)) * __ldg(scales + c / 128));
+        else if (src >= 0 && c >= lora && c < lora + rope) x[i] = __ldg(ropeKeys + (long long)src * rope + (c - lora));
+    }
+#pragma unroll
+    for (int i = 0; i < MTC_MAX_KW / 64; i++)
+    {
+        const int c = threadIdx.x + 64 * i;
+        if (c < kw) kc[r * kw + c] = x[i];
+    }
+}
+
 // qa[t, h, lora..kw) = bf16(q_pe) then zeros; q [T, heads, nope + rope], qa [T, heads, kw]. With qacc [T, heads, lora]
 // (W_UK^T q_nope in fp32, from cuBLAS) also qa[t, h, 0..lora) = bf16(qacc). grid ceil(T*heads*width/256), width = kw - lora,
 // or kw with qacc.

@@ -44,6 +44,33 @@ paged_write_rows_bf16(const float* __restrict__ src, i64 src_stride, u16* __rest
     for (int c = threadIdx.x; c < cols; c += blockDim.x) d[c] = bf16_bits(s[c]);
 }
 
+// FP8 latent rows (Fp8LatentRow): pool row slot(i) = the e4m3 codes of F32 source row i (cols values, source rows
+// src_stride floats apart), then one power-of-two fp32 scale per 128 values; rows of row_bytes (4-byte multiples).
+// grid (rows, ceil(blocks / 4)), block 128: one warp per 128 values, as act_quant_rows.
+extern "C" __global__ void __launch_bounds__(128)
+paged_write_latent_fp8(const float* __restrict__ src, i64 src_stride, u8* __restrict__ pool, int cols, int row_bytes,
+                       const int* __restrict__ row_seq, const int* __restrict__ row_pos, const int* __restrict__ table,
+                       int table_width, int block_size)
+{
+    const int i = blockIdx.x;
+    const int blocks = (cols + 127) / 128;
+    const int kb = blockIdx.y * 4 + (threadIdx.x >> 5);
+    const int lane = threadIdx.x & 31;
+    if (kb >= blocks) return;   // a whole warp leaves together
+    const i64 slot = paged_pool_row(table, table_width, block_size, __ldg(row_seq + i), __ldg(row_pos + i));
+    const float* const s = src + (i64)i * src_stride;
+    u8* const d = pool + slot * row_bytes;
+    const int start = kb * 128;
+    float v[4];
+    for (int j = 0; j < 4; j++)
+    {
+        const int c = start + j * 32 + lane;
+        v[j] = c < cols ? s[c] : 0.0f;
+    }
+    const float scale = warp_act_quant_block(v, lane, cols - start, d + start, true);
+    if (lane == 0) reinterpret_cast<float*>(d + cols)[kb] = scale;
+}
+
 // out[i, j] = the pool row of position indices[i, j] of row i's sequence (-1 for negative or out-of-table positions).
 // indices null: every position j <= pos_i (the dense causal set), -1 past it. grid (ceil(width / 256), rows), block 256.
 extern "C" __global__ void __launch_bounds__(256)

@@ -26,3 +26,28 @@ extern "C" __global__ void act_quant_rows(const float* x, int cols, int stride, 
     float scale = warp_act_quant_block(v, lane, cols - start, codes + (i64)r * cols + start, power_of_two != 0);
     if (lane == 0) scales[(i64)r * row_step + (i64)kb * block_step] = scale;
 }
+
+// In place per row and 128-column block: x = bf16(e4m3(x / scale) * scale) (ActQuant.FakeQuantizeRowToBf16, the
+// reference's FP8 latent). x: strided [rows, cols] view; grid and block as act_quant_rows.
+extern "C" __global__ void fake_quant_rows(float* x, int cols, int stride, int power_of_two)
+{
+    int blocks = (cols + QUANT_BLOCK - 1) / QUANT_BLOCK;
+    int kb = blockIdx.y * QUANT_WARPS + (threadIdx.x >> 5);
+    int lane = threadIdx.x & 31;
+    if (kb >= blocks) return;   // a whole warp leaves together
+    float* xr = x + (i64)blockIdx.x * stride;
+    int start = kb * QUANT_BLOCK;
+    float v[4];
+    for (int j = 0; j < 4; j++)
+    {
+        int c = start + j * 32 + lane;
+        v[j] = c < cols ? xr[c] : 0.0f;
+    }
+    u8 q[4];
+    float scale = warp_act_quant_codes(v, q, power_of_two != 0);
+    for (int j = 0; j < 4; j++)
+    {
+        int c = start + j * 32 + lane;
+        if (c < cols) xr[c] = bf16_round(e4m3_to_float(q[j]) * scale);
+    }
+}

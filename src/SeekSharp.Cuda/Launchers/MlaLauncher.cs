@@ -1,5 +1,6 @@
 using SeekSharp.Core;
 using SeekSharp.Core.Compute;
+using SeekSharp.Core.Numerics;
 using SeekSharp.Cuda.Runtime;
 
 namespace SeekSharp.Cuda.Launchers;
@@ -35,6 +36,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     private const int TcGemvRows = 4;           // MTC_GEMV_M: query rows the matrix-vector kernel takes
     private const long TcChunkBytes = 1L << 30; // temporaries per token chunk (1 GiB)
     private readonly Lazy<CudaFunction> _tcKeys = new(() => library.Module(TcFile).Function("mla_abs_keys"));
+    private readonly Lazy<CudaFunction> _tcKeysFp8 = new(() => library.Module(TcFile).Function("mla_abs_keys_fp8"));
     private readonly Lazy<CudaFunction> _tcQpe = new(() => library.Module(TcFile).Function("mla_abs_qpe"));
     private readonly Lazy<CudaFunction> _tcQsplit = new(() => library.Module(TcFile).Function("mla_abs_qsplit"));
     private readonly Lazy<CudaFunction> _tcGemv = new(() => library.Module(TcFile).Function("mla_abs_gemv"));
@@ -111,7 +113,14 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
         const string op = "mla_absorbed_paged";
         if (tokens > 0 && width < 1) throw new ArgumentOutOfRangeException(nameof(width), width, $"{op}: at least one key slot per row");
         if (!CheckAbsorbed(op, q, wkvb, latent, ropeKeys, rows, width, tokens, poolRows, shape, output, lse)) return;
-        if (TensorCoreEnabled && TensorCoreFits(shape, latent.DType))
+        if (latent.DType == DType.U8)
+        {
+            // FP8 latent rows: the selected rows are decoded into bf16 key rows, then the tensor-core path as for F32
+            if (!TensorCoreFits(shape, DType.BF16) || shape.KvLora % 4 != 0)
+                throw new NotSupportedException($"{op}: an FP8 latent cache needs the tensor-core kernels, which do not take shape {shape}");
+            AbsorbedTensorCores(stream, q, wkvb, latent, ropeKeys, rows, width, tokens, 0, poolRows, shape, output, lse);
+        }
+        else if (TensorCoreEnabled && TensorCoreFits(shape, latent.DType))
             AbsorbedTensorCores(stream, q, wkvb, latent, ropeKeys, rows, width, tokens, 0, poolRows, shape, output, lse);
         else
             AbsorbedGeneral(stream, q, wkvb, latent, ropeKeys, rows, width, tokens, 0, shape, output, lse);
@@ -132,10 +141,18 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
         long rows = (long)tokens * shape.Heads;
         DsaLaunch.Check(op, nameof(q), q, DType.F32, rows * shape.QkDim);
         DsaLaunch.Check(op, nameof(wkvb), wkvb, wkvb.DType == DType.BF16 ? DType.BF16 : DType.F32, (long)shape.Heads * shape.KvBDim * shape.KvLora);
-        // the cache: F32 holding bf16 values, or BF16 (both buffers the same)
-        var cacheType = latent.DType == DType.BF16 ? DType.BF16 : DType.F32;
-        DsaLaunch.Check(op, nameof(latent), latent, cacheType, keyRows * shape.KvLora);
-        DsaLaunch.Check(op, nameof(ropeKeys), ropeKeys, cacheType, keyRows * shape.Rope);
+        // the cache: F32 holding bf16 values, or BF16 (both buffers the same), or FP8 latent rows with a BF16 rope cache
+        if (latent.DType == DType.U8)
+        {
+            DsaLaunch.Check(op, nameof(latent), latent, DType.U8, keyRows * Fp8LatentRow.Bytes(shape.KvLora));
+            DsaLaunch.Check(op, nameof(ropeKeys), ropeKeys, DType.BF16, keyRows * shape.Rope);
+        }
+        else
+        {
+            var cacheType = latent.DType == DType.BF16 ? DType.BF16 : DType.F32;
+            DsaLaunch.Check(op, nameof(latent), latent, cacheType, keyRows * shape.KvLora);
+            DsaLaunch.Check(op, nameof(ropeKeys), ropeKeys, cacheType, keyRows * shape.Rope);
+        }
         CheckIndices(op, indices, indexWidth, tokens);
         DsaLaunch.Check(op, nameof(output), output, DType.F32, rows * shape.V);
         CheckLse(op, lse, rows);
@@ -209,6 +226,22 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     private static int PvShared(MlaShape shape) =>
         3 * TcTile * (shape.KvLora / 2 + 8) * sizeof(ushort) + 3 * TcPvHeads * (TcTile + 8) * sizeof(ushort);
 
+    /// <summary>
+    /// kc [rows, kw] bf16 key rows (latent | k_pe | zeros) of the cache rows idx names (I32 pointer, -1: zeros) or, with
+    /// none, of rows 0..rows-1: from an F32 cache (mla_abs_keys) or from FP8 latent rows and a BF16 rope cache.
+    /// </summary>
+    private void KeyRows(CudaStream stream, CudaBuffer latent, CudaBuffer ropeKeys, nint? idx, CudaBuffer kc, long rows, MlaShape shape)
+    {
+        var kw = RowWidth(shape);
+        if (latent.DType == DType.U8)
+            _tcKeysFp8.Value.Launch(stream, new Dim3((uint)rows), new Dim3(64), 0, new KernelArgs()
+                .Ptr(latent.Pointer).Int(Fp8LatentRow.Bytes(shape.KvLora)).Ptr(ropeKeys.Pointer).Ptr(idx ?? 0).Ptr(kc.Pointer)
+                .Int(shape.KvLora).Int(shape.Rope).Int(kw));
+        else
+            _tcKeys.Value.Launch(stream, new Dim3((uint)rows), new Dim3(64), 0, new KernelArgs()
+                .Ptr(latent.Pointer).Ptr(ropeKeys.Pointer).Ptr(idx ?? 0).Ptr(kc.Pointer).Int(shape.KvLora).Int(shape.Rope).Int(kw));
+    }
+
     private CudaBuffer Scratch(DType dtype, long length)
     {
         if (scratch is not null) return scratch(dtype, Math.Max(length, 1));
@@ -236,9 +269,11 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
         var end = keyRows;
         // a bf16 cache is read where it is; an F32 one is first converted to bf16 kc rows
         var inPlace = latent.DType == DType.BF16;
-        var gathered = !inPlace && indices is not null && indexWidth > 0 && (long)tokens * indexWidth < end;
+        var fp8 = latent.DType == DType.U8;
+        // FP8 rows are always decoded per selection (never the whole pool when there is a selection)
+        var gathered = !inPlace && indices is not null && indexWidth > 0 && (fp8 || (long)tokens * indexWidth < end);
         // gathered rows: the score kernel reads them from the F32 cache itself and writes their bf16 copies for PV
-        var direct = gathered && QkDirectFits(shape);
+        var direct = gathered && !fp8 && QkDirectFits(shape);
         // a bf16 wkv_b goes through cuBLAS as bf16 (q_nope and o_lat as bf16 too); an F32 one through cuBLAS's
         // fp32-to-bf16 mode or, without cuBLAS, our kernels
         var w16 = wkvb.DType == DType.BF16;
@@ -250,8 +285,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
             if (!gathered && !inPlace)
             {
                 allKeys = Scratch(DType.BF16, (long)end * kw);
-                _tcKeys.Value.Launch(stream, new Dim3((uint)end), new Dim3(64), 0, new KernelArgs()
-                    .Ptr(latent.Pointer).Ptr(ropeKeys.Pointer).Ptr(0).Ptr(allKeys.Pointer).Int(lora).Int(shape.Rope).Int(kw));
+                KeyRows(stream, latent, ropeKeys, null, allKeys, end, shape);
             }
 
             // token chunk from the per-token temporaries (scores and probabilities dominate: heads × slots fp32 + bf16)
@@ -276,9 +310,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
                 using var opart = Scratch(DType.F32, (long)tc * pvSplits * heads * lora);
                 using var chunkKeys = gathered ? Scratch(DType.BF16, (long)tc * indexWidth * kw) : null;
                 var kc = chunkKeys ?? allKeys;   // null: in place
-                if (gathered && !direct)
-                    _tcKeys.Value.Launch(stream, new Dim3((uint)(tc * indexWidth)), new Dim3(64), 0, new KernelArgs()
-                        .Ptr(latent.Pointer).Ptr(ropeKeys.Pointer).Ptr(idx).Ptr(kc!.Pointer).Int(lora).Int(shape.Rope).Int(kw));
+                if (gathered && !direct) KeyRows(stream, latent, ropeKeys, idx, kc!, (long)tc * indexWidth, shape);
 
                 // qa[:, :, 0..lora) = bf16(W_UK^T q_nope), per head [tc × nope] · [nope × lora]; the rest bf16(q_pe) | 0
                 var qChunk = q.At((long)t0 * heads * qk);

@@ -38,6 +38,27 @@ internal sealed class PagedKvLauncher(KernelLibrary kernels, CudaStream stream) 
     }
 
     /// <summary>
+    /// FP8 latent rows (Fp8LatentRow): pool row rows.PoolRow(seq_i, pos_i) = e4m3 codes of F32 source row i, then one
+    /// power-of-two fp32 scale per 128 values; pool U8 [poolRows, Fp8LatentRow.Bytes(source.Cols)].
+    /// </summary>
+    public void WriteLatentFp8(MatrixView source, DeviceBuffer pool, PagedRows rows)
+    {
+        const string op = "write_latent_fp8_paged";
+        var src = LaunchChecks.View(source, DType.F32, op, nameof(source));
+        LaunchChecks.That(source.Rows == rows.Rows, op, $"source has {source.Rows} rows, the paged rows {rows.Rows}");
+        // the scales are fp32 words after the codes: every row start and scale 4-byte aligned
+        LaunchChecks.That(source.Cols % 4 == 0, op, $"{source.Cols} latent values: FP8 rows need a multiple of 4");
+        var rowBytes = Core.Numerics.Fp8LatentRow.Bytes(source.Cols);
+        var dst = LaunchChecks.Buffer(pool, DType.U8, rows.PoolRowsNeeded() * rowBytes, op, nameof(pool));
+        if (source.Cols == 0) return;
+        LaunchChecks.That(rows.Rows <= int.MaxValue, op, "too many rows");
+        Launch("paged_write_latent_fp8", new Dim3((uint)rows.Rows, Dim3.Blocks(Core.Numerics.ActQuant.BlockCount(source.Cols), 4)), new Dim3(128),
+            new KernelArgs().Ptr(src.At(source.Offset)).Long(source.Stride).Ptr(dst.Pointer).Int(source.Cols).Int(rowBytes)
+                .Ptr(Table(rows.RowSequences, rows.Rows, op)).Ptr(Table(rows.RowPositions, rows.Rows, op))
+                .Ptr(Table(rows.BlockTable, (long)rows.Sequences * rows.TableWidth, op)).Int(rows.TableWidth).Int(rows.BlockSize));
+    }
+
+    /// <summary>
     /// output I32 [Rows, width] = pool rows of indices [Rows, width] (positions of each row's sequence; -1 stays -1), or of
     /// every position 0..pos_i when indices is null (width = MaxEnd).
     /// </summary>

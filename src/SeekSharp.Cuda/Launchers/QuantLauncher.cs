@@ -19,6 +19,17 @@ public sealed class QuantLauncher(KernelLibrary kernels, CudaStream stream) : Ke
     public void ActQuantBlockMajor(MatrixView x, CudaBuffer codes, CudaBuffer scales, bool powerOfTwo) =>
         Quantize(x, codes, 0, scales, 0, powerOfTwo, blockMajor: true);
 
+    /// <summary>In place: x = bf16(e4m3(x/s)·s) per row and 128-column block (IComputeDevice.FakeQuantize).</summary>
+    public void FakeQuantize(MatrixView x, bool powerOfTwo)
+    {
+        const string op = "fake_quantize";
+        var xb = LaunchChecks.View(x, DType.F32, op, nameof(x));
+        if (x.Cols == 0 || x.Rows == 0) return;
+        var blocks = Core.Numerics.ActQuant.BlockCount(x.Cols);
+        Launch("fake_quant_rows", new Dim3((uint)x.Rows, Dim3.Blocks(blocks, WarpsPerBlock)), new Dim3(32 * WarpsPerBlock),
+            new KernelArgs().Ptr(xb.At(x.Offset)).Int(x.Cols).Int(x.Stride).Int(powerOfTwo ? 1 : 0));
+    }
+
     private void Quantize(MatrixView x, DeviceBuffer codes, long codesOffset, DeviceBuffer scales, long scalesOffset, bool powerOfTwo, bool blockMajor)
     {
         const string op = "act_quant";

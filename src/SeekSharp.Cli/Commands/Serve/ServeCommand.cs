@@ -31,6 +31,12 @@ internal static class ServeCommand
         var noPrefixCaching = new Option<bool>("--no-prefix-caching") { Description = "Do not reuse cached prompt prefixes" };
         var thinking = new Option<bool>("--thinking") { Description = "Requests that do not say get thinking mode (default: chat mode, like deepseek-chat)" };
         var verbose = new Option<bool>("--verbose") { Description = "Log every request" };
+        var kvCacheDtype = new Option<string>("--kv-cache-dtype")
+        {
+            Description = "MLA latent cache: auto (bf16 values) or fp8 (e4m3 with a power-of-two scale per 128, as the Dec-2025 reference and FlashMLA's 656-byte rows; changes the numerics)",
+            DefaultValueFactory = _ => "auto",
+        };
+        kvCacheDtype.AcceptOnlyFromAmong("auto", "fp8");
         var enforceEager = new Option<bool>("--enforce-eager") { Description = "Launch every decode step's kernels one by one instead of replaying CUDA graphs (GPU only)" };
         var realWidth = new Option<int?>("--real-width-layers")
         {
@@ -39,7 +45,7 @@ internal static class ServeCommand
         };
         var command = new Command("serve", "Serve a checkpoint over an OpenAI-compatible HTTP API (chat/completions, completions, models, health, metrics)")
         {
-            model, device, threads, tokenizer, host, port, apiKey, names, maxBatch, maxQueue, maxModelLen, noPrefixCaching, thinking, verbose, realWidth, enforceEager,
+            model, device, threads, tokenizer, host, port, apiKey, names, maxBatch, maxQueue, maxModelLen, noPrefixCaching, thinking, verbose, realWidth, enforceEager, kvCacheDtype,
         };
         command.SetAction(r => CliRunner.Run(() =>
         {
@@ -77,9 +83,10 @@ internal static class ServeCommand
 
             var deepSeekTokenizer = DeepSeekTokenizer.Load(tokenizerPath);
             var computeDevice = ModelCommandOptions.CreateDevice(r.GetValue(device)!, r.GetValue(threads));
+            var fp8Latent = r.GetValue(kvCacheDtype) == "fp8";
             var loaded = realWidthLayers is { } count
-                ? RealWidthModel.Create(count, DemoModel.Config.VocabSize, computeDevice, ownsDevice: true)
-                : ModelCommandOptions.LoadModel(directory, computeDevice, indexTopk: null);
+                ? RealWidthModel.Create(count, DemoModel.Config.VocabSize, computeDevice, ownsDevice: true, new SeekSharp.Models.DeepSeekV32.ModelOptions { Fp8LatentCache = fp8Latent })
+                : ModelCommandOptions.LoadModel(directory, computeDevice, indexTopk: null, fp8Latent);
             LlmEngine engine;
             try
             {

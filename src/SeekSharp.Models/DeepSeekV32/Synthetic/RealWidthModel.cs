@@ -21,12 +21,12 @@ public static class RealWidthModel
     }
 
     /// <summary>Builds the weights in memory and puts them on <paramref name="device"/> (owned by the model when <paramref name="ownsDevice"/>).</summary>
-    public static DeepSeekV32Model Create(int layers, int vocab, IComputeDevice device, bool ownsDevice = false)
+    public static DeepSeekV32Model Create(int layers, int vocab, IComputeDevice device, bool ownsDevice = false, ModelOptions? options = null)
     {
         var config = Config(layers, vocab);
         try
         {
-            return new DeepSeekV32Model(config, InMemoryRandomWeights.Create(config, Seed), device, ownsDevice: ownsDevice);
+            return new DeepSeekV32Model(config, InMemoryRandomWeights.Create(config, Seed), device, options, ownsDevice: ownsDevice);
         }
         catch
         {
