@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using SeekSharp.Core;
 using SeekSharp.Core.Compute;
+using SeekSharp.Core.Numerics;
 using SeekSharp.Cuda;
 
 namespace SeekSharp.Cli.Commands.Gpu;
@@ -31,6 +32,13 @@ public sealed class DsaOpBench(IComputeDevice device, int repetitions, Action<st
         rows.Add(new("decode", batch, context, "topk", topk, 0, (double)batch * context * 4, $"{k} of {context}"));
         var mla = Time(() => data.Attend(k));
         rows.Add(new("decode", batch, context, "sparse_mla", mla, batch * RealDims.SparseMlaFlop(k), mlaBytes, $"absorbed (W_UK, W_UV included), {CacheName} latent"));
+        if (device is CudaDevice)
+        {
+            // the FP8 latent cache: 528-byte latent rows (+ the bf16 k_pe rows), the selected rows decoded per call
+            var fp8Bytes = (double)batch * k * (Fp8LatentRow.Bytes(RealDims.KvLora) + RealDims.Rope * 2);
+            rows.Add(new("decode", batch, context, "sparse_mla_fp8", Time(() => data.AttendFp8(k)), batch * RealDims.SparseMlaFlop(k), fp8Bytes,
+                "absorbed over FP8 latent rows (656 B a token with k_pe), decoded to bf16 key rows"));
+        }
         var step = Time(() => data.Step(k));
         rows.Add(new("decode", batch, context, "step", step, batch * (RealDims.IndexerFlop(context) + RealDims.SparseMlaFlop(k)),
             indexBytes + mlaBytes, "indexer + top-k + sparse MLA"));
@@ -111,6 +119,7 @@ internal sealed class DsaBenchData : IDisposable
     private readonly List<DeviceBuffer> _owned = [];
     private readonly PagedRows _rows;
     private readonly DeviceBuffer _keys, _keyScales, _latent, _ropeKeys;
+    private readonly DeviceBuffer? _latentFp8;
     private readonly DeviceBuffer _q8, _weights, _q, _wkvb, _scores, _indices, _output;
 
     public DsaBenchData(IComputeDevice device, int batch, int context, int queries, MlaShape shape)
@@ -137,6 +146,17 @@ internal sealed class DsaBenchData : IDisposable
         // the latent cache (and below wkv_b) as the model keeps them on this device
         _latent = Filled(device.Bf16StorageType, poolRows * shape.KvLora, cacheSeed);
         _ropeKeys = Filled(device.Bf16StorageType, poolRows * shape.Rope, cacheSeed);
+        if (device is CudaDevice)
+        {
+            // FP8 latent rows of the same random values, one encoded block of rows tiled over the pool
+            var rowBytes = Fp8LatentRow.Bytes(shape.KvLora);
+            var encoded = new byte[4096L * rowBytes];
+            for (var r = 0; r < 4096; r++)
+                Fp8LatentRow.Encode(values.AsSpan(r * shape.KvLora % (values.Length - shape.KvLora), shape.KvLora), encoded.AsSpan(r * rowBytes, rowBytes));
+            var fp8Seed = Alloc(DType.U8, encoded.Length);
+            device.Upload<byte>(encoded, fp8Seed);
+            _latentFp8 = Filled(DType.U8, poolRows * rowBytes, fp8Seed);
+        }
 
         var table = new int[batch * blocksPerSequence];
         for (var i = 0; i < table.Length; i++) table[i] = i;
@@ -167,6 +187,9 @@ internal sealed class DsaBenchData : IDisposable
     public void TopK(int k) => _d.TopKPaged(_scores, _rows, k, _indices);
 
     public void Attend(int k) => _d.MlaAbsorbedPaged(_q, _wkvb, _latent, _ropeKeys, _indices, k, _rows, _shape, _output);
+
+    /// <summary><see cref="Attend"/> over the FP8 latent rows (CUDA only).</summary>
+    public void AttendFp8(int k) => _d.MlaAbsorbedPaged(_q, _wkvb, _latentFp8!, _ropeKeys, _indices, k, _rows, _shape, _output);
 
     /// <summary>The DSA step: indexer scores, top-k, sparse MLA.</summary>
     public void Step(int k)
