@@ -96,19 +96,7 @@ public abstract partial class DeviceOpTests
         Reference.Upload<float>(decoded, latentRef);
 
         var width = Math.Min(topk, layout.RowPositions.Max() + 1);
-        (DeviceBuffer Dev, DeviceBuffer Ref) indices = default;
-        if (sparse)
-        {
-            var picks = new int[layout.Rows * width];
-            picks.AsSpan().Fill(-1);
-            for (var i = 0; i < layout.Rows; i++)
-            {
-                var visible = layout.RowPositions[i] + 1;
-                Enumerable.Range(0, visible).OrderBy(_ => data.Next(int.MaxValue)).Take(Math.Min(width, visible)).Order().ToArray()
-                    .CopyTo(picks, i * width);
-            }
-            indices = Ints(picks);
-        }
+        var indices = sparse ? Ints(RandomSelections(data, layout, width)) : default;
         using var dev = layout.On(Device);
         using var rf = layout.On(Reference);
         var output = Zeros(DType.F32, (long)layout.Rows * shape.Heads * shape.V);

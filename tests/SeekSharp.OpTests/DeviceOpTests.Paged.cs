@@ -197,19 +197,7 @@ public abstract partial class DeviceOpTests
         var latent = Bf16Values(data.Activations((long)layout.PoolRows * shape.KvLora), deviceCache);
         var ropeKeys = Bf16Values(data.Activations((long)layout.PoolRows * shape.Rope), deviceCache);
         var width = Math.Min(topk, layout.RowPositions.Max() + 1);
-        (DeviceBuffer Dev, DeviceBuffer Ref) indices = default;
-        if (sparse)
-        {
-            var rows = new int[layout.Rows * width];
-            rows.AsSpan().Fill(-1);
-            for (var i = 0; i < layout.Rows; i++)
-            {
-                var visible = layout.RowPositions[i] + 1;
-                var pick = Enumerable.Range(0, visible).OrderBy(_ => data.Next(int.MaxValue)).Take(Math.Min(width, visible)).Order().ToArray();
-                pick.CopyTo(rows, i * width);
-            }
-            indices = Ints(rows);
-        }
+        var indices = sparse ? Ints(RandomSelections(data, layout, width)) : default;
         using var dev = layout.On(Device);
         using var rf = layout.On(Reference);
         var output = Zeros(DType.F32, (long)layout.Rows * shape.Heads * shape.V);
@@ -222,6 +210,23 @@ public abstract partial class DeviceOpTests
         var plain = Zeros(DType.F32, output.Dev.Length);
         Device.MlaAbsorbedPaged(q.Dev, wkvb.Dev, latent.Dev, ropeKeys.Dev, sparse ? indices.Dev : null, sparse ? width : 0, dev, shape, plain.Dev);
         AssertSameBits(ReadDev(plain.Dev), ReadDev(output.Dev), $"paged mla absorbed output with lse ({cacheType} cache)");
+    }
+
+    /// <summary>
+    /// I32 [Rows, width]: for each row, min(width, pos + 1) distinct positions among those it sees, chosen at random and
+    /// sorted ascending, then -1 (a top-k result's form).
+    /// </summary>
+    private static int[] RandomSelections(OpData data, PagedLayout layout, int width)
+    {
+        var rows = new int[layout.Rows * width];
+        rows.AsSpan().Fill(-1);
+        for (var i = 0; i < layout.Rows; i++)
+        {
+            var visible = layout.RowPositions[i] + 1;
+            Enumerable.Range(0, visible).OrderBy(_ => data.Next(int.MaxValue)).Take(Math.Min(width, visible)).Order().ToArray()
+                .CopyTo(rows, i * width);
+        }
+        return rows;
     }
 
     [Fact]
