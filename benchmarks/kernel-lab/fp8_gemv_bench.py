@@ -21,6 +21,8 @@ import cupy as cp
 HERE = os.path.dirname(os.path.abspath(__file__))
 KERNELS = os.path.join(HERE, "..", "..", "src", "SeekSharp.Cuda", "Kernels")
 WARPS = 8  # GEMV_WARPS in fp8_gemm.cu
+# --define NAME=VALUE (repeatable): extra preprocessor definitions, to time a kernel variant against the default
+DEFINES = [sys.argv[i + 1] for i, a in enumerate(sys.argv[:-1]) if a == "--define"]
 
 
 def source():
@@ -31,7 +33,7 @@ def source():
 
 
 def compile_module(unroll):
-    opts = ("--std=c++17", "--fmad=false", f"-DGEMV_UNROLL={unroll}")
+    opts = ("--std=c++17", "--fmad=false", f"-DGEMV_UNROLL={unroll}") + tuple(f"-D{d}" for d in DEFINES)
     t = time.time()
     try:
         mod = cp.RawModule(code=source(), options=opts)
@@ -235,6 +237,7 @@ def bench(mods, sms, rng, quick):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--define", action="append", default=[], help="NAME=VALUE passed to NVRTC as -D (a kernel variant)")
     p.add_argument("--unroll", default="2,4")
     args = p.parse_args()
     dev = cp.cuda.Device()
