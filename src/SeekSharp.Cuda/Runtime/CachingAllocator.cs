@@ -23,7 +23,9 @@ public sealed unsafe class CachingAllocator(CudaContext context) : IDisposable
     private readonly Dictionary<nint, DeviceMemoryHandle> _owned = [];
     private readonly Dictionary<long, Stack<nint>> _free = [];
     private bool _disposed;
-    private List<DeviceBlock>? _held;
+    // during a graph capture: blocks freed since BeginHold, by size class; reusable by later allocations of the same
+    // capture (the recorded work runs in stream order), then owned by the graph
+    private Dictionary<long, Stack<nint>>? _held;
 
     /// <summary>Bytes in blocks handed out and not yet freed.</summary>
     public long LiveBytes { get; private set; }
@@ -47,6 +49,8 @@ public sealed unsafe class CachingAllocator(CudaContext context) : IDisposable
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_held is not null && _held.TryGetValue(size, out var captured) && captured.Count > 0)
+                return new DeviceBlock(captured.Pop(), size);   // still counted live: it was never released
             if (_free.TryGetValue(size, out var list) && list.Count > 0)
             {
                 CachedBytes -= size;
@@ -83,7 +87,9 @@ public sealed unsafe class CachingAllocator(CudaContext context) : IDisposable
             if (_disposed || !_owned.ContainsKey(block.Pointer)) return;
             if (_held is not null)
             {
-                _held.Add(block);   // a graph under capture still uses it: kept live until the graph goes
+                // a graph under capture still uses it: only the same capture may use it again, until the graph goes
+                if (!_held.TryGetValue(block.Size, out var captured)) _held[block.Size] = captured = new Stack<nint>();
+                captured.Push(block.Pointer);
                 return;
             }
             if (!_free.TryGetValue(block.Size, out var list)) _free[block.Size] = list = new Stack<nint>();
@@ -95,7 +101,10 @@ public sealed unsafe class CachingAllocator(CudaContext context) : IDisposable
 
     /// <summary>
     /// Until <see cref="EndHold"/>, freed blocks stay out of the free lists: a CUDA graph being captured keeps their
-    /// addresses, so nothing else may get them while the graph lives. The caller frees them when the graph goes.
+    /// addresses, so nothing else may get them while the graph lives. Later allocations of the same capture reuse them
+    /// (the recorded work runs in order on one stream, as the eager run does), so a graph holds about one call's peak of
+    /// temporaries rather than all of them. Nothing allocated inside a capture may outlive it. The caller frees the
+    /// held blocks when the graph goes.
     /// </summary>
     public void BeginHold()
     {
@@ -106,12 +115,14 @@ public sealed unsafe class CachingAllocator(CudaContext context) : IDisposable
         }
     }
 
-    /// <summary>The blocks freed since <see cref="BeginHold"/> (still counted live); frees go to the lists again.</summary>
+    /// <summary>The blocks freed since <see cref="BeginHold"/> and not handed out again (still counted live); frees go to the lists again.</summary>
     public List<DeviceBlock> EndHold()
     {
         lock (_lock)
         {
-            var held = _held ?? [];
+            var held = new List<DeviceBlock>();
+            foreach (var (size, pointers) in _held ?? [])
+                foreach (var pointer in pointers) held.Add(new DeviceBlock(pointer, size));
             _held = null;
             return held;
         }
