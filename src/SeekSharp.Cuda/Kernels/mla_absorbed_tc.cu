@@ -126,10 +126,11 @@ mla_abs_keys(const float* __restrict__ latent, const float* __restrict__ ropeKey
 }
 
 // mla_abs_keys for a cache of FP8 latent rows (Fp8LatentRow: lora e4m3 codes then lora/128 fp32 scales, row_bytes
-// apart) and a bf16 k_pe cache: kc rows = bf16(code * scale) (exact) | k_pe | zeros. grid (rows), block 64.
+// apart) and a k_pe cache of bf16 values, stored as bf16 or (rope_f32) fp32: kc rows = bf16(code * scale) (exact) |
+// k_pe | zeros. grid (rows), block 64.
 extern "C" __global__ void __launch_bounds__(64)
-mla_abs_keys_fp8(const u8* __restrict__ latent, int row_bytes, const u16* __restrict__ ropeKeys, const int* __restrict__ indices,
-                 u16* __restrict__ kc, int lora, int rope, int kw)
+mla_abs_keys_fp8(const u8* __restrict__ latent, int row_bytes, const void* __restrict__ ropeKeys, int rope_f32,
+                 const int* __restrict__ indices, u16* __restrict__ kc, int lora, int rope, int kw)
 {
     const long long r = blockIdx.x;
     const int src = indices != nullptr ? __ldg(indices + r) : (int)r;
@@ -142,7 +143,11 @@ mla_abs_keys_fp8(const u8* __restrict__ latent, int row_bytes, const u16* __rest
         const int c = threadIdx.x + 64 * i;
         x[i] = 0;
         if (src >= 0 && c < lora) x[i] = bf16_bits(e4m3_to_float(__ldg(row + c)) * __ldg(scales + c / 128));
-        else if (src >= 0 && c >= lora && c < lora + rope) x[i] = __ldg(ropeKeys + (long long)src * rope + (c - lora));
+        else if (src >= 0 && c >= lora && c < lora + rope)
+        {
+            const long long at = (long long)src * rope + (c - lora);
+            x[i] = rope_f32 ? bf16_bits(__ldg((const float*)ropeKeys + at)) : __ldg((const u16*)ropeKeys + at);
+        }
     }
 #pragma unroll
     for (int i = 0; i < MTC_MAX_KW / 64; i++)

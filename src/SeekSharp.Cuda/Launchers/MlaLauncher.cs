@@ -113,15 +113,18 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
         const string op = "mla_absorbed_paged";
         if (tokens > 0 && width < 1) throw new ArgumentOutOfRangeException(nameof(width), width, $"{op}: at least one key slot per row");
         if (!CheckAbsorbed(op, q, wkvb, latent, ropeKeys, rows, width, tokens, poolRows, shape, output, lse)) return;
+        // how the call is split and what it converts follows the pool's size, not the rows this call reaches: a replayed
+        // decode graph keeps those choices while its sequences grow
+        var capacity = latent.Length / (latent.DType == DType.U8 ? Fp8LatentRow.Bytes(shape.KvLora) : shape.KvLora);
         if (latent.DType == DType.U8)
         {
             // FP8 latent rows: the selected rows are decoded into bf16 key rows, then the tensor-core path as for F32
             if (!TensorCoreFits(shape, DType.BF16) || shape.KvLora % 4 != 0)
                 throw new NotSupportedException($"{op}: an FP8 latent cache needs the tensor-core kernels, which do not take shape {shape}");
-            AbsorbedTensorCores(stream, q, wkvb, latent, ropeKeys, rows, width, tokens, 0, poolRows, shape, output, lse);
+            AbsorbedTensorCores(stream, q, wkvb, latent, ropeKeys, rows, width, tokens, 0, capacity, shape, output, lse);
         }
         else if (TensorCoreEnabled && TensorCoreFits(shape, latent.DType))
-            AbsorbedTensorCores(stream, q, wkvb, latent, ropeKeys, rows, width, tokens, 0, poolRows, shape, output, lse);
+            AbsorbedTensorCores(stream, q, wkvb, latent, ropeKeys, rows, width, tokens, 0, capacity, shape, output, lse);
         else
             AbsorbedGeneral(stream, q, wkvb, latent, ropeKeys, rows, width, tokens, 0, shape, output, lse);
     }
@@ -145,7 +148,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
         if (latent.DType == DType.U8)
         {
             DsaLaunch.Check(op, nameof(latent), latent, DType.U8, keyRows * Fp8LatentRow.Bytes(shape.KvLora));
-            DsaLaunch.Check(op, nameof(ropeKeys), ropeKeys, DType.BF16, keyRows * shape.Rope);
+            DsaLaunch.Check(op, nameof(ropeKeys), ropeKeys, ropeKeys.DType == DType.F32 ? DType.F32 : DType.BF16, keyRows * shape.Rope);
         }
         else
         {
@@ -235,8 +238,8 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
         var kw = RowWidth(shape);
         if (latent.DType == DType.U8)
             _tcKeysFp8.Value.Launch(stream, new Dim3((uint)rows), new Dim3(64), 0, new KernelArgs()
-                .Ptr(latent.Pointer).Int(Fp8LatentRow.Bytes(shape.KvLora)).Ptr(ropeKeys.Pointer).Ptr(idx ?? 0).Ptr(kc.Pointer)
-                .Int(shape.KvLora).Int(shape.Rope).Int(kw));
+                .Ptr(latent.Pointer).Int(Fp8LatentRow.Bytes(shape.KvLora)).Ptr(ropeKeys.Pointer).Int(ropeKeys.DType == DType.F32 ? 1 : 0)
+                .Ptr(idx ?? 0).Ptr(kc.Pointer).Int(shape.KvLora).Int(shape.Rope).Int(kw));
         else
             _tcKeys.Value.Launch(stream, new Dim3((uint)rows), new Dim3(64), 0, new KernelArgs()
                 .Ptr(latent.Pointer).Ptr(ropeKeys.Pointer).Ptr(idx ?? 0).Ptr(kc.Pointer).Int(shape.KvLora).Int(shape.Rope).Int(kw));
