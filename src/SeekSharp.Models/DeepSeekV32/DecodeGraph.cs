@@ -14,8 +14,9 @@ internal sealed class DecodeGraph : IDisposable
     private readonly int[] _positions;
     private readonly int[] _table;
     private readonly int _paddingBlock;
+    private readonly int _poolBlocks;
 
-    private DecodeGraph(IComputeDevice device, int rows, int end, int blockSize, int paddingBlock, DeviceBuffer ids,
+    private DecodeGraph(IComputeDevice device, int rows, int end, int blockSize, int paddingBlock, int poolBlocks, DeviceBuffer ids,
         DeviceBuffer logits, IReadOnlyList<ForwardSegment> segments, AttentionGroup group)
     {
         _device = device;
@@ -23,6 +24,7 @@ internal sealed class DecodeGraph : IDisposable
         End = end;
         BlockSize = blockSize;
         _paddingBlock = paddingBlock;
+        _poolBlocks = poolBlocks;
         Ids = ids;
         Logits = logits;
         Segments = segments;
@@ -64,8 +66,9 @@ internal sealed class DecodeGraph : IDisposable
     /// <paramref name="sequences"/>; rows past them decode position 0 of the padding sequence, whose one block is
     /// <paramref name="padding"/>'s (their cache row and outputs are thrown away).
     /// </summary>
+    /// <param name="poolBlocks">Blocks in the pool: a replay checks no launch, so every table entry is checked against it here.</param>
     public static DecodeGraph Create(IComputeDevice device, IReadOnlyList<BatchSequence> sequences, int rows, int end, ISequenceKv padding,
-        int vocab)
+        int vocab, int poolBlocks)
     {
         var blockSize = padding.BlockSize;
         var paddingBlock = padding.Blocks(1)[0];
@@ -77,7 +80,7 @@ internal sealed class DecodeGraph : IDisposable
                 : new ForwardSegment(i, 1, 0, padding, MhaAllowed: false);
         var positions = new int[rows];
         var table = new int[rows * width];
-        Fill(sequences, padding: paddingBlock, width, blockSize, positions, table);
+        Fill(sequences, padding: paddingBlock, width, blockSize, poolBlocks, positions, table);
 
         DeviceBuffer? ids = null, logits = null;
         PagedRows? paged = null;
@@ -86,7 +89,7 @@ internal sealed class DecodeGraph : IDisposable
             ids = device.Allocate(DType.I32, rows);
             logits = device.Allocate(DType.F32, (long)rows * vocab);
             paged = PagedRows.Create(device, Enumerable.Range(0, rows).ToArray(), positions, table, width, blockSize, maxEnd: end);
-            var graph = new DecodeGraph(device, rows, end, blockSize, paddingBlock, ids, logits, segments, AttentionGroup.Over(segments, paged));
+            var graph = new DecodeGraph(device, rows, end, blockSize, paddingBlock, poolBlocks, ids, logits, segments, AttentionGroup.Over(segments, paged));
             graph.UploadTokens(sequences);
             return graph;
         }
@@ -102,7 +105,7 @@ internal sealed class DecodeGraph : IDisposable
     /// <summary>Writes the next step's token ids, positions and block tables into the recorded buffers.</summary>
     public void Refill(IReadOnlyList<BatchSequence> sequences)
     {
-        Fill(sequences, _paddingBlock, TableWidth, BlockSize, _positions, _table);
+        Fill(sequences, _paddingBlock, TableWidth, BlockSize, _poolBlocks, _positions, _table);
         Group.Paged.Refresh(_device, _positions, _table);
         UploadTokens(sequences);
     }
@@ -115,7 +118,8 @@ internal sealed class DecodeGraph : IDisposable
     }
 
     /// <summary>Row i: sequence i at its position, its blocks then the padding block; padding rows: position 0, padding block.</summary>
-    private static void Fill(IReadOnlyList<BatchSequence> sequences, int padding, int width, int blockSize, int[] positions, int[] table)
+    private static void Fill(IReadOnlyList<BatchSequence> sequences, int padding, int width, int blockSize, int poolBlocks,
+        int[] positions, int[] table)
     {
         table.AsSpan().Fill(padding);
         positions.AsSpan().Clear();
@@ -125,7 +129,12 @@ internal sealed class DecodeGraph : IDisposable
             var end = s.StartPos + 1;
             var blocks = s.Kv.Blocks(end);
             var used = (end + blockSize - 1) / blockSize;
-            for (var b = 0; b < used; b++) table[i * width + b] = blocks[b];
+            for (var b = 0; b < used; b++)
+            {
+                if ((uint)blocks[b] >= (uint)poolBlocks)
+                    throw new ArgumentOutOfRangeException(nameof(sequences), $"decode graph: sequence {i} names pool block {blocks[b]}; the pool has {poolBlocks}");
+                table[i * width + b] = blocks[b];
+            }
             positions[i] = s.StartPos;
         }
     }

@@ -7,9 +7,10 @@ namespace SeekSharp.Models.DeepSeekV32;
 /// with a single launch instead of some thirty kernel launches and their host work per layer. One graph per
 /// (batch bucket, context bucket): the batch is padded to the bucket with rows that decode position 0 into a scratch
 /// block, and score rows are as wide as the context bucket, so grids and kernel arguments stay fixed while the
-/// sequences advance. The first step of a bucket runs eagerly (its result is returned) and is then recorded; later steps
-/// refill the recorded input buffers and replay. The least recently used graph is dropped past <c>maxGraphs</c>; each
-/// holds the temporaries of one whole forward call.
+/// sequences advance. The step that records a bucket runs eagerly in the graph's buffers (its result is returned); later steps
+/// refill the recorded input buffers and replay. A bucket is recorded the second time it comes (the first runs eagerly
+/// through the caller), and a bucket whose recording fails stays eager. The least recently used graph is dropped past
+/// <c>maxGraphs</c>; each holds about one forward call's peak of temporaries.
 /// </summary>
 public sealed class DecodeGraphs : IDisposable
 {
@@ -18,6 +19,8 @@ public sealed class DecodeGraphs : IDisposable
     private readonly ISequenceKv _padding;
     private readonly int _maxGraphs;
     private readonly List<DecodeGraph> _graphs = [];
+    private readonly Dictionary<(int Rows, int End), int> _seen = [];      // eager steps per bucket not recorded yet
+    private readonly HashSet<(int Rows, int End)> _failed = [];           // buckets whose recording failed: always eager
     private int _ropeGeneration = -1;
     private long _steps;
     private bool _disposed;
@@ -52,7 +55,7 @@ public sealed class DecodeGraphs : IDisposable
     /// <summary>Graphs held now.</summary>
     public int Count => _graphs.Count;
 
-    /// <summary>Why recording was switched off (a capture failed), or null while it works.</summary>
+    /// <summary>Why the last failed recording failed (that bucket then runs eagerly), or null while none has.</summary>
     public string? DisabledReason { get; private set; }
 
     /// <summary>The batch bucket of <paramref name="sequences"/> rows: 1, 2, 4, then multiples of 8 (as vLLM's capture sizes).</summary>
@@ -71,7 +74,7 @@ public sealed class DecodeGraphs : IDisposable
     public float[]? TryRun(IReadOnlyList<BatchSequence> sequences)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (DisabledReason is not null || !IsDecodeStep(sequences)) return null;
+        if (!IsDecodeStep(sequences)) return null;
         var config = _model.Config;
         var end = 0;
         foreach (var s in sequences)
@@ -101,14 +104,26 @@ public sealed class DecodeGraphs : IDisposable
             return Logits(graph, sequences.Count, vocab);
         }
 
-        // a new bucket: this step runs eagerly in the new buffers (its logits stay there), then the same call is recorded
-        graph = DecodeGraph.Create(_model.Device, sequences, rows, bucket, _padding, vocab);
+        // a bucket seen for the first time runs eagerly (the caller's path): one passing batch size costs no recording;
+        // a failed one stays eager
+        var key = (rows, bucket);
+        if (_failed.Contains(key)) return null;
+        if (!_seen.TryGetValue(key, out var seen) || seen < 1)
+        {
+            _seen[key] = seen + 1;
+            return null;
+        }
+        _seen.Remove(key);
+
+        // seen again: this step runs eagerly in new buffers (its logits stay there), then the same call is recorded
+        graph = DecodeGraph.Create(_model.Device, sequences, rows, bucket, _padding, vocab, PoolBlocks());
         try
         {
             RunStep(graph);
             var logits = Logits(graph, sequences.Count, vocab);
             if (!TryRecord(graph))
             {
+                _failed.Add(key);
                 graph.Dispose();
                 return logits;
             }
@@ -139,7 +154,7 @@ public sealed class DecodeGraphs : IDisposable
         return logits;
     }
 
-    /// <summary>Records the graph's step; a failure switches recording off for good (every later step runs eagerly).</summary>
+    /// <summary>Records the graph's step; false (with the reason kept) when the capture fails.</summary>
     private bool TryRecord(DecodeGraph graph)
     {
         try
@@ -151,10 +166,13 @@ public sealed class DecodeGraphs : IDisposable
         catch (Exception e)
         {
             DisabledReason = $"recording a decode step of {graph.Rows} rows below position {graph.End} failed: {e.Message}";
-            Clear();
             return false;
         }
     }
+
+    /// <summary>Blocks of the padding sequence's pool, from its rope buffer ([blocks · block size, rope]).</summary>
+    private int PoolBlocks() =>
+        (int)(_padding.Layer(0).RopeKey.Length / ((long)_model.Config.QkRopeHeadDim * _padding.BlockSize));
 
     /// <summary>Holds the graph, dropping the least recently used past the limit.</summary>
     private void Keep(DecodeGraph graph)
