@@ -21,6 +21,7 @@ public sealed unsafe class CuDriver
     public const int AttributeMaxSharedMemoryPerMultiprocessor = 81;
     public const int FunctionAttributeMaxDynamicSharedSizeBytes = 8;
     public const int FunctionAttributeSharedSizeBytes = 1;   // static __shared__ bytes of a kernel
+    public const int FunctionAttributeNumRegs = 4;
     public const uint StreamNonBlocking = 1;
 
     /// <summary>CU_STREAM_CAPTURE_MODE_RELAXED: other threads' and the allocator's driver calls stay legal during capture.</summary>

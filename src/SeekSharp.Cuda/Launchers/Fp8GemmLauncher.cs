@@ -52,7 +52,7 @@ public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream) : 
             var kernel = $"fp8_gemv_r{rows}";
             RaiseSharedLimit(kernel, rows, shared);
             Launch(kernel, new Dim3((uint)GemvBlocks(weight.Out, shared, Kernels.Context.MultiprocessorCount,
-                    Kernels.Context.SharedMemoryPerMultiprocessor)), new Dim3(32 * GemvWarps),
+                    Kernels.Context.SharedMemoryPerMultiprocessor, GemvRegisters(rows))), new Dim3(32 * GemvWarps),
                 args.Int(weight.Out).Int(weight.In).Int(y.Stride).Int(roundToBf16 ? 1 : 0), shared);
             return roundToBf16;
         }
@@ -118,17 +118,25 @@ public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream) : 
     /// resident, each warp taking the same number of outputs (grid-strided). Every block first stages the activations
     /// (rows · In fp32), so a grid of one wave stages them once per resident block instead of once per 8 outputs.
     /// </summary>
-    internal static int GemvBlocks(int outputs, int sharedBytes, int multiprocessors, int sharedPerMultiprocessor)
+    internal static int GemvBlocks(int outputs, int sharedBytes, int multiprocessors, int sharedPerMultiprocessor, int registers)
     {
         var oneEach = (outputs + GemvWarps - 1) / GemvWarps;
-        // 2048 threads per SM hold 8 blocks of 256; the runtime keeps 1 KiB of shared memory per block
-        var perSm = Math.Min(8, Math.Max(1, sharedPerMultiprocessor / (sharedBytes + 1024)));
+        // 2048 threads and 64K registers (allocated per warp in units of 256) per SM; the runtime keeps 1 KiB of shared
+        // memory per block
+        var perWarpRegisters = (Math.Max(registers, 1) * 32 + 255) / 256 * 256;
+        var byRegisters = 65536 / (perWarpRegisters * GemvWarps);
+        var perSm = Math.Max(1, Math.Min(Math.Min(8, byRegisters), sharedPerMultiprocessor / (sharedBytes + 1024)));
         var resident = Math.Max(1, multiprocessors) * perSm;
         if (oneEach <= resident) return oneEach;
         var perWarp = (outputs + resident * GemvWarps - 1) / (resident * GemvWarps);
         var warps = (outputs + perWarp - 1) / perWarp;
         return (warps + GemvWarps - 1) / GemvWarps;
     }
+
+    private readonly int[] _gemvRegisters = new int[GemvMaxRows + 1];
+
+    private int GemvRegisters(int rows) =>
+        _gemvRegisters[rows] > 0 ? _gemvRegisters[rows] : _gemvRegisters[rows] = Function($"fp8_gemv_r{rows}").Registers();
 
     private void RaiseSharedLimit(string kernel, int rows, int shared)
     {

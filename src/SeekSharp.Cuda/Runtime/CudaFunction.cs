@@ -45,6 +45,16 @@ public readonly unsafe struct CudaFunction
     }
 
     /// <summary>Bytes of the kernel's static <c>__shared__</c> arrays; dynamic shared memory gets the opt-in limit minus these.</summary>
+    /// <summary>Registers each thread of this kernel uses (cuFuncGetAttribute NUM_REGS).</summary>
+    public int Registers()
+    {
+        _context.MakeCurrent();
+        int registers;
+        _context.Driver.ThrowIfFailed(_context.Driver.cuFuncGetAttribute(&registers, Interop.CuDriver.FunctionAttributeNumRegs, _handle),
+            $"cuFuncGetAttribute({Name}, registers)");
+        return registers;
+    }
+
     public int StaticSharedBytes()
     {
         _context.MakeCurrent();
