@@ -55,7 +55,7 @@ public sealed record EngineOptions
 
     /// <summary>
     /// Replay decode steps from CUDA graphs where the device records them (<c>DecodeGraphs</c> in SeekSharp.Models: one
-    /// graph per batch bucket 1, 2, 4, 8, 16, … and power-of-two context bucket; the batch is padded to its bucket). Off
+    /// graph per batch bucket 1, 2, 4, then multiples of 8, and power-of-two context bucket; the batch is padded to its bucket). Off
     /// (<c>--enforce-eager</c>, as vLLM names it) every step launches its kernels one by one. Ignored on the CPU.
     /// </summary>
     public bool DecodeGraphs { get; init; } = true;
