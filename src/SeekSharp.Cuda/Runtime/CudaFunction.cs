@@ -44,24 +44,18 @@ public readonly unsafe struct CudaFunction
             Interop.CuDriver.FunctionAttributeMaxDynamicSharedSizeBytes, bytes), $"cuFuncSetAttribute({Name}, max dynamic shared, {bytes})");
     }
 
-    /// <summary>Bytes of the kernel's static <c>__shared__</c> arrays; dynamic shared memory gets the opt-in limit minus these.</summary>
     /// <summary>Registers each thread of this kernel uses (cuFuncGetAttribute NUM_REGS).</summary>
-    public int Registers()
-    {
-        _context.MakeCurrent();
-        int registers;
-        _context.Driver.ThrowIfFailed(_context.Driver.cuFuncGetAttribute(&registers, Interop.CuDriver.FunctionAttributeNumRegs, _handle),
-            $"cuFuncGetAttribute({Name}, registers)");
-        return registers;
-    }
+    public int Registers() => Attribute(Interop.CuDriver.FunctionAttributeNumRegs, "registers");
 
-    public int StaticSharedBytes()
+    /// <summary>Bytes of the kernel's static <c>__shared__</c> arrays; dynamic shared memory gets the opt-in limit minus these.</summary>
+    public int StaticSharedBytes() => Attribute(Interop.CuDriver.FunctionAttributeSharedSizeBytes, "static shared bytes");
+
+    private int Attribute(int attribute, string what)
     {
         _context.MakeCurrent();
-        int bytes;
-        _context.Driver.ThrowIfFailed(_context.Driver.cuFuncGetAttribute(&bytes, Interop.CuDriver.FunctionAttributeSharedSizeBytes, _handle),
-            $"cuFuncGetAttribute({Name}, static shared bytes)");
-        return bytes;
+        int value;
+        _context.Driver.ThrowIfFailed(_context.Driver.cuFuncGetAttribute(&value, attribute, _handle), $"cuFuncGetAttribute({Name}, {what})");
+        return value;
     }
 
     internal static byte[] NulTerminated(string name) => Encoding.ASCII.GetBytes(name + "\0");
