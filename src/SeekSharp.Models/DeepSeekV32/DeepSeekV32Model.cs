@@ -214,6 +214,7 @@ public sealed class DeepSeekV32Model : IDisposable
         var eps = (float)Config.RmsNormEps;
         for (var l = 0; l < Config.NumHiddenLayers; l++)
         {
+            using var scope = ctx.LayerScope();   // the layer's temporaries go when it ends
             var layer = w.Layers[l];
             d.AddRmsNorm(h, residual, l > 0, layer.AttnNorm, eps, x, t, hidden);
             _attention.Forward(ctx, l, layer, _indexer, x, h);

@@ -74,7 +74,8 @@ public sealed class ForwardContext : IDisposable
             var positions = new int[Tokens];
             foreach (var segment in Segments)
                 for (var i = 0; i < segment.Tokens; i++) positions[segment.RowOffset + i] = segment.StartPos + i;
-            _rowPositions = Temp(DType.I32, Tokens);
+            // the call's lifetime, not a layer's: the first use is inside layer 0's scope
+            _rowPositions = Device.Allocate(DType.I32, Tokens);
             Device.Upload<int>(positions, _rowPositions);
             return _rowPositions;
         }
@@ -89,12 +90,29 @@ public sealed class ForwardContext : IDisposable
         return copy;
     }
 
-    /// <summary>A zeroed device buffer that lives until this forward call ends.</summary>
+    /// <summary>A zeroed device buffer that lives until this forward call ends, or the <see cref="LayerScope"/> it was made in.</summary>
     public DeviceBuffer Temp(DType dtype, long length)
     {
         var buffer = Device.Allocate(dtype, length);
         _temporaries.Add(buffer);
         return buffer;
+    }
+
+    /// <summary>
+    /// Temporaries made until the returned scope is disposed are freed then: one layer's working set at a time instead
+    /// of every layer's until the call ends (on the GPU the allocator hands the same blocks to the next layer, and a
+    /// recorded decode graph holds one layer's temporaries, not all of them).
+    /// </summary>
+    public IDisposable LayerScope() => new TemporaryScope(this, _temporaries.Count);
+
+    private sealed class TemporaryScope(ForwardContext owner, int start) : IDisposable
+    {
+        public void Dispose()
+        {
+            var list = owner._temporaries;
+            for (var i = list.Count - 1; i >= start; i--) list[i].Dispose();
+            list.RemoveRange(start, list.Count - start);
+        }
     }
 
     /// <summary>y[rows, Out] = bf16(x[rows, In] · Wᵀ), the reference's Linear for bf16 and FP8 weights; x and y dense.</summary>
@@ -131,6 +149,8 @@ public sealed class ForwardContext : IDisposable
     {
         foreach (var buffer in _temporaries) buffer.Dispose();
         _temporaries.Clear();
+        _rowPositions?.Dispose();
+        _rowPositions = null;
         foreach (var group in _groups ?? []) group.Dispose();
         _groups = null;
     }
