@@ -10,7 +10,7 @@ namespace SeekSharp.Models.DeepSeekV32;
 /// sequences advance. The step that records a bucket runs eagerly in the graph's buffers (its result is returned); later steps
 /// refill the recorded input buffers and replay. A bucket is recorded the second time it comes (the first runs eagerly
 /// through the caller), and a bucket whose recording fails stays eager. The least recently used graph is dropped past
-/// <c>maxGraphs</c>; each holds about one forward call's peak of temporaries.
+/// <c>maxGraphs</c>; each holds about one layer's working set of temporaries.
 /// </summary>
 public sealed class DecodeGraphs : IDisposable
 {
