@@ -99,6 +99,17 @@ __device__ __forceinline__ float warp_max(float v)
     return v;
 }
 
+// The 128-column block of an fp32 row starting at column `start`, held by a warp as the act-quant helpers take it:
+// v[j] = row[start + 32j + lane], 0 past column `cols`.
+__device__ __forceinline__ void warp_load_block(const float* row, int start, int cols, int lane, float (&v)[4])
+{
+    for (int j = 0; j < 4; j++)
+    {
+        const int c = start + j * 32 + lane;
+        v[j] = c < cols ? row[c] : 0.0f;
+    }
+}
+
 // The codes of one 128-column block held by a warp, in registers: q[j] = e4m3(clamp(v[j] / scale, +-448)) for the
 // block's scale (act_quant_scale of its |max|, returned to every lane); v[j] is column 32j + lane, 0 past the row's end.
 __device__ __forceinline__ float warp_act_quant_codes(const float (&v)[4], u8 (&q)[4], bool power_of_two)

@@ -62,11 +62,7 @@ paged_write_latent_fp8(const float* __restrict__ src, i64 src_stride, u8* __rest
     u8* const d = pool + slot * row_bytes;
     const int start = kb * 128;
     float v[4];
-    for (int j = 0; j < 4; j++)
-    {
-        const int c = start + j * 32 + lane;
-        v[j] = c < cols ? s[c] : 0.0f;
-    }
+    warp_load_block(s, start, cols, lane, v);
     const float scale = warp_act_quant_block(v, lane, cols - start, d + start, true);
     if (lane == 0) reinterpret_cast<float*>(d + cols)[kb] = scale;
 }

@@ -18,11 +18,7 @@ extern "C" __global__ void act_quant_rows(const float* x, int cols, int stride, 
     const float* xr = x + (i64)r * stride;
     int start = kb * QUANT_BLOCK;
     float v[4];
-    for (int j = 0; j < 4; j++)
-    {
-        int c = start + j * 32 + lane;
-        v[j] = c < cols ? xr[c] : 0.0f;
-    }
+    warp_load_block(xr, start, cols, lane, v);
     float scale = warp_act_quant_block(v, lane, cols - start, codes + (i64)r * cols + start, power_of_two != 0);
     if (lane == 0) scales[(i64)r * row_step + (i64)kb * block_step] = scale;
 }
@@ -38,11 +34,7 @@ extern "C" __global__ void fake_quant_rows(float* x, int cols, int stride, int p
     float* xr = x + (i64)blockIdx.x * stride;
     int start = kb * QUANT_BLOCK;
     float v[4];
-    for (int j = 0; j < 4; j++)
-    {
-        int c = start + j * 32 + lane;
-        v[j] = c < cols ? xr[c] : 0.0f;
-    }
+    warp_load_block(xr, start, cols, lane, v);
     u8 q[4];
     float scale = warp_act_quant_codes(v, q, power_of_two != 0);
     for (int j = 0; j < 4; j++)
