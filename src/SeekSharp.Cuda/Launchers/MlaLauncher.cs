@@ -115,15 +115,12 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
         if (!CheckAbsorbed(op, q, wkvb, latent, ropeKeys, rows, width, tokens, poolRows, shape, output, lse)) return;
         // how the call is split and what it converts follows the pool's size, not the rows this call reaches: a replayed
         // decode graph keeps those choices while its sequences grow
-        var capacity = latent.Length / (latent.DType == DType.U8 ? Fp8LatentRow.Bytes(shape.KvLora) : shape.KvLora);
-        if (latent.DType == DType.U8)
-        {
-            // FP8 latent rows: the selected rows are decoded into bf16 key rows, then the tensor-core path as for F32
-            if (!TensorCoreFits(shape, DType.BF16) || shape.KvLora % 4 != 0)
-                throw new NotSupportedException($"{op}: an FP8 latent cache needs the tensor-core kernels, which do not take shape {shape}");
-            AbsorbedTensorCores(stream, q, wkvb, latent, ropeKeys, rows, width, tokens, 0, capacity, shape, output, lse);
-        }
-        else if (TensorCoreEnabled && TensorCoreFits(shape, latent.DType))
+        var fp8 = latent.DType == DType.U8;
+        var capacity = latent.Length / (fp8 ? Fp8LatentRow.Bytes(shape.KvLora) : shape.KvLora);
+        // FP8 latent rows only go through the tensor-core path: the selected rows are decoded into bf16 key rows first
+        if (fp8 && !TensorCoreFits(shape, DType.BF16))
+            throw new NotSupportedException($"{op}: an FP8 latent cache needs the tensor-core kernels, which do not take shape {shape}");
+        if (fp8 || (TensorCoreEnabled && TensorCoreFits(shape, latent.DType)))
             AbsorbedTensorCores(stream, q, wkvb, latent, ropeKeys, rows, width, tokens, 0, capacity, shape, output, lse);
         else
             AbsorbedGeneral(stream, q, wkvb, latent, ropeKeys, rows, width, tokens, 0, shape, output, lse);
@@ -144,7 +141,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
         long rows = (long)tokens * shape.Heads;
         DsaLaunch.Check(op, nameof(q), q, DType.F32, rows * shape.QkDim);
         DsaLaunch.Check(op, nameof(wkvb), wkvb, wkvb.DType == DType.BF16 ? DType.BF16 : DType.F32, (long)shape.Heads * shape.KvBDim * shape.KvLora);
-        // the cache: F32 holding bf16 values, or BF16 (both buffers the same), or FP8 latent rows with a BF16 rope cache
+        // the cache: F32 holding bf16 values, or BF16 (both buffers the same), or FP8 latent rows with either rope cache
         if (latent.DType == DType.U8)
         {
             DsaLaunch.Check(op, nameof(latent), latent, DType.U8, keyRows * Fp8LatentRow.Bytes(shape.KvLora));
