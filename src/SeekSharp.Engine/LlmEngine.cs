@@ -228,8 +228,8 @@ public sealed class LlmEngine : IInferenceEngine
     }
 
     /// <summary>Decode graphs recorded and replayed so far, or null when steps run eagerly (CPU, or switched off).</summary>
-    public (int Captures, long Replays, int Held, string? DisabledReason)? DecodeGraphStats =>
-        _graphs is { } g ? (g.Captures, g.Replays, g.Count, g.DisabledReason) : null;
+    public (int Captures, long Replays, int Held, string? LastRecordingFailure)? DecodeGraphStats =>
+        _graphs is { } g ? (g.Captures, g.Replays, g.Count, g.LastRecordingFailure) : null;
 
     /// <summary>
     /// Advances each sequence; scores prompt rows; where a chunk reached the last token, streams any forced tokens

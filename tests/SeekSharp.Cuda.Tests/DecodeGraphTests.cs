@@ -49,7 +49,7 @@ public sealed class DecodeGraphTests(ITestOutputHelper output)
             var eager = model.ForwardBatch(Batch(eagerPool));
             // a bucket's first step is left to the caller (null), as the engine then runs ForwardBatch
             var replayed = graphs.TryRun(Batch(graphPool)) ?? model.ForwardBatch(Batch(graphPool));
-            Assert.Null(graphs.DisabledReason);
+            Assert.Null(graphs.LastRecordingFailure);
             for (var s = 0; s < live; s++)
             {
                 var expect = eager.AsSpan(s * vocab, vocab);
@@ -118,7 +118,7 @@ public sealed class DecodeGraphTests(ITestOutputHelper output)
                 positions[s]++;
             }
         }
-        Assert.Null(graphs.DisabledReason);
+        Assert.Null(graphs.LastRecordingFailure);
         Assert.Equal(3, graphs.Replays);
     }
 
@@ -159,7 +159,7 @@ public sealed class DecodeGraphTests(ITestOutputHelper output)
             {
                 var stats = engine.DecodeGraphStats!.Value;
                 output.WriteLine($"graphs: captures {stats.Captures}, replays {stats.Replays}, held {stats.Held}");
-                Assert.Null(stats.DisabledReason);
+                Assert.Null(stats.LastRecordingFailure);
                 Assert.True(stats.Replays > 0, "no decode step was replayed");
             }
             else

@@ -16,30 +16,27 @@ internal sealed class DecodeGraph : IDisposable
     private readonly int _paddingBlock;
     private readonly int _poolBlocks;
 
-    private DecodeGraph(IComputeDevice device, int rows, int end, int blockSize, int paddingBlock, int poolBlocks, DeviceBuffer ids,
-        DeviceBuffer logits, IReadOnlyList<ForwardSegment> segments, AttentionGroup group)
+    private DecodeGraph(IComputeDevice device, int paddingBlock, int poolBlocks, DeviceBuffer ids, DeviceBuffer logits,
+        IReadOnlyList<ForwardSegment> segments, AttentionGroup group)
     {
         _device = device;
-        Rows = rows;
-        End = end;
-        BlockSize = blockSize;
         _paddingBlock = paddingBlock;
         _poolBlocks = poolBlocks;
         Ids = ids;
         Logits = logits;
         Segments = segments;
         Group = group;
-        _positions = new int[rows];
+        _positions = new int[group.Rows];
         _table = new int[group.Paged.HostBlockTable.Length];
     }
 
     /// <summary>Activation rows (the batch bucket): real sequences first, padding rows after them.</summary>
-    public int Rows { get; }
+    public int Rows => Group.Rows;
 
     /// <summary>Score width: every row's position is below it (the context bucket).</summary>
-    public int End { get; }
+    public int End => Group.Paged.MaxEnd;
 
-    public int BlockSize { get; }
+    public int BlockSize => Group.Paged.BlockSize;
 
     /// <summary>Block table entries per row.</summary>
     public int TableWidth => Group.Paged.TableWidth;
@@ -89,7 +86,7 @@ internal sealed class DecodeGraph : IDisposable
             ids = device.Allocate(DType.I32, rows);
             logits = device.Allocate(DType.F32, (long)rows * vocab);
             paged = PagedRows.Create(device, Enumerable.Range(0, rows).ToArray(), positions, table, width, blockSize, maxEnd: end);
-            var graph = new DecodeGraph(device, rows, end, blockSize, paddingBlock, poolBlocks, ids, logits, segments, AttentionGroup.Over(segments, paged));
+            var graph = new DecodeGraph(device, paddingBlock, poolBlocks, ids, logits, segments, AttentionGroup.Over(segments, paged));
             graph.UploadTokens(sequences);
             return graph;
         }

@@ -19,7 +19,7 @@ public sealed class DecodeGraphs : IDisposable
     private readonly ISequenceKv _padding;
     private readonly int _maxGraphs;
     private readonly List<DecodeGraph> _graphs = [];
-    private readonly Dictionary<(int Rows, int End), int> _seen = [];      // eager steps per bucket not recorded yet
+    private readonly HashSet<(int Rows, int End)> _seenOnce = [];         // buckets whose first step ran eagerly
     private readonly HashSet<(int Rows, int End)> _failed = [];           // buckets whose recording failed: always eager
     private int _ropeGeneration = -1;
     private long _steps;
@@ -56,7 +56,7 @@ public sealed class DecodeGraphs : IDisposable
     public int Count => _graphs.Count;
 
     /// <summary>Why the last failed recording failed (that bucket then runs eagerly), or null while none has.</summary>
-    public string? DisabledReason { get; private set; }
+    public string? LastRecordingFailure { get; private set; }
 
     /// <summary>The batch bucket of <paramref name="sequences"/> rows: 1, 2, 4, then multiples of 8 (as vLLM's capture sizes).</summary>
     public static int RowBucket(int sequences) =>
@@ -108,12 +108,8 @@ public sealed class DecodeGraphs : IDisposable
         // a failed one stays eager
         var key = (rows, bucket);
         if (_failed.Contains(key)) return null;
-        if (!_seen.TryGetValue(key, out var seen) || seen < 1)
-        {
-            _seen[key] = seen + 1;
-            return null;
-        }
-        _seen.Remove(key);
+        if (_seenOnce.Add(key)) return null;
+        _seenOnce.Remove(key);
 
         // seen again: this step runs eagerly in new buffers (its logits stay there), then the same call is recorded
         graph = DecodeGraph.Create(_model.Device, sequences, rows, bucket, _padding, vocab, PoolBlocks());
@@ -165,7 +161,7 @@ public sealed class DecodeGraphs : IDisposable
         }
         catch (Exception e)
         {
-            DisabledReason = $"recording a decode step of {graph.Rows} rows below position {graph.End} failed: {e.Message}";
+            LastRecordingFailure = $"recording a decode step of {graph.Rows} rows below position {graph.End} failed: {e.Message}";
             return false;
         }
     }

@@ -54,7 +54,7 @@ public sealed class LayerBench : IDisposable
         {
             graphs.TryRun(sequences);   // a bucket is recorded the second time it comes
             var graphMs = Time(() => graphs.TryRun(sequences));
-            rows.Add(graphs.DisabledReason is { } reason
+            rows.Add(graphs.LastRecordingFailure is { } reason
                 ? new("decode", batch, context, "layer_graph", graphMs, 0, 0, $"not recorded: {reason}")
                 : new("decode", batch, context, "layer_graph", graphMs, 0, 0,
                     $"the same step replayed from its decode graph (batch bucket {DecodeGraphs.RowBucket(batch)}, context bucket {DecodeGraphs.ContextBucket(context, _model.Config.MaxPositionEmbeddings)})"));
