@@ -22,7 +22,17 @@ F_TC1 = func(mod_tc, "indexer_scores_tc1", TC_SHARED + 256)
 F_TC8 = func(mod_tc, "indexer_scores_tc8", TC_SHARED + 8 * 256)
 F_FP32 = func(mod_fp32, "indexer_scores", (HEADS + 64) * (DIM + 4) * 4)
 F_TOPK = func(mod_topk, "topk_rows")
-for n, f in [("tc1", F_TC1), ("tc8", F_TC8), ("fp32", F_FP32), ("topk", F_TOPK)]:
+HOPPER = torch.cuda.get_device_capability() == (9, 0)
+
+
+def wh_shared(group):
+    stages = 5 if group == 1 else 4
+    return 1024 + group * 16384 + stages * (16384 + 512) + group * 256
+
+
+# the f16 warpgroup kernels (sm_90a only)
+F_WH = {g: func(mod_tc, f"indexer_scores_wh{g}", wh_shared(g)) for g in (1, 8)} if HOPPER else {}
+for n, f in [("tc1", F_TC1), ("tc8", F_TC8), ("fp32", F_FP32), ("topk", F_TOPK)] + [(f"wh{g}", f) for g, f in F_WH.items()]:
     r, local = regs(f)
     print(f"{n}: {r} registers, {local} bytes local")
 FAILED = []
@@ -75,6 +85,18 @@ def run_tc(q8, w, keys, scales, pg, scores=None, group=None):
     groups = (pg.rows + group - 1) // group
     chunk = tc_chunk(pg.max_end, groups)
     launch(F_TC8 if group == 8 else F_TC1, ((pg.max_end + chunk - 1) // chunk, groups), (256,), TC_SHARED + group * 256,
+           q8, w, keys, scales, pg.row_seq, pg.row_pos, pg.table, pg.width, pg.bs, 0, scores, pg.rows, pg.max_end, chunk)
+    return scores
+
+
+def run_wh(q8, w, keys, scales, pg, scores=None, group=None):
+    if scores is None:
+        scores = torch.full((pg.rows, pg.max_end), 7.0, device="cuda")
+    if group is None:
+        group = 8 if pg.one_seq_groups and pg.rows >= 16 else 1
+    groups = (pg.rows + group - 1) // group
+    chunk = tc_chunk(pg.max_end, groups)
+    launch(F_WH[group], ((pg.max_end + chunk - 1) // chunk, groups), (256,), wh_shared(group),
            q8, w, keys, scales, pg.row_seq, pg.row_pos, pg.table, pg.width, pg.bs, 0, scores, pg.rows, pg.max_end, chunk)
     return scores
 
@@ -146,6 +168,11 @@ def validate():
         if pg.one_seq_groups and pg.rows >= 16:
             e1 = normalised(ref, run_tc(q8, w, keys, scales, pg, group=1))
             print(f"{'PASS' if e1 <= 1e-4 else 'FAIL'} indexer {name} forced group 1: err {e1:.2e}")
+        for group in ([1, 8] if pg.one_seq_groups else [1]) if HOPPER else []:
+            e = normalised(ref, run_wh(q8, w, keys, scales, pg, group=group))
+            print(f"{'PASS' if e <= 1e-4 else 'FAIL'} indexer {name} wh{group}: err {e:.2e}")
+            if e > 1e-4:
+                FAILED.append(f"wh{group} {name}")
         for k in (64, 2048):
             got = run_topk(tc, pg, k).cpu()
             want = torch.full((pg.rows, k), -1, dtype=torch.int32)
@@ -184,7 +211,8 @@ def bench(copy_bw, quick):
     gen = torch.Generator().manual_seed(6)
     print(f"\nmeasured copy bandwidth (read+write) {copy_bw / 1e12:.2f} TB/s; H200 peaks: HBM {PEAK_HBM / 1e12:.1f} TB/s,"
           f" fp8 dense {PEAK_FP8 / 1e12:.0f} TFLOP/s")
-    print(f"{'shape':>22} {'indexer ms':>10} {'key GB/s':>9} {'%copy':>6} {'TFLOP/s':>8} {'%fp8':>5} {'topk ms':>8} {'topk/idx':>8}")
+    print(f"{'shape':>22} {'indexer ms':>10} {'key GB/s':>9} {'%copy':>6} {'TFLOP/s':>8} {'%fp8':>5} {'topk ms':>8} {'topk/idx':>8}"
+          f" {'wh ms':>8} {'wh GB/s':>8} {'%copy':>6} {'TFLOP/s':>8}")
     shapes = [("decode", b, l) for b in (1, 32, 128) for l in (4096, 32768, 131072)] + \
              [("prefill", 4096, l) for l in (8192, 32768, 131072)]
     if quick:
@@ -204,13 +232,15 @@ def bench(copy_bw, quick):
         reps = 3 if pg.rows * pg.max_end > 1 << 28 else 20
         t_idx = timed(lambda: run_tc(q8, w, keys, scales, pg, scores), reps)
         t_topk = timed(lambda: run_topk(scores, pg, 2048, out), reps)
+        t_wh = timed(lambda: run_wh(q8, w, keys, scales, pg, scores), reps) if HOPPER else float("nan")
         pairs = int((pg.row_pos.long() + 1).sum())
         # bytes of keys and scales read once per sequence (decode) or once per call (prefill: one sequence)
         key_bytes = (b * l if kind == "decode" else l) * (DIM + 4)
         flops = 2.0 * HEADS * DIM * pairs
         print(f"{kind + f' {b}x{l // 1024}K':>22} {t_idx * 1e3:10.3f} {key_bytes / t_idx / 1e9:9.0f} "
               f"{100 * key_bytes / t_idx / copy_bw:5.0f}% {flops / t_idx / 1e12:8.0f} {100 * flops / t_idx / PEAK_FP8:4.0f}% "
-              f"{t_topk * 1e3:8.3f} {100 * t_topk / t_idx:7.0f}%", flush=True)
+              f"{t_topk * 1e3:8.3f} {100 * t_topk / t_idx:7.0f}% {t_wh * 1e3:8.3f} {key_bytes / t_wh / 1e9:8.0f}"
+              f" {100 * key_bytes / t_wh / copy_bw:5.0f}% {flops / t_wh / 1e12:8.0f}", flush=True)
         del q8, keys, w, scales, scores, out
         torch.cuda.empty_cache()
     # the fp32 kernel at one prefill shape, for the record

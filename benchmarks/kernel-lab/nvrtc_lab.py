@@ -68,6 +68,9 @@ def compile_module(name, defines="", arch=None, lab_files=()):
     nvrtc.nvrtcGetCUBINSize(prog, ctypes.byref(size))
     cubin = ctypes.create_string_buffer(size.value)
     nvrtc.nvrtcGetCUBIN(prog, cubin)
+    if os.environ.get("NVRTC_LAB_CUBINS"):   # a folder to keep the cubins in, for cuobjdump -sass
+        with open(os.path.join(os.environ["NVRTC_LAB_CUBINS"], name + ".cubin"), "wb") as f:
+            f.write(cubin.raw)
     mod = ctypes.c_void_p()
     ok(cu.cuModuleLoadData(ctypes.byref(mod), cubin), f"cuModuleLoadData {name}")
     return mod

@@ -230,28 +230,24 @@ indexer_scores_tc8(const unsigned char* __restrict__ q8, const float* __restrict
                 maxEnd, keysPerBlock);
 }
 
-// ---- indexer_scores_wg1: decode rows on Hopper's warpgroup tensor cores (sm_90a), opt-in -----------------------------
-// (IndexerLauncher uses it only with SEEKSHARP_INDEXER=wgmma: its scores differ from the CPU's by up to 1.7e-4
-// normalised, over the op tests' 1e-4 bar; its first form, k-steps chained in one accumulator, ran twice as fast as
-// tc1 at decode.)
+// ---- indexer_scores_wh1 / indexer_scores_wh8: the FP8 codes on f16 warpgroup tensor cores (sm_90a) ---------------------
+// Every e4m3 value is exact in f16 and every product of two is exact in fp32, so D = K x Q^T from
+// wgmma.m64n64k16.f32.f16.f16 is the same sum of exact products as mma.sync's. Hopper's FP8 wgmma sums each 32-product
+// k-step at reduced precision (a kernel on it missed the op tests' 1e-4 bar: 1.0-2.7e-4, BENCHMARKS.md round 6); the
+// f16 form keeps the fp32 bar at half the FP8 tensor rate, which still leaves decode bound by the key reads (64 keys:
+// 8.4 KB of HBM against 8 x 32 tensor clocks per SM sub-partition).
 //
-// One query row per block, as indexer_scores_tc1, but the scores come from wgmma: D[64 keys, 64 heads] = K[64 keys, 128]
-// x Q^T[128, 64 heads] as 4 k-steps of m64n64k32 e4m3 -> fp32, both operands read from shared memory by descriptor (no
-// fragments in registers, no ldmatrix), so a warp issues a handful of instructions per 64 keys instead of 32 mma.sync
-// plus their operand loads. Two warpgroups take alternate 64-key tiles; all 256 threads stream pairs of tiles (128
-// keys, 16 KiB, one cache block per tile when blocks hold 64 positions) through an IWG_PAIRS-deep cp.async ring.
-// Shared tiles are 128-byte rows (one K of 128 codes) with the 16-byte chunks of row r XOR-ed by r % 8 (the
-// 128-byte swizzle the descriptors name); 8-row groups sit 1024 bytes apart.
-// Accumulator of thread (warp w of its warpgroup, g = lane / 4, t = lane % 4): d[4j + e] = key 16w + g + 8(e / 2),
-// head 8j + 2t + e % 2: like tc1, a thread sums relu(d) * w over its 16 heads for 2 keys and two shuffles finish them.
-// Precision: each 32-product k-step lands in its own accumulator and the four are added in fp32, so only the
-// tensor core's sum inside a k-step is approximate, as in tc1's mma.sync (scores only choose the top-k set).
-
-#define IWG_TILE 64
-#define IWG_PAIRS 6
-#define IWG_Q_BYTES (ITC_HEADS * ITC_DIM)                              // 8 KiB
-#define IWG_PAIR_BYTES (2 * IWG_TILE * ITC_DIM)                        // 16 KiB
-#define IWG_SHARED (1024 + IWG_Q_BYTES + IWG_PAIRS * IWG_PAIR_BYTES + IWG_PAIRS * 2 * IWG_TILE * 4)
+// A block owns QG query rows of one sequence (1 for decode, 8 for prefill) and a chunk of keys. Keys stream as FP8
+// through a cp.async ring of 128-key pairs (128-byte rows, 16-byte chunks swizzled); warpgroup wg takes tile 2p + wg of pair p,
+// converts its 64 x 128 codes to f16 A fragments in registers once, and runs them against each of the QG queries,
+// whose f16 B tiles sit in shared memory for the whole chunk.
+//
+// K order: the dot product does not care in which order dims are summed, so each thread reads 32 contiguous bytes of
+// a key row (dims 32t .. 32t+31, conflict-free under the swizzle) and feeds word s of them to k-step s:
+//   k-step s, slots 2t, 2t+1 <- dims 32t + 4s, +1;  slots 2t+8, 2t+9 <- dims 32t + 4s + 2, +3
+// (the A register fragment of m64k16: a0/a2 = row g, slots 2t../2t+8..; a1/a3 = row g+8), and the query's B tile is
+// written in the same logical order. A pair of codes is converted by one cvt.rn.f16x2.e4m3x2 on both sides, so A and
+// B agree on which half holds which dim.
 
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
 // wgmma shared-memory descriptor, 128-byte swizzle, K-major: 8-row groups 1024 bytes apart
@@ -260,141 +256,265 @@ static __device__ __forceinline__ u64 iwg_desc(u32 addr)
     return (u64)((addr & 0x3FFFFu) >> 4) | ((u64)(16 >> 4) << 16) | ((u64)(1024 >> 4) << 32) | (1ull << 62);
 }
 
-// d (64 x 64 fp32) (+)= A (64 x 32 e4m3, shared) * B (64 x 32 e4m3, shared)^T; accumulate = 0 starts afresh
-static __device__ __forceinline__ void iwg_mma(float (&d)[32], u64 da, u64 db, int accumulate)
-{
-    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n64k32.f32.e4m3.e4m3 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p, 1, 1;\n}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
-        : "l"(da), "l"(db), "r"(accumulate));
-}
-
-// byte offset of 16-byte chunk c of row r in a swizzled [rows][128] tile
+// byte offset of 16-byte chunk c of row r in a swizzled [rows][128-byte] tile (16-byte chunks XOR-ed by r % 8)
 static __device__ __forceinline__ u32 iwg_chunk(int r, int c) { return (u32)(r * ITC_DIM + ((c ^ (r & 7)) << 4)); }
 #endif
 
-// Same arguments and results as indexer_scores_tc1. grid (ceil(maxEnd / keysPerBlock), rows), block 256, dynamic shared
-// IWG_SHARED; keysPerBlock a multiple of 128.
-extern "C" __global__ void __launch_bounds__(ITC_THREADS)
-indexer_scores_wg1(const unsigned char* __restrict__ q8, const float* __restrict__ weights,
+#define IWH_TILE 64
+#define IWH_PAIR_BYTES (2 * IWH_TILE * ITC_DIM)                  // 16 KiB of FP8 keys
+#define IWH_Q_BYTES (ITC_HEADS * ITC_DIM * 2)                    // 16 KiB: one query as f16, two 8 KiB K-blocks
+#define IWH_STAGES(QG) ((QG) == 1 ? 5 : 4)
+#define IWH_SHARED(QG) (1024 + (QG) * IWH_Q_BYTES + IWH_STAGES(QG) * (IWH_PAIR_BYTES + 2 * IWH_TILE * 4) + (QG) * ITC_HEADS * 4)
+
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+// two e4m3 codes (low byte first) -> f16x2 (low half first)
+static __device__ __forceinline__ u32 iwh_f16x2(u32 two_codes)
+{
+    u32 r;
+    asm("{\n.reg .b16 c;\ncvt.u16.u32 c, %1;\ncvt.rn.f16x2.e4m3x2 %0, c;\n}\n" : "=r"(r) : "r"(two_codes));
+    return r;
+}
+
+// d (64 x 64 fp32) (+)= A (64 x 16 f16, registers) * B (64 x 16 f16, shared, K-major)^T
+static __device__ __forceinline__ void iwh_mma(float (&d)[32], const u32 (&a)[4], u64 db, int accumulate)
+{
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, p, 1, 1, 0;\n}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(accumulate));
+}
+
+// Pool rows of one sequence's positions. The engine's block size (64) is a power of two, so the common path is a shift
+// and a mask: the division's ~20 instructions per key, 5 keys per thread per pair, once outnumbered the tile's math.
+struct IwhPages
+{
+    const int* table;   // this sequence's block-table row; null: position p is pool row p
+    int blockSize, shift;
+    bool pow2;
+};
+
+static __device__ __forceinline__ long long iwh_pool_row(const IwhPages& pages, int p)
+{
+    if (pages.table == nullptr) return p;
+    int b, r;
+    if (pages.pow2) { b = p >> pages.shift; r = p & (pages.blockSize - 1); }
+    else { b = p / pages.blockSize; r = p - b * pages.blockSize; }
+    return (long long)__ldg(pages.table + b) * pages.blockSize + r;
+}
+
+// one query's 8 k-steps into d
+static __device__ __forceinline__ void iwh_query(float (&d)[32], const u32 (&a)[8][4], u32 qAddr)
+{
+#pragma unroll
+    for (int s = 0; s < 8; s++) iwh_mma(d, a[s], iwg_desc(qAddr + (s >> 2) * (IWH_Q_BYTES / 2) + (s & 3) * 32), s);
+    asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
+}
+
+// relu(d) . w over this thread's 16 heads for its two keys, finished over the key's 4 lanes; lanes t = 0 / 1 store
+// keys 16wq + g / + 8 of the tile (those at or before pos) times their scale
+static __device__ __forceinline__ void iwh_store(const float (&d)[32], const float* w, const float* keyScales,
+    float* out, int first, int kEnd, int pos, int wq, int g, int t)
+{
+    float a0 = 0.0f, a1 = 0.0f, b0 = 0.0f, b1 = 0.0f;   // two chains per key: half the dependent-FMA latency
+#pragma unroll
+    for (int j = 0; j < 8; j++)
+    {
+        const float2 wv = *reinterpret_cast<const float2*>(w + 8 * j + 2 * t);
+        a0 = fmaf(itc_relu(d[4 * j]), wv.x, a0);
+        a1 = fmaf(itc_relu(d[4 * j + 1]), wv.y, a1);
+        b0 = fmaf(itc_relu(d[4 * j + 2]), wv.x, b0);
+        b1 = fmaf(itc_relu(d[4 * j + 3]), wv.y, b1);
+    }
+    float s0 = a0 + a1, s1 = b0 + b1;
+    s0 += __shfl_xor_sync(0xFFFFFFFFu, s0, 1);
+    s1 += __shfl_xor_sync(0xFFFFFFFFu, s1, 1);
+    s0 += __shfl_xor_sync(0xFFFFFFFFu, s0, 2);
+    s1 += __shfl_xor_sync(0xFFFFFFFFu, s1, 2);
+    if (t < 2)
+    {
+        const int key = 16 * wq + g + 8 * t;
+        const int s = first + key;
+        if (s < kEnd && s <= pos) out[s] = (t == 0 ? s0 : s1) * keyScales[key];
+    }
+}
+#endif
+
+template <int QG>
+static __device__ __forceinline__ void iwh_body(const unsigned char* __restrict__ q8, const float* __restrict__ weights,
     const unsigned char* __restrict__ keyPool, const float* __restrict__ scalePool,
     const int* __restrict__ rowSeq, const int* __restrict__ rowPos, const int* __restrict__ table,
     int tableWidth, int blockSize, int startPos, float* __restrict__ scores, int rows, int maxEnd, int keysPerBlock)
 {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-    extern __shared__ float4 iwg_smem4[];
-    const u32 raw = smem_addr(iwg_smem4);
-    const u32 base = (raw + 1023u) & ~1023u;                    // swizzled tiles need 1024-byte alignment
-    unsigned char* const smem = reinterpret_cast<unsigned char*>(iwg_smem4) + (base - raw);
-    const u32 qAddr = base, tilesAddr = base + IWG_Q_BYTES;     // q [64][128] | pairs [PAIRS][2][64][128]
-    float* const tileScales = reinterpret_cast<float*>(smem + IWG_Q_BYTES + IWG_PAIRS * IWG_PAIR_BYTES);   // [PAIRS][128]
+    constexpr int STAGES = IWH_STAGES(QG);
+    extern __shared__ float4 iwh_smem4[];
+    const u32 raw = smem_addr(iwh_smem4);
+    const u32 base = (raw + 1023u) & ~1023u;                 // swizzled tiles need 1024-byte alignment
+    unsigned char* const smem = reinterpret_cast<unsigned char*>(iwh_smem4) + (base - raw);
+    // q [QG][2][64][64] f16 | key pairs [STAGES][128][128] codes | scales [STAGES][128] | weights [QG][64]
+    const u32 qAddr = base, tilesAddr = base + QG * IWH_Q_BYTES;
+    float* const tileScales = reinterpret_cast<float*>(smem + QG * IWH_Q_BYTES + STAGES * IWH_PAIR_BYTES);
+    float* const wsm = tileScales + STAGES * 2 * IWH_TILE;
 
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     const int wg = warp >> 2, wq = warp & 3, g = lane >> 2, t = lane & 3;
-    const int row = blockIdx.y;
+    const int row0 = blockIdx.y * QG;
     const int chunkStart = blockIdx.x * keysPerBlock;
     const int chunkEnd = min(chunkStart + keysPerBlock, maxEnd);
-    const int seq = rowSeq != nullptr ? __ldg(rowSeq + row) : 0;
-    const int pos = itc_row_pos(rowPos, startPos, row);
-    float* const out = scores + (long long)row * maxEnd;
-    for (int s = max(chunkStart, pos + 1) + tid; s < chunkEnd; s += ITC_THREADS) out[s] = SS_NEG_INF;
-    const int kEnd = min(chunkEnd, pos + 1);
+    const int seq = rowSeq != nullptr ? __ldg(rowSeq + row0) : 0;   // the launcher groups rows of one sequence
+
+    // -inf above each row's diagonal inside the chunk; the group's furthest visible key
+    int pos[QG];
+    int maxPos = -1;
+#pragma unroll
+    for (int r = 0; r < QG; r++)
+    {
+        const int i = row0 + r;
+        pos[r] = i < rows ? itc_row_pos(rowPos, startPos, i) : -1;
+        maxPos = max(maxPos, pos[r]);
+        if (i >= rows) continue;
+        float* const row = scores + (long long)i * maxEnd;
+        for (int s = max(chunkStart, pos[r] + 1) + tid; s < chunkEnd; s += ITC_THREADS) row[s] = SS_NEG_INF;
+    }
+    const int kEnd = min(chunkEnd, maxPos + 1);
     if (kEnd <= chunkStart) return;   // block-uniform
 
-    // the query: 64 heads x 128 codes, 512 chunks, 2 per thread (committed with the first pair)
-    const unsigned char* const q = q8 + (long long)row * ITC_HEADS * ITC_DIM;
-#pragma unroll
-    for (int j = 0; j < 2; j++)
-    {
-        const int e = tid + j * ITC_THREADS, r = e >> 3, c = e & 7;
-        cp_async16(qAddr + iwg_chunk(r, c), q + r * ITC_DIM + c * 16, 16);
-    }
-    // this thread's 16 head weights: heads 8j + 2t, 8j + 2t + 1
-    float w[8][2];
-#pragma unroll
-    for (int j = 0; j < 8; j++)
-    {
-        w[j][0] = __ldg(weights + (long long)row * ITC_HEADS + 8 * j + 2 * t);
-        w[j][1] = __ldg(weights + (long long)row * ITC_HEADS + 8 * j + 2 * t + 1);
-    }
-
-    const int tiles = (kEnd - chunkStart + IWG_TILE - 1) / IWG_TILE;
+    const int tiles = (kEnd - chunkStart + IWH_TILE - 1) / IWH_TILE;
     const int pairs = (tiles + 1) / 2;
-    // pair p -> stage p % PAIRS: 128 keys (1024 chunks, 4 per thread) and 128 scales; zeros at and past kEnd
-    auto load = [&](int p) {
-        const int first = chunkStart + p * 2 * IWG_TILE;
-        const u32 stage = tilesAddr + (p % IWG_PAIRS) * IWG_PAIR_BYTES;
+    // pair p -> stage p % STAGES: 128 keys (1024 chunks, 4 per thread) and 128 scales; zeros at and past kEnd. The
+    // block-table reads for a pair are made one pass before its copies are issued: issuing them straight after their
+    // lookup stalled every pass on the lookup's latency (the copies need the address).
+    const IwhPages pages = {table != nullptr ? table + (long long)seq * tableWidth : nullptr, blockSize, __ffs(blockSize) - 1,
+                            (blockSize & (blockSize - 1)) == 0};
+    struct Sources { const unsigned char* key[4]; const float* scale; };
+    auto locate = [&](int p) {
+        Sources src;
+        const int first = chunkStart + p * 2 * IWH_TILE;
 #pragma unroll
-        for (int j = 0; j < 2 * IWG_TILE * 8 / ITC_THREADS; j++)
+        for (int j = 0; j < 4; j++)
         {
-            const int e = tid + j * ITC_THREADS, r = e >> 3, c = e & 7, key = first + r;
-            const bool ok = key < kEnd;
-            const unsigned char* src = keyPool;
-            if (ok) src = keyPool + itc_pool_row(table, tableWidth, blockSize, seq, key) * ITC_DIM + c * 16;
-            cp_async16(stage + (r >> 6) * (IWG_TILE * ITC_DIM) + iwg_chunk(r & 63, c), src, ok ? 16 : 0);
+            const int e = tid + j * ITC_THREADS, key = first + (e >> 3);
+            src.key[j] = key < kEnd ? keyPool + iwh_pool_row(pages, key) * ITC_DIM + (e & 7) * 16 : nullptr;
         }
-        if (tid < 2 * IWG_TILE)
+        const int key = first + tid;
+        src.scale = tid < 2 * IWH_TILE && key < kEnd ? scalePool + iwh_pool_row(pages, key) : nullptr;
+        return src;
+    };
+    auto issue = [&](int p, const Sources& src) {
+        const u32 stage = tilesAddr + (p % STAGES) * IWH_PAIR_BYTES;
+#pragma unroll
+        for (int j = 0; j < 4; j++)
         {
-            const int key = first + tid;
-            const bool ok = key < kEnd;
-            const float* src = scalePool;
-            if (ok) src = scalePool + itc_pool_row(table, tableWidth, blockSize, seq, key);
-            cp_async4(smem_addr(tileScales + (p % IWG_PAIRS) * 2 * IWG_TILE + tid), src, ok ? 4 : 0);
+            const int e = tid + j * ITC_THREADS;
+            cp_async16(stage + iwg_chunk(e >> 3, e & 7), src.key[j] != nullptr ? src.key[j] : keyPool, src.key[j] != nullptr ? 16 : 0);
         }
+        if (tid < 2 * IWH_TILE)
+            cp_async4(smem_addr(tileScales + (p % STAGES) * 2 * IWH_TILE + tid), src.scale != nullptr ? src.scale : scalePool,
+                      src.scale != nullptr ? 4 : 0);
     };
 #pragma unroll
-    for (int p = 0; p < IWG_PAIRS - 1; p++)
+    for (int p = 0; p < STAGES - 1; p++)
     {
-        if (p < pairs) load(p);
+        if (p < pairs) issue(p, locate(p));
         cp_async_commit();
     }
+    Sources next = locate(STAGES - 1);   // pairs past the last locate nothing
+
+    // the queries as f16 B tiles while the first pairs load: word (h, logical slots L, L+1) of K-block L / 64, 16-byte
+    // chunk (L % 64) / 8 swizzled by h % 8; slots L, L+1 are dims 32t + 4s + 2(k / 8), +1 with s = L / 16, k = L % 16,
+    // t = (k % 8) / 2. Rows past the last are zero.
+    for (int e = tid; e < QG * ITC_HEADS * ITC_DIM / 2; e += ITC_THREADS)
+    {
+        const int r = e / (ITC_HEADS * ITC_DIM / 2), h = (e >> 6) & (ITC_HEADS - 1), L = 2 * (e & 63);
+        const int s = L >> 4, k = L & 15;
+        const int dim = 32 * ((k & 7) >> 1) + 4 * s + 2 * (k >> 3);
+        u32 v = 0;
+        if (row0 + r < rows) v = iwh_f16x2(__ldg(reinterpret_cast<const u16*>(q8 + ((long long)(row0 + r) * ITC_HEADS + h) * ITC_DIM + dim)));
+        const int cl = L & 63;
+        const u32 at = r * IWH_Q_BYTES + (L >> 6) * (IWH_Q_BYTES / 2) + h * 128 + ((((cl >> 3) ^ (h & 7))) << 4) + (cl & 7) * 2;
+        *reinterpret_cast<u32*>(smem + at) = v;
+    }
+    for (int e = tid; e < QG * ITC_HEADS; e += ITC_THREADS)
+        wsm[e] = row0 + e / ITC_HEADS < rows ? __ldg(weights + (long long)row0 * ITC_HEADS + e) : 0.0f;
+    asm volatile("fence.proxy.async.shared::cta;" ::: "memory");   // generic writes of q -> visible to wgmma
 
     for (int p = 0; p < pairs; p++)
     {
-        asm volatile("cp.async.wait_group %0;" :: "n"(IWG_PAIRS - 2) : "memory");
-        asm volatile("fence.proxy.async.shared::cta;" ::: "memory");   // cp.async writes -> visible to wgmma
-        __syncthreads();   // pair p landed for everyone; stage (p - 1) % PAIRS is free
-        if (p + IWG_PAIRS - 1 < pairs) load(p + IWG_PAIRS - 1);
+        asm volatile("cp.async.wait_group %0;" :: "n"(STAGES - 2) : "memory");
+        __syncthreads();   // pair p landed for everyone (and q on the first pass); stage (p - 1) % STAGES is free
+        if (p + STAGES - 1 < pairs) issue(p + STAGES - 1, next);
         cp_async_commit();
+        next = locate(p + STAGES);
 
         const int tile = 2 * p + wg;
-        const int first = chunkStart + tile * IWG_TILE;
+        const int first = chunkStart + tile * IWH_TILE;
         if (tile >= tiles) continue;   // warpgroup-uniform
-        const u32 kAddr = tilesAddr + (p % IWG_PAIRS) * IWG_PAIR_BYTES + wg * (IWG_TILE * ITC_DIM);
-        // one accumulator per k-step, summed in fp32 afterwards: chaining the k-steps through one accumulator lets
-        // wgmma carry the running sum at reduced precision (2.5e-4 normalised against the CPU, over the 1e-4 bar)
-        float dk[4][32];
-        asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
-#pragma unroll
-        for (int kk = 0; kk < 4; kk++) iwg_mma(dk[kk], iwg_desc(kAddr + kk * 32), iwg_desc(qAddr + kk * 32), 0);
-        asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
-        asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
-        float d[32];
-#pragma unroll
-        for (int i = 0; i < 32; i++) d[i] = ((dk[0][i] + dk[1][i]) + dk[2][i]) + dk[3][i];
 
-        float s0 = 0.0f, s1 = 0.0f;   // keys 16wq + g, 16wq + g + 8 of the tile
+        // this thread's keys 16wq + g and + 8 of the tile: 32 bytes each (chunks 2t, 2t + 1), 8 words -> 8 k-steps
+        const unsigned char* const pair = smem + QG * IWH_Q_BYTES + (p % STAGES) * IWH_PAIR_BYTES;
+        const int r0 = wg * IWH_TILE + 16 * wq + g;
+        u32 a[8][4];
 #pragma unroll
-        for (int j = 0; j < 8; j++)
+        for (int half = 0; half < 2; half++)
         {
-            s0 = fmaf(itc_relu(d[4 * j]), w[j][0], s0);
-            s0 = fmaf(itc_relu(d[4 * j + 1]), w[j][1], s0);
-            s1 = fmaf(itc_relu(d[4 * j + 2]), w[j][0], s1);
-            s1 = fmaf(itc_relu(d[4 * j + 3]), w[j][1], s1);
+            const uint4 x0 = *reinterpret_cast<const uint4*>(pair + iwg_chunk(r0, 2 * t + half));
+            const uint4 x1 = *reinterpret_cast<const uint4*>(pair + iwg_chunk(r0 + 8, 2 * t + half));
+            const u32 w0[4] = {x0.x, x0.y, x0.z, x0.w}, w1[4] = {x1.x, x1.y, x1.z, x1.w};
+#pragma unroll
+            for (int i = 0; i < 4; i++)
+            {
+                const int s = 4 * half + i;
+                a[s][0] = iwh_f16x2(w0[i]);
+                a[s][1] = iwh_f16x2(w1[i]);
+                a[s][2] = iwh_f16x2(w0[i] >> 16);
+                a[s][3] = iwh_f16x2(w1[i] >> 16);
+            }
         }
-        s0 += __shfl_xor_sync(0xFFFFFFFFu, s0, 1);
-        s1 += __shfl_xor_sync(0xFFFFFFFFu, s1, 1);
-        s0 += __shfl_xor_sync(0xFFFFFFFFu, s0, 2);
-        s1 += __shfl_xor_sync(0xFFFFFFFFu, s1, 2);
-        if (t < 2)
+        const float* const keyScales = tileScales + (p % STAGES) * 2 * IWH_TILE + wg * IWH_TILE;
+
+        // query r's 8 k-steps go out while query r - 1's scores are summed: two accumulators in turn
+        float d[2][32];
+        asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
+        iwh_query(d[0], a, qAddr);
+#pragma unroll
+        for (int r = 0; r < QG; r++)
         {
-            const int key = 16 * wq + g + 8 * t;
-            const int s = first + key;
-            if (s < kEnd) out[s] = (t == 0 ? s0 : s1) * tileScales[(p % IWG_PAIRS) * 2 * IWG_TILE + wg * IWG_TILE + key];
+            if (r + 1 < QG)
+            {
+                asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
+                iwh_query(d[(r + 1) & 1], a, qAddr + (r + 1) * IWH_Q_BYTES);
+                asm volatile("wgmma.wait_group.sync.aligned 1;" ::: "memory");
+            }
+            else
+                asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
+            iwh_store(d[r & 1], wsm + r * ITC_HEADS, keyScales, scores + (long long)max(row0 + r, 0) * maxEnd, first,
+                      kEnd, pos[r], wq, g, t);
         }
     }
     asm volatile("cp.async.wait_group 0;");
 #else
-    __trap();   // the launcher loads this kernel only when the module is built for sm_90a
+    __trap();   // the launcher loads these kernels only when the module is built for sm_90a
 #endif
+}
+
+// Same arguments and results as indexer_scores_tc1 / tc8. grid (ceil(maxEnd / keysPerBlock), ceil(rows / QG)), block
+// 256, dynamic shared IWH_SHARED(QG); keysPerBlock a multiple of 128; the rows of a group belong to one sequence.
+extern "C" __global__ void __launch_bounds__(ITC_THREADS, 2)
+indexer_scores_wh1(const unsigned char* __restrict__ q8, const float* __restrict__ weights,
+    const unsigned char* __restrict__ keyPool, const float* __restrict__ scalePool,
+    const int* __restrict__ rowSeq, const int* __restrict__ rowPos, const int* __restrict__ table,
+    int tableWidth, int blockSize, int startPos, float* __restrict__ scores, int rows, int maxEnd, int keysPerBlock)
+{
+    iwh_body<1>(q8, weights, keyPool, scalePool, rowSeq, rowPos, table, tableWidth, blockSize, startPos, scores, rows,
+                maxEnd, keysPerBlock);
+}
+
+extern "C" __global__ void __launch_bounds__(ITC_THREADS)
+indexer_scores_wh8(const unsigned char* __restrict__ q8, const float* __restrict__ weights,
+    const unsigned char* __restrict__ keyPool, const float* __restrict__ scalePool,
+    const int* __restrict__ rowSeq, const int* __restrict__ rowPos, const int* __restrict__ table,
+    int tableWidth, int blockSize, int startPos, float* __restrict__ scores, int rows, int maxEnd, int keysPerBlock)
+{
+    iwh_body<8>(q8, weights, keyPool, scalePool, rowSeq, rowPos, table, tableWidth, blockSize, startPos, scores, rows,
+                maxEnd, keysPerBlock);
 }

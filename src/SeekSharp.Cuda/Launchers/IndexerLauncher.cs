@@ -5,8 +5,9 @@ using SeekSharp.Cuda.Runtime;
 namespace SeekSharp.Cuda.Launchers;
 
 /// <summary>
-/// The lightning indexer's fp8_index scores (IComputeDevice.IndexScores / IndexScoresPaged): Kernels/indexer_tc.cu
-/// (FP8 tensor cores) on sm_89+ for 64 heads × 128 dims, else Kernels/indexer.cu (fp32 CUDA cores, any shape).
+/// The lightning indexer's fp8_index scores (IComputeDevice.IndexScores / IndexScoresPaged) for 64 heads × 128 dims:
+/// Kernels/indexer_tc.cu's f16 warpgroup kernels on sm_90a, its FP8 mma.sync kernels on other sm_89+ targets; else
+/// Kernels/indexer.cu (fp32 CUDA cores, any shape).
 /// </summary>
 internal sealed class IndexerLauncher(KernelLibrary library)
 {
@@ -28,10 +29,14 @@ internal sealed class IndexerLauncher(KernelLibrary library)
     private readonly Lazy<CudaFunction> _scores = new(() => DsaLaunch.Load(library, "indexer.cu", "indexer_scores"));
     private readonly Lazy<CudaFunction?> _tc1 = new(() => LoadTc(library, "indexer_scores_tc1"));
     private readonly Lazy<CudaFunction?> _tc8 = new(() => LoadTc(library, "indexer_scores_tc8"));
-    private readonly Lazy<CudaFunction?> _wg1 = new(() => LoadWgmma(library));
+    private readonly Lazy<CudaFunction?> _wh1 = new(() => LoadWarpgroup(library, "indexer_scores_wh1"));
+    private readonly Lazy<CudaFunction?> _wh8 = new(() => LoadWarpgroup(library, "indexer_scores_wh8"));
 
-    // indexer_scores_wg1 (sm_90a): 1 KiB alignment slack, q 8 KiB, IWG_PAIRS = 6 pairs of 64-key tiles (16 KiB each) and their scales
-    private const int WgShared = 1024 + 64 * 128 + 6 * 16384 + 6 * 128 * 4;
+    /// <summary>
+    /// IWH_SHARED(QG) of indexer_scores_whQG: 1 KiB alignment slack, QG queries as f16 (16 KiB each), a ring of
+    /// 128-key pairs of FP8 codes (16 KiB) and their scales (5 deep for one row, 4 for eight), QG × 64 weights.
+    /// </summary>
+    internal static int WarpgroupShared(int group) => 1024 + group * 16384 + (group == 1 ? 5 : 4) * (16384 + 512) + group * 256;
 
     /// <summary>Whether the FP8 tensor-core kernel serves this shape here (sm_89+ and the model's 64 × 128).</summary>
     public bool UsesTensorCores(int heads, int dim) =>
@@ -98,13 +103,13 @@ internal sealed class IndexerLauncher(KernelLibrary library)
         {
             // prefill-like calls (runs of one sequence) share each key tile among 8 rows; decode rows get one block each
             var group = groupsOfOneSequence && rows >= 2 * TcGroup ? TcGroup : 1;
-            // decode rows on Hopper, when asked for: the warpgroup (wgmma) form of tc1, same arguments
-            var wgmma = group == 1 ? _wg1.Value : null;
-            var function = wgmma ?? (group == TcGroup ? _tc8.Value : _tc1.Value) ?? throw new InvalidOperationException("index_scores: tensor-core kernel not loaded");
+            // Hopper: the f16 warpgroup forms of tc1 / tc8, same arguments
+            var warpgroup = group == TcGroup ? _wh8.Value : _wh1.Value;
+            var function = warpgroup ?? (group == TcGroup ? _tc8.Value : _tc1.Value) ?? throw new InvalidOperationException("index_scores: tensor-core kernel not loaded");
             var groups = (rows + group - 1) / group;
             DsaLaunch.GridY(op: "index_scores", nameof(rows), groups);
             var chunk = TcChunk(maxEnd, groups, library.Context.MultiprocessorCount);
-            var shared = wgmma is not null ? WgShared : TcShared + group * TcHeads * sizeof(float);
+            var shared = warpgroup is not null ? WarpgroupShared(group) : TcShared + group * TcHeads * sizeof(float);
             var grid = new Dim3(Dim3.Blocks(maxEnd, chunk), (uint)groups);
             function.Launch(stream, grid, new Dim3(Threads), shared, new KernelArgs()
                 .Ptr(q8.Pointer).Ptr(weights.Pointer).Ptr(keys.Pointer).Ptr(scales.Pointer).Ptr(seq).Ptr(pos).Ptr(tab)
@@ -163,17 +168,13 @@ internal sealed class IndexerLauncher(KernelLibrary library)
     }
 
     /// <summary>
-    /// indexer_scores_wg1, opt-in (SEEKSHARP_INDEXER=wgmma) where the module is built for sm_90a (Hopper with NVRTC 12+).
-    /// Its scores differ from the CPU's by 1.0–1.7e-4 normalised, over the op tests' 1e-4 bar for fp32 reductions
-    /// (wgmma's FP8 sums inside a 32-product k-step are coarser than mma.sync's), so the mma.sync kernel stays the
-    /// default. Speed: its first form (k-steps chained in one accumulator, 2.5e-4 off) took 0.90 ms against 1.82 at
-    /// B = 128 × 128K; this form (an accumulator per k-step, a deeper ring) was not timed (BENCHMARKS.md).
+    /// indexer_scores_wh1 / wh8 where the module is built for sm_90a (Hopper with NVRTC 12+): FP8 codes widened to f16 for
+    /// wgmma, whose f16 sums are as exact as mma.sync's FP8 ones (Hopper's FP8 wgmma sums are not: BENCHMARKS.md).
     /// </summary>
-    private static CudaFunction? LoadWgmma(KernelLibrary library)
+    private static CudaFunction? LoadWarpgroup(KernelLibrary library, string name)
     {
-        if (Environment.GetEnvironmentVariable("SEEKSHARP_INDEXER") != "wgmma") return null;
         if (!library.Compiler.ResolveTarget(library.Context.Architecture).Name.EndsWith('a')) return null;
-        return LoadTc(library, "indexer_scores_wg1");
+        return LoadTc(library, name);
     }
 
     // The tensor-core module needs NVRTC 12.4+ for the e4m3 mma; an older NVRTC leaves the fp32 kernel in charge.
