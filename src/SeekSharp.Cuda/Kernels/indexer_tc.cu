@@ -339,7 +339,9 @@ static __device__ __forceinline__ void iwh_store(const float (&d)[32], const flo
 }
 #endif
 
-template <int QG>
+// PAGED32: a block table whose blocks hold a power of two >= 32 positions (the engine's 64). Then each 32-key row group
+// a thread copies lies inside one block, so its lookup is one warp-uniform table read and a mask.
+template <int QG, bool PAGED32>
 static __device__ __forceinline__ void iwh_body(const unsigned char* __restrict__ q8, const float* __restrict__ weights,
     const unsigned char* __restrict__ keyPool, const float* __restrict__ scalePool,
     const int* __restrict__ rowSeq, const int* __restrict__ rowPos, const int* __restrict__ table,
@@ -394,7 +396,18 @@ static __device__ __forceinline__ void iwh_body(const unsigned char* __restrict_
         for (int j = 0; j < 4; j++)
         {
             const int e = tid + j * ITC_THREADS, key = first + (e >> 3);
-            src.key[j] = key < kEnd ? keyPool + iwh_pool_row(pages, key) * ITC_DIM + (e & 7) * 16 : nullptr;
+            src.key[j] = nullptr;
+            if constexpr (PAGED32)
+            {
+                const int group = first + 32 * j;   // keys group .. group + 31 share a block
+                if (key < kEnd)
+                {
+                    const long long row = ((long long)__ldg(pages.table + (group >> pages.shift)) << pages.shift) | (key & (pages.blockSize - 1));
+                    src.key[j] = keyPool + row * ITC_DIM + (e & 7) * 16;
+                }
+            }
+            else if (key < kEnd)
+                src.key[j] = keyPool + iwh_pool_row(pages, key) * ITC_DIM + (e & 7) * 16;
         }
         const int key = first + tid;
         src.scale = tid < 2 * IWH_TILE && key < kEnd ? scalePool + iwh_pool_row(pages, key) : nullptr;
@@ -505,8 +518,12 @@ indexer_scores_wh1(const unsigned char* __restrict__ q8, const float* __restrict
     const int* __restrict__ rowSeq, const int* __restrict__ rowPos, const int* __restrict__ table,
     int tableWidth, int blockSize, int startPos, float* __restrict__ scores, int rows, int maxEnd, int keysPerBlock)
 {
-    iwh_body<1>(q8, weights, keyPool, scalePool, rowSeq, rowPos, table, tableWidth, blockSize, startPos, scores, rows,
-                maxEnd, keysPerBlock);
+    if (table != nullptr && (blockSize & (blockSize - 1)) == 0 && blockSize >= 32)
+        iwh_body<1, true>(q8, weights, keyPool, scalePool, rowSeq, rowPos, table, tableWidth, blockSize, startPos, scores,
+                          rows, maxEnd, keysPerBlock);
+    else
+        iwh_body<1, false>(q8, weights, keyPool, scalePool, rowSeq, rowPos, table, tableWidth, blockSize, startPos, scores,
+                           rows, maxEnd, keysPerBlock);
 }
 
 extern "C" __global__ void __launch_bounds__(ITC_THREADS)
@@ -515,6 +532,10 @@ indexer_scores_wh8(const unsigned char* __restrict__ q8, const float* __restrict
     const int* __restrict__ rowSeq, const int* __restrict__ rowPos, const int* __restrict__ table,
     int tableWidth, int blockSize, int startPos, float* __restrict__ scores, int rows, int maxEnd, int keysPerBlock)
 {
-    iwh_body<8>(q8, weights, keyPool, scalePool, rowSeq, rowPos, table, tableWidth, blockSize, startPos, scores, rows,
-                maxEnd, keysPerBlock);
+    if (table != nullptr && (blockSize & (blockSize - 1)) == 0 && blockSize >= 32)
+        iwh_body<8, true>(q8, weights, keyPool, scalePool, rowSeq, rowPos, table, tableWidth, blockSize, startPos, scores,
+                          rows, maxEnd, keysPerBlock);
+    else
+        iwh_body<8, false>(q8, weights, keyPool, scalePool, rowSeq, rowPos, table, tableWidth, blockSize, startPos, scores,
+                           rows, maxEnd, keysPerBlock);
 }
