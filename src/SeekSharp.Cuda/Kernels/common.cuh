@@ -182,28 +182,6 @@ __device__ __forceinline__ float softmax_lse(float max, float sum)
     return max == SS_NEG_INF || !(sum > 0.0f) ? SS_NEG_INF : max + logf(sum);
 }
 
-// ---- programmatic dependent launch (PDL; sm_90+, no-ops below) --------------------------------------------------
-// A grid launched as a dependent (CudaFunction.Launch with dependent) may start once every block of the previous grid
-// in the stream has run pdl_launch_dependents() or exited. Until its pdl_wait() returns it may touch only memory that
-// no earlier kernel writes or reads (weights): buffers are reused by the caching allocator, so reads and writes race.
-
-// Lets a dependent next grid be scheduled now; harmless when the next grid is launched plainly (it waits as usual).
-__device__ __forceinline__ void pdl_launch_dependents()
-{
-#if __CUDA_ARCH__ >= 900
-    asm volatile("griddepcontrol.launch_dependents;");
-#endif
-}
-
-// Waits until the grids this one depends on have completed and their writes are visible (returns at once for a
-// plain launch). "memory": the compiler moves no load or store above it.
-__device__ __forceinline__ void pdl_wait()
-{
-#if __CUDA_ARCH__ >= 900
-    asm volatile("griddepcontrol.wait;" ::: "memory");
-#endif
-}
-
 // ---- shared memory, asynchronous copies, warp-level tensor cores (sm_80+, e4m3 sm_89+; emitted only where used) ----
 
 // The shared-state-space address of a generic pointer into shared memory.

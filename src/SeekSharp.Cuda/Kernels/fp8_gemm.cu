@@ -150,10 +150,8 @@ __device__ __forceinline__ void gemv_load(uint4 (&dst)[U][2], const u8* w, int n
 // aligned); w_scales [ceil(out/128), k_blocks]; y [R, out] with row stride y_stride, each value rounded to bf16 when
 // round_bf16 (the Linear's rounding, saving its separate pass). block = 32*GEMV_WARPS threads, any grid: warp v of the
 // grid computes outputs v, v + warps, ...; dynamic shared memory R * in * 4 bytes.
-// Launched as a PDL dependent: before pdl_wait() it reads only w. a and a_scales are not __restrict__: the previous
-// kernel writes them while this grid may already run, so they must not become read-only (ld.global.nc) loads.
 template <int R, int U>
-__device__ __forceinline__ void fp8_gemv(const u8* a, const float* a_scales,
+__device__ __forceinline__ void fp8_gemv(const u8* __restrict__ a, const float* __restrict__ a_scales,
     const u8* __restrict__ w, const float* __restrict__ w_scales, float* __restrict__ y, int out, int in, int y_stride,
     int round_bf16)
 {
@@ -168,13 +166,9 @@ __device__ __forceinline__ void fp8_gemv(const u8* a, const float* a_scales,
     const int lane_chunk = 8 * (lane >> 2) + (lane & 3); // chunks lane_chunk and lane_chunk + 4 of each 1024-byte step
     const int swz = gemv_swizzle(lane_chunk);            // == gemv_swizzle(any chunk this lane reads)
 
-    pdl_launch_dependents();   // a GEMV launched next as a dependent may start streaming its weights now
-
-    // the first batch's loads go out before the activations are staged: their latency overlaps the staging and, under
-    // PDL, the tail of the kernel that writes a (weights never depend on earlier kernels)
+    // the first batch's loads go out before the activations are staged: their latency overlaps the staging
     uint4 cur[U][2], nxt[U][2];
     if (batches > 0) gemv_load<U>(cur, w, warp, 0, in, chunks, lane_chunk);
-    pdl_wait();                // a, a_scales and y belong to earlier kernels from here on
 
     // stage the R activation rows: one word of 4 codes per thread and iteration, coalesced
     const u32* a32 = (const u32*)a;

@@ -10,9 +10,6 @@
 extern "C" __global__ void act_quant_rows(const float* x, int cols, int stride, u8* codes, float* scales, int row_step,
     int block_step, int power_of_two)
 {
-    // the FP8 GEMV that usually follows is launched as a PDL dependent: let it start loading weights now (this kernel
-    // is launched plainly, so it needs no pdl_wait)
-    pdl_launch_dependents();
     int blocks = (cols + QUANT_BLOCK - 1) / QUANT_BLOCK;
     int kb = blockIdx.y * QUANT_WARPS + (threadIdx.x >> 5);
     int lane = threadIdx.x & 31;

@@ -48,11 +48,10 @@ public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream) : 
             .Ptr(yb.At(y.Offset));
         if (GemvShared(codes, weight, rows) is { } shared)
         {
-            // one warp per output column (grid-strided when the grid is capped), the rows' activations in shared memory;
-            // launched as a dependent: its first weight loads overlap the previous kernel (it waits before reading a)
+            // one warp per output column (grid-strided when the grid is capped), the rows' activations in shared memory
             var kernel = $"fp8_gemv_r{rows}";
             RaiseSharedLimit(kernel, rows, shared);
-            LaunchDependent(kernel, new Dim3((uint)GemvBlocks(weight.Out, shared, Kernels.Context.MultiprocessorCount,
+            Launch(kernel, new Dim3((uint)GemvBlocks(weight.Out, shared, Kernels.Context.MultiprocessorCount,
                     Kernels.Context.SharedMemoryPerMultiprocessor, GemvRegisters(rows))), new Dim3(32 * GemvWarps),
                 args.Int(weight.Out).Int(weight.In).Int(y.Stride).Int(roundToBf16 ? 1 : 0), shared);
             return roundToBf16;
