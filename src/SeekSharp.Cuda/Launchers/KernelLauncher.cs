@@ -14,13 +14,6 @@ public abstract class KernelLauncher(KernelLibrary kernels, CudaStream stream, s
     protected void Launch(string kernel, Dim3 grid, Dim3 block, KernelArgs args, int dynamicSharedBytes = 0) =>
         Function(kernel).Launch(Stream, grid, block, dynamicSharedBytes, args);
 
-    /// <summary>
-    /// <see cref="Launch"/> as a programmatic dependent (PDL, where the device has it): only for kernels that run
-    /// <c>griddepcontrol.wait</c> before they touch memory an earlier kernel writes or reads (see CudaFunction.Launch).
-    /// </summary>
-    protected void LaunchDependent(string kernel, Dim3 grid, Dim3 block, KernelArgs args, int dynamicSharedBytes = 0) =>
-        Function(kernel).Launch(Stream, grid, block, dynamicSharedBytes, args, dependent: true);
-
     /// <summary>Threads per block for a per-row kernel over <paramref name="width"/> columns: 32..1024, a multiple of 32.</summary>
     protected static uint RowThreads(int width, int perThread = 4) =>
         (uint)Math.Clamp((width / perThread + 31) / 32 * 32, 32, 1024);

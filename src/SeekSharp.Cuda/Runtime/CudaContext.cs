@@ -9,11 +9,7 @@ namespace SeekSharp.Cuda.Runtime;
 /// </summary>
 public sealed unsafe class CudaContext : IDisposable
 {
-    // SEEKSHARP_PDL=0 launches every kernel plainly, for A/B timing of programmatic dependent launch
-    private static readonly bool s_dependentLaunchOff = Environment.GetEnvironmentVariable("SEEKSHARP_PDL") == "0";
-
     private readonly PrimaryContextHandle _handle;
-    private bool _dependentLaunch;
 
     private CudaContext(CuDriver driver, int ordinal, PrimaryContextHandle handle, string name, GpuArchitecture arch,
         int multiprocessors, long totalMemory, int maxSharedOptIn, int sharedPerMultiprocessor)
@@ -27,8 +23,6 @@ public sealed unsafe class CudaContext : IDisposable
         TotalMemory = totalMemory;
         MaxSharedMemoryPerBlockOptIn = maxSharedOptIn;
         SharedMemoryPerMultiprocessor = sharedPerMultiprocessor;
-        SupportsDependentLaunch = DependentLaunchPossible(driver, arch);
-        _dependentLaunch = SupportsDependentLaunch && !s_dependentLaunchOff;
     }
 
     public CuDriver Driver { get; }
@@ -48,28 +42,6 @@ public sealed unsafe class CudaContext : IDisposable
 
     /// <summary>Shared memory of one multiprocessor, shared by its resident blocks (228 KiB on Hopper).</summary>
     public int SharedMemoryPerMultiprocessor { get; }
-
-    /// <summary>
-    /// Whether kernels can be launched as programmatic dependents (PDL): cuLaunchKernelEx is exported, the GPU is sm_90+
-    /// and the driver is 12.3+, from which stream capture turns such launches into programmatic graph edges.
-    /// </summary>
-    public bool SupportsDependentLaunch { get; }
-
-    /// <summary>
-    /// Whether launches that ask for it (<see cref="CudaFunction.Launch"/> with dependent) start before the previous kernel
-    /// in the stream has finished. On by default where supported; <c>SEEKSHARP_PDL=0</c> turns it off, and so does
-    /// setting this (tests compare both). Turning it on where unsupported throws.
-    /// </summary>
-    public bool DependentLaunch
-    {
-        get => _dependentLaunch;
-        set
-        {
-            if (value && !SupportsDependentLaunch)
-                throw new InvalidOperationException($"{this}: programmatic dependent launch needs sm_90+, a 12.3+ driver and cuLaunchKernelEx");
-            _dependentLaunch = value;
-        }
-    }
 
     /// <summary>CUcontext.</summary>
     public nint Handle => _handle.DangerousGetHandle();
@@ -122,13 +94,6 @@ public sealed unsafe class CudaContext : IDisposable
     public void Dispose() => _handle.Dispose();
 
     public override string ToString() => $"cuda:{Ordinal} {Name} ({Architecture})";
-
-    private static bool DependentLaunchPossible(CuDriver driver, GpuArchitecture arch)
-    {
-        if (!driver.HasLaunchKernelEx || arch.Major < 9) return false;
-        var (major, minor) = driver.Version;
-        return major > 12 || (major == 12 && minor >= 3);
-    }
 
     internal static int Attribute(CuDriver driver, int device, int attribute)
     {
