@@ -70,8 +70,6 @@ public sealed unsafe class CuDriver
         cuFuncGetAttribute = (delegate* unmanaged<int*, int, nint, int>)NativeExports.Require(library, "cuFuncGetAttribute");
         cuLaunchKernel = (delegate* unmanaged<nint, uint, uint, uint, uint, uint, uint, uint, nint, void**, void**, int>)
             NativeExports.Require(library, "cuLaunchKernel");
-        // CUDA 12.0+; null on older drivers, which then launch every kernel with cuLaunchKernel
-        cuLaunchKernelEx = (delegate* unmanaged<CuLaunchConfig*, nint, void**, void**, int>)NativeExports.Optional(library, "cuLaunchKernelEx");
         cuStreamBeginCapture = (delegate* unmanaged<nint, int, int>)NativeExports.RequireAny(library, "cuStreamBeginCapture_v2", "cuStreamBeginCapture");
         cuStreamEndCapture = (delegate* unmanaged<nint, nint*, int>)NativeExports.Require(library, "cuStreamEndCapture");
         cuGraphInstantiateWithFlags = (delegate* unmanaged<nint*, nint, ulong, int>)NativeExports.Require(library, "cuGraphInstantiateWithFlags");
@@ -125,12 +123,6 @@ public sealed unsafe class CuDriver
     public readonly delegate* unmanaged<nint, int> cuGraphExecDestroy;
     public readonly delegate* unmanaged<nint, int> cuGraphDestroy;
     public readonly delegate* unmanaged<nint, uint, uint, uint, uint, uint, uint, uint, nint, void**, void**, int> cuLaunchKernel;
-
-    /// <summary>(config, function, kernelParams, extra); null when the driver predates it (see <see cref="HasLaunchKernelEx"/>).</summary>
-    public readonly delegate* unmanaged<CuLaunchConfig*, nint, void**, void**, int> cuLaunchKernelEx;
-
-    /// <summary>Whether the driver exports cuLaunchKernelEx (launch attributes such as programmatic dependent launch).</summary>
-    public bool HasLaunchKernelEx => cuLaunchKernelEx != null;
 
     /// <summary>Throws a <see cref="CudaException"/> naming <paramref name="call"/> unless the result is CUDA_SUCCESS.</summary>
     public void ThrowIfFailed(int result, [CallerArgumentExpression(nameof(result))] string call = "")

@@ -18,10 +18,6 @@ internal static class NativeExports
         throw new EntryPointNotFoundException($"{library.Spec.Display} at {library.Path} exports none of {string.Join(", ", symbols)}");
     }
 
-    /// <summary>The symbol's address, or 0 when the library does not export it (a feature newer drivers add).</summary>
-    public static nint Optional(LoadedLibrary library, string symbol) =>
-        NativeLibrary.TryGetExport(library.Handle, symbol, out var address) ? address : 0;
-
     /// <summary>A NUL-terminated C string owned by the library (never freed by us), or the fallback.</summary>
     public static unsafe string Utf8(byte* text, string fallback) =>
         text is null ? fallback : Marshal.PtrToStringUTF8((nint)text) ?? fallback;
