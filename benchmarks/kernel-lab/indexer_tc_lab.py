@@ -27,7 +27,7 @@ HOPPER = torch.cuda.get_device_capability() == (9, 0)
 
 def wh_shared(group):
     stages = 5 if group == 1 else 4
-    return 1024 + group * 16384 + stages * (16384 + 512) + group * 256
+    return 1024 + group * 16384 + 2 * stages * (8192 + 256 + 8) + group * 256
 
 
 # the f16 warpgroup kernels (sm_90a only)

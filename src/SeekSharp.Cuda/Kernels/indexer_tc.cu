@@ -237,36 +237,37 @@ indexer_scores_tc8(const unsigned char* __restrict__ q8, const float* __restrict
 // f16 form keeps the fp32 bar at half the FP8 tensor rate, which still leaves decode bound by the key reads (64 keys:
 // 8.4 KB of HBM against 8 x 32 tensor clocks per SM sub-partition).
 //
-// A block owns QG query rows of one sequence (1 for decode, 8 for prefill) and a chunk of keys. Keys stream as FP8
-// through a cp.async ring of 128-key pairs (128-byte rows, 16-byte chunks swizzled); warpgroup wg takes tile 2p + wg of pair p,
-// converts its 64 x 128 codes to f16 A fragments in registers once, and runs them against each of the QG queries,
-// whose f16 B tiles sit in shared memory for the whole chunk.
+// A block owns QG query rows of one sequence (1 for decode, 8 for prefill) and a chunk of keys. Its two warpgroups
+// take alternate 64-key tiles, each through its own ring of IWH_STAGES(QG) tiles, so neither waits for the other. A
+// warpgroup converts its tile's 64 x 128 codes to f16 A fragments in registers once and runs them against each of the
+// QG queries, whose f16 B tiles sit in shared memory for the whole chunk.
+//
+// Loads: where every 32 consecutive positions sit in consecutive pool rows (no block table, or blocks of a power of two
+// >= 32 positions, the engine's 64), one thread of the warpgroup copies a tile as two 4 KiB bulk copies (and two of
+// 128 bytes for the scales) that complete on the stage's mbarrier: no per-key address math and no block-wide barrier.
+// Other block sizes gather 16-byte pieces with cp.async through the block table.
 //
 // K order: the dot product does not care in which order dims are summed, so each thread reads 32 contiguous bytes of
-// a key row (dims 32t .. 32t+31, conflict-free under the swizzle) and feeds word s of them to k-step s:
+// a key row (dims 32t .. 32t+31) and feeds word s of them to k-step s:
 //   k-step s, slots 2t, 2t+1 <- dims 32t + 4s, +1;  slots 2t+8, 2t+9 <- dims 32t + 4s + 2, +3
 // (the A register fragment of m64k16: a0/a2 = row g, slots 2t../2t+8..; a1/a3 = row g+8), and the query's B tile is
 // written in the same logical order. A pair of codes is converted by one cvt.rn.f16x2.e4m3x2 on both sides, so A and
 // B agree on which half holds which dim.
 
+#define IWH_TILE 64
+#define IWH_TILE_BYTES (IWH_TILE * ITC_DIM)                      // 8 KiB of FP8 keys, rows 128 bytes apart
+#define IWH_Q_BYTES (ITC_HEADS * ITC_DIM * 2)                    // 16 KiB: one query as f16, two 8 KiB K-blocks
+#define IWH_STAGES(QG) ((QG) == 1 ? 5 : 4)                       // tiles in flight per warpgroup
+// q [QG] | keys [2 warpgroups][STAGES] | scales [2][STAGES][64] | mbarriers [2][STAGES] | weights [QG][64]
+#define IWH_SHARED(QG) (1024 + (QG) * IWH_Q_BYTES + 2 * IWH_STAGES(QG) * (IWH_TILE_BYTES + IWH_TILE * 4 + 8) + (QG) * ITC_HEADS * 4)
+
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
 // wgmma shared-memory descriptor, 128-byte swizzle, K-major: 8-row groups 1024 bytes apart
-static __device__ __forceinline__ u64 iwg_desc(u32 addr)
+static __device__ __forceinline__ u64 iwh_desc(u32 addr)
 {
     return (u64)((addr & 0x3FFFFu) >> 4) | ((u64)(16 >> 4) << 16) | ((u64)(1024 >> 4) << 32) | (1ull << 62);
 }
 
-// byte offset of 16-byte chunk c of row r in a swizzled [rows][128-byte] tile (16-byte chunks XOR-ed by r % 8)
-static __device__ __forceinline__ u32 iwg_chunk(int r, int c) { return (u32)(r * ITC_DIM + ((c ^ (r & 7)) << 4)); }
-#endif
-
-#define IWH_TILE 64
-#define IWH_PAIR_BYTES (2 * IWH_TILE * ITC_DIM)                  // 16 KiB of FP8 keys
-#define IWH_Q_BYTES (ITC_HEADS * ITC_DIM * 2)                    // 16 KiB: one query as f16, two 8 KiB K-blocks
-#define IWH_STAGES(QG) ((QG) == 1 ? 5 : 4)
-#define IWH_SHARED(QG) (1024 + (QG) * IWH_Q_BYTES + IWH_STAGES(QG) * (IWH_PAIR_BYTES + 2 * IWH_TILE * 4) + (QG) * ITC_HEADS * 4)
-
-#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
 // two e4m3 codes (low byte first) -> f16x2 (low half first)
 static __device__ __forceinline__ u32 iwh_f16x2(u32 two_codes)
 {
@@ -284,29 +285,11 @@ static __device__ __forceinline__ void iwh_mma(float (&d)[32], const u32 (&a)[4]
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(accumulate));
 }
 
-// Pool rows of one sequence's positions. The engine's block size (64) is a power of two, so the common path is a shift
-// and a mask: the division's ~20 instructions per key, 5 keys per thread per pair, once outnumbered the tile's math.
-struct IwhPages
-{
-    const int* table;   // this sequence's block-table row; null: position p is pool row p
-    int blockSize, shift;
-    bool pow2;
-};
-
-static __device__ __forceinline__ long long iwh_pool_row(const IwhPages& pages, int p)
-{
-    if (pages.table == nullptr) return p;
-    int b, r;
-    if (pages.pow2) { b = p >> pages.shift; r = p & (pages.blockSize - 1); }
-    else { b = p / pages.blockSize; r = p - b * pages.blockSize; }
-    return (long long)__ldg(pages.table + b) * pages.blockSize + r;
-}
-
 // one query's 8 k-steps into d
 static __device__ __forceinline__ void iwh_query(float (&d)[32], const u32 (&a)[8][4], u32 qAddr)
 {
 #pragma unroll
-    for (int s = 0; s < 8; s++) iwh_mma(d, a[s], iwg_desc(qAddr + (s >> 2) * (IWH_Q_BYTES / 2) + (s & 3) * 32), s);
+    for (int s = 0; s < 8; s++) iwh_mma(d, a[s], iwh_desc(qAddr + (s >> 2) * (IWH_Q_BYTES / 2) + (s & 3) * 32), s);
     asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
 }
 
@@ -337,11 +320,66 @@ static __device__ __forceinline__ void iwh_store(const float (&d)[32], const flo
         if (s < kEnd && s <= pos) out[s] = (t == 0 ? s0 : s1) * keyScales[key];
     }
 }
+
+// One landed tile: this thread's keys 16wq + g and + 8 (32 bytes each, 8 words -> 8 k-steps) become f16 A fragments,
+// then the QG queries' 8 k-steps go out in turn, query r + 1's while query r's scores are summed (two accumulators).
+template <int QG>
+static __device__ __forceinline__ void iwh_tile(const unsigned char* keys, const float* keyScales, u32 qAddr,
+    const float* wsm, float* scores, long long row0, int maxEnd, const int (&pos)[QG], int first, int kEnd, int wq,
+    int g, int t)
+{
+    const unsigned char* const k0 = keys + (16 * wq + g) * ITC_DIM + 32 * t;
+    u32 a[8][4];
+#pragma unroll
+    for (int half = 0; half < 2; half++)
+    {
+        const uint4 x0 = *reinterpret_cast<const uint4*>(k0 + 16 * half);
+        const uint4 x1 = *reinterpret_cast<const uint4*>(k0 + 8 * ITC_DIM + 16 * half);
+        const u32 w0[4] = {x0.x, x0.y, x0.z, x0.w}, w1[4] = {x1.x, x1.y, x1.z, x1.w};
+#pragma unroll
+        for (int i = 0; i < 4; i++)
+        {
+            const int s = 4 * half + i;
+            a[s][0] = iwh_f16x2(w0[i]);
+            a[s][1] = iwh_f16x2(w1[i]);
+            a[s][2] = iwh_f16x2(w0[i] >> 16);
+            a[s][3] = iwh_f16x2(w1[i] >> 16);
+        }
+    }
+    float d[2][32];
+    asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
+    iwh_query(d[0], a, qAddr);
+#pragma unroll
+    for (int r = 0; r < QG; r++)
+    {
+        if (r + 1 < QG)
+        {
+            asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
+            iwh_query(d[(r + 1) & 1], a, qAddr + (r + 1) * IWH_Q_BYTES);
+            asm volatile("wgmma.wait_group.sync.aligned 1;" ::: "memory");
+        }
+        else
+            asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
+        iwh_store(d[r & 1], wsm + r * ITC_HEADS, keyScales, scores + max(row0 + r, 0ll) * maxEnd, first, kEnd, pos[r],
+                  wq, g, t);
+    }
+}
+
+static __device__ __forceinline__ void iwh_bulk(u32 dst, const void* src, u32 bytes, u32 bar)
+{
+    asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];"
+                 :: "r"(dst), "l"(src), "r"(bytes), "r"(bar) : "memory");
+}
+
+static __device__ __forceinline__ void iwh_wait(u32 bar, u32 parity)
+{
+    asm volatile("{\n.reg .pred p;\nWAIT:\nmbarrier.try_wait.parity.shared::cta.b64 p, [%0], %1;\n@!p bra WAIT;\n}\n"
+                 :: "r"(bar), "r"(parity) : "memory");
+}
 #endif
 
-// PAGED32: a block table whose blocks hold a power of two >= 32 positions (the engine's 64). Then each 32-key row group
-// a thread copies lies inside one block, so its lookup is one warp-uniform table read and a mask.
-template <int QG, bool PAGED32>
+// BULK: every 32 consecutive positions from a multiple of 32 are consecutive pool rows (see above)
+template <int QG, bool BULK>
 static __device__ __forceinline__ void iwh_body(const unsigned char* __restrict__ q8, const float* __restrict__ weights,
     const unsigned char* __restrict__ keyPool, const float* __restrict__ scalePool,
     const int* __restrict__ rowSeq, const int* __restrict__ rowPos, const int* __restrict__ table,
@@ -351,19 +389,23 @@ static __device__ __forceinline__ void iwh_body(const unsigned char* __restrict_
     constexpr int STAGES = IWH_STAGES(QG);
     extern __shared__ float4 iwh_smem4[];
     const u32 raw = smem_addr(iwh_smem4);
-    const u32 base = (raw + 1023u) & ~1023u;                 // swizzled tiles need 1024-byte alignment
+    const u32 base = (raw + 1023u) & ~1023u;                 // swizzled q tiles need 1024-byte alignment
     unsigned char* const smem = reinterpret_cast<unsigned char*>(iwh_smem4) + (base - raw);
-    // q [QG][2][64][64] f16 | key pairs [STAGES][128][128] codes | scales [STAGES][128] | weights [QG][64]
-    const u32 qAddr = base, tilesAddr = base + QG * IWH_Q_BYTES;
-    float* const tileScales = reinterpret_cast<float*>(smem + QG * IWH_Q_BYTES + STAGES * IWH_PAIR_BYTES);
-    float* const wsm = tileScales + STAGES * 2 * IWH_TILE;
 
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     const int wg = warp >> 2, wq = warp & 3, g = lane >> 2, t = lane & 3;
+    const u32 qAddr = base;
+    unsigned char* const keyRing = smem + QG * IWH_Q_BYTES + wg * STAGES * IWH_TILE_BYTES;            // this warpgroup's
+    float* const scaleRing = reinterpret_cast<float*>(smem + QG * IWH_Q_BYTES + 2 * STAGES * IWH_TILE_BYTES) + wg * STAGES * IWH_TILE;
+    const u32 bars = base + QG * IWH_Q_BYTES + 2 * STAGES * (IWH_TILE_BYTES + IWH_TILE * 4) + wg * STAGES * 8;
+    float* const wsm = reinterpret_cast<float*>(smem + QG * IWH_Q_BYTES + 2 * STAGES * (IWH_TILE_BYTES + IWH_TILE * 4 + 8));
+
     const int row0 = blockIdx.y * QG;
     const int chunkStart = blockIdx.x * keysPerBlock;
     const int chunkEnd = min(chunkStart + keysPerBlock, maxEnd);
     const int seq = rowSeq != nullptr ? __ldg(rowSeq + row0) : 0;   // the launcher groups rows of one sequence
+    const int* const seqTable = table != nullptr ? table + (long long)seq * tableWidth : nullptr;
+    const int shift = __ffs(blockSize) - 1;
 
     // -inf above each row's diagonal inside the chunk; the group's furthest visible key
     int pos[QG];
@@ -382,60 +424,61 @@ static __device__ __forceinline__ void iwh_body(const unsigned char* __restrict_
     if (kEnd <= chunkStart) return;   // block-uniform
 
     const int tiles = (kEnd - chunkStart + IWH_TILE - 1) / IWH_TILE;
-    const int pairs = (tiles + 1) / 2;
-    // pair p -> stage p % STAGES: 128 keys (1024 chunks, 4 per thread) and 128 scales; zeros at and past kEnd. The
-    // block-table reads for a pair are made one pass before its copies are issued: issuing them straight after their
-    // lookup stalled every pass on the lookup's latency (the copies need the address).
-    const IwhPages pages = {table != nullptr ? table + (long long)seq * tableWidth : nullptr, blockSize, __ffs(blockSize) - 1,
-                            (blockSize & (blockSize - 1)) == 0};
-    struct Sources { const unsigned char* key[4]; const float* scale; };
-    auto locate = [&](int p) {
-        Sources src;
-        const int first = chunkStart + p * 2 * IWH_TILE;
-#pragma unroll
-        for (int j = 0; j < 4; j++)
-        {
-            const int e = tid + j * ITC_THREADS, key = first + (e >> 3);
-            src.key[j] = nullptr;
-            if constexpr (PAGED32)
-            {
-                const int group = first + 32 * j;   // keys group .. group + 31 share a block
-                if (key < kEnd)
-                {
-                    const long long row = ((long long)__ldg(pages.table + (group >> pages.shift)) << pages.shift) | (key & (pages.blockSize - 1));
-                    src.key[j] = keyPool + row * ITC_DIM + (e & 7) * 16;
-                }
-            }
-            else if (key < kEnd)
-                src.key[j] = keyPool + iwh_pool_row(pages, key) * ITC_DIM + (e & 7) * 16;
-        }
-        const int key = first + tid;
-        src.scale = tid < 2 * IWH_TILE && key < kEnd ? scalePool + iwh_pool_row(pages, key) : nullptr;
-        return src;
-    };
-    auto issue = [&](int p, const Sources& src) {
-        const u32 stage = tilesAddr + (p % STAGES) * IWH_PAIR_BYTES;
-#pragma unroll
-        for (int j = 0; j < 4; j++)
-        {
-            const int e = tid + j * ITC_THREADS;
-            cp_async16(stage + iwg_chunk(e >> 3, e & 7), src.key[j] != nullptr ? src.key[j] : keyPool, src.key[j] != nullptr ? 16 : 0);
-        }
-        if (tid < 2 * IWH_TILE)
-            cp_async4(smem_addr(tileScales + (p % STAGES) * 2 * IWH_TILE + tid), src.scale != nullptr ? src.scale : scalePool,
-                      src.scale != nullptr ? 4 : 0);
-    };
-#pragma unroll
-    for (int p = 0; p < STAGES - 1; p++)
-    {
-        if (p < pairs) issue(p, locate(p));
-        cp_async_commit();
-    }
-    Sources next = locate(STAGES - 1);   // pairs past the last locate nothing
+    const int myTiles = (tiles - wg + 1) / 2;   // tiles wg, wg + 2, ...
+    const bool producer = wq == 0 && lane == 0;
 
-    // the queries as f16 B tiles while the first pairs load: word (h, logical slots L, L+1) of K-block L / 64, 16-byte
-    // chunk (L % 64) / 8 swizzled by h % 8; slots L, L+1 are dims 32t + 4s + 2(k / 8), +1 with s = L / 16, k = L % 16,
-    // t = (k % 8) / 2. Rows past the last are zero.
+    // this warpgroup's i-th tile -> stage i % STAGES
+    auto load = [&](int i) {
+        const int first = chunkStart + (2 * i + wg) * IWH_TILE, stage = i % STAGES;
+        unsigned char* const dst = keyRing + stage * IWH_TILE_BYTES;
+        float* const dstScales = scaleRing + stage * IWH_TILE;
+        if constexpr (BULK)
+        {
+            if (!producer) return;
+            const int groups = first + 32 < kEnd ? 2 : 1;   // 32-key groups holding a key before kEnd
+            const u32 bar = bars + stage * 8;
+            asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" :: "r"(bar), "r"(groups * (32 * ITC_DIM + 128)) : "memory");
+            for (int h = 0; h < groups; h++)
+            {
+                const int p = first + 32 * h;
+                const long long row = seqTable == nullptr ? p : ((long long)__ldg(seqTable + (p >> shift)) << shift) | (p & (blockSize - 1));
+                iwh_bulk(smem_addr(dst + h * 32 * ITC_DIM), keyPool + row * ITC_DIM, 32 * ITC_DIM, bar);
+                iwh_bulk(smem_addr(dstScales + h * 32), scalePool + row, 128, bar);
+            }
+        }
+        else
+        {
+            const int wt = tid & 127;   // thread in the warpgroup: 512 pieces of 16 bytes, 4 each, and 64 scales
+#pragma unroll
+            for (int j = 0; j < 4; j++)
+            {
+                const int e = wt + 128 * j, key = first + (e >> 3);
+                const bool ok = key < kEnd;
+                const unsigned char* src = keyPool;
+                if (ok) src = keyPool + itc_pool_row(table, tableWidth, blockSize, seq, key) * ITC_DIM + (e & 7) * 16;
+                cp_async16(smem_addr(dst + e * 16), src, ok ? 16 : 0);
+            }
+            if (wt < IWH_TILE)
+            {
+                const int key = first + wt;
+                const bool ok = key < kEnd;
+                const float* src = scalePool;
+                if (ok) src = scalePool + itc_pool_row(table, tableWidth, blockSize, seq, key);
+                cp_async4(smem_addr(dstScales + wt), src, ok ? 4 : 0);
+            }
+            cp_async_commit();
+        }
+    };
+
+    if (BULK && producer)
+    {
+        for (int s = 0; s < STAGES; s++) asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" :: "r"(bars + s * 8) : "memory");
+        asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+    }
+
+    // the queries as f16 B tiles: word (h, logical slots L, L+1) of K-block L / 64, 16-byte chunk (L % 64) / 8 swizzled
+    // by h % 8; slots L, L+1 are dims 32t + 4s + 2(k / 8), +1 with s = L / 16, k = L % 16, t = (k % 8) / 2. Rows past
+    // the last are zero.
     for (int e = tid; e < QG * ITC_HEADS * ITC_DIM / 2; e += ITC_THREADS)
     {
         const int r = e / (ITC_HEADS * ITC_DIM / 2), h = (e >> 6) & (ITC_HEADS - 1), L = 2 * (e & 63);
@@ -450,64 +493,41 @@ static __device__ __forceinline__ void iwh_body(const unsigned char* __restrict_
     for (int e = tid; e < QG * ITC_HEADS; e += ITC_THREADS)
         wsm[e] = row0 + e / ITC_HEADS < rows ? __ldg(weights + (long long)row0 * ITC_HEADS + e) : 0.0f;
     asm volatile("fence.proxy.async.shared::cta;" ::: "memory");   // generic writes of q -> visible to wgmma
+    __syncthreads();   // q, weights and the mbarriers are ready
 
-    for (int p = 0; p < pairs; p++)
+#pragma unroll 1
+    for (int i = 0; i < STAGES - 1; i++)
+        if (i < myTiles) load(i);
+        else if (!BULK) cp_async_commit();
+
+#pragma unroll 1
+    for (int i = 0; i < myTiles; i++)
     {
-        asm volatile("cp.async.wait_group %0;" :: "n"(STAGES - 2) : "memory");
-        __syncthreads();   // pair p landed for everyone (and q on the first pass); stage (p - 1) % STAGES is free
-        if (p + STAGES - 1 < pairs) issue(p + STAGES - 1, next);
-        cp_async_commit();
-        next = locate(p + STAGES);
-
-        const int tile = 2 * p + wg;
-        const int first = chunkStart + tile * IWH_TILE;
-        if (tile >= tiles) continue;   // warpgroup-uniform
-
-        // this thread's keys 16wq + g and + 8 of the tile: 32 bytes each (chunks 2t, 2t + 1), 8 words -> 8 k-steps
-        const unsigned char* const pair = smem + QG * IWH_Q_BYTES + (p % STAGES) * IWH_PAIR_BYTES;
-        const int r0 = wg * IWH_TILE + 16 * wq + g;
-        u32 a[8][4];
-#pragma unroll
-        for (int half = 0; half < 2; half++)
+        asm volatile("bar.sync %0, 128;" :: "r"(1 + wg) : "memory");   // the warpgroup is done with stage (i - 1) % STAGES
+        if (i + STAGES - 1 < myTiles) load(i + STAGES - 1);
+        else if (!BULK) cp_async_commit();
+        if constexpr (BULK)
+            iwh_wait(bars + (i % STAGES) * 8, (i / STAGES) & 1);
+        else
         {
-            const uint4 x0 = *reinterpret_cast<const uint4*>(pair + iwg_chunk(r0, 2 * t + half));
-            const uint4 x1 = *reinterpret_cast<const uint4*>(pair + iwg_chunk(r0 + 8, 2 * t + half));
-            const u32 w0[4] = {x0.x, x0.y, x0.z, x0.w}, w1[4] = {x1.x, x1.y, x1.z, x1.w};
-#pragma unroll
-            for (int i = 0; i < 4; i++)
-            {
-                const int s = 4 * half + i;
-                a[s][0] = iwh_f16x2(w0[i]);
-                a[s][1] = iwh_f16x2(w1[i]);
-                a[s][2] = iwh_f16x2(w0[i] >> 16);
-                a[s][3] = iwh_f16x2(w1[i] >> 16);
-            }
+            asm volatile("cp.async.wait_group %0;" :: "n"(STAGES - 1) : "memory");
+            asm volatile("bar.sync %0, 128;" :: "r"(1 + wg) : "memory");   // every thread's pieces of tile i landed
         }
-        const float* const keyScales = tileScales + (p % STAGES) * 2 * IWH_TILE + wg * IWH_TILE;
-
-        // query r's 8 k-steps go out while query r - 1's scores are summed: two accumulators in turn
-        float d[2][32];
-        asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
-        iwh_query(d[0], a, qAddr);
-#pragma unroll
-        for (int r = 0; r < QG; r++)
-        {
-            if (r + 1 < QG)
-            {
-                asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
-                iwh_query(d[(r + 1) & 1], a, qAddr + (r + 1) * IWH_Q_BYTES);
-                asm volatile("wgmma.wait_group.sync.aligned 1;" ::: "memory");
-            }
-            else
-                asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
-            iwh_store(d[r & 1], wsm + r * ITC_HEADS, keyScales, scores + (long long)max(row0 + r, 0) * maxEnd, first,
-                      kEnd, pos[r], wq, g, t);
-        }
+        iwh_tile<QG>(keyRing + (i % STAGES) * IWH_TILE_BYTES, scaleRing + (i % STAGES) * IWH_TILE, qAddr, wsm, scores, row0,
+                     maxEnd, pos, chunkStart + (2 * i + wg) * IWH_TILE, kEnd, wq, g, t);
     }
-    asm volatile("cp.async.wait_group 0;");
+    if constexpr (!BULK) asm volatile("cp.async.wait_group 0;");
 #else
     __trap();   // the launcher loads these kernels only when the module is built for sm_90a
 #endif
+}
+
+// Whether every 32 consecutive positions from a multiple of 32 are consecutive pool rows, and the pools are 16-byte
+// aligned as bulk copies need.
+static __device__ __forceinline__ bool iwh_bulk_rows(const int* table, int blockSize, const void* keyPool, const void* scalePool)
+{
+    const bool aligned = (((unsigned long long)keyPool | (unsigned long long)scalePool) & 15) == 0;
+    return aligned && (table == nullptr || ((blockSize & (blockSize - 1)) == 0 && blockSize >= 32));
 }
 
 // Same arguments and results as indexer_scores_tc1 / tc8. grid (ceil(maxEnd / keysPerBlock), ceil(rows / QG)), block
@@ -518,7 +538,7 @@ indexer_scores_wh1(const unsigned char* __restrict__ q8, const float* __restrict
     const int* __restrict__ rowSeq, const int* __restrict__ rowPos, const int* __restrict__ table,
     int tableWidth, int blockSize, int startPos, float* __restrict__ scores, int rows, int maxEnd, int keysPerBlock)
 {
-    if (table != nullptr && (blockSize & (blockSize - 1)) == 0 && blockSize >= 32)
+    if (iwh_bulk_rows(table, blockSize, keyPool, scalePool))
         iwh_body<1, true>(q8, weights, keyPool, scalePool, rowSeq, rowPos, table, tableWidth, blockSize, startPos, scores,
                           rows, maxEnd, keysPerBlock);
     else
@@ -532,7 +552,7 @@ indexer_scores_wh8(const unsigned char* __restrict__ q8, const float* __restrict
     const int* __restrict__ rowSeq, const int* __restrict__ rowPos, const int* __restrict__ table,
     int tableWidth, int blockSize, int startPos, float* __restrict__ scores, int rows, int maxEnd, int keysPerBlock)
 {
-    if (table != nullptr && (blockSize & (blockSize - 1)) == 0 && blockSize >= 32)
+    if (iwh_bulk_rows(table, blockSize, keyPool, scalePool))
         iwh_body<8, true>(q8, weights, keyPool, scalePool, rowSeq, rowPos, table, tableWidth, blockSize, startPos, scores,
                           rows, maxEnd, keysPerBlock);
     else

@@ -33,10 +33,11 @@ internal sealed class IndexerLauncher(KernelLibrary library)
     private readonly Lazy<CudaFunction?> _wh8 = new(() => LoadWarpgroup(library, "indexer_scores_wh8"));
 
     /// <summary>
-    /// IWH_SHARED(QG) of indexer_scores_whQG: 1 KiB alignment slack, QG queries as f16 (16 KiB each), a ring of
-    /// 128-key pairs of FP8 codes (16 KiB) and their scales (5 deep for one row, 4 for eight), QG × 64 weights.
+    /// IWH_SHARED(QG) of indexer_scores_whQG: 1 KiB alignment slack, QG queries as f16 (16 KiB each), a ring per
+    /// warpgroup of 64-key tiles of FP8 codes (8 KiB), their scales and an mbarrier (5 deep for one row, 4 for eight),
+    /// QG × 64 weights.
     /// </summary>
-    internal static int WarpgroupShared(int group) => 1024 + group * 16384 + (group == 1 ? 5 : 4) * (16384 + 512) + group * 256;
+    internal static int WarpgroupShared(int group) => 1024 + group * 16384 + 2 * (group == 1 ? 5 : 4) * (8192 + 256 + 8) + group * 256;
 
     /// <summary>Whether the FP8 tensor-core kernel serves this shape here (sm_89+ and the model's 64 × 128).</summary>
     public bool UsesTensorCores(int heads, int dim) =>
