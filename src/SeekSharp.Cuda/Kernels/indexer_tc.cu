@@ -239,8 +239,9 @@ indexer_scores_tc8(const unsigned char* __restrict__ q8, const float* __restrict
 //
 // A block owns QG query rows of one sequence (1 for decode, 8 for prefill) and a chunk of keys. Its two warpgroups
 // take alternate 64-key tiles, each through its own ring of IWH_STAGES(QG) tiles, so neither waits for the other. A
-// warpgroup converts its tile's 64 x 128 codes to f16 A fragments in registers once and runs them against each of the
-// QG queries, whose f16 B tiles sit in shared memory for the whole chunk.
+// warpgroup converts its tile's 64 x 128 codes to f16 A fragments in registers once and runs them against the QG
+// queries, whose f16 B tiles sit in shared memory for the whole chunk: one query per wgmma (N = 64) for decode, two
+// (N = 128) for prefill groups, where the wider instruction measured faster (BENCHMARKS.md round 8).
 //
 // Loads: where every 32 consecutive positions sit in consecutive pool rows (no block table, or blocks of a power of two
 // >= 32 positions, the engine's 64), one thread of the warpgroup copies a tile as two 4 KiB bulk copies (and two of
@@ -257,8 +258,9 @@ indexer_scores_tc8(const unsigned char* __restrict__ q8, const float* __restrict
 #define IWH_TILE 64
 #define IWH_TILE_BYTES (IWH_TILE * ITC_DIM)                      // 8 KiB of FP8 keys, rows 128 bytes apart
 #define IWH_Q_BYTES (ITC_HEADS * ITC_DIM * 2)                    // 16 KiB: one query as f16, two 8 KiB K-blocks
+#define IWH_NQ(QG) ((QG) == 1 ? 1 : 2)                           // queries per wgmma: N = 64 heads x NQ
 #define IWH_STAGES(QG) ((QG) == 1 ? 5 : 4)                       // tiles in flight per warpgroup
-// q [QG] | keys [2 warpgroups][STAGES] | scales [2][STAGES][64] | mbarriers [2][STAGES] | weights [QG][64]
+// q [2 K-blocks][QG][64 heads][128 bytes] | keys [2 warpgroups][STAGES] | scales [2][STAGES][64] | mbarriers [2][STAGES] | weights [QG][64]
 #define IWH_SHARED(QG) (1024 + (QG) * IWH_Q_BYTES + 2 * IWH_STAGES(QG) * (IWH_TILE_BYTES + IWH_TILE * 4 + 8) + (QG) * ITC_HEADS * 4)
 
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
@@ -285,17 +287,49 @@ static __device__ __forceinline__ void iwh_mma(float (&d)[32], const u32 (&a)[4]
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(accumulate));
 }
 
-// one query's 8 k-steps into d
-static __device__ __forceinline__ void iwh_query(float (&d)[32], const u32 (&a)[8][4], u32 qAddr)
+// d (64 x 128 fp32) (+)= A (64 x 16 f16, registers) * B (128 x 16 f16, shared, K-major)^T: two queries' heads
+static __device__ __forceinline__ void iwh_mma(float (&d)[64], const u32 (&a)[4], u64 db, int accumulate)
+{
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, {%64, %65, %66, %67}, %68, p, 1, 1, 0;\n}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
+          "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(accumulate));
+}
+
+// k-steps s0 .. s0 + 3 of NQ queries (from qAddr: the first's K-block 0; K-block 1 lies kBlockBytes further) into d
+template <int NQ>
+static __device__ __forceinline__ void iwh_steps(float (&d)[32 * NQ], const u32 (&a)[8][4], u32 qAddr, u32 kBlockBytes, int s0)
 {
 #pragma unroll
-    for (int s = 0; s < 8; s++) iwh_mma(d, a[s], iwh_desc(qAddr + (s >> 2) * (IWH_Q_BYTES / 2) + (s & 3) * 32), s);
-    asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
+    for (int s = s0; s < s0 + 4; s++) iwh_mma(d, a[s], iwh_desc(qAddr + (s >> 2) * kBlockBytes + (s & 3) * 32), s);
+}
+
+// four e4m3 codes -> two f16x2: codes 0, 1 and codes 2, 3 (the b16 halves of the word, so no shift)
+static __device__ __forceinline__ void iwh_f16x2x2(u32 four_codes, u32& lo, u32& hi)
+{
+    asm("{\n.reg .b16 l, h;\nmov.b32 {l, h}, %2;\ncvt.rn.f16x2.e4m3x2 %0, l;\ncvt.rn.f16x2.e4m3x2 %1, h;\n}\n"
+        : "=r"(lo), "=r"(hi) : "r"(four_codes));
+}
+
+// A fragments of k-steps 4 half .. 4 half + 3 from this thread's two key rows
+static __device__ __forceinline__ void iwh_convert(u32 (&a)[8][4], const unsigned char* k0, int half)
+{
+    const uint4 x0 = *reinterpret_cast<const uint4*>(k0 + 16 * half);
+    const uint4 x1 = *reinterpret_cast<const uint4*>(k0 + 8 * ITC_DIM + 16 * half);
+    const u32 w0[4] = {x0.x, x0.y, x0.z, x0.w}, w1[4] = {x1.x, x1.y, x1.z, x1.w};
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+    {
+        iwh_f16x2x2(w0[i], a[4 * half + i][0], a[4 * half + i][2]);
+        iwh_f16x2x2(w1[i], a[4 * half + i][1], a[4 * half + i][3]);
+    }
 }
 
 // relu(d) . w over this thread's 16 heads for its two keys, finished over the key's 4 lanes; lanes t = 0 / 1 store
 // keys 16wq + g / + 8 of the tile (those at or before pos) times their scale
-static __device__ __forceinline__ void iwh_store(const float (&d)[32], const float* w, const float* keyScales,
+template <int N>   // d's columns off .. off + 63 (registers d[off ..], off a constant once unrolled) are this query's heads
+static __device__ __forceinline__ void iwh_store(const float (&d)[N], int off, const float* w, const float* keyScales,
     float* out, int first, int kEnd, int pos, int wq, int g, int t)
 {
     float a0 = 0.0f, a1 = 0.0f, b0 = 0.0f, b1 = 0.0f;   // two chains per key: half the dependent-FMA latency
@@ -303,10 +337,10 @@ static __device__ __forceinline__ void iwh_store(const float (&d)[32], const flo
     for (int j = 0; j < 8; j++)
     {
         const float2 wv = *reinterpret_cast<const float2*>(w + 8 * j + 2 * t);
-        a0 = fmaf(itc_relu(d[4 * j]), wv.x, a0);
-        a1 = fmaf(itc_relu(d[4 * j + 1]), wv.y, a1);
-        b0 = fmaf(itc_relu(d[4 * j + 2]), wv.x, b0);
-        b1 = fmaf(itc_relu(d[4 * j + 3]), wv.y, b1);
+        a0 = fmaf(itc_relu(d[off + 4 * j]), wv.x, a0);
+        a1 = fmaf(itc_relu(d[off + 4 * j + 1]), wv.y, a1);
+        b0 = fmaf(itc_relu(d[off + 4 * j + 2]), wv.x, b0);
+        b1 = fmaf(itc_relu(d[off + 4 * j + 3]), wv.y, b1);
     }
     float s0 = a0 + a1, s1 = b0 + b1;
     s0 += __shfl_xor_sync(0xFFFFFFFFu, s0, 1);
@@ -322,46 +356,46 @@ static __device__ __forceinline__ void iwh_store(const float (&d)[32], const flo
 }
 
 // One landed tile: this thread's keys 16wq + g and + 8 (32 bytes each, 8 words -> 8 k-steps) become f16 A fragments,
-// then the QG queries' 8 k-steps go out in turn, query r + 1's while query r's scores are summed (two accumulators).
+// the second half converted while the first half's k-steps run; then the QG queries go out NQ at a time, the next
+// group's k-steps while this group's scores are summed (two accumulators in turn).
 template <int QG>
 static __device__ __forceinline__ void iwh_tile(const unsigned char* keys, const float* keyScales, u32 qAddr,
     const float* wsm, float* scores, long long row0, int maxEnd, const int (&pos)[QG], int first, int kEnd, int wq,
     int g, int t)
 {
+    constexpr int NQ = IWH_NQ(QG), ROUNDS = QG / NQ;
+    constexpr u32 KB = QG * (IWH_Q_BYTES / 2);   // bytes from a query's K-block 0 to its K-block 1
     const unsigned char* const k0 = keys + (16 * wq + g) * ITC_DIM + 32 * t;
     u32 a[8][4];
-#pragma unroll
-    for (int half = 0; half < 2; half++)
-    {
-        const uint4 x0 = *reinterpret_cast<const uint4*>(k0 + 16 * half);
-        const uint4 x1 = *reinterpret_cast<const uint4*>(k0 + 8 * ITC_DIM + 16 * half);
-        const u32 w0[4] = {x0.x, x0.y, x0.z, x0.w}, w1[4] = {x1.x, x1.y, x1.z, x1.w};
-#pragma unroll
-        for (int i = 0; i < 4; i++)
-        {
-            const int s = 4 * half + i;
-            a[s][0] = iwh_f16x2(w0[i]);
-            a[s][1] = iwh_f16x2(w1[i]);
-            a[s][2] = iwh_f16x2(w0[i] >> 16);
-            a[s][3] = iwh_f16x2(w1[i] >> 16);
-        }
-    }
-    float d[2][32];
+    float d[2][32 * NQ];
+    iwh_convert(a, k0, 0);
     asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
-    iwh_query(d[0], a, qAddr);
+    iwh_steps<NQ>(d[0], a, qAddr, KB, 0);
+    iwh_convert(a, k0, 1);
+    asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
+    iwh_steps<NQ>(d[0], a, qAddr, KB, 4);
+    asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
 #pragma unroll
-    for (int r = 0; r < QG; r++)
+    for (int r = 0; r < ROUNDS; r++)
     {
-        if (r + 1 < QG)
+        if (r + 1 < ROUNDS)
         {
             asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
-            iwh_query(d[(r + 1) & 1], a, qAddr + (r + 1) * IWH_Q_BYTES);
+            const u32 q = qAddr + (r + 1) * NQ * (IWH_Q_BYTES / 2);
+            iwh_steps<NQ>(d[(r + 1) & 1], a, q, KB, 0);
+            iwh_steps<NQ>(d[(r + 1) & 1], a, q, KB, 4);
+            asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
             asm volatile("wgmma.wait_group.sync.aligned 1;" ::: "memory");
         }
         else
             asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
-        iwh_store(d[r & 1], wsm + r * ITC_HEADS, keyScales, scores + max(row0 + r, 0ll) * maxEnd, first, kEnd, pos[r],
-                  wq, g, t);
+#pragma unroll
+        for (int n = 0; n < NQ; n++)   // accumulator columns 64n .. 64n + 63: query NQ r + n
+        {
+            const int qr = NQ * r + n;
+            iwh_store(d[r & 1], 32 * n, wsm + qr * ITC_HEADS, keyScales,
+                      scores + max(row0 + qr, 0ll) * maxEnd, first, kEnd, pos[qr], wq, g, t);
+        }
     }
 }
 
@@ -476,8 +510,8 @@ static __device__ __forceinline__ void iwh_body(const unsigned char* __restrict_
         asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
     }
 
-    // the queries as f16 B tiles: word (h, logical slots L, L+1) of K-block L / 64, 16-byte chunk (L % 64) / 8 swizzled
-    // by h % 8; slots L, L+1 are dims 32t + 4s + 2(k / 8), +1 with s = L / 16, k = L % 16, t = (k % 8) / 2. Rows past
+    // the queries as f16 B tiles, query r's 64 rows after query r - 1's in each K-block (so one descriptor spans NQ
+    // queries): word (h, logical slots L, L+1) of K-block L / 64, 16-byte chunk (L % 64) / 8 swizzled by h % 8; slots L, L+1 are dims 32t + 4s + 2(k / 8), +1 with s = L / 16, k = L % 16, t = (k % 8) / 2. Rows past
     // the last are zero.
     for (int e = tid; e < QG * ITC_HEADS * ITC_DIM / 2; e += ITC_THREADS)
     {
@@ -487,7 +521,7 @@ static __device__ __forceinline__ void iwh_body(const unsigned char* __restrict_
         u32 v = 0;
         if (row0 + r < rows) v = iwh_f16x2(__ldg(reinterpret_cast<const u16*>(q8 + ((long long)(row0 + r) * ITC_HEADS + h) * ITC_DIM + dim)));
         const int cl = L & 63;
-        const u32 at = r * IWH_Q_BYTES + (L >> 6) * (IWH_Q_BYTES / 2) + h * 128 + ((((cl >> 3) ^ (h & 7))) << 4) + (cl & 7) * 2;
+        const u32 at = (L >> 6) * (QG * IWH_Q_BYTES / 2) + r * (IWH_Q_BYTES / 2) + h * 128 + ((((cl >> 3) ^ (h & 7))) << 4) + (cl & 7) * 2;
         *reinterpret_cast<u32*>(smem + at) = v;
     }
     for (int e = tid; e < QG * ITC_HEADS; e += ITC_THREADS)
