@@ -332,15 +332,18 @@ template <int N>   // d's columns off .. off + 63 (registers d[off ..], off a co
 static __device__ __forceinline__ void iwh_store(const float (&d)[N], int off, const float* w, const float* keyScales,
     float* out, int first, int kEnd, int pos, int wq, int g, int t)
 {
+    // w: this query's weights in thread order, [t][16]: heads 8j + 2t, 8j + 2t + 1 at 2j, 2j + 1 (4 loads, not 8)
+    float wv[16];
+#pragma unroll
+    for (int i = 0; i < 4; i++) *reinterpret_cast<float4*>(wv + 4 * i) = *reinterpret_cast<const float4*>(w + 16 * t + 4 * i);
     float a0 = 0.0f, a1 = 0.0f, b0 = 0.0f, b1 = 0.0f;   // two chains per key: half the dependent-FMA latency
 #pragma unroll
     for (int j = 0; j < 8; j++)
     {
-        const float2 wv = *reinterpret_cast<const float2*>(w + 8 * j + 2 * t);
-        a0 = fmaf(itc_relu(d[off + 4 * j]), wv.x, a0);
-        a1 = fmaf(itc_relu(d[off + 4 * j + 1]), wv.y, a1);
-        b0 = fmaf(itc_relu(d[off + 4 * j + 2]), wv.x, b0);
-        b1 = fmaf(itc_relu(d[off + 4 * j + 3]), wv.y, b1);
+        a0 = fmaf(itc_relu(d[off + 4 * j]), wv[2 * j], a0);
+        a1 = fmaf(itc_relu(d[off + 4 * j + 1]), wv[2 * j + 1], a1);
+        b0 = fmaf(itc_relu(d[off + 4 * j + 2]), wv[2 * j], b0);
+        b1 = fmaf(itc_relu(d[off + 4 * j + 3]), wv[2 * j + 1], b1);
     }
     float s0 = a0 + a1, s1 = b0 + b1;
     s0 += __shfl_xor_sync(0xFFFFFFFFu, s0, 1);
@@ -357,11 +360,12 @@ static __device__ __forceinline__ void iwh_store(const float (&d)[N], int off, c
 
 // One landed tile: this thread's keys 16wq + g and + 8 (32 bytes each, 8 words -> 8 k-steps) become f16 A fragments,
 // the second half converted while the first half's k-steps run; then the QG queries go out NQ at a time, the next
-// group's k-steps while this group's scores are summed (two accumulators in turn).
-template <int QG>
+// group's k-steps while this group's scores are summed (two accumulators in turn). whileRunning() runs once the first
+// k-steps are out (the bulk loader issues the next tile's copies there, off the tile's critical path).
+template <int QG, typename Hook>
 static __device__ __forceinline__ void iwh_tile(const unsigned char* keys, const float* keyScales, u32 qAddr,
     const float* wsm, float* scores, long long row0, int maxEnd, const int (&pos)[QG], int first, int kEnd, int wq,
-    int g, int t)
+    int g, int t, Hook&& whileRunning)
 {
     constexpr int NQ = IWH_NQ(QG), ROUNDS = QG / NQ;
     constexpr u32 KB = QG * (IWH_Q_BYTES / 2);   // bytes from a query's K-block 0 to its K-block 1
@@ -375,6 +379,7 @@ static __device__ __forceinline__ void iwh_tile(const unsigned char* keys, const
     asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
     iwh_steps<NQ>(d[0], a, qAddr, KB, 4);
     asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
+    whileRunning();
 #pragma unroll
     for (int r = 0; r < ROUNDS; r++)
     {
@@ -524,8 +529,13 @@ static __device__ __forceinline__ void iwh_body(const unsigned char* __restrict_
         const u32 at = (L >> 6) * (QG * IWH_Q_BYTES / 2) + r * (IWH_Q_BYTES / 2) + h * 128 + ((((cl >> 3) ^ (h & 7))) << 4) + (cl & 7) * 2;
         *reinterpret_cast<u32*>(smem + at) = v;
     }
+    // weights [QG][t][16] in the order iwh_store reads them: head h = 8j + 2t + e at 16t + 2j + e
     for (int e = tid; e < QG * ITC_HEADS; e += ITC_THREADS)
-        wsm[e] = row0 + e / ITC_HEADS < rows ? __ldg(weights + (long long)row0 * ITC_HEADS + e) : 0.0f;
+    {
+        const int r = e / ITC_HEADS, h = e % ITC_HEADS;
+        wsm[r * ITC_HEADS + 16 * ((h & 7) >> 1) + 2 * (h >> 3) + (h & 1)] =
+            row0 + r < rows ? __ldg(weights + (long long)row0 * ITC_HEADS + e) : 0.0f;
+    }
     asm volatile("fence.proxy.async.shared::cta;" ::: "memory");   // generic writes of q -> visible to wgmma
     __syncthreads();   // q, weights and the mbarriers are ready
 
@@ -538,17 +548,20 @@ static __device__ __forceinline__ void iwh_body(const unsigned char* __restrict_
     for (int i = 0; i < myTiles; i++)
     {
         asm volatile("bar.sync %0, 128;" :: "r"(1 + wg) : "memory");   // the warpgroup is done with stage (i - 1) % STAGES
-        if (i + STAGES - 1 < myTiles) load(i + STAGES - 1);
-        else if (!BULK) cp_async_commit();
+        const bool more = i + STAGES - 1 < myTiles;
         if constexpr (BULK)
             iwh_wait(bars + (i % STAGES) * 8, (i / STAGES) & 1);
         else
         {
+            if (more) load(i + STAGES - 1);
+            else cp_async_commit();
             asm volatile("cp.async.wait_group %0;" :: "n"(STAGES - 1) : "memory");
             asm volatile("bar.sync %0, 128;" :: "r"(1 + wg) : "memory");   // every thread's pieces of tile i landed
         }
         iwh_tile<QG>(keyRing + (i % STAGES) * IWH_TILE_BYTES, scaleRing + (i % STAGES) * IWH_TILE, qAddr, wsm, scores, row0,
-                     maxEnd, pos, chunkStart + (2 * i + wg) * IWH_TILE, kEnd, wq, g, t);
+                     maxEnd, pos, chunkStart + (2 * i + wg) * IWH_TILE, kEnd, wq, g, t, [&] {
+                         if (BULK && more) load(i + STAGES - 1);
+                     });
     }
     if constexpr (!BULK) asm volatile("cp.async.wait_group 0;");
 #else
