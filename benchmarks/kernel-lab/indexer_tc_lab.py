@@ -89,13 +89,20 @@ def run_tc(q8, w, keys, scales, pg, scores=None, group=None):
     return scores
 
 
-def run_wh(q8, w, keys, scales, pg, scores=None, group=None):
+def wh_chunk(max_end, groups, group):
+    """Keys per block for the warpgroup kernels: about one wave of resident blocks (2 per SM for wh1, 1 for wh8)."""
+    resident = (2 if group == 1 else 1) * SMS
+    chunk = (max_end * groups + resident - 1) // resident
+    return min(max((chunk + 127) // 128 * 128, 128), 8192)
+
+
+def run_wh(q8, w, keys, scales, pg, scores=None, group=None, chunk_fn=None):
     if scores is None:
         scores = torch.full((pg.rows, pg.max_end), 7.0, device="cuda")
     if group is None:
         group = 8 if pg.one_seq_groups and pg.rows >= 16 else 1
     groups = (pg.rows + group - 1) // group
-    chunk = tc_chunk(pg.max_end, groups)
+    chunk = chunk_fn(pg.max_end, groups, group) if chunk_fn else tc_chunk(pg.max_end, groups)
     launch(F_WH[group], ((pg.max_end + chunk - 1) // chunk, groups), (256,), wh_shared(group),
            q8, w, keys, scales, pg.row_seq, pg.row_pos, pg.table, pg.width, pg.bs, 0, scores, pg.rows, pg.max_end, chunk)
     return scores
@@ -169,10 +176,11 @@ def validate():
             e1 = normalised(ref, run_tc(q8, w, keys, scales, pg, group=1))
             print(f"{'PASS' if e1 <= 1e-4 else 'FAIL'} indexer {name} forced group 1: err {e1:.2e}")
         for group in ([1, 8] if pg.one_seq_groups else [1]) if HOPPER else []:
-            e = normalised(ref, run_wh(q8, w, keys, scales, pg, group=group))
-            print(f"{'PASS' if e <= 1e-4 else 'FAIL'} indexer {name} wh{group}: err {e:.2e}")
-            if e > 1e-4:
-                FAILED.append(f"wh{group} {name}")
+            for label, fn in (("", None), (", wave chunks", wh_chunk)):
+                e = normalised(ref, run_wh(q8, w, keys, scales, pg, group=group, chunk_fn=fn))
+                print(f"{'PASS' if e <= 1e-4 else 'FAIL'} indexer {name} wh{group}{label}: err {e:.2e}")
+                if e > 1e-4:
+                    FAILED.append(f"wh{group}{label} {name}")
         for k in (64, 2048):
             got = run_topk(tc, pg, k).cpu()
             want = torch.full((pg.rows, k), -1, dtype=torch.int32)
@@ -212,7 +220,7 @@ def bench(copy_bw, quick):
     print(f"\nmeasured copy bandwidth (read+write) {copy_bw / 1e12:.2f} TB/s; H200 peaks: HBM {PEAK_HBM / 1e12:.1f} TB/s,"
           f" fp8 dense {PEAK_FP8 / 1e12:.0f} TFLOP/s")
     print(f"{'shape':>22} {'indexer ms':>10} {'key GB/s':>9} {'%copy':>6} {'TFLOP/s':>8} {'%fp8':>5} {'topk ms':>8} {'topk/idx':>8}"
-          f" {'wh ms':>8} {'wh GB/s':>8} {'%copy':>6} {'TFLOP/s':>8}")
+          f" {'wh ms':>8} {'wh GB/s':>8} {'%copy':>6} {'TFLOP/s':>8} {'wh/wave':>8} {'%copy':>6}")
     shapes = [("decode", b, l) for b in (1, 32, 128) for l in (4096, 32768, 131072)] + \
              [("prefill", 4096, l) for l in (8192, 32768, 131072)]
     if quick:
@@ -233,6 +241,7 @@ def bench(copy_bw, quick):
         t_idx = timed(lambda: run_tc(q8, w, keys, scales, pg, scores), reps)
         t_topk = timed(lambda: run_topk(scores, pg, 2048, out), reps)
         t_wh = timed(lambda: run_wh(q8, w, keys, scales, pg, scores), reps) if HOPPER else float("nan")
+        t_wh2 = timed(lambda: run_wh(q8, w, keys, scales, pg, scores, chunk_fn=wh_chunk), reps) if HOPPER else float("nan")
         pairs = int((pg.row_pos.long() + 1).sum())
         # bytes of keys and scales read once per sequence (decode) or once per call (prefill: one sequence)
         key_bytes = (b * l if kind == "decode" else l) * (DIM + 4)
@@ -240,7 +249,8 @@ def bench(copy_bw, quick):
         print(f"{kind + f' {b}x{l // 1024}K':>22} {t_idx * 1e3:10.3f} {key_bytes / t_idx / 1e9:9.0f} "
               f"{100 * key_bytes / t_idx / copy_bw:5.0f}% {flops / t_idx / 1e12:8.0f} {100 * flops / t_idx / PEAK_FP8:4.0f}% "
               f"{t_topk * 1e3:8.3f} {100 * t_topk / t_idx:7.0f}% {t_wh * 1e3:8.3f} {key_bytes / t_wh / 1e9:8.0f}"
-              f" {100 * key_bytes / t_wh / copy_bw:5.0f}% {flops / t_wh / 1e12:8.0f}", flush=True)
+              f" {100 * key_bytes / t_wh / copy_bw:5.0f}% {flops / t_wh / 1e12:8.0f} {t_wh2 * 1e3:8.3f}"
+              f" {100 * key_bytes / t_wh2 / copy_bw:5.0f}%", flush=True)
         del q8, keys, w, scales, scores, out
         torch.cuda.empty_cache()
     # the fp32 kernel at one prefill shape, for the record

@@ -19,4 +19,19 @@ public sealed class IndexerChunkTests
         Assert.Equal(expected, chunk);
         Assert.Equal(0, chunk % 128);
     }
+
+    [Theory]
+    [InlineData(4096, 1, 1, 128)]          // one short row: 32 one-tile blocks
+    [InlineData(131072, 1, 1, 512)]        // 256 blocks: about one wave at two per SM
+    [InlineData(4096, 128, 1, 2048)]       // 256 blocks, not 1024 of 512 keys
+    [InlineData(32768, 32, 1, 4096)]       // 256 blocks
+    [InlineData(131072, 128, 1, 8192)]     // the cap: 2048 blocks
+    [InlineData(8192, 512, 8, 8192)]       // prefill groups of eight, one block per SM: the cap
+    [InlineData(4096, 2, 8, 128)]          // a short chunk: one-tile blocks
+    public void WarpgroupChunkGivesAboutOneWaveOfResidentBlocks(int keys, int groups, int group, int expected)
+    {
+        var chunk = IndexerLauncher.WarpgroupChunk(keys, groups, group, H200Sms);
+        Assert.Equal(expected, chunk);
+        Assert.Equal(0, chunk % 128);
+    }
 }

@@ -109,7 +109,8 @@ internal sealed class IndexerLauncher(KernelLibrary library)
             var function = warpgroup ?? (group == TcGroup ? _tc8.Value : _tc1.Value) ?? throw new InvalidOperationException("index_scores: tensor-core kernel not loaded");
             var groups = (rows + group - 1) / group;
             DsaLaunch.GridY(op: "index_scores", nameof(rows), groups);
-            var chunk = TcChunk(maxEnd, groups, library.Context.MultiprocessorCount);
+            var sms = library.Context.MultiprocessorCount;
+            var chunk = warpgroup is not null ? WarpgroupChunk(maxEnd, groups, group, sms) : TcChunk(maxEnd, groups, sms);
             var shared = warpgroup is not null ? WarpgroupShared(group) : TcShared + group * TcHeads * sizeof(float);
             var grid = new Dim3(Dim3.Blocks(maxEnd, chunk), (uint)groups);
             function.Launch(stream, grid, new Dim3(Threads), shared, new KernelArgs()
@@ -140,6 +141,19 @@ internal sealed class IndexerLauncher(KernelLibrary library)
         chunk = Math.Clamp((chunk + TcTile - 1) / TcTile * TcTile, TcMinChunk, TcMaxChunk);
         if ((maxEnd + chunk - 1) / chunk * groups < sms) chunk = TcTile;
         return (int)chunk;
+    }
+
+    /// <summary>
+    /// Keys per block of indexer_scores_wh1 / wh8: a multiple of 128 (128..8192) giving about one wave of resident
+    /// blocks (two per SM for one row a block, one for eight), so short contexts do not pay a block's start (the query's
+    /// f16 tile, the first tile's latency) many times over. Measured on the H200 against <see cref="TcChunk"/>
+    /// (kernel lab, BENCHMARKS.md round 8): 128 rows × 4K 0.044 → 0.031 ms, 32 × 32K 0.066 → 0.052, 128 × 128K the same.
+    /// </summary>
+    internal static int WarpgroupChunk(int maxEnd, int groups, int group, int sms)
+    {
+        long resident = (group == 1 ? 2L : 1L) * Math.Max(sms, 1);
+        var chunk = ((long)maxEnd * groups + resident - 1) / resident;
+        return (int)Math.Clamp((chunk + TcTile - 1) / TcTile * TcTile, TcTile, TcMaxChunk);
     }
 
     /// <summary>Whether every aligned group of <paramref name="group"/> rows belongs to one sequence.</summary>
