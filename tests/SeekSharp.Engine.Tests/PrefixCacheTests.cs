@@ -69,23 +69,30 @@ public sealed class PrefixCacheTests(TinyModel tiny)
         var first = TinyModel.Prompt(430, 100);
         await using var cached = new LlmEngine(model);
         var answer = await EngineRun.Greedy(cached, first, 40);
-        int[] followUp = [.. first, .. answer.Tokens, .. TinyModel.Prompt(431, 20)];
-        var hit = await EngineRun.Greedy(cached, followUp, 16);
-        Assert.Equal(128, hit.Finish.CachedPromptTokens);
-
-        var uncachedRun = Reference.Generate(model, followUp, 16);          // what the cache-off engine computes (one MHA chunk)
         await using var uncached = new LlmEngine(model, new EngineOptions { PrefixCaching = false });
-        Assert.Equal(uncachedRun.Tokens, (await EngineRun.Greedy(uncached, followUp, 16)).Tokens);
+
+        // Three follow-ups on the cached conversation: a comparison ends at the first near-tie that the rounding flips
+        // (the contexts differ after it), and where that comes early one follow-up gives little evidence (one did after
+        // 2 clear tokens on an AMD EPYC runner), so the clear tokens of all three count.
         var clear = 0;
-        for (var j = 0; j < uncachedRun.Tokens.Count; j++)
+        foreach (var seed in new[] { 431, 432, 433 })
         {
-            var margin = Margin(uncachedRun.Logits[j]);
-            if (hit.Tokens[j] != uncachedRun.Tokens[j])
+            int[] followUp = [.. first, .. answer.Tokens, .. TinyModel.Prompt(seed, 20)];
+            var hit = await EngineRun.Greedy(cached, followUp, 16);
+            Assert.Equal(128, hit.Finish.CachedPromptTokens);
+
+            var uncachedRun = Reference.Generate(model, followUp, 16);      // what the cache-off engine computes (one MHA chunk)
+            Assert.Equal(uncachedRun.Tokens, (await EngineRun.Greedy(uncached, followUp, 16)).Tokens);
+            for (var j = 0; j < uncachedRun.Tokens.Count; j++)
             {
-                Assert.True(margin <= 0.25f, $"token {j}: {hit.Tokens[j]} with the cache, {uncachedRun.Tokens[j]} without, at a clear margin of {margin}");
-                break;                                                   // past a flipped near-tie the contexts differ
+                var margin = Margin(uncachedRun.Logits[j]);
+                if (hit.Tokens[j] != uncachedRun.Tokens[j])
+                {
+                    Assert.True(margin <= 0.25f, $"follow-up {seed}, token {j}: {hit.Tokens[j]} with the cache, {uncachedRun.Tokens[j]} without, at a clear margin of {margin}");
+                    break;                                               // past a flipped near-tie the contexts differ
+                }
+                if (margin > 0.25f) clear++;
             }
-            if (margin > 0.25f) clear++;
         }
         Assert.True(clear >= 4, $"only {clear} tokens had a clear margin: the comparison says little");
     }
