@@ -577,6 +577,21 @@ static __device__ __forceinline__ bool iwh_bulk_rows(const int* table, int block
     return aligned && (table == nullptr || ((blockSize & (blockSize - 1)) == 0 && blockSize >= 32));
 }
 
+// Bulk loads where the pool layout allows them (iwh_bulk_rows), cp.async gathers elsewhere.
+template <int QG>
+static __device__ __forceinline__ void iwh_kernel(const unsigned char* __restrict__ q8, const float* __restrict__ weights,
+    const unsigned char* __restrict__ keyPool, const float* __restrict__ scalePool,
+    const int* __restrict__ rowSeq, const int* __restrict__ rowPos, const int* __restrict__ table,
+    int tableWidth, int blockSize, int startPos, float* __restrict__ scores, int rows, int maxEnd, int keysPerBlock)
+{
+    if (iwh_bulk_rows(table, blockSize, keyPool, scalePool))
+        iwh_body<QG, true>(q8, weights, keyPool, scalePool, rowSeq, rowPos, table, tableWidth, blockSize, startPos, scores,
+                           rows, maxEnd, keysPerBlock);
+    else
+        iwh_body<QG, false>(q8, weights, keyPool, scalePool, rowSeq, rowPos, table, tableWidth, blockSize, startPos, scores,
+                            rows, maxEnd, keysPerBlock);
+}
+
 // Same arguments and results as indexer_scores_tc1 / tc8. grid (ceil(maxEnd / keysPerBlock), ceil(rows / QG)), block
 // 256, dynamic shared IWH_SHARED(QG); keysPerBlock a multiple of 128; the rows of a group belong to one sequence.
 extern "C" __global__ void __launch_bounds__(ITC_THREADS, 2)
@@ -585,12 +600,8 @@ indexer_scores_wh1(const unsigned char* __restrict__ q8, const float* __restrict
     const int* __restrict__ rowSeq, const int* __restrict__ rowPos, const int* __restrict__ table,
     int tableWidth, int blockSize, int startPos, float* __restrict__ scores, int rows, int maxEnd, int keysPerBlock)
 {
-    if (iwh_bulk_rows(table, blockSize, keyPool, scalePool))
-        iwh_body<1, true>(q8, weights, keyPool, scalePool, rowSeq, rowPos, table, tableWidth, blockSize, startPos, scores,
-                          rows, maxEnd, keysPerBlock);
-    else
-        iwh_body<1, false>(q8, weights, keyPool, scalePool, rowSeq, rowPos, table, tableWidth, blockSize, startPos, scores,
-                           rows, maxEnd, keysPerBlock);
+    iwh_kernel<1>(q8, weights, keyPool, scalePool, rowSeq, rowPos, table, tableWidth, blockSize, startPos, scores, rows,
+                  maxEnd, keysPerBlock);
 }
 
 extern "C" __global__ void __launch_bounds__(ITC_THREADS)
@@ -599,10 +610,6 @@ indexer_scores_wh8(const unsigned char* __restrict__ q8, const float* __restrict
     const int* __restrict__ rowSeq, const int* __restrict__ rowPos, const int* __restrict__ table,
     int tableWidth, int blockSize, int startPos, float* __restrict__ scores, int rows, int maxEnd, int keysPerBlock)
 {
-    if (iwh_bulk_rows(table, blockSize, keyPool, scalePool))
-        iwh_body<8, true>(q8, weights, keyPool, scalePool, rowSeq, rowPos, table, tableWidth, blockSize, startPos, scores,
-                          rows, maxEnd, keysPerBlock);
-    else
-        iwh_body<8, false>(q8, weights, keyPool, scalePool, rowSeq, rowPos, table, tableWidth, blockSize, startPos, scores,
-                           rows, maxEnd, keysPerBlock);
+    iwh_kernel<8>(q8, weights, keyPool, scalePool, rowSeq, rowPos, table, tableWidth, blockSize, startPos, scores, rows,
+                  maxEnd, keysPerBlock);
 }
