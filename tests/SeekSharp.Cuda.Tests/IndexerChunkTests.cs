@@ -34,4 +34,13 @@ public sealed class IndexerChunkTests
         Assert.Equal(expected, chunk);
         Assert.Equal(0, chunk % 128);
     }
+
+    [Theory]
+    [InlineData(5300, 5300, 5300, false)]   // keys cut at the last needed row: the last 32-row group would read 20 past it
+    [InlineData(5312, 5312, 5300, true)]    // padded to the group
+    [InlineData(5312, 5300, 5300, false)]   // the scales too
+    [InlineData(8192, 8192, 5000, true)]    // an engine pool: whole 64-row blocks
+    [InlineData(64, 64, 1, true)]
+    public void WarpgroupKernelsRunOnlyWhereWholeGroupsAreInside(long keyRows, long scaleRows, long rowsNeeded, bool expected) =>
+        Assert.Equal(expected, IndexerLauncher.WholeGroupsInside(keyRows, scaleRows, rowsNeeded));
 }

@@ -246,7 +246,9 @@ indexer_scores_tc8(const unsigned char* __restrict__ q8, const float* __restrict
 // Loads: where every 32 consecutive positions sit in consecutive pool rows (no block table, or blocks of a power of two
 // >= 32 positions, the engine's 64), one thread of the warpgroup copies a tile as two 4 KiB bulk copies (and two of
 // 128 bytes for the scales) that complete on the stage's mbarrier: no per-key address math and no block-wide barrier.
-// Other block sizes gather 16-byte pieces with cp.async through the block table.
+// A group holding any key before kEnd is copied whole, so buffers must extend to the end of that 32-row group (the
+// launcher's WholeGroupsInside; rows past kEnd are never stored). Other block sizes gather 16-byte pieces with
+// cp.async through the block table.
 //
 // K order: the dot product does not care in which order dims are summed, so each thread reads 32 contiguous bytes of
 // a key row (dims 32t .. 32t+31) and feeds word s of them to k-step s:

@@ -63,7 +63,7 @@ internal sealed class IndexerLauncher(KernelLibrary library)
         DsaLaunch.Check(op, nameof(keyScales), keyScales, DType.F32, end);
         // one sequence at consecutive positions: every group of rows shares its keys
         Launch(stream, q8, weights, keys, keyScales, null, null, null, 1, 1, startPos, tokens, (int)end, heads, dim, scores,
-            groupsOfOneSequence: true);
+            groupsOfOneSequence: true, WholeGroupsInside(keys.Length / dim, keyScales.Length, end));
     }
 
     /// <summary>
@@ -81,7 +81,8 @@ internal sealed class IndexerLauncher(KernelLibrary library)
         DsaLaunch.Codes(op, nameof(keyPool), keyPool, poolRows * dim);
         DsaLaunch.Check(op, nameof(scalePool), scalePool, DType.F32, poolRows);
         Launch(stream, q8, weights, keyPool, scalePool, rowSequences, rowPositions, blockTable, rows.TableWidth, rows.BlockSize,
-            0, rows.Rows, rows.MaxEnd, heads, dim, scores, GroupsOfOneSequence(rows.HostRowSequences, TcGroup));
+            0, rows.Rows, rows.MaxEnd, heads, dim, scores, GroupsOfOneSequence(rows.HostRowSequences, TcGroup),
+            WholeGroupsInside(keyPool.Length / dim, scalePool.Length, poolRows));
     }
 
     /// <summary>The device tables of <paramref name="rows"/> are I32 and as long as the host's.</summary>
@@ -95,7 +96,7 @@ internal sealed class IndexerLauncher(KernelLibrary library)
 
     private void Launch(CudaStream stream, CudaBuffer q8, CudaBuffer weights, CudaBuffer keys, CudaBuffer scales,
         CudaBuffer? rowSequences, CudaBuffer? rowPositions, CudaBuffer? table, int tableWidth, int blockSize, int startPos,
-        int rows, int maxEnd, int heads, int dim, CudaBuffer scores, bool groupsOfOneSequence)
+        int rows, int maxEnd, int heads, int dim, CudaBuffer scores, bool groupsOfOneSequence, bool wholeGroupsInside)
     {
         var seq = rowSequences?.Pointer ?? 0;
         var pos = rowPositions?.Pointer ?? 0;
@@ -104,8 +105,8 @@ internal sealed class IndexerLauncher(KernelLibrary library)
         {
             // prefill-like calls (runs of one sequence) share each key tile among 8 rows; decode rows get one block each
             var group = groupsOfOneSequence && rows >= 2 * TcGroup ? TcGroup : 1;
-            // Hopper: the f16 warpgroup forms of tc1 / tc8, same arguments
-            var warpgroup = group == TcGroup ? _wh8.Value : _wh1.Value;
+            // Hopper: the f16 warpgroup forms of tc1 / tc8, same arguments, where their whole-group reads stay in bounds
+            var warpgroup = !wholeGroupsInside ? null : group == TcGroup ? _wh8.Value : _wh1.Value;
             var function = warpgroup ?? (group == TcGroup ? _tc8.Value : _tc1.Value) ?? throw new InvalidOperationException("index_scores: tensor-core kernel not loaded");
             var groups = (rows + group - 1) / group;
             DsaLaunch.GridY(op: "index_scores", nameof(rows), groups);
@@ -154,6 +155,17 @@ internal sealed class IndexerLauncher(KernelLibrary library)
         long resident = (group == 1 ? 2L : 1L) * Math.Max(sms, 1);
         var chunk = ((long)maxEnd * groups + resident - 1) / resident;
         return (int)Math.Clamp((chunk + TcTile - 1) / TcTile * TcTile, TcTile, TcMaxChunk);
+    }
+
+    /// <summary>
+    /// Whether indexer_scores_wh1 / wh8 may run over these buffers: their bulk loads copy whole aligned groups of 32 pool
+    /// rows, so the last group holding a needed row is read to its end (rows past the needed ones are never stored).
+    /// Engine pools are whole 64-row blocks and pass; a buffer cut at exactly the needed rows goes to tc1 / tc8 instead.
+    /// </summary>
+    internal static bool WholeGroupsInside(long keyRows, long scaleRows, long rowsNeeded)
+    {
+        var groups = (rowsNeeded + 31) / 32 * 32;
+        return keyRows >= groups && scaleRows >= groups;
     }
 
     /// <summary>Whether every aligned group of <paramref name="group"/> rows belongs to one sequence.</summary>
