@@ -266,52 +266,12 @@ indexer_scores_tc8(const unsigned char* __restrict__ q8, const float* __restrict
 #define IWH_SHARED(QG) (1024 + (QG) * IWH_Q_BYTES + 2 * IWH_STAGES(QG) * (IWH_TILE_BYTES + IWH_TILE * 4 + 8) + (QG) * ITC_HEADS * 4)
 
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-// wgmma shared-memory descriptor, 128-byte swizzle, K-major: 8-row groups 1024 bytes apart
-static __device__ __forceinline__ u64 iwh_desc(u32 addr)
-{
-    return (u64)((addr & 0x3FFFFu) >> 4) | ((u64)(16 >> 4) << 16) | ((u64)(1024 >> 4) << 32) | (1ull << 62);
-}
-
-// two e4m3 codes (low byte first) -> f16x2 (low half first)
-static __device__ __forceinline__ u32 iwh_f16x2(u32 two_codes)
-{
-    u32 r;
-    asm("{\n.reg .b16 c;\ncvt.u16.u32 c, %1;\ncvt.rn.f16x2.e4m3x2 %0, c;\n}\n" : "=r"(r) : "r"(two_codes));
-    return r;
-}
-
-// d (64 x 64 fp32) (+)= A (64 x 16 f16, registers) * B (64 x 16 f16, shared, K-major)^T
-static __device__ __forceinline__ void iwh_mma(float (&d)[32], const u32 (&a)[4], u64 db, int accumulate)
-{
-    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, p, 1, 1, 0;\n}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(accumulate));
-}
-
-// d (64 x 128 fp32) (+)= A (64 x 16 f16, registers) * B (128 x 16 f16, shared, K-major)^T: two queries' heads
-static __device__ __forceinline__ void iwh_mma(float (&d)[64], const u32 (&a)[4], u64 db, int accumulate)
-{
-    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, {%64, %65, %66, %67}, %68, p, 1, 1, 0;\n}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
-          "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(accumulate));
-}
-
 // k-steps s0 .. s0 + 3 of NQ queries (from qAddr: the first's K-block 0; K-block 1 lies kBlockBytes further) into d
 template <int NQ>
 static __device__ __forceinline__ void iwh_steps(float (&d)[32 * NQ], const u32 (&a)[8][4], u32 qAddr, u32 kBlockBytes, int s0)
 {
 #pragma unroll
-    for (int s = s0; s < s0 + 4; s++) iwh_mma(d, a[s], iwh_desc(qAddr + (s >> 2) * kBlockBytes + (s & 3) * 32), s);
-}
-
-// four e4m3 codes -> two f16x2: codes 0, 1 and codes 2, 3 (the b16 halves of the word, so no shift)
-static __device__ __forceinline__ void iwh_f16x2x2(u32 four_codes, u32& lo, u32& hi)
-{
-    asm("{\n.reg .b16 l, h;\nmov.b32 {l, h}, %2;\ncvt.rn.f16x2.e4m3x2 %0, l;\ncvt.rn.f16x2.e4m3x2 %1, h;\n}\n"
-        : "=r"(lo), "=r"(hi) : "r"(four_codes));
+    for (int s = s0; s < s0 + 4; s++) wgmma_f16(d, a[s], wgmma_desc_sw128(qAddr + (s >> 2) * kBlockBytes + (s & 3) * 32), s);
 }
 
 // A fragments of k-steps 4 half .. 4 half + 3 from this thread's two key rows
@@ -323,8 +283,8 @@ static __device__ __forceinline__ void iwh_convert(u32 (&a)[8][4], const unsigne
 #pragma unroll
     for (int i = 0; i < 4; i++)
     {
-        iwh_f16x2x2(w0[i], a[4 * half + i][0], a[4 * half + i][2]);
-        iwh_f16x2x2(w1[i], a[4 * half + i][1], a[4 * half + i][3]);
+        f16x2x2_from_e4m3x4(w0[i], a[4 * half + i][0], a[4 * half + i][2]);
+        f16x2x2_from_e4m3x4(w1[i], a[4 * half + i][1], a[4 * half + i][3]);
     }
 }
 
@@ -375,27 +335,27 @@ static __device__ __forceinline__ void iwh_tile(const unsigned char* keys, const
     u32 a[8][4];
     float d[2][32 * NQ];
     iwh_convert(a, k0, 0);
-    asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
+    wgmma_fence();
     iwh_steps<NQ>(d[0], a, qAddr, KB, 0);
     iwh_convert(a, k0, 1);
-    asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
+    wgmma_fence();
     iwh_steps<NQ>(d[0], a, qAddr, KB, 4);
-    asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
+    wgmma_commit();
     whileRunning();
 #pragma unroll
     for (int r = 0; r < ROUNDS; r++)
     {
         if (r + 1 < ROUNDS)
         {
-            asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
+            wgmma_fence();
             const u32 q = qAddr + (r + 1) * NQ * (IWH_Q_BYTES / 2);
             iwh_steps<NQ>(d[(r + 1) & 1], a, q, KB, 0);
             iwh_steps<NQ>(d[(r + 1) & 1], a, q, KB, 4);
-            asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
-            asm volatile("wgmma.wait_group.sync.aligned 1;" ::: "memory");
+            wgmma_commit();
+            wgmma_wait<1>();
         }
         else
-            asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
+            wgmma_wait<0>();
 #pragma unroll
         for (int n = 0; n < NQ; n++)   // accumulator columns 64n .. 64n + 63: query NQ r + n
         {
@@ -526,7 +486,7 @@ static __device__ __forceinline__ void iwh_body(const unsigned char* __restrict_
         const int s = L >> 4, k = L & 15;
         const int dim = 32 * ((k & 7) >> 1) + 4 * s + 2 * (k >> 3);
         u32 v = 0;
-        if (row0 + r < rows) v = iwh_f16x2(__ldg(reinterpret_cast<const u16*>(q8 + ((long long)(row0 + r) * ITC_HEADS + h) * ITC_DIM + dim)));
+        if (row0 + r < rows) v = f16x2_from_e4m3x2(__ldg(reinterpret_cast<const u16*>(q8 + ((long long)(row0 + r) * ITC_HEADS + h) * ITC_DIM + dim)));
         const int cl = L & 63;
         const u32 at = (L >> 6) * (QG * IWH_Q_BYTES / 2) + r * (IWH_Q_BYTES / 2) + h * 128 + ((((cl >> 3) ^ (h & 7))) << 4) + (cl & 7) * 2;
         *reinterpret_cast<u32*>(smem + at) = v;

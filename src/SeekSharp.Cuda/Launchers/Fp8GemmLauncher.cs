@@ -8,8 +8,9 @@ namespace SeekSharp.Cuda.Launchers;
 /// <summary>
 /// fp8_gemm.cu: y = dequant(a8)·dequant(W8)ᵀ with 128-wide block scales (the reference fp8_gemm). Decode-sized inputs
 /// (1..<see cref="GemvRowLimit"/> rows) go to the streaming GEMV fp8_gemv_rR, which reads the weight once, 16 codes per
-/// load; more rows go to fp8_gemm_tc (tensor cores, exact f16 products, fp32 partial per K block), and shapes
-/// neither can load 16 codes at a time go to the plain tiled fp8_gemm. All keep the reference's between-block order.
+/// load; more rows go to fp8_gemm_tc (tensor cores, exact f16 products, fp32 partial per K block), prefill-sized ones on
+/// Hopper to fp8_gemm_wh.cu's f16 warpgroup kernels (<see cref="Warpgroup"/>), and shapes none can load 16 codes at a
+/// time go to the plain tiled fp8_gemm. All keep the reference's between-block order.
 /// </summary>
 public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream) : KernelLauncher(kernels, stream, "fp8_gemm.cu")
 {
@@ -26,6 +27,37 @@ public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream) : 
     /// at 8; In 1536: 32 vs 34 at 2 rows, 48 vs 34 at 4.
     /// </summary>
     public static int GemvRowLimit(int inFeatures) => inFeatures >= 4096 ? GemvMaxRows : inFeatures >= 2048 ? 4 : 2;
+
+    /// <summary>
+    /// Rows from which fp8_gemm_wh beats fp8_gemm_tc (H200 kernel lab, out 2048 x in 7168: 4096 rows 2.0x, 512 rows 1.08x,
+    /// 128 rows 0.96x).
+    /// </summary>
+    public const int WarpgroupMinRows = 512;
+
+    private const int WarpgroupTileRows = 128, WarpgroupGroupedTileRows = 64;   // fp8_gemm_wh, fp8_gemm_grouped_wh
+    private const string WarpgroupFile = "fp8_gemm_wh.cu";
+
+    /// <summary>Dynamic shared bytes of the warpgroup kernels: WH_SHARED(BM) in fp8_gemm_wh.cu.</summary>
+    internal static int WarpgroupShared(int tileRows) => 1024 + 4 * (tileRows + 128) * 128 + 2 * 2 * 128 * 128;
+
+    private bool? _warpgroup;
+    private readonly HashSet<string> _warpgroupSharedRaised = [];
+
+    /// <summary>
+    /// Whether prefill-sized products run on fp8_gemm_wh.cu's kernels (FP8 codes widened to f16 for Hopper's warpgroup
+    /// tensor cores, as exact as the mma.sync kernels): where the module is built for sm_90a (Hopper, NVRTC 12+), unless
+    /// SEEKSHARP_FP8_GEMM=mma keeps the mma.sync kernels (for A/B timing).
+    /// </summary>
+    public bool Warpgroup => _warpgroup ??= Environment.GetEnvironmentVariable("SEEKSHARP_FP8_GEMM") != "mma"
+        && Kernels.Compiler.ResolveTarget(Kernels.Context.Architecture).Name.EndsWith('a');
+
+    private void LaunchWarpgroup(string kernel, Dim3 grid, KernelArgs args, int tileRows)
+    {
+        var function = Kernels.Module(WarpgroupFile).Function(kernel);
+        var shared = WarpgroupShared(tileRows);
+        if (_warpgroupSharedRaised.Add(kernel)) function.SetMaxDynamicSharedBytes(shared);
+        function.Launch(Stream, grid, new Dim3(256), shared, args);
+    }
 
     private const int GemvWarps = 8;                   // GEMV_WARPS in fp8_gemm.cu
     private readonly int[] _gemvSharedLimit = new int[GemvMaxRows + 1];   // raised dynamic shared limit per kernel, 0 = default
@@ -57,7 +89,10 @@ public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream) : 
             return roundToBf16;
         }
         args.Int(rows).Int(weight.Out).Int(weight.In).Int(y.Stride);
-        if (Aligned16(codes, weight))   // tensor cores: 64 rows x 128 outputs per block
+        if (Aligned16(codes, weight) && rows >= WarpgroupMinRows && Warpgroup)   // 128 x 128 tiles, two warpgroups
+            LaunchWarpgroup("fp8_gemm_wh", new Dim3(Dim3.Blocks(weight.Out, TcTileN), Dim3.Blocks(rows, WarpgroupTileRows)), args,
+                WarpgroupTileRows);
+        else if (Aligned16(codes, weight))   // tensor cores: 64 rows x 128 outputs per block
             Launch("fp8_gemm_tc", new Dim3(Dim3.Blocks(weight.Out, TcTileN), Dim3.Blocks(rows, TcTileM)), new Dim3(256), args);
         else
             Launch("fp8_gemm", new Dim3(Dim3.Blocks(weight.Out, Tile), Dim3.Blocks(rows, Tile)), new Dim3(256), args);
@@ -88,13 +123,19 @@ public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream) : 
         LaunchChecks.That(maxTiles is > 0 and <= 65535, op, $"{maxTiles} tiles do not fit one grid column");
         LaunchChecks.That(firstOut > 0 && firstOut <= yCols && (first != second || firstOut == yCols), op,
             $"matrix {first} has {firstOut} of the {yCols} output columns");
+        var columnTiles = Dim3.Blocks(firstOut, GroupedTileN) + (first == second ? 0 : Dim3.Blocks(yCols - firstOut, GroupedTileN));
+        var grid = new Dim3(columnTiles, (uint)maxTiles);
+        var args = new KernelArgs().Ptr(codes.Pointer).Ptr(scales.Pointer).Ptr(rowTokens?.Pointer ?? 0).Ptr(tiles.Pointer)
+            .Ptr(tileCount.Pointer).Ptr(experts.Table.Pointer).Int((int)first).Int((int)second).Int(firstOut).Int(yCols).Int(inFeatures)
+            .Ptr(y.Pointer);
+        if (prefillSized && Warpgroup)   // the same 64-row tiles on f16 warpgroup tensor cores
+        {
+            LaunchWarpgroup("fp8_gemm_grouped_wh", grid, args, WarpgroupGroupedTileRows);
+            return;
+        }
         var kernel = prefillSized ? "fp8_gemm_grouped_m64" : "fp8_gemm_grouped_m16";
         if (_groupedSharedRaised.Add(kernel)) Function(kernel).SetMaxDynamicSharedBytes(GroupedShared);
-        var columnTiles = Dim3.Blocks(firstOut, GroupedTileN) + (first == second ? 0 : Dim3.Blocks(yCols - firstOut, GroupedTileN));
-        Launch(kernel, new Dim3(columnTiles, (uint)maxTiles), new Dim3(256),
-            new KernelArgs().Ptr(codes.Pointer).Ptr(scales.Pointer).Ptr(rowTokens?.Pointer ?? 0).Ptr(tiles.Pointer).Ptr(tileCount.Pointer)
-                .Ptr(experts.Table.Pointer).Int((int)first).Int((int)second).Int(firstOut).Int(yCols).Int(inFeatures).Ptr(y.Pointer),
-            GroupedShared);
+        Launch(kernel, grid, new Dim3(256), args, GroupedShared);
     }
 
     /// <summary>Both fast kernels load 16 codes at a time: In a multiple of 16, codes and weight 16-byte aligned.</summary>

@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""Kernel lab: the block-scaled FP8 GEMM on f16 warpgroup tensor cores (Kernels/fp8_gemm_wh.cu, sm_90a) beside the
+mma.sync kernels it would replace (Kernels/fp8_gemm.cu: fp8_gemm_tc, fp8_gemm_grouped_m64), validated against a float64
+model of the reference fp8_gemm (per 128-wide K block the exact products' sum, times a_scale * w_scale, summed over K
+blocks) and timed at DeepSeek-V3.2 prefill shapes, beside PyTorch's bf16 matmul and the H200 peaks.
+
+Usage: python3 benchmarks/kernel-lab/fp8_gemm_wh_lab.py [--quick]
+Launch geometry mirrors Launchers/Fp8GemmLauncher.cs.
+"""
+import sys
+
+import torch
+
+from nvrtc_lab import compile_module, func, launch, regs
+
+PEAK_BF16 = 990e12
+HOPPER = torch.cuda.get_device_capability() == (9, 0)
+if not HOPPER:
+    sys.exit("fp8_gemm_wh needs sm_90a (an H100/H200)")
+
+
+def wh_shared(bm):
+    return 1024 + 4 * (bm + 128) * 128 + 2 * 2 * 128 * 128
+
+
+mod_tc, mod_wh = compile_module("fp8_gemm.cu"), compile_module("fp8_gemm_wh.cu")
+F_TC = func(mod_tc, "fp8_gemm_tc")
+F_GTC = func(mod_tc, "fp8_gemm_grouped_m64", 72 * 1024)
+F_WH = func(mod_wh, "fp8_gemm_wh", wh_shared(128))
+F_GWH = func(mod_wh, "fp8_gemm_grouped_wh", wh_shared(64))
+for n, f in [("tc", F_TC), ("grouped_m64", F_GTC), ("wh", F_WH), ("grouped_wh", F_GWH)]:
+    r, local = regs(f)
+    print(f"{n}: {r} registers, {local} bytes local")
+FAILED = []
+
+
+def codes(n, gen):
+    c = torch.randint(0, 256, (n,), dtype=torch.uint8, generator=gen)
+    c[(c & 0x7F) == 0x7F] = 0x3C   # no NaN codes
+    return c.cuda()
+
+
+def make(rows, out, inf, gen):
+    kb = (inf + 127) // 128
+    a = codes(rows * inf, gen).view(rows, inf)
+    w = codes(out * inf, gen).view(out, inf)
+    sa = (2.0 ** torch.randint(-12, -4, (rows, kb), generator=gen).float()).cuda()
+    sw = (torch.rand((out + 127) // 128, kb, generator=gen) * 0.01 + 0.001).cuda()
+    return a, sa, w, sw
+
+
+def reference(a, sa, w, sw):
+    rows, inf = a.shape
+    out = w.shape[0]
+    av = a.view(torch.float8_e4m3fn).double()
+    wv = w.view(torch.float8_e4m3fn).double()
+    y = torch.zeros(rows, out, dtype=torch.float64, device="cuda")
+    for kb in range((inf + 127) // 128):
+        k0, k1 = 128 * kb, min(inf, 128 * kb + 128)
+        part = av[:, k0:k1] @ wv[:, k0:k1].T
+        y += part * sa[:, kb:kb + 1].double() * sw[:, kb].double().repeat_interleave(128)[:out].view(1, out)
+    return y
+
+
+def run_tc(a, sa, w, sw, y):
+    rows, inf = a.shape
+    out = w.shape[0]
+    launch(F_TC, ((out + 127) // 128, (rows + 63) // 64), (256,), 0, a, sa, w, sw, y, rows, out, inf, y.stride(0))
+
+
+def run_wh(a, sa, w, sw, y):
+    rows, inf = a.shape
+    out = w.shape[0]
+    launch(F_WH, ((out + 127) // 128, (rows + 127) // 128), (256,), wh_shared(128), a, sa, w, sw, y, rows, out, inf, y.stride(0))
+
+
+def normalised(ref, got):
+    return ((ref - got.double()).abs().max() / ref.abs().max().clamp_min(1e-30)).item()
+
+
+def validate(gen):
+    for rows, out, inf in [(1, 128, 128), (9, 200, 272), (130, 384, 7168), (300, 576, 1536), (257, 2048, 2000), (64, 130, 16)]:
+        a, sa, w, sw = make(rows, out, inf, gen)
+        ref = reference(a, sa, w, sw)
+        y_tc = torch.full((rows, out + 3), 7.0, device="cuda")[:, :out]
+        y_wh = torch.full((rows, out + 3), 7.0, device="cuda")[:, :out]
+        run_tc(a, sa, w, sw, y_tc)
+        run_wh(a, sa, w, sw, y_wh)
+        e_tc, e_wh = normalised(ref, y_tc), normalised(ref, y_wh)
+        good = e_wh <= 1e-4
+        print(f"{'PASS' if good else 'FAIL'} dense {rows}x{out}x{inf}: wh err {e_wh:.2e} (tc {e_tc:.2e})")
+        if not good:
+            FAILED.append(f"dense {rows}x{out}x{inf}")
+    # grouped: 3 experts, two matrices side by side (gate | up), tiles of 64 rows over gathered tokens
+    tokens, inf, n_gate = 150, 1024, 256
+    a, sa, _, _ = make(tokens, 128, inf, gen)
+    experts, mats = [], []
+    for e in range(3):
+        _, _, wg, swg = make(1, n_gate, inf, gen)
+        _, _, wu, swu = make(1, n_gate, inf, gen)
+        mats.append((wg, swg, wu, swu))
+        experts += [wg.data_ptr(), swg.data_ptr(), wu.data_ptr(), swu.data_ptr(), 0, 0]
+    table = torch.tensor(experts, dtype=torch.int64, device="cuda")
+    rows_of = [torch.randperm(tokens, generator=gen)[:n].int() for n in (70, 5, 130)]
+    a_rows = torch.cat(rows_of).cuda()
+    tiles, start = [], 0
+    for e, r in enumerate(rows_of):
+        for t0 in range(0, len(r), 64):
+            tiles.append([e, start + t0, start + len(r), 0])
+        start += len(r)
+    tiles_t = torch.tensor(tiles, dtype=torch.int32, device="cuda")
+    count = torch.tensor([len(tiles)], dtype=torch.int32, device="cuda")
+    ys = {}
+    for name, f, shared in (("tc", F_GTC, 72 * 1024), ("wh", F_GWH, wh_shared(64))):
+        y = torch.zeros(start, 2 * n_gate, dtype=torch.int16, device="cuda")
+        launch(f, (2 * n_gate // 128, len(tiles) + 2), (256,), shared, a, sa, a_rows, tiles_t, count, table, 0, 1, n_gate,
+               2 * n_gate, inf, y)
+        ys[name] = y.view(torch.bfloat16).double()
+    worst = worst_tc = 0.0
+    start = 0
+    for e, r in enumerate(rows_of):
+        wg, swg, wu, swu = mats[e]
+        sel = r.long().cuda()
+        ref = torch.cat([reference(a[sel], sa[sel], wg, swg), reference(a[sel], sa[sel], wu, swu)], 1)
+        worst = max(worst, normalised(ref, ys["wh"][start:start + len(r)]))
+        worst_tc = max(worst_tc, normalised(ref, ys["tc"][start:start + len(r)]))
+        start += len(r)
+    # bf16 output: the bar is bf16 rounding (2^-8 relative of the largest value)
+    good = worst <= 2 ** -8
+    print(f"{'PASS' if good else 'FAIL'} grouped 3 experts: wh err {worst:.2e} (tc {worst_tc:.2e}), wh vs tc max diff "
+          f"{(ys['wh'] - ys['tc']).abs().max().item():.3e}")
+    if not good:
+        FAILED.append("grouped")
+
+
+def timed(fn, reps):
+    fn()
+    torch.cuda.synchronize()
+    s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    s.record()
+    for _ in range(reps):
+        fn()
+    e.record()
+    torch.cuda.synchronize()
+    return s.elapsed_time(e) / reps * 1e-3
+
+
+def bench(gen, quick):
+    x = torch.randn(8192, 8192, device="cuda", dtype=torch.bfloat16)
+    t = timed(lambda: x @ x, 10)
+    bf16_rate = 2 * 8192 ** 3 / t
+    print(f"\nPyTorch bf16 matmul 8192^3: {bf16_rate / 1e12:.0f} TFLOP/s (H200 dense bf16 peak ~{PEAK_BF16 / 1e12:.0f})")
+    del x
+    print(f"{'rows x out x in':>22} {'tc ms':>8} {'TFLOP/s':>8} {'wh ms':>8} {'TFLOP/s':>8} {'%990':>5} {'wh/tc':>6}")
+    shapes = [(4096, 2048, 7168), (4096, 7168, 2048), (4096, 24576, 1536), (4096, 7168, 16384), (4096, 1536, 7168),
+              (4096, 4096, 7168), (512, 2048, 7168), (128, 2048, 7168), (32, 2048, 7168)]
+    if quick:
+        shapes = shapes[:2] + shapes[-3:]
+    for rows, out, inf in shapes:
+        a, sa, w, sw = make(rows, out, inf, gen)
+        y = torch.empty(rows, out, device="cuda")
+        flops = 2.0 * rows * out * inf
+        t_tc = timed(lambda: run_tc(a, sa, w, sw, y), 10)
+        t_wh = timed(lambda: run_wh(a, sa, w, sw, y), 10)
+        print(f"{f'{rows}x{out}x{inf}':>22} {t_tc * 1e3:8.3f} {flops / t_tc / 1e12:8.0f} {t_wh * 1e3:8.3f} "
+              f"{flops / t_wh / 1e12:8.0f} {100 * flops / t_wh / PEAK_BF16:4.0f}% {t_tc / t_wh:6.2f}", flush=True)
+
+
+def bench_grouped(gen, tokens=4096, experts=256, per_token=8, hidden=7168, inner=2048):
+    """The MoE prefill chunk: gate|up (hidden -> 2 x inner) then down (inner -> hidden) over 64-row tiles per expert."""
+    a, sa, _, _ = make(tokens, 128, hidden, gen)
+    h, sh, _, _ = make(tokens * per_token, 128, inner, gen)
+    mats, table = [], []   # random codes made on the GPU (11 GB of weights); no NaN codes below 0x7E
+    for e in range(experts):
+        m = [(torch.randint(0, 0x7E, (o, i), dtype=torch.uint8, device="cuda"),
+              torch.rand((o + 127) // 128, (i + 127) // 128, device="cuda") * 0.01) for o, i in ((inner, hidden), (inner, hidden), (hidden, inner))]
+        mats.append(m)
+        for w, sw in m:
+            table += [w.data_ptr(), sw.data_ptr()]
+    table = torch.tensor(table, dtype=torch.int64, device="cuda")
+    picks = torch.stack([torch.randperm(experts, generator=gen)[:per_token] for _ in range(tokens)])   # [tokens, per_token]
+    order = torch.argsort(picks.flatten(), stable=True)
+    a_rows = (order // per_token).int().cuda()
+    counts = torch.bincount(picks.flatten(), minlength=experts).tolist()
+    tiles, start = [], 0
+    for e, n in enumerate(counts):
+        for t0 in range(0, n, 64):
+            tiles.append([e, start + t0, start + n, 0])
+        start += n
+    tiles_t = torch.tensor(tiles, dtype=torch.int32, device="cuda")
+    count = torch.tensor([len(tiles)], dtype=torch.int32, device="cuda")
+    pairs = tokens * per_token
+    gate_up = torch.empty(pairs, 2 * inner, dtype=torch.int16, device="cuda")
+    down = torch.empty(pairs, hidden, dtype=torch.int16, device="cuda")
+    flops = 2.0 * pairs * 3 * hidden * inner
+    for name, f, shared in (("grouped_m64 (tc)", F_GTC, 72 * 1024), ("grouped_wh", F_GWH, wh_shared(64))):
+        def run():
+            launch(f, (2 * inner // 128, len(tiles)), (256,), shared, a, sa, a_rows, tiles_t, count, table, 0, 1, inner,
+                   2 * inner, hidden, gate_up)
+            launch(f, (hidden // 128, len(tiles)), (256,), shared, h, sh, None, tiles_t, count, table, 2, 2, hidden,
+                   hidden, inner, down)
+        t = timed(run, 5)
+        print(f"MoE {tokens} tokens x {per_token} of {experts} experts, {name}: {t * 1e3:.2f} ms, {flops / t / 1e12:.0f} TFLOP/s",
+              flush=True)
+
+
+gen = torch.Generator().manual_seed(7)
+if "--profile" in sys.argv:   # one launch of each kernel at the MoE prefill shape, for ncu
+    a, sa, w, sw = make(4096, 2048, 7168, gen)
+    y = torch.empty(4096, 2048, device="cuda")
+    run_tc(a, sa, w, sw, y)
+    run_wh(a, sa, w, sw, y)
+    torch.cuda.synchronize()
+    sys.exit(0)
+validate(gen)
+bench(gen, "--quick" in sys.argv)
+bench_grouped(gen)
+print("FAILED: " + ", ".join(FAILED) if FAILED else "ALL PASS")
