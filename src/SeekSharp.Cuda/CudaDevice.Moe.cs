@@ -76,10 +76,10 @@ public sealed partial class CudaDevice
 
         _quant.ActQuant(MatrixView.Dense(x, tokens, hidden), xCodes, 0, xScales, 0, powerOfTwoScales);
         _moeGrouped.Plan(ids, pairs, perToken, grouped.Count, tileRows, rowTokens, pairRows, tiles, tileCount);
-        _fp8.MultiplyGrouped(prefillSized, xCodes, xScales, rowTokens, tiles, tileCount, maxTiles, grouped,
+        _fp8.MultiplyGrouped(prefillSized, xCodes, tokens, xScales, rowTokens, tiles, tileCount, maxTiles, grouped,
             ExpertMatrix.Gate, ExpertMatrix.Up, inner, 2 * inner, hidden, gateUp);
         _moeGrouped.SiluQuant(gateUp, pairs, inner, hCodes, hScales, powerOfTwoScales);
-        _fp8.MultiplyGrouped(prefillSized, hCodes, hScales, null, tiles, tileCount, maxTiles, grouped,
+        _fp8.MultiplyGrouped(prefillSized, hCodes, pairs, hScales, null, tiles, tileCount, maxTiles, grouped,
             ExpertMatrix.Down, ExpertMatrix.Down, hidden, hidden, inner, down);
         _moeGrouped.Combine(down, pairRows, weights, tokens, perToken, hidden, sum);
     }

@@ -51,7 +51,7 @@ public sealed unsafe partial class CudaDevice : IComputeDevice
         _sampling = new SamplingLauncher(_kernels, _stream);
         _moe = new MoeRouteLauncher(_kernels, _stream);
         _moeGrouped = new MoeGroupedLauncher(_kernels, _stream);
-        _fp8 = new Fp8GemmLauncher(_kernels, _stream);
+        _fp8 = new Fp8GemmLauncher(_kernels, _stream, Scratch);
         _fp8Library = CudaLibraries.TryCublasLt(out _) is { } lt ? Track(created, new CublasLtFp8Gemm(lt, context, _stream, _elementwise, Scratch)) : null;
         LibraryFp8Gemm = Environment.GetEnvironmentVariable("SEEKSHARP_FP8_GEMM") == "cublaslt";
         _linear = new LinearLauncher(_gemm, _elementwise, _quant, _fp8, _fp8Library, Scratch);

@@ -371,12 +371,6 @@ static __device__ __forceinline__ void iwh_bulk(u32 dst, const void* src, u32 by
     asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];"
                  :: "r"(dst), "l"(src), "r"(bytes), "r"(bar) : "memory");
 }
-
-static __device__ __forceinline__ void iwh_wait(u32 bar, u32 parity)
-{
-    asm volatile("{\n.reg .pred p;\nWAIT:\nmbarrier.try_wait.parity.shared::cta.b64 p, [%0], %1;\n@!p bra WAIT;\n}\n"
-                 :: "r"(bar), "r"(parity) : "memory");
-}
 #endif
 
 // BULK: every 32 consecutive positions from a multiple of 32 are consecutive pool rows (see above)
@@ -512,7 +506,7 @@ static __device__ __forceinline__ void iwh_body(const unsigned char* __restrict_
         asm volatile("bar.sync %0, 128;" :: "r"(1 + wg) : "memory");   // the warpgroup is done with stage (i - 1) % STAGES
         const bool more = i + STAGES - 1 < myTiles;
         if constexpr (BULK)
-            iwh_wait(bars + (i % STAGES) * 8, (i / STAGES) & 1);
+            mbar_wait(bars + (i % STAGES) * 8, (i / STAGES) & 1);
         else
         {
             if (more) load(i + STAGES - 1);

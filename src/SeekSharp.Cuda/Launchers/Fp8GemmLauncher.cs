@@ -9,10 +9,12 @@ namespace SeekSharp.Cuda.Launchers;
 /// fp8_gemm.cu: y = dequant(a8)·dequant(W8)ᵀ with 128-wide block scales (the reference fp8_gemm). Decode-sized inputs
 /// (1..<see cref="GemvRowLimit"/> rows) go to the streaming GEMV fp8_gemv_rR, which reads the weight once, 16 codes per
 /// load; more rows go to fp8_gemm_tc (tensor cores, exact f16 products, fp32 partial per K block), prefill-sized ones on
-/// Hopper to fp8_gemm_wh.cu's f16 warpgroup kernels (<see cref="Warpgroup"/>), and shapes none can load 16 codes at a
-/// time go to the plain tiled fp8_gemm. All keep the reference's between-block order.
+/// Hopper to fp8_gemm_wg.cu's f16 warpgroup kernels (<see cref="Warpgroup"/>), and shapes none can load 16 codes at a
+/// time go to the plain tiled fp8_gemm. All keep the reference's between-block order. <paramref name="scratch"/> lends
+/// the warpgroup kernels their widened activations.
 /// </summary>
-public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream) : KernelLauncher(kernels, stream, "fp8_gemm.cu")
+public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream, Func<DType, long, CudaBuffer> scratch)
+    : KernelLauncher(kernels, stream, "fp8_gemm.cu")
 {
     private const int Tile = 64;                       // fp8_gemm: 64 x 64 tiles, the fallback for unaligned shapes
     private const int TcTileM = 64, TcTileN = 128;     // fp8_gemm_tc: TC_M, TC_N
@@ -29,16 +31,17 @@ public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream) : 
     public static int GemvRowLimit(int inFeatures) => inFeatures >= 4096 ? GemvMaxRows : inFeatures >= 2048 ? 4 : 2;
 
     /// <summary>
-    /// Rows from which fp8_gemm_wh beats fp8_gemm_tc (H200 kernel lab, out 2048 x in 7168: 4096 rows 2.0x, 512 rows 1.08x,
-    /// 128 rows 0.96x).
+    /// Rows from which fp8_gemm_wg (with its widening pass) is at least level with fp8_gemm_tc (H200 kernel lab, out 2048
+    /// x in 7168: 4096 rows 2.0x, 512 rows 1.03x, 128 rows 1.04x, 32 rows 0.76x); 512 keeps decode-sized steps on the
+    /// kernels they were tuned with.
     /// </summary>
     public const int WarpgroupMinRows = 512;
 
-    private const int WarpgroupTileRows = 128, WarpgroupGroupedTileRows = 64;   // fp8_gemm_wh, fp8_gemm_grouped_wh
-    private const string WarpgroupFile = "fp8_gemm_wh.cu";
+    private const int WarpgroupTileRows = 128, WarpgroupGroupedTileRows = 64;   // fp8_gemm_wg, fp8_gemm_grouped_wg
+    private const string WarpgroupFile = "fp8_gemm_wg.cu";
 
-    /// <summary>Dynamic shared bytes of the warpgroup kernels: WH_SHARED(BM) in fp8_gemm_wh.cu.</summary>
-    internal static int WarpgroupShared(int tileRows) => 1024 + 4 * (tileRows + 128) * 128 + 2 * 2 * 128 * 128;
+    /// <summary>Dynamic shared bytes of the warpgroup kernels: WG_SHARED(TM) in fp8_gemm_wg.cu (4 stages).</summary>
+    internal static int WarpgroupShared(int tileRows) => 1024 + 4 * ((tileRows * 256 + 128 * 128 + tileRows * 4 + 1023) / 1024 * 1024);
 
     private bool? _warpgroup;
     private readonly HashSet<string> _warpgroupSharedRaised = [];
@@ -50,6 +53,21 @@ public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream) : 
     /// </summary>
     public bool Warpgroup => _warpgroup ??= Environment.GetEnvironmentVariable("SEEKSHARP_FP8_GEMM") != "mma"
         && Kernels.Compiler.ResolveTarget(Kernels.Context.Architecture).Name.EndsWith('a');
+
+    /// <summary>
+    /// fp8_widen_codes: e4m3 codes [rows, In] -> f16 codes [rows, ceil(In/128) * 128] in the warpgroup kernels' K order,
+    /// into a scratch buffer the caller disposes after queueing the product.
+    /// </summary>
+    private CudaBuffer Widen(CudaBuffer codes, int rows, int inFeatures)
+    {
+        var kBlocks = ActQuant.BlockCount(inFeatures);
+        var wide = scratch(DType.F16, (long)rows * kBlocks * 128);   // [rows, kBlocks * 128]
+        var units = (long)rows * kBlocks * 8;
+        var blocks = (uint)Math.Min((units + 255) / 256, (long)Kernels.Context.MultiprocessorCount * 16);
+        Kernels.Module(WarpgroupFile).Function("fp8_widen_codes").Launch(Stream, new Dim3(Math.Max(blocks, 1u)), new Dim3(256), 0,
+            new KernelArgs().Ptr(codes.Pointer).Int(rows).Int(inFeatures).Ptr(wide.Pointer));
+        return wide;
+    }
 
     private void LaunchWarpgroup(string kernel, Dim3 grid, KernelArgs args, int tileRows)
     {
@@ -88,11 +106,16 @@ public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream) : 
                 args.Int(weight.Out).Int(weight.In).Int(y.Stride).Int(roundToBf16 ? 1 : 0), shared);
             return roundToBf16;
         }
+        if (Aligned16(codes, weight) && rows >= WarpgroupMinRows && Warpgroup)   // 128 outputs x 128 rows, two warpgroups
+        {
+            using var wide = Widen(codes, rows, weight.In);
+            LaunchWarpgroup("fp8_gemm_wg", new Dim3(Dim3.Blocks(weight.Out, TcTileN), Dim3.Blocks(rows, WarpgroupTileRows)),
+                new KernelArgs().Ptr(wide.Pointer).Ptr(scales.Pointer).Ptr(weight.Data.Pointer).Ptr(weight.Scales!.Pointer)
+                    .Ptr(yb.At(y.Offset)).Int(rows).Int(weight.Out).Int(weight.In).Int(y.Stride), WarpgroupTileRows);
+            return false;
+        }
         args.Int(rows).Int(weight.Out).Int(weight.In).Int(y.Stride);
-        if (Aligned16(codes, weight) && rows >= WarpgroupMinRows && Warpgroup)   // 128 x 128 tiles, two warpgroups
-            LaunchWarpgroup("fp8_gemm_wh", new Dim3(Dim3.Blocks(weight.Out, TcTileN), Dim3.Blocks(rows, WarpgroupTileRows)), args,
-                WarpgroupTileRows);
-        else if (Aligned16(codes, weight))   // tensor cores: 64 rows x 128 outputs per block
+        if (Aligned16(codes, weight))   // tensor cores: 64 rows x 128 outputs per block
             Launch("fp8_gemm_tc", new Dim3(Dim3.Blocks(weight.Out, TcTileN), Dim3.Blocks(rows, TcTileM)), new Dim3(256), args);
         else
             Launch("fp8_gemm", new Dim3(Dim3.Blocks(weight.Out, Tile), Dim3.Blocks(rows, Tile)), new Dim3(256), args);
@@ -112,9 +135,9 @@ public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream) : 
     /// r with the tile's expert's matrix <paramref name="first"/> (y columns 0 .. firstOut) and, when
     /// <paramref name="second"/> differs from it, matrix <paramref name="second"/> (columns firstOut ..
     /// <paramref name="yCols"/>). A row r is codes/scales row rowTokens[r] when <paramref name="rowTokens"/> is set, else r.
-    /// codes U8 [≥ rows, inFeatures]; scales F32 [≥ rows, ceil(inFeatures/128)]; y BF16 [rows, yCols].
+    /// codes U8 [codeRows, inFeatures]; scales F32 [codeRows, ceil(inFeatures/128)]; y BF16 [rows, yCols].
     /// </summary>
-    public void MultiplyGrouped(bool prefillSized, CudaBuffer codes, CudaBuffer scales, CudaBuffer? rowTokens, CudaBuffer tiles,
+    public void MultiplyGrouped(bool prefillSized, CudaBuffer codes, int codeRows, CudaBuffer scales, CudaBuffer? rowTokens, CudaBuffer tiles,
         CudaBuffer tileCount, int maxTiles, CudaGroupedExperts experts, ExpertMatrix first, ExpertMatrix second, int firstOut,
         int yCols, int inFeatures, CudaBuffer y)
     {
@@ -128,9 +151,14 @@ public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream) : 
         var args = new KernelArgs().Ptr(codes.Pointer).Ptr(scales.Pointer).Ptr(rowTokens?.Pointer ?? 0).Ptr(tiles.Pointer)
             .Ptr(tileCount.Pointer).Ptr(experts.Table.Pointer).Int((int)first).Int((int)second).Int(firstOut).Int(yCols).Int(inFeatures)
             .Ptr(y.Pointer);
-        if (prefillSized && Warpgroup)   // the same 64-row tiles on f16 warpgroup tensor cores
+        if (prefillSized && Warpgroup)   // the same 64-row tiles on f16 warpgroup tensor cores, from widened codes
         {
-            LaunchWarpgroup("fp8_gemm_grouped_wh", grid, args, WarpgroupGroupedTileRows);
+            LaunchChecks.Buffer(codes, DType.U8, (long)codeRows * inFeatures, op, nameof(codes));
+            using var wide = Widen(codes, codeRows, inFeatures);
+            LaunchWarpgroup("fp8_gemm_grouped_wg", grid,
+                new KernelArgs().Ptr(wide.Pointer).Ptr(scales.Pointer).Ptr(rowTokens?.Pointer ?? 0).Ptr(tiles.Pointer)
+                    .Ptr(tileCount.Pointer).Ptr(experts.Table.Pointer).Int((int)first).Int((int)second).Int(firstOut).Int(yCols)
+                    .Int(inFeatures).Ptr(y.Pointer), WarpgroupGroupedTileRows);
             return;
         }
         var kernel = prefillSized ? "fp8_gemm_grouped_m64" : "fp8_gemm_grouped_m16";

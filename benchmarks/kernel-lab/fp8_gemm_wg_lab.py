@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Kernel lab: the block-scaled FP8 GEMM on f16 warpgroup tensor cores (Kernels/fp8_gemm_wh.cu, sm_90a) beside the
-mma.sync kernels it would replace (Kernels/fp8_gemm.cu: fp8_gemm_tc, fp8_gemm_grouped_m64), validated against a float64
-model of the reference fp8_gemm (per 128-wide K block the exact products' sum, times a_scale * w_scale, summed over K
-blocks) and timed at DeepSeek-V3.2 prefill shapes, beside PyTorch's bf16 matmul and the H200 peaks.
+"""Kernel lab: the block-scaled FP8 GEMM on f16 warpgroup tensor cores (Kernels/fp8_gemm_wg.cu, sm_90a) beside the
+mma.sync kernels it replaces at prefill sizes (Kernels/fp8_gemm.cu: fp8_gemm_tc, fp8_gemm_grouped_m64), validated
+against a float64 model of the reference fp8_gemm (per 128-wide K block the exact products' sum, times a_scale *
+w_scale, summed over K blocks) and timed at DeepSeek-V3.2 prefill shapes beside PyTorch's bf16 matmul and the H200 peak.
 
-Usage: python3 benchmarks/kernel-lab/fp8_gemm_wh_lab.py [--quick]
+Usage: python3 benchmarks/kernel-lab/fp8_gemm_wg_lab.py [--quick] [--stages N ...] [--profile]
+  --stages N   also time the dense kernel compiled with WG_STAGES = N (repeatable)
+  --profile    only launch each dense kernel once at 4096 x 2048 x 7168 (for ncu)
 Launch geometry mirrors Launchers/Fp8GemmLauncher.cs.
 """
 import sys
@@ -14,21 +16,22 @@ import torch
 from nvrtc_lab import compile_module, func, launch, regs
 
 PEAK_BF16 = 990e12
-HOPPER = torch.cuda.get_device_capability() == (9, 0)
-if not HOPPER:
-    sys.exit("fp8_gemm_wh needs sm_90a (an H100/H200)")
+if torch.cuda.get_device_capability() != (9, 0):
+    sys.exit("fp8_gemm_wg needs sm_90a (an H100/H200)")
 
 
-def wh_shared(bm):
-    return 1024 + 4 * (bm + 128) * 128 + 2 * 2 * 128 * 128
+def wg_shared(tm, stages=4):
+    """WG_SHARED(TM): 1 KiB slack + stages of activations f16 [TM][256 B] + W [128][128] + a_scales [TM], 1 KiB aligned."""
+    return 1024 + stages * ((tm * 256 + 128 * 128 + tm * 4 + 1023) // 1024 * 1024)
 
 
-mod_tc, mod_wh = compile_module("fp8_gemm.cu"), compile_module("fp8_gemm_wh.cu")
+mod_tc, mod_wg = compile_module("fp8_gemm.cu"), compile_module("fp8_gemm_wg.cu")
 F_TC = func(mod_tc, "fp8_gemm_tc")
 F_GTC = func(mod_tc, "fp8_gemm_grouped_m64", 72 * 1024)
-F_WH = func(mod_wh, "fp8_gemm_wh", wh_shared(128))
-F_GWH = func(mod_wh, "fp8_gemm_grouped_wh", wh_shared(64))
-for n, f in [("tc", F_TC), ("grouped_m64", F_GTC), ("wh", F_WH), ("grouped_wh", F_GWH)]:
+F_WG = func(mod_wg, "fp8_gemm_wg", wg_shared(128))
+F_GWG = func(mod_wg, "fp8_gemm_grouped_wg", wg_shared(64))
+F_WIDEN = func(mod_wg, "fp8_widen_codes")
+for n, f in [("tc", F_TC), ("grouped_m64", F_GTC), ("wg", F_WG), ("grouped_wg", F_GWG), ("widen", F_WIDEN)]:
     r, local = regs(f)
     print(f"{n}: {r} registers, {local} bytes local")
 FAILED = []
@@ -62,16 +65,30 @@ def reference(a, sa, w, sw):
     return y
 
 
+def widen(a, a16=None):
+    """fp8_widen_codes: f16 codes [rows, k_blocks * 128] in the kernels' K order (the launcher's grid)."""
+    rows, inf = a.shape
+    kb = (inf + 127) // 128
+    if a16 is None:
+        a16 = torch.empty(rows, kb * 128, dtype=torch.int16, device="cuda")
+    units = rows * kb * 8
+    launch(F_WIDEN, (min((units + 255) // 256, 132 * 16),), (256,), 0, a, rows, inf, a16)
+    return a16
+
+
 def run_tc(a, sa, w, sw, y):
     rows, inf = a.shape
     out = w.shape[0]
     launch(F_TC, ((out + 127) // 128, (rows + 63) // 64), (256,), 0, a, sa, w, sw, y, rows, out, inf, y.stride(0))
 
 
-def run_wh(a, sa, w, sw, y):
+def run_wg(a, sa, w, sw, y, a16=None, widened=False, f=None, shared=None):
     rows, inf = a.shape
     out = w.shape[0]
-    launch(F_WH, ((out + 127) // 128, (rows + 127) // 128), (256,), wh_shared(128), a, sa, w, sw, y, rows, out, inf, y.stride(0))
+    if not widened:
+        a16 = widen(a, a16)
+    launch(f or F_WG, ((out + 127) // 128, (rows + 127) // 128), (256,), shared or wg_shared(128), a16, sa, w, sw, y, rows, out,
+           inf, y.stride(0))
 
 
 def normalised(ref, got):
@@ -83,12 +100,12 @@ def validate(gen):
         a, sa, w, sw = make(rows, out, inf, gen)
         ref = reference(a, sa, w, sw)
         y_tc = torch.full((rows, out + 3), 7.0, device="cuda")[:, :out]
-        y_wh = torch.full((rows, out + 3), 7.0, device="cuda")[:, :out]
+        y_wg = torch.full((rows, out + 3), 7.0, device="cuda")[:, :out]
         run_tc(a, sa, w, sw, y_tc)
-        run_wh(a, sa, w, sw, y_wh)
-        e_tc, e_wh = normalised(ref, y_tc), normalised(ref, y_wh)
-        good = e_wh <= 1e-4
-        print(f"{'PASS' if good else 'FAIL'} dense {rows}x{out}x{inf}: wh err {e_wh:.2e} (tc {e_tc:.2e})")
+        run_wg(a, sa, w, sw, y_wg)
+        e_tc, e_wg = normalised(ref, y_tc), normalised(ref, y_wg)
+        good = e_wg <= 1e-4
+        print(f"{'PASS' if good else 'FAIL'} dense {rows}x{out}x{inf}: wg err {e_wg:.2e} (tc {e_tc:.2e})")
         if not good:
             FAILED.append(f"dense {rows}x{out}x{inf}")
     # grouped: 3 experts, two matrices side by side (gate | up), tiles of 64 rows over gathered tokens
@@ -110,25 +127,24 @@ def validate(gen):
         start += len(r)
     tiles_t = torch.tensor(tiles, dtype=torch.int32, device="cuda")
     count = torch.tensor([len(tiles)], dtype=torch.int32, device="cuda")
+    a16 = widen(a)
     ys = {}
-    for name, f, shared in (("tc", F_GTC, 72 * 1024), ("wh", F_GWH, wh_shared(64))):
+    for name, f, shared, src in (("tc", F_GTC, 72 * 1024, a), ("wg", F_GWG, wg_shared(64), a16)):
         y = torch.zeros(start, 2 * n_gate, dtype=torch.int16, device="cuda")
-        launch(f, (2 * n_gate // 128, len(tiles) + 2), (256,), shared, a, sa, a_rows, tiles_t, count, table, 0, 1, n_gate,
+        launch(f, (2 * n_gate // 128, len(tiles) + 2), (256,), shared, src, sa, a_rows, tiles_t, count, table, 0, 1, n_gate,
                2 * n_gate, inf, y)
         ys[name] = y.view(torch.bfloat16).double()
-    worst = worst_tc = 0.0
+    worst = {"tc": 0.0, "wg": 0.0}
     start = 0
     for e, r in enumerate(rows_of):
         wg, swg, wu, swu = mats[e]
         sel = r.long().cuda()
         ref = torch.cat([reference(a[sel], sa[sel], wg, swg), reference(a[sel], sa[sel], wu, swu)], 1)
-        worst = max(worst, normalised(ref, ys["wh"][start:start + len(r)]))
-        worst_tc = max(worst_tc, normalised(ref, ys["tc"][start:start + len(r)]))
+        for k in worst:
+            worst[k] = max(worst[k], normalised(ref, ys[k][start:start + len(r)]))
         start += len(r)
-    # bf16 output: the bar is bf16 rounding (2^-8 relative of the largest value)
-    good = worst <= 2 ** -8
-    print(f"{'PASS' if good else 'FAIL'} grouped 3 experts: wh err {worst:.2e} (tc {worst_tc:.2e}), wh vs tc max diff "
-          f"{(ys['wh'] - ys['tc']).abs().max().item():.3e}")
+    good = worst["wg"] <= 2 ** -8   # bf16 output: within one rounding (2^-8 relative) of the largest value
+    print(f"{'PASS' if good else 'FAIL'} grouped 3 experts: wg err {worst['wg']:.2e} (tc {worst['tc']:.2e})")
     if not good:
         FAILED.append("grouped")
 
@@ -145,13 +161,15 @@ def timed(fn, reps):
     return s.elapsed_time(e) / reps * 1e-3
 
 
-def bench(gen, quick):
+def bench(gen, quick, stages):
     x = torch.randn(8192, 8192, device="cuda", dtype=torch.bfloat16)
     t = timed(lambda: x @ x, 10)
-    bf16_rate = 2 * 8192 ** 3 / t
-    print(f"\nPyTorch bf16 matmul 8192^3: {bf16_rate / 1e12:.0f} TFLOP/s (H200 dense bf16 peak ~{PEAK_BF16 / 1e12:.0f})")
+    print(f"\nPyTorch bf16 matmul 8192^3: {2 * 8192 ** 3 / t / 1e12:.0f} TFLOP/s (H200 dense bf16 peak ~{PEAK_BF16 / 1e12:.0f})")
     del x
-    print(f"{'rows x out x in':>22} {'tc ms':>8} {'TFLOP/s':>8} {'wh ms':>8} {'TFLOP/s':>8} {'%990':>5} {'wh/tc':>6}")
+    variants = [(n, func(compile_module("fp8_gemm_wg.cu", f"#define WG_STAGES {n}\n"), "fp8_gemm_wg", wg_shared(128, n)))
+                for n in stages]
+    print(f"{'rows x out x in':>22} {'tc ms':>8} {'TFLOP/s':>8} {'wg ms':>8} {'TFLOP/s':>8} {'%990':>5} {'wg/tc':>6}"
+          f" {'kernel':>8} {'widen':>7}" + "".join(f" {f'{n} stages':>9}" for n, _ in variants))
     shapes = [(4096, 2048, 7168), (4096, 7168, 2048), (4096, 24576, 1536), (4096, 7168, 16384), (4096, 1536, 7168),
               (4096, 4096, 7168), (512, 2048, 7168), (128, 2048, 7168), (32, 2048, 7168)]
     if quick:
@@ -159,11 +177,16 @@ def bench(gen, quick):
     for rows, out, inf in shapes:
         a, sa, w, sw = make(rows, out, inf, gen)
         y = torch.empty(rows, out, device="cuda")
+        a16 = widen(a)
         flops = 2.0 * rows * out * inf
         t_tc = timed(lambda: run_tc(a, sa, w, sw, y), 10)
-        t_wh = timed(lambda: run_wh(a, sa, w, sw, y), 10)
-        print(f"{f'{rows}x{out}x{inf}':>22} {t_tc * 1e3:8.3f} {flops / t_tc / 1e12:8.0f} {t_wh * 1e3:8.3f} "
-              f"{flops / t_wh / 1e12:8.0f} {100 * flops / t_wh / PEAK_BF16:4.0f}% {t_tc / t_wh:6.2f}", flush=True)
+        t_wg = timed(lambda: run_wg(a, sa, w, sw, y, a16), 10)
+        t_k = timed(lambda: run_wg(a, sa, w, sw, y, a16, widened=True), 10)
+        extra = "".join(f" {timed(lambda: run_wg(a, sa, w, sw, y, a16, True, f, wg_shared(128, n)), 10) * 1e3:9.3f}"
+                        for n, f in variants)
+        print(f"{f'{rows}x{out}x{inf}':>22} {t_tc * 1e3:8.3f} {flops / t_tc / 1e12:8.0f} {t_wg * 1e3:8.3f} "
+              f"{flops / t_wg / 1e12:8.0f} {100 * flops / t_wg / PEAK_BF16:4.0f}% {t_tc / t_wg:6.2f} {t_k * 1e3:8.3f}"
+              f" {(t_wg - t_k) * 1e3:7.3f}{extra}", flush=True)
 
 
 def bench_grouped(gen, tokens=4096, experts=256, per_token=8, hidden=7168, inner=2048):
@@ -192,27 +215,33 @@ def bench_grouped(gen, tokens=4096, experts=256, per_token=8, hidden=7168, inner
     pairs = tokens * per_token
     gate_up = torch.empty(pairs, 2 * inner, dtype=torch.int16, device="cuda")
     down = torch.empty(pairs, hidden, dtype=torch.int16, device="cuda")
+    a16, h16 = widen(a), widen(h)
     flops = 2.0 * pairs * 3 * hidden * inner
-    for name, f, shared in (("grouped_m64 (tc)", F_GTC, 72 * 1024), ("grouped_wh", F_GWH, wh_shared(64))):
+    for name, f, shared in (("grouped_m64 (tc)", F_GTC, 72 * 1024), ("grouped_wg (with both widenings)", F_GWG, wg_shared(64))):
+        wg = f is F_GWG
+
         def run():
-            launch(f, (2 * inner // 128, len(tiles)), (256,), shared, a, sa, a_rows, tiles_t, count, table, 0, 1, inner,
-                   2 * inner, hidden, gate_up)
-            launch(f, (hidden // 128, len(tiles)), (256,), shared, h, sh, None, tiles_t, count, table, 2, 2, hidden,
-                   hidden, inner, down)
+            if wg:
+                widen(a, a16)
+                widen(h, h16)
+            launch(f, (2 * inner // 128, len(tiles)), (256,), shared, a16 if wg else a, sa, a_rows, tiles_t, count, table, 0, 1,
+                   inner, 2 * inner, hidden, gate_up)
+            launch(f, (hidden // 128, len(tiles)), (256,), shared, h16 if wg else h, sh, None, tiles_t, count, table, 2, 2,
+                   hidden, hidden, inner, down)
         t = timed(run, 5)
         print(f"MoE {tokens} tokens x {per_token} of {experts} experts, {name}: {t * 1e3:.2f} ms, {flops / t / 1e12:.0f} TFLOP/s",
               flush=True)
 
 
 gen = torch.Generator().manual_seed(7)
-if "--profile" in sys.argv:   # one launch of each kernel at the MoE prefill shape, for ncu
+if "--profile" in sys.argv:   # one launch of each dense kernel at the MoE expert shape, for ncu
     a, sa, w, sw = make(4096, 2048, 7168, gen)
     y = torch.empty(4096, 2048, device="cuda")
     run_tc(a, sa, w, sw, y)
-    run_wh(a, sa, w, sw, y)
+    run_wg(a, sa, w, sw, y)
     torch.cuda.synchronize()
     sys.exit(0)
 validate(gen)
-bench(gen, "--quick" in sys.argv)
+bench(gen, "--quick" in sys.argv, [int(sys.argv[i + 1]) for i, v in enumerate(sys.argv[:-1]) if v == "--stages"])
 bench_grouped(gen)
 print("FAILED: " + ", ".join(FAILED) if FAILED else "ALL PASS")
