@@ -59,9 +59,8 @@ public sealed partial class CudaDevice
         LaunchChecks.Buffer(sum, DType.F32, (long)tokens * hidden, op, nameof(sum));
         if (tokens == 0) return;
 
-        // Tiles of 64 rows once experts average more than 16 rows (prefill); 16-row tiles keep decode from padding.
-        var prefillSized = pairs > 16 * Math.Min(grouped.Count, pairs);
-        var tileRows = Fp8GemmLauncher.GroupedTileRows(prefillSized);
+        // 16-row tiles keep decode from padding; 64 or 128 rows once experts average more than 16 (prefill).
+        var tileRows = _fp8.GroupedTileRows(pairs, grouped.Count);
         var maxTiles = MoeGroupedLauncher.MaxTiles(pairs, grouped.Count, tileRows);
         using var xCodes = Scratch(DType.U8, (long)tokens * hidden);                                // [tokens, hidden]
         using var xScales = Scratch(DType.F32, (long)tokens * Core.Numerics.ActQuant.BlockCount(hidden));         // [tokens, hidden/128]
@@ -76,10 +75,10 @@ public sealed partial class CudaDevice
 
         _quant.ActQuant(MatrixView.Dense(x, tokens, hidden), xCodes, 0, xScales, 0, powerOfTwoScales);
         _moeGrouped.Plan(ids, pairs, perToken, grouped.Count, tileRows, rowTokens, pairRows, tiles, tileCount);
-        _fp8.MultiplyGrouped(prefillSized, xCodes, tokens, xScales, rowTokens, tiles, tileCount, maxTiles, grouped,
+        _fp8.MultiplyGrouped(tileRows, xCodes, tokens, xScales, rowTokens, tiles, tileCount, maxTiles, grouped,
             ExpertMatrix.Gate, ExpertMatrix.Up, inner, 2 * inner, hidden, gateUp);
         _moeGrouped.SiluQuant(gateUp, pairs, inner, hCodes, hScales, powerOfTwoScales);
-        _fp8.MultiplyGrouped(prefillSized, hCodes, pairs, hScales, null, tiles, tileCount, maxTiles, grouped,
+        _fp8.MultiplyGrouped(tileRows, hCodes, pairs, hScales, null, tiles, tileCount, maxTiles, grouped,
             ExpertMatrix.Down, ExpertMatrix.Down, hidden, hidden, inner, down);
         _moeGrouped.Combine(down, pairRows, weights, tokens, perToken, hidden, sum);
     }

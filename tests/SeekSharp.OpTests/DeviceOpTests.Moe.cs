@@ -65,7 +65,8 @@ public abstract partial class DeviceOpTests
         // experts, per token, tokens, hidden, inner, one hot expert (picked by every token)
         { 8, 3, 5, 256, 128, false },           // decode-sized: 16-row tiles, most experts with one or two rows
         { 16, 4, 40, 320, 192, true },          // partial K blocks; the hot expert spans three 16-row tiles
-        { 4, 2, 300, 256, 256, false },         // prefill-sized: 64-row tiles, partial last tiles
+        { 4, 2, 300, 256, 256, false },         // prefill-sized, ~150 rows per expert: 128-row tiles on Hopper, else 64
+        { 16, 2, 300, 256, 256, true },         // prefill-sized, ~38 rows per expert: 64-row tiles, a hot expert
         { 32, 8, 1, 512, 256, false },          // one token (batch-1 decode)
     };
 

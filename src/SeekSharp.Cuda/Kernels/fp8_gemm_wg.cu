@@ -8,12 +8,13 @@
 //
 // The activations are widened once per call (fp8_widen_codes: f16 codes, rows of k_blocks * 128) and cp.async streams
 // them into shared memory as they are; W, the A operand of the k-steps, is widened in registers by each warpgroup, the
-// only conversion in the GEMM. Block tile: 128 outputs x TM tokens (TM = 128 dense, 64 grouped), two warpgroups;
-// warpgroup i takes outputs 64i.. against all TM tokens on m64nTMk16, 8 k-steps per K block into the fresh partial.
-// Accumulator rows are outputs and columns tokens, so the promotion's a_scale is per column, read from the stage's copy
-// of the tile's scales. (Two earlier forms, kept in git history and BENCHMARKS.md round 9: widening W into shared memory
-// in every block measured 5-25 % slower, and a producer warpgroup with setmaxnreg spilled at the 168 registers ptxas
-// allows 384 threads.)
+// only conversion in the GEMM. Block tile: 128 outputs x TM tokens (TM = 128 dense; 64 or 128 grouped), two
+// warpgroups; warpgroup i takes outputs 64i.. against all TM tokens on m64nTMk16, 8 k-steps per K block into the fresh
+// partial. Accumulator rows are outputs and columns tokens, so the promotion's a_scale is per column, read from the
+// stage's copy of the tile's scales. A ring of WG_STAGES K blocks is filled by every thread's cp.async and handed over on
+// mbarriers (full / empty per stage), so the two warpgroups run out of step. (Earlier forms, in git history and
+// BENCHMARKS.md round 9: widening W into shared memory in every block, 5-25 % slower; a producer warpgroup with
+// setmaxnreg, which spilled at the 168 registers ptxas allows 384 threads; block barriers per K block, 13 % slower.)
 //
 // K order inside a K block is free (the partial is per block), so each thread reads 32 contiguous bytes of its W rows:
 // thread t of a quad feeds word s of bytes 32t..32t+31 to k-step s (slots 2t, 2t+1 <- bytes 32t+4s, +1; slots 2t+8,
@@ -26,7 +27,8 @@
 #endif
 // stage (1 KiB aligned for the swizzle atoms): activations f16 [2 K-halves][TM][128 B] | W e4m3 [128][128] | a_scales [TM]
 #define WG_STAGE_BYTES(TM) (((TM) * 256 + WG_N * 128 + (TM) * 4 + 1023) / 1024 * 1024)
-#define WG_SHARED(TM) (1024 + WG_STAGES * WG_STAGE_BYTES(TM))
+#define WG_SHARED(TM) (1024 + WG_STAGES * (WG_STAGE_BYTES(TM) + 16))   // + two mbarriers per stage
+extern __shared__ u8 wg_smem[];   // dynamic, WG_SHARED(TM) bytes
 
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
 // A fragments of k-steps 4 half .. 4 half + 3 from this thread's W rows r and r + 8 of the stage (r % 8 == g % 8)
@@ -121,53 +123,53 @@ __device__ __forceinline__ void fp8_gemm_wg_tile(u8* smem_raw, const u16* a16, c
 
     WgLoader<TM> loader;
     loader.init(a16, a_scales, a_rows, w, m0, m_end, n0, out, in, k_blocks);
+    // full[s]: every thread's copies of the stage landed (256 cp.async arrivals); empty[s]: all 8 warps are done with it.
+    // The warpgroups wait on these instead of block barriers, so one can promote while the other's k-steps run (the lab:
+    // 13 % faster than a block barrier per K block).
+    const u32 full = ring + WG_STAGES * WG_STAGE_BYTES(TM), empty = full + 8 * WG_STAGES;
+    if (tid == 0)
+    {
+        for (int s = 0; s < WG_STAGES; s++)
+        {
+            asm volatile("mbarrier.init.shared::cta.b64 [%0], 256;" :: "r"(full + 8 * s) : "memory");
+            asm volatile("mbarrier.init.shared::cta.b64 [%0], 8;" :: "r"(empty + 8 * s) : "memory");
+        }
+        asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+    }
+    __syncthreads();
 #pragma unroll
     for (int s = 0; s < WG_STAGES - 1; s++)
-    {
-        if (s < k_blocks) loader.load(ring + s * WG_STAGE_BYTES(TM), s, in);
-        cp_async_commit();
-    }
-    asm volatile("cp.async.wait_group %0;" :: "n"(WG_STAGES - 2) : "memory");   // K block 0 has landed
-    asm volatile("fence.proxy.async.shared::cta;" ::: "memory");                 // cp.async writes -> visible to wgmma
-    __syncthreads();
-
+        if (s < k_blocks)
+        {
+            loader.load(ring + s * WG_STAGE_BYTES(TM), s, in);
+            asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];" :: "r"(full + 8 * s) : "memory");
+        }
     float acc[R], part[R];
 #pragma unroll
     for (int j = 0; j < R; j++) acc[j] = 0.0f;
     u32 af[8][4];
-    wg_widen_w(af, smem + TM * 256, r0, t, 0);
-    wg_widen_w(af, smem + TM * 256, r0, t, 1);
-
     for (int kb = 0; kb < k_blocks; kb++)
     {
-        const u8* stage = smem + (kb % WG_STAGES) * WG_STAGE_BYTES(TM);
-        const u32 at = ring + (kb % WG_STAGES) * WG_STAGE_BYTES(TM);
+        const int st = kb % WG_STAGES;
+        const u8* stage = smem + st * WG_STAGE_BYTES(TM);
+        const u32 at = ring + st * WG_STAGE_BYTES(TM);
         const float sw = w_scale_row[kb];
-        // two commit groups, so the first half of the next K block's W fragments is widened under the second
+        mbar_wait(full + 8 * st, (kb / WG_STAGES) & 1);
+        asm volatile("fence.proxy.async.shared::cta;" ::: "memory");   // cp.async writes -> visible to wgmma
+        wg_widen_w(af, stage + TM * 256, r0, t, 0);
+        wg_widen_w(af, stage + TM * 256, r0, t, 1);
         wgmma_fence();
 #pragma unroll
-        for (int s = 0; s < 4; s++) wgmma_f16(part, af[s], wgmma_desc_sw128(at + s * 32), s);
+        for (int s = 0; s < 8; s++) wgmma_f16(part, af[s], wgmma_desc_sw128(at + (s >> 2) * (TM * 128) + (s & 3) * 32), s);
         wgmma_commit();
-#pragma unroll
-        for (int s = 4; s < 8; s++) wgmma_f16(part, af[s], wgmma_desc_sw128(at + TM * 128 + (s - 4) * 32), 1);
-        wgmma_commit();
-
-        // refill the slot of K block kb - 1 (everyone finished with it before the last barrier)
-        const int next = kb + WG_STAGES - 1;
-        if (next < k_blocks) loader.load(ring + (next % WG_STAGES) * WG_STAGE_BYTES(TM), next, in);
-        cp_async_commit();
-        const bool more = kb + 1 < k_blocks;
-        const u8* next_w = smem + ((kb + 1) % WG_STAGES) * WG_STAGE_BYTES(TM) + TM * 256;
-        if (more)
+        const int next = kb + WG_STAGES - 1;   // into the slot of K block kb - 1, once all 8 warps are done with it
+        if (next < k_blocks)
         {
-            asm volatile("cp.async.wait_group %0;" :: "n"(WG_STAGES - 2) : "memory");   // K block kb + 1 has landed
-            asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
-            __syncthreads();
+            if (kb >= 1) mbar_wait(empty + 8 * ((kb - 1) % WG_STAGES), ((kb - 1) / WG_STAGES) & 1);
+            loader.load(ring + (next % WG_STAGES) * WG_STAGE_BYTES(TM), next, in);
+            asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];" :: "r"(full + 8 * (next % WG_STAGES)) : "memory");
         }
-        wgmma_wait<1>();
-        if (more) wg_widen_w(af, next_w, r0, t, 0);
         wgmma_wait<0>();
-        // acc += partial * (a_scale * w_scale): register 4i + 2h + e is output r0 + 8h, token 8i + 2t + e
         const float* sa = reinterpret_cast<const float*>(stage + TM * 256 + WG_N * 128);
 #pragma unroll
         for (int i = 0; i < R / 4; i++)
@@ -179,8 +181,8 @@ __device__ __forceinline__ void fp8_gemm_wg_tile(u8* smem_raw, const u16* a16, c
             acc[4 * i + 2] = __fmaf_rn(part[4 * i + 2], c0, acc[4 * i + 2]);
             acc[4 * i + 3] = __fmaf_rn(part[4 * i + 3], c1, acc[4 * i + 3]);
         }
-        if (more) wg_widen_w(af, next_w, r0, t, 1);
-        __syncthreads();   // ring slot kb is free
+        __syncwarp();
+        if (lane == 0) mbar_arrive(empty + 8 * st);
     }
 
     // y[token][output]: a warp's store covers 4 tokens x 8 consecutive outputs (32-byte pieces)
@@ -241,19 +243,19 @@ extern "C" __global__ void __launch_bounds__(256, 1) fp8_gemm_wg(const u16* a16,
     const float* w_scales, float* y, int rows, int out, int in, int y_stride)
 {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-    extern __shared__ u8 wg_smem[];
     fp8_gemm_wg_tile<128, false>(wg_smem, a16, a_scales, nullptr, blockIdx.y * 128, rows, w, w_scales, blockIdx.x * WG_N,
         out, in, y, 0, y_stride);
 #endif
 }
 
-// Grouped (MoE experts), prefill-sized: fp8_gemm_grouped_m64's contract with a16 (fp8_widen_codes of its codes) in place
-// of the codes; dynamic shared WG_SHARED(64).
-extern "C" __global__ void __launch_bounds__(256, 1) fp8_gemm_grouped_wg(const u16* a16, const float* a_scales, const int* a_rows,
+// Grouped (MoE experts), prefill-sized: fp8_gemm_grouped_m64's contract (tiles from moe_plan, the experts' address
+// table, two matrices side by side in bf16 y) with a16 (fp8_widen_codes of its codes) in place of the codes, tiles of TM
+// rows: fp8_gemm_grouped_wg (64, dynamic shared WG_SHARED(64)) and fp8_gemm_grouped_wg128 (128, WG_SHARED(128)).
+template <int TM>
+__device__ __forceinline__ void fp8_gemm_grouped_wg_body(const u16* a16, const float* a_scales, const int* a_rows,
     const int4* tiles, const int* tile_count, const u64* experts, int mat0, int mat1, int n_split, int y_stride, int in, u16* y)
 {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-    extern __shared__ u8 wg_smem[];
     if ((int)blockIdx.y >= *tile_count) return;
     const int4 tile = tiles[blockIdx.y];
     const int tiles0 = (n_split + WG_N - 1) / WG_N;
@@ -262,7 +264,19 @@ extern "C" __global__ void __launch_bounds__(256, 1) fp8_gemm_grouped_wg(const u
     const int n0 = ((int)blockIdx.x - (second ? tiles0 : 0)) * WG_N;
     const int out = second ? y_stride - n_split : n_split;
     const u64* e = experts + (i64)tile.x * 6 + 2 * mat;
-    fp8_gemm_wg_tile<64, true>(wg_smem, a16, a_scales, a_rows, tile.y, tile.z, (const u8*)e[0], (const float*)e[1], n0, out,
+    fp8_gemm_wg_tile<TM, true>(wg_smem, a16, a_scales, a_rows, tile.y, tile.z, (const u8*)e[0], (const float*)e[1], n0, out,
         in, y, second ? n_split : 0, y_stride);
 #endif
+}
+
+#define WG_GROUPED_ARGS const u16* a16, const float* a_scales, const int* a_rows, const int4* tiles, const int* tile_count, \
+    const u64* experts, int mat0, int mat1, int n_split, int y_stride, int in, u16* y
+extern "C" __global__ void __launch_bounds__(256, 1) fp8_gemm_grouped_wg(WG_GROUPED_ARGS)
+{
+    fp8_gemm_grouped_wg_body<64>(a16, a_scales, a_rows, tiles, tile_count, experts, mat0, mat1, n_split, y_stride, in, y);
+}
+
+extern "C" __global__ void __launch_bounds__(256, 1) fp8_gemm_grouped_wg128(WG_GROUPED_ARGS)
+{
+    fp8_gemm_grouped_wg_body<128>(a16, a_scales, a_rows, tiles, tile_count, experts, mat0, mat1, n_split, y_stride, in, y);
 }

@@ -37,11 +37,11 @@ public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream, Fu
     /// </summary>
     public const int WarpgroupMinRows = 512;
 
-    private const int WarpgroupTileRows = 128, WarpgroupGroupedTileRows = 64;   // fp8_gemm_wg, fp8_gemm_grouped_wg
+    private const int WarpgroupTileRows = 128;   // fp8_gemm_wg
     private const string WarpgroupFile = "fp8_gemm_wg.cu";
 
     /// <summary>Dynamic shared bytes of the warpgroup kernels: WG_SHARED(TM) in fp8_gemm_wg.cu (4 stages).</summary>
-    internal static int WarpgroupShared(int tileRows) => 1024 + 4 * ((tileRows * 256 + 128 * 128 + tileRows * 4 + 1023) / 1024 * 1024);
+    internal static int WarpgroupShared(int tileRows) => 1024 + 4 * ((tileRows * 256 + 128 * 128 + tileRows * 4 + 1023) / 1024 * 1024 + 16);
 
     private bool? _warpgroup;
     private readonly HashSet<string> _warpgroupSharedRaised = [];
@@ -122,8 +122,18 @@ public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream, Fu
         return false;
     }
 
-    /// <summary>Rows per tile of the grouped kernels: fp8_gemm_grouped_m16 and fp8_gemm_grouped_m64.</summary>
-    public static int GroupedTileRows(bool prefillSized) => prefillSized ? 64 : 16;
+    /// <summary>
+    /// Rows per tile of the grouped kernels for <paramref name="pairs"/> token·pick pairs over <paramref name="experts"/>:
+    /// 16 (fp8_gemm_grouped_m16) while experts average at most 16 rows (decode), 128 (fp8_gemm_grouped_wg128) from 96 on
+    /// the warpgroup kernels, else 64 (fp8_gemm_grouped_wg, or fp8_gemm_grouped_m64 off Hopper). H200 kernel lab, 256
+    /// experts: at 128 rows per expert 128-row tiles took 9.6 ms against 10.2, at 64 rows 6.5 against 6.0.
+    /// </summary>
+    public int GroupedTileRows(int pairs, int experts)
+    {
+        var used = Math.Max(1, Math.Min(experts, pairs));
+        if (pairs <= 16 * used) return 16;
+        return Warpgroup && pairs >= 96L * used ? 128 : 64;
+    }
 
     private const int GroupedTileN = 128;
     private const int GroupedShared = 72 * 1024;   // m16: 4 stages x (16 + 128) rows x 128 B; m64: 3 x (64 + 128) x 128 B
@@ -137,7 +147,7 @@ public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream, Fu
     /// <paramref name="yCols"/>). A row r is codes/scales row rowTokens[r] when <paramref name="rowTokens"/> is set, else r.
     /// codes U8 [codeRows, inFeatures]; scales F32 [codeRows, ceil(inFeatures/128)]; y BF16 [rows, yCols].
     /// </summary>
-    public void MultiplyGrouped(bool prefillSized, CudaBuffer codes, int codeRows, CudaBuffer scales, CudaBuffer? rowTokens, CudaBuffer tiles,
+    public void MultiplyGrouped(int tileRows, CudaBuffer codes, int codeRows, CudaBuffer scales, CudaBuffer? rowTokens, CudaBuffer tiles,
         CudaBuffer tileCount, int maxTiles, CudaGroupedExperts experts, ExpertMatrix first, ExpertMatrix second, int firstOut,
         int yCols, int inFeatures, CudaBuffer y)
     {
@@ -151,17 +161,18 @@ public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream, Fu
         var args = new KernelArgs().Ptr(codes.Pointer).Ptr(scales.Pointer).Ptr(rowTokens?.Pointer ?? 0).Ptr(tiles.Pointer)
             .Ptr(tileCount.Pointer).Ptr(experts.Table.Pointer).Int((int)first).Int((int)second).Int(firstOut).Int(yCols).Int(inFeatures)
             .Ptr(y.Pointer);
-        if (prefillSized && Warpgroup)   // the same 64-row tiles on f16 warpgroup tensor cores, from widened codes
+        LaunchChecks.That(tileRows is 16 or 64 or 128 && (tileRows != 128 || Warpgroup), op, $"no grouped kernel takes {tileRows}-row tiles here");
+        if (tileRows > 16 && Warpgroup)   // f16 warpgroup tensor cores, from widened codes
         {
             LaunchChecks.Buffer(codes, DType.U8, (long)codeRows * inFeatures, op, nameof(codes));
             using var wide = Widen(codes, codeRows, inFeatures);
-            LaunchWarpgroup("fp8_gemm_grouped_wg", grid,
+            LaunchWarpgroup(tileRows == 128 ? "fp8_gemm_grouped_wg128" : "fp8_gemm_grouped_wg", grid,
                 new KernelArgs().Ptr(wide.Pointer).Ptr(scales.Pointer).Ptr(rowTokens?.Pointer ?? 0).Ptr(tiles.Pointer)
                     .Ptr(tileCount.Pointer).Ptr(experts.Table.Pointer).Int((int)first).Int((int)second).Int(firstOut).Int(yCols)
-                    .Int(inFeatures).Ptr(y.Pointer), WarpgroupGroupedTileRows);
+                    .Int(inFeatures).Ptr(y.Pointer), tileRows);
             return;
         }
-        var kernel = prefillSized ? "fp8_gemm_grouped_m64" : "fp8_gemm_grouped_m16";
+        var kernel = tileRows == 64 ? "fp8_gemm_grouped_m64" : "fp8_gemm_grouped_m16";
         if (_groupedSharedRaised.Add(kernel)) Function(kernel).SetMaxDynamicSharedBytes(GroupedShared);
         Launch(kernel, grid, new Dim3(256), args, GroupedShared);
     }
