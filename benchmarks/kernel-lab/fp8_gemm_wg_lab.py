@@ -13,7 +13,7 @@ import sys
 
 import torch
 
-from nvrtc_lab import compile_module, func, launch, regs
+from nvrtc_lab import compile_module, func, launch, regs, timed
 
 PEAK_BF16 = 990e12
 if torch.cuda.get_device_capability() != (9, 0):
@@ -172,18 +172,6 @@ def validate(gen):
     print(f"{'PASS' if good else 'FAIL'} grouped 3 experts: " + ", ".join(f"{k} err {e:.2e}" for k, e in worst.items()))
     if not good:
         FAILED.append("grouped")
-
-
-def timed(fn, reps):
-    fn()
-    torch.cuda.synchronize()
-    s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    s.record()
-    for _ in range(reps):
-        fn()
-    e.record()
-    torch.cuda.synchronize()
-    return s.elapsed_time(e) / reps * 1e-3
 
 
 def bench(gen, quick):

@@ -10,7 +10,7 @@ import sys
 
 import torch
 
-from nvrtc_lab import compile_module, func, launch, regs
+from nvrtc_lab import compile_module, func, launch, regs, timed
 
 HEADS, DIM = 64, 128
 PEAK_HBM, PEAK_FP8 = 4.8e12, 1979e12
@@ -193,18 +193,6 @@ def validate():
             print(f"{'PASS' if same else 'FAIL'} topk {name} k={k}")
             if not same:
                 FAILED.append(f"topk {name} {k}")
-
-
-def timed(fn, reps):
-    fn()
-    torch.cuda.synchronize()
-    a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    a.record()
-    for _ in range(reps):
-        fn()
-    b.record()
-    torch.cuda.synchronize()
-    return a.elapsed_time(b) / reps * 1e-3
 
 
 def copy_bandwidth():

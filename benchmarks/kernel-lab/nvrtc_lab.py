@@ -1,7 +1,7 @@
 """Shared prelude of the kernel-lab scripts: compile an embedded kernel file (common.cuh + the file, as the C#
 KernelCompiler does) with NVRTC, load it through the driver API, and launch functions on torch's current stream.
 
-    from nvrtc_lab import compile_module, func, launch, regs, I64
+    from nvrtc_lab import compile_module, func, launch, regs, timed, I64
 """
 import ctypes
 import glob
@@ -90,6 +90,19 @@ def regs(f):
     cu.cuFuncGetAttribute(ctypes.byref(r), 4, f)       # NUM_REGS
     cu.cuFuncGetAttribute(ctypes.byref(local), 3, f)   # LOCAL_SIZE_BYTES
     return r.value, local.value
+
+
+def timed(fn, reps):
+    """Seconds per call of fn on torch's current stream: one warm-up call, then reps calls between two events."""
+    fn()
+    torch.cuda.synchronize()
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    for _ in range(reps):
+        fn()
+    end.record()
+    torch.cuda.synchronize()
+    return start.elapsed_time(end) / reps * 1e-3
 
 
 class I64(int):

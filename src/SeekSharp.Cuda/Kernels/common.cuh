@@ -240,6 +240,38 @@ __device__ __forceinline__ void mma_e4m3_16832(float* d, u32 a0, u32 a1, u32 a2,
 // two bf16 (round to nearest even) in one register, lo in the low half
 __device__ __forceinline__ u32 pack_bf16x2(float lo, float hi) { return (u32)bf16_bits(lo) | ((u32)bf16_bits(hi) << 16); }
 
+// ---- grouped expert GEMMs: which tile and matrix a block of the grid computes --------------------------------------
+// Grid (column tiles of both matrices, tiles): tiles[i] = (expert, first row, row end) for i < *tile_count (moe_plan).
+// Column tiles below ceil(n_split / bn) belong to matrix mat0 (y columns 0 .. n_split), the rest to mat1 (columns
+// n_split .. y_stride); experts holds 6 addresses per expert (gate, gate scales, up, up scales, down, down scales).
+struct GroupedTile
+{
+    int m0, m_end;       // the tile's rows
+    int n0, out;         // its first output and the matrix's output count
+    int y_col0;          // where the matrix's columns start in y
+    const u8* w;         // the matrix's codes [out, in] and block scales
+    const float* w_scales;
+};
+
+// false when this block has no tile (past the device-side count): it leaves at once
+__device__ __forceinline__ bool grouped_tile(const int4* tiles, const int* tile_count, const u64* experts, int mat0, int mat1,
+    int n_split, int y_stride, int bn, GroupedTile& g)
+{
+    if ((int)blockIdx.y >= *tile_count) return false;
+    const int4 tile = tiles[blockIdx.y];
+    const int tiles0 = (n_split + bn - 1) / bn;
+    const bool second = (int)blockIdx.x >= tiles0;
+    const u64* e = experts + (i64)tile.x * 6 + 2 * (second ? mat1 : mat0);
+    g.m0 = tile.y;
+    g.m_end = tile.z;
+    g.n0 = ((int)blockIdx.x - (second ? tiles0 : 0)) * bn;
+    g.out = second ? y_stride - n_split : n_split;
+    g.y_col0 = second ? n_split : 0;
+    g.w = (const u8*)e[0];
+    g.w_scales = (const float*)e[1];
+    return true;
+}
+
 // ---- warpgroup tensor cores (sm_90a only: wgmma needs the arch-specific target) -----------------------------------
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
 // wgmma shared-memory descriptor, 128-byte swizzle, K-major: 8-row groups 1024 bytes apart

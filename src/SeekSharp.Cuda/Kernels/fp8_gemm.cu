@@ -573,16 +573,10 @@ __device__ __forceinline__ void fp8_gemm_grouped(const u8* a, const float* a_sca
 {
     extern __shared__ __align__(128) u8 grouped_smem[];
     constexpr int BN = (8 / WM) * NT * 8;
-    if ((int)blockIdx.y >= *tile_count) return;
-    const int4 tile = tiles[blockIdx.y];
-    const int tiles0 = (n_split + BN - 1) / BN;
-    const bool second = (int)blockIdx.x >= tiles0;
-    const int mat = second ? mat1 : mat0;
-    const int n0 = ((int)blockIdx.x - (second ? tiles0 : 0)) * BN;
-    const int out = second ? y_stride - n_split : n_split;
-    const u64* e = experts + (i64)tile.x * 6 + 2 * mat;
-    fp8_gemm_tc_tile<WM, MT, NT, STAGES, true>(grouped_smem, a, a_scales, a_rows, tile.y, tile.z, (const u8*)e[0],
-        (const float*)e[1], n0, out, in, y, second ? n_split : 0, y_stride);
+    GroupedTile g;
+    if (!grouped_tile(tiles, tile_count, experts, mat0, mat1, n_split, y_stride, BN, g)) return;
+    fp8_gemm_tc_tile<WM, MT, NT, STAGES, true>(grouped_smem, a, a_scales, a_rows, g.m0, g.m_end, g.w, g.w_scales, g.n0, g.out,
+        in, y, g.y_col0, y_stride);
 }
 
 // Decode-sized groups (a few rows per expert): 16-row x 128-output tiles, 4 K blocks in flight (72 KiB).

@@ -256,16 +256,10 @@ __device__ __forceinline__ void fp8_gemm_grouped_wg_body(const u16* a16, const f
     const int4* tiles, const int* tile_count, const u64* experts, int mat0, int mat1, int n_split, int y_stride, int in, u16* y)
 {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-    if ((int)blockIdx.y >= *tile_count) return;
-    const int4 tile = tiles[blockIdx.y];
-    const int tiles0 = (n_split + WG_N - 1) / WG_N;
-    const bool second = (int)blockIdx.x >= tiles0;
-    const int mat = second ? mat1 : mat0;
-    const int n0 = ((int)blockIdx.x - (second ? tiles0 : 0)) * WG_N;
-    const int out = second ? y_stride - n_split : n_split;
-    const u64* e = experts + (i64)tile.x * 6 + 2 * mat;
-    fp8_gemm_wg_tile<TM, true>(wg_smem, a16, a_scales, a_rows, tile.y, tile.z, (const u8*)e[0], (const float*)e[1], n0, out,
-        in, y, second ? n_split : 0, y_stride);
+    GroupedTile g;
+    if (!grouped_tile(tiles, tile_count, experts, mat0, mat1, n_split, y_stride, WG_N, g)) return;
+    fp8_gemm_wg_tile<TM, true>(wg_smem, a16, a_scales, a_rows, g.m0, g.m_end, g.w, g.w_scales, g.n0, g.out, in, y, g.y_col0,
+        y_stride);
 #endif
 }
 
