@@ -4,7 +4,8 @@ mma.sync kernels it replaces at prefill sizes (Kernels/fp8_gemm.cu: fp8_gemm_tc,
 against a float64 model of the reference fp8_gemm (per 128-wide K block the exact products' sum, times a_scale *
 w_scale, summed over K blocks) and timed at DeepSeek-V3.2 prefill shapes beside PyTorch's bf16 matmul and the H200 peak.
 
-Usage: python3 benchmarks/kernel-lab/fp8_gemm_wg_lab.py [--quick] [--variant "DEFINES" ...] [--profile]
+Usage: python3 benchmarks/kernel-lab/fp8_gemm_wg_lab.py [--quick | --small] [--variant "DEFINES" ...] [--profile]
+  --small      time 16..256 rows over the model's linear shapes (where the launcher switches kernels)
   --variant D  also validate and time the kernels compiled with #define D (e.g. "WG_STAGES 3"; repeatable)
   --profile    only launch each dense kernel once at 4096 x 2048 x 7168 (for ncu)
 Launch geometry mirrors Launchers/Fp8GemmLauncher.cs.
@@ -185,6 +186,9 @@ def bench(gen, quick):
               (4096, 4096, 7168), (512, 2048, 7168), (128, 2048, 7168), (32, 2048, 7168)]
     if quick:
         shapes = shapes[:2] + shapes[-3:]
+    if "--small" in sys.argv:   # decode- and short-prefill-sized row counts over the model's linear shapes
+        shapes = [(r, o, i) for o, i in ((2048, 7168), (7168, 2048), (24576, 1536), (1536, 7168), (7168, 16384), (576, 7168))
+                  for r in (16, 64, 128, 256)]
     for rows, out, inf in shapes:
         a, sa, w, sw = make(rows, out, inf, gen)
         y = torch.empty(rows, out, device="cuda")
@@ -259,5 +263,6 @@ if "--profile" in sys.argv:   # one launch of each dense kernel at the MoE exper
     sys.exit(0)
 validate(gen)
 bench(gen, "--quick" in sys.argv)
-bench_grouped(gen)
+if "--small" not in sys.argv:
+    bench_grouped(gen)
 print("FAILED: " + ", ".join(FAILED) if FAILED else "ALL PASS")

@@ -31,11 +31,13 @@ public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream, Fu
     public static int GemvRowLimit(int inFeatures) => inFeatures >= 4096 ? GemvMaxRows : inFeatures >= 2048 ? 4 : 2;
 
     /// <summary>
-    /// Rows from which fp8_gemm_wg (with its widening pass) is at least level with fp8_gemm_tc (H200 kernel lab, out 2048
-    /// x in 7168: 4096 rows 2.0x, 512 rows 1.03x, 128 rows 1.04x, 32 rows 0.76x); 512 keeps decode-sized steps on the
-    /// kernels they were tuned with.
+    /// Rows from which fp8_gemm_wg (with its widening pass) takes over from fp8_gemm_tc. H200 kernel lab
+    /// (benchmarks/results/2026-11-29-h200-round9-fp8-gemm-small-rows-lab.txt), kernel alone against fp8_gemm_tc at 64
+    /// rows: out 2048 x in 7168 0.066 / 0.085 ms, 1536 x 7168 0.064 / 0.081, 7168 x 16384 0.140 / 0.181, 576 x 7168
+    /// 0.065 / 0.082, 7168 x 2048 0.050 / 0.055, 24576 x 1536 0.051 / 0.054; the widening adds a few µs. At 4096 rows
+    /// 2.2-2.5x.
     /// </summary>
-    public const int WarpgroupMinRows = 512;
+    public const int WarpgroupMinRows = 64;
 
     private const int WarpgroupTileRows = 128;   // fp8_gemm_wg
     private const string WarpgroupFile = "fp8_gemm_wg.cu";
