@@ -99,7 +99,6 @@ public sealed unsafe partial class CudaDevice : IComputeDevice
     /// 128-wide K block keep fewer bits, and the tiny FP8 golden model's forced prefill then reaches 84 % argmax agreement
     /// against the bar of 93 % (BENCHMARKS.md). Off by default: the model's own outputs come first.
     /// </summary>
-
     public bool LibraryFp8Gemm
     {
         get => _fp8Library?.Enabled ?? false;

@@ -42,11 +42,12 @@ public abstract partial class DeviceOpTests
         { DType.F8E4M3, 5, 1536, 7168 },
         { DType.F8E4M3, 3, 24576, 1536 },
         { DType.F8E4M3, 4, 7168, 2048 },
-        // prefill-sized: rows a multiple of 4 from 64 (the GPU's cuBLASLt block-scaled path), one with a partial last Out block
+        // prefill-sized, 64+ rows (Hopper's warpgroup kernel; the opt-in cuBLASLt path takes rows a multiple of 4 from 64):
+        // a partial last Out block, partial last 128-row tiles, a partial last K block (2112 = 16.5 · 128)
         { DType.F8E4M3, 64, 640, 7168 },
         { DType.F8E4M3, 68, 576, 2048 },
-        // 512+ rows: the warpgroup kernel on Hopper (128-row tiles, a partial last one; a partial last Out block)
         { DType.F8E4M3, 520, 320, 2048 },
+        { DType.F8E4M3, 130, 320, 2112 },
         { DType.BF16, 3, 1024, 7168 },
     };
 

@@ -67,6 +67,8 @@ public abstract partial class DeviceOpTests
         { 16, 4, 40, 320, 192, true },          // partial K blocks; the hot expert spans three 16-row tiles
         { 4, 2, 300, 256, 256, false },         // prefill-sized, ~150 rows per expert: 128-row tiles on Hopper, else 64
         { 16, 2, 300, 256, 256, true },         // prefill-sized, ~38 rows per expert: 64-row tiles, a hot expert
+        { 8, 2, 300, 320, 192, false },         // prefill-sized with partial K blocks: 64-row tiles (~75 rows per expert)
+        { 4, 2, 300, 320, 192, false },         // the same with 128-row tiles on Hopper (~150 rows per expert)
         { 32, 8, 1, 512, 256, false },          // one token (batch-1 decode)
     };
 

@@ -1,6 +1,7 @@
 // fp8_gemm_wg.cu - y = a * W^T for FP8 e4m3 activations and weights with 128-wide block scales on Hopper's warpgroup
 // tensor cores (sm_90a), with fp8_gemm.cu's semantics: per 128-wide K block a fresh fp32 partial sums the block's
-// exact products, then acc += partial * (a_scale * w_scale), K blocks ascending (the reference's promotion; one fma).
+// exact products, then acc = acc + partial * (a_scale * w_scale), K blocks ascending, separate multiply and add (the
+// reference's promotion).
 //
 // Why f16: every e4m3 value is exact in f16 and every product of two is exact in fp32, and wgmma.f32.f16.f16 sums them
 // at fp32 precision (the indexer lab: ~2e-7 against float64). Hopper's FP8 wgmma sums each 32-product k-step coarsely
@@ -23,8 +24,9 @@
 
 #define WG_N 128      // outputs per block: one w_scales row
 #ifndef WG_STAGES
-#define WG_STAGES 4   // K blocks in flight (the kernel lab can try others)
+#define WG_STAGES 4   // K blocks in flight (Fp8GemmLauncher.WarpgroupStages; the kernel lab can try others)
 #endif
+static_assert(WG_STAGES >= 2, "the ring must hold the block being multiplied and one being loaded");
 // stage (1 KiB aligned for the swizzle atoms): activations f16 [2 K-halves][TM][128 B] | W e4m3 [128][128] | a_scales [TM]
 #define WG_STAGE_BYTES(TM) (((TM) * 256 + WG_N * 128 + (TM) * 4 + 1023) / 1024 * 1024)
 #define WG_SHARED(TM) (1024 + WG_STAGES * (WG_STAGE_BYTES(TM) + 16))   // + two mbarriers per stage
@@ -175,11 +177,11 @@ __device__ __forceinline__ void fp8_gemm_wg_tile(u8* smem_raw, const u16* a16, c
         for (int i = 0; i < R / 4; i++)
         {
             const float2 a2 = *reinterpret_cast<const float2*>(sa + 8 * i + 2 * t);
-            const float c0 = a2.x * sw, c1 = a2.y * sw;
-            acc[4 * i] = __fmaf_rn(part[4 * i], c0, acc[4 * i]);
-            acc[4 * i + 1] = __fmaf_rn(part[4 * i + 1], c1, acc[4 * i + 1]);
-            acc[4 * i + 2] = __fmaf_rn(part[4 * i + 2], c0, acc[4 * i + 2]);
-            acc[4 * i + 3] = __fmaf_rn(part[4 * i + 3], c1, acc[4 * i + 3]);
+            const float c0 = a2.x * sw, c1 = a2.y * sw;   // --fmad=false: a product and a sum, each rounded
+            acc[4 * i] = acc[4 * i] + part[4 * i] * c0;
+            acc[4 * i + 1] = acc[4 * i + 1] + part[4 * i + 1] * c1;
+            acc[4 * i + 2] = acc[4 * i + 2] + part[4 * i + 2] * c0;
+            acc[4 * i + 3] = acc[4 * i + 3] + part[4 * i + 3] * c1;
         }
         __syncwarp();
         if (lane == 0) mbar_arrive(empty + 8 * st);

@@ -42,19 +42,42 @@ public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream, Fu
     private const int WarpgroupTileRows = 128;   // fp8_gemm_wg
     private const string WarpgroupFile = "fp8_gemm_wg.cu";
 
-    /// <summary>Dynamic shared bytes of the warpgroup kernels: WG_SHARED(TM) in fp8_gemm_wg.cu (4 stages).</summary>
-    internal static int WarpgroupShared(int tileRows) => 1024 + 4 * ((tileRows * 256 + 128 * 128 + tileRows * 4 + 1023) / 1024 * 1024 + 16);
+    /// <summary>WG_STAGES in fp8_gemm_wg.cu: K blocks in its ring.</summary>
+    private const int WarpgroupStages = 4;
+
+    /// <summary>
+    /// Dynamic shared bytes of the warpgroup kernels, WG_SHARED(TM) in fp8_gemm_wg.cu: 1 KiB alignment slack, then per
+    /// stage the activations (f16, TM x 256 B), the W codes (128 x 128 B) and TM a_scales, rounded to 1 KiB, and two
+    /// mbarriers.
+    /// </summary>
+    internal static int WarpgroupShared(int tileRows) =>
+        1024 + WarpgroupStages * ((tileRows * 256 + 128 * 128 + tileRows * 4 + 1023) / 1024 * 1024 + 16);
 
     private bool? _warpgroup;
     private readonly HashSet<string> _warpgroupSharedRaised = [];
 
     /// <summary>
-    /// Whether prefill-sized products run on fp8_gemm_wh.cu's kernels (FP8 codes widened to f16 for Hopper's warpgroup
-    /// tensor cores, as exact as the mma.sync kernels): where the module is built for sm_90a (Hopper, NVRTC 12+), unless
-    /// SEEKSHARP_FP8_GEMM=mma keeps the mma.sync kernels (for A/B timing).
+    /// Whether products of <see cref="WarpgroupMinRows"/>+ rows and prefill-sized expert groups run on fp8_gemm_wg.cu's
+    /// kernels (FP8 codes widened to f16 for Hopper's warpgroup tensor cores, as exact as the mma.sync kernels): where the
+    /// module is built for sm_90a (Hopper, NVRTC 12+) and compiles, unless SEEKSHARP_FP8_GEMM=mma keeps the mma.sync
+    /// kernels (for A/B timing).
     /// </summary>
     public bool Warpgroup => _warpgroup ??= Environment.GetEnvironmentVariable("SEEKSHARP_FP8_GEMM") != "mma"
-        && Kernels.Compiler.ResolveTarget(Kernels.Context.Architecture).Name.EndsWith('a');
+        && Kernels.Compiler.ResolveTarget(Kernels.Context.Architecture).Name.EndsWith('a') && WarpgroupModuleLoads();
+
+    private bool WarpgroupModuleLoads()
+    {
+        try
+        {
+            Kernels.Module(WarpgroupFile);
+            return true;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Console.Error.WriteLine($"fp8_gemm: the warpgroup kernels are unavailable ({e.Message.Split('\n')[0]}); using the mma.sync kernels");
+            return false;
+        }
+    }
 
     /// <summary>
     /// fp8_widen_codes: e4m3 codes [rows, In] -> f16 codes [rows, ceil(In/128) * 128] in the warpgroup kernels' K order,
@@ -158,25 +181,23 @@ public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream, Fu
         LaunchChecks.That(maxTiles is > 0 and <= 65535, op, $"{maxTiles} tiles do not fit one grid column");
         LaunchChecks.That(firstOut > 0 && firstOut <= yCols && (first != second || firstOut == yCols), op,
             $"matrix {first} has {firstOut} of the {yCols} output columns");
+        LaunchChecks.That(tileRows is 16 or 64 or 128 && (tileRows != 128 || Warpgroup), op, $"no grouped kernel takes {tileRows}-row tiles here");
+        LaunchChecks.Buffer(codes, DType.U8, (long)codeRows * inFeatures, op, nameof(codes));
+        LaunchChecks.Buffer(scales, DType.F32, (long)codeRows * ActQuant.BlockCount(inFeatures), op, nameof(scales));
         var columnTiles = Dim3.Blocks(firstOut, GroupedTileN) + (first == second ? 0 : Dim3.Blocks(yCols - firstOut, GroupedTileN));
         var grid = new Dim3(columnTiles, (uint)maxTiles);
-        var args = new KernelArgs().Ptr(codes.Pointer).Ptr(scales.Pointer).Ptr(rowTokens?.Pointer ?? 0).Ptr(tiles.Pointer)
-            .Ptr(tileCount.Pointer).Ptr(experts.Table.Pointer).Int((int)first).Int((int)second).Int(firstOut).Int(yCols).Int(inFeatures)
-            .Ptr(y.Pointer);
-        LaunchChecks.That(tileRows is 16 or 64 or 128 && (tileRows != 128 || Warpgroup), op, $"no grouped kernel takes {tileRows}-row tiles here");
+        KernelArgs Args(CudaBuffer a) => new KernelArgs().Ptr(a.Pointer).Ptr(scales.Pointer).Ptr(rowTokens?.Pointer ?? 0)
+            .Ptr(tiles.Pointer).Ptr(tileCount.Pointer).Ptr(experts.Table.Pointer).Int((int)first).Int((int)second).Int(firstOut)
+            .Int(yCols).Int(inFeatures).Ptr(y.Pointer);
         if (tileRows > 16 && Warpgroup)   // f16 warpgroup tensor cores, from widened codes
         {
-            LaunchChecks.Buffer(codes, DType.U8, (long)codeRows * inFeatures, op, nameof(codes));
             using var wide = Widen(codes, codeRows, inFeatures);
-            LaunchWarpgroup(tileRows == 128 ? "fp8_gemm_grouped_wg128" : "fp8_gemm_grouped_wg", grid,
-                new KernelArgs().Ptr(wide.Pointer).Ptr(scales.Pointer).Ptr(rowTokens?.Pointer ?? 0).Ptr(tiles.Pointer)
-                    .Ptr(tileCount.Pointer).Ptr(experts.Table.Pointer).Int((int)first).Int((int)second).Int(firstOut).Int(yCols)
-                    .Int(inFeatures).Ptr(y.Pointer), tileRows);
+            LaunchWarpgroup(tileRows == 128 ? "fp8_gemm_grouped_wg128" : "fp8_gemm_grouped_wg", grid, Args(wide), tileRows);
             return;
         }
         var kernel = tileRows == 64 ? "fp8_gemm_grouped_m64" : "fp8_gemm_grouped_m16";
         if (_groupedSharedRaised.Add(kernel)) Function(kernel).SetMaxDynamicSharedBytes(GroupedShared);
-        Launch(kernel, grid, new Dim3(256), args, GroupedShared);
+        Launch(kernel, grid, new Dim3(256), Args(codes), GroupedShared);
     }
 
     /// <summary>Both fast kernels load 16 codes at a time: In a multiple of 16, codes and weight 16-byte aligned.</summary>
