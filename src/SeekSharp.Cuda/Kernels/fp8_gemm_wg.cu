@@ -14,8 +14,9 @@
 // partial. Accumulator rows are outputs and columns tokens, so the promotion's a_scale is per column, read from the
 // stage's copy of the tile's scales. A ring of WG_STAGES K blocks is filled by every thread's cp.async and handed over on
 // mbarriers (full / empty per stage), so the two warpgroups run out of step. (Earlier forms, in git history and
-// BENCHMARKS.md round 9: widening W into shared memory in every block, 5-25 % slower; a producer warpgroup with
-// setmaxnreg, which spilled at the 168 registers ptxas allows 384 threads; block barriers per K block, 13 % slower.)
+// BENCHMARKS.md round 9: widening W into shared memory in every block, 9-16 % slower dense and ~1.5x on expert groups;
+// a producer warpgroup with setmaxnreg, which spilled at the 168 registers ptxas allows 384 threads; block barriers per
+// K block, 13 % slower.)
 //
 // K order inside a K block is free (the partial is per block), so each thread reads 32 contiguous bytes of its W rows:
 // thread t of a quad feeds word s of bytes 32t..32t+31 to k-step s (slots 2t, 2t+1 <- bytes 32t+4s, +1; slots 2t+8,
