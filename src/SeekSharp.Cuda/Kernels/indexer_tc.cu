@@ -60,11 +60,17 @@ static __device__ __forceinline__ float itc_relu(float x)
 }
 #endif
 
+// The arguments of every indexer_scores_* kernel here and of the bodies they call (the launcher passes the same list
+// to each kernel).
+#define ITC_ARGS const unsigned char* __restrict__ q8, const float* __restrict__ weights,                        \
+    const unsigned char* __restrict__ keyPool, const float* __restrict__ scalePool, const int* __restrict__ rowSeq,  \
+    const int* __restrict__ rowPos, const int* __restrict__ table, int tableWidth, int blockSize, int startPos,     \
+    float* __restrict__ scores, int rows, int maxEnd, int keysPerBlock
+#define ITC_ARG_NAMES q8, weights, keyPool, scalePool, rowSeq, rowPos, table, tableWidth, blockSize, startPos, scores, \
+    rows, maxEnd, keysPerBlock
+
 template <int QG>
-static __device__ __forceinline__ void itc_body(const unsigned char* __restrict__ q8, const float* __restrict__ weights,
-    const unsigned char* __restrict__ keyPool, const float* __restrict__ scalePool,
-    const int* __restrict__ rowSeq, const int* __restrict__ rowPos, const int* __restrict__ table,
-    int tableWidth, int blockSize, int startPos, float* __restrict__ scores, int rows, int maxEnd, int keysPerBlock)
+static __device__ __forceinline__ void itc_body(ITC_ARGS)
 {
 #if __CUDA_ARCH__ >= 890
     constexpr int KS = ITC_WARPS / QG;     // warps sharing one query (they split the m-tiles of a tile)
@@ -211,23 +217,15 @@ static __device__ __forceinline__ void itc_body(const unsigned char* __restrict_
 // grid (ceil(maxEnd / keysPerBlock), ceil(rows / QG)), block 256, dynamic shared ITC_SHARED + QG * 256 bytes.
 // Rows g*QG .. g*QG + QG - 1 must belong to one sequence (the launcher checks before choosing QG = 8).
 extern "C" __global__ void __launch_bounds__(ITC_THREADS, 2)
-indexer_scores_tc1(const unsigned char* __restrict__ q8, const float* __restrict__ weights,
-    const unsigned char* __restrict__ keyPool, const float* __restrict__ scalePool,
-    const int* __restrict__ rowSeq, const int* __restrict__ rowPos, const int* __restrict__ table,
-    int tableWidth, int blockSize, int startPos, float* __restrict__ scores, int rows, int maxEnd, int keysPerBlock)
+indexer_scores_tc1(ITC_ARGS)
 {
-    itc_body<1>(q8, weights, keyPool, scalePool, rowSeq, rowPos, table, tableWidth, blockSize, startPos, scores, rows,
-                maxEnd, keysPerBlock);
+    itc_body<1>(ITC_ARG_NAMES);
 }
 
 extern "C" __global__ void __launch_bounds__(ITC_THREADS, 2)
-indexer_scores_tc8(const unsigned char* __restrict__ q8, const float* __restrict__ weights,
-    const unsigned char* __restrict__ keyPool, const float* __restrict__ scalePool,
-    const int* __restrict__ rowSeq, const int* __restrict__ rowPos, const int* __restrict__ table,
-    int tableWidth, int blockSize, int startPos, float* __restrict__ scores, int rows, int maxEnd, int keysPerBlock)
+indexer_scores_tc8(ITC_ARGS)
 {
-    itc_body<8>(q8, weights, keyPool, scalePool, rowSeq, rowPos, table, tableWidth, blockSize, startPos, scores, rows,
-                maxEnd, keysPerBlock);
+    itc_body<8>(ITC_ARG_NAMES);
 }
 
 // ---- indexer_scores_wh1 / indexer_scores_wh8: the FP8 codes on f16 warpgroup tensor cores (sm_90a) ---------------------
@@ -375,10 +373,7 @@ static __device__ __forceinline__ void iwh_bulk(u32 dst, const void* src, u32 by
 
 // BULK: every 32 consecutive positions from a multiple of 32 are consecutive pool rows (see above)
 template <int QG, bool BULK>
-static __device__ __forceinline__ void iwh_body(const unsigned char* __restrict__ q8, const float* __restrict__ weights,
-    const unsigned char* __restrict__ keyPool, const float* __restrict__ scalePool,
-    const int* __restrict__ rowSeq, const int* __restrict__ rowPos, const int* __restrict__ table,
-    int tableWidth, int blockSize, int startPos, float* __restrict__ scores, int rows, int maxEnd, int keysPerBlock)
+static __device__ __forceinline__ void iwh_body(ITC_ARGS)
 {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
     constexpr int STAGES = IWH_STAGES(QG);
@@ -535,37 +530,24 @@ static __device__ __forceinline__ bool iwh_bulk_rows(const int* table, int block
 
 // Bulk loads where the pool layout allows them (iwh_bulk_rows), cp.async gathers elsewhere.
 template <int QG>
-static __device__ __forceinline__ void iwh_kernel(const unsigned char* __restrict__ q8, const float* __restrict__ weights,
-    const unsigned char* __restrict__ keyPool, const float* __restrict__ scalePool,
-    const int* __restrict__ rowSeq, const int* __restrict__ rowPos, const int* __restrict__ table,
-    int tableWidth, int blockSize, int startPos, float* __restrict__ scores, int rows, int maxEnd, int keysPerBlock)
+static __device__ __forceinline__ void iwh_kernel(ITC_ARGS)
 {
     if (iwh_bulk_rows(table, blockSize, keyPool, scalePool))
-        iwh_body<QG, true>(q8, weights, keyPool, scalePool, rowSeq, rowPos, table, tableWidth, blockSize, startPos, scores,
-                           rows, maxEnd, keysPerBlock);
+        iwh_body<QG, true>(ITC_ARG_NAMES);
     else
-        iwh_body<QG, false>(q8, weights, keyPool, scalePool, rowSeq, rowPos, table, tableWidth, blockSize, startPos, scores,
-                            rows, maxEnd, keysPerBlock);
+        iwh_body<QG, false>(ITC_ARG_NAMES);
 }
 
 // Same arguments and results as indexer_scores_tc1 / tc8. grid (ceil(maxEnd / keysPerBlock), ceil(rows / QG)), block
 // 256, dynamic shared IWH_SHARED(QG); keysPerBlock a multiple of 128; the rows of a group belong to one sequence.
 extern "C" __global__ void __launch_bounds__(ITC_THREADS, 2)
-indexer_scores_wh1(const unsigned char* __restrict__ q8, const float* __restrict__ weights,
-    const unsigned char* __restrict__ keyPool, const float* __restrict__ scalePool,
-    const int* __restrict__ rowSeq, const int* __restrict__ rowPos, const int* __restrict__ table,
-    int tableWidth, int blockSize, int startPos, float* __restrict__ scores, int rows, int maxEnd, int keysPerBlock)
+indexer_scores_wh1(ITC_ARGS)
 {
-    iwh_kernel<1>(q8, weights, keyPool, scalePool, rowSeq, rowPos, table, tableWidth, blockSize, startPos, scores, rows,
-                  maxEnd, keysPerBlock);
+    iwh_kernel<1>(ITC_ARG_NAMES);
 }
 
 extern "C" __global__ void __launch_bounds__(ITC_THREADS)
-indexer_scores_wh8(const unsigned char* __restrict__ q8, const float* __restrict__ weights,
-    const unsigned char* __restrict__ keyPool, const float* __restrict__ scalePool,
-    const int* __restrict__ rowSeq, const int* __restrict__ rowPos, const int* __restrict__ table,
-    int tableWidth, int blockSize, int startPos, float* __restrict__ scores, int rows, int maxEnd, int keysPerBlock)
+indexer_scores_wh8(ITC_ARGS)
 {
-    iwh_kernel<8>(q8, weights, keyPool, scalePool, rowSeq, rowPos, table, tableWidth, blockSize, startPos, scores, rows,
-                  maxEnd, keysPerBlock);
+    iwh_kernel<8>(ITC_ARG_NAMES);
 }

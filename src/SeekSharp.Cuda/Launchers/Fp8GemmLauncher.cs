@@ -54,7 +54,7 @@ public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream, Fu
         1024 + WarpgroupStages * ((tileRows * 256 + 128 * 128 + tileRows * 4 + 1023) / 1024 * 1024 + 16);
 
     private bool? _warpgroup;
-    private readonly HashSet<string> _warpgroupSharedRaised = [];
+    private readonly HashSet<string> _sharedRaised = [];   // kernels whose dynamic shared limit is raised already
 
     /// <summary>
     /// Whether products of <see cref="WarpgroupMinRows"/>+ rows and prefill-sized expert groups run on fp8_gemm_wg.cu's
@@ -63,7 +63,7 @@ public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream, Fu
     /// kernels (for A/B timing).
     /// </summary>
     public bool Warpgroup => _warpgroup ??= Environment.GetEnvironmentVariable("SEEKSHARP_FP8_GEMM") != "mma"
-        && Kernels.Compiler.ResolveTarget(Kernels.Context.Architecture).Name.EndsWith('a') && WarpgroupModuleLoads();
+        && Kernels.BuildsArchSpecific && WarpgroupModuleLoads();
 
     private bool WarpgroupModuleLoads()
     {
@@ -98,7 +98,7 @@ public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream, Fu
     {
         var function = Kernels.Module(WarpgroupFile).Function(kernel);
         var shared = WarpgroupShared(tileRows);
-        if (_warpgroupSharedRaised.Add(kernel)) function.SetMaxDynamicSharedBytes(shared);
+        if (_sharedRaised.Add(kernel)) function.SetMaxDynamicSharedBytes(shared);
         function.Launch(Stream, grid, new Dim3(256), shared, args);
     }
 
@@ -162,7 +162,6 @@ public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream, Fu
 
     private const int GroupedTileN = 128;
     private const int GroupedShared = 72 * 1024;   // m16: 4 stages x (16 + 128) rows x 128 B; m64: 3 x (64 + 128) x 128 B
-    private readonly HashSet<string> _groupedSharedRaised = [];
 
     /// <summary>
     /// Expert GEMMs of every tile in <paramref name="tiles"/> (I32 [maxTiles, 4]: expert, first row, row end, unused;
@@ -196,7 +195,7 @@ public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream, Fu
             return;
         }
         var kernel = tileRows == 64 ? "fp8_gemm_grouped_m64" : "fp8_gemm_grouped_m16";
-        if (_groupedSharedRaised.Add(kernel)) Function(kernel).SetMaxDynamicSharedBytes(GroupedShared);
+        if (_sharedRaised.Add(kernel)) Function(kernel).SetMaxDynamicSharedBytes(GroupedShared);
         Launch(kernel, grid, new Dim3(256), Args(codes), GroupedShared);
     }
 

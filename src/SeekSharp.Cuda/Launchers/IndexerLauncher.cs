@@ -200,7 +200,7 @@ internal sealed class IndexerLauncher(KernelLibrary library)
     /// </summary>
     private static CudaFunction? LoadWarpgroup(KernelLibrary library, string name)
     {
-        if (!library.Compiler.ResolveTarget(library.Context.Architecture).Name.EndsWith('a')) return null;
+        if (!library.BuildsArchSpecific) return null;
         return LoadTc(library, name);
     }
 

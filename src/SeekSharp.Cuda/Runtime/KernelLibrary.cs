@@ -14,6 +14,12 @@ public sealed class KernelLibrary(CudaContext context, KernelCompiler compiler) 
     public CudaContext Context { get; } = context;
     public KernelCompiler Compiler { get; } = compiler;
 
+    /// <summary>
+    /// Whether modules are built for an architecture-specific target (sm_90a: Hopper with NVRTC 12+), the only one where
+    /// the warpgroup kernels (wgmma) compile.
+    /// </summary>
+    public bool BuildsArchSpecific => Compiler.ResolveTarget(Context.Architecture).Name.EndsWith('a');
+
     /// <summary>The loaded module of Kernels/<paramref name="cuFileName"/> ("elementwise.cu" or "elementwise").</summary>
     public CudaModule Module(string cuFileName)
     {
