@@ -65,6 +65,13 @@ def compile_module(name, defines="", arch=None, lab_files=()):
         print(f"{name}: NVRTC rc={rc}\n{log.value.decode()}")
         if rc != 0:
             sys.exit(1)
+    if os.environ.get("NVRTC_LAB_PTX"):   # a folder to keep the PTX in (arch-specific targets still emit it)
+        psize = ctypes.c_size_t()
+        if nvrtc.nvrtcGetPTXSize(prog, ctypes.byref(psize)) == 0:
+            ptx = ctypes.create_string_buffer(psize.value)
+            nvrtc.nvrtcGetPTX(prog, ptx)
+            with open(os.path.join(os.environ["NVRTC_LAB_PTX"], name + ".ptx"), "w") as f:
+                f.write(ptx.value.decode())
     nvrtc.nvrtcGetCUBINSize(prog, ctypes.byref(size))
     cubin = ctypes.create_string_buffer(size.value)
     nvrtc.nvrtcGetCUBIN(prog, cubin)

@@ -1,0 +1,478 @@
+// mla_sparse_wg.cu - the absorbed sparse MLA (MQA form: a query's heads share each selected key row, latent | k_pe,
+// 576 bf16, whose first 512 columns are also the value) on Hopper's warpgroup tensor cores (sm_90a), over a bf16 cache
+// read in place. It replaces mla_absorbed_tc.cu's qk / prob / pv chain where the shape fits (MlaLauncher) and keeps its
+// semantics:
+//   s_j = (qa . key_j) * scale in fp32,   p_j = bf16(exp(s_j - max) / sum) over the whole row,   o_lat = bf16(sum_j p_j v_j)
+// p is rounded after the division, as the reference rounds it, so every row's max and sum must be known before its
+// first p. Hence two kernels over the selected rows:
+//   mla_sparse_stats_wg  S = Q K^T only; each (query, head, key split) keeps a running max and sum.
+//   mla_sparse_out_wg    merges the splits' max and sum, recomputes S, forms p exactly and accumulates O += P V.
+// (The one-pass flash form rounds exp(s - running max) before dividing, FlashMLA's order: about twice the chain's error
+// against the reference in the kernel lab. Computing S twice costs 53 % more tensor work and keeps the reference's
+// rounding; only fp32 summation order differs from it.)
+//
+// Shared tiles are bf16 rows in 128-byte pieces (64 columns), the 16-byte unit u of row r stored at unit u ^ (r % 8)
+// (the 128-byte swizzle wgmma reads): element (r, c) of a [rows][576] tile sits at byte (c / 64) * rows * 128 +
+// r * 128 + (((c / 8) % 8) ^ (r % 8)) * 16 + (c % 8) * 2. Key tiles hold MSW_TILE selected rows; a ring of them is
+// filled by every thread's cp.async and completed on an mbarrier per stage (full), with a flag per row saying whether
+// the slot is used (unused slots load zeros and score -inf).
+//
+// wgmma fragments (warp wi of a warpgroup holds rows 16wi..16wi+15; g = lane / 4, c = lane % 4): accumulator d[4j + e]
+// is (row g, column 8j + 2c + e) for e < 2 and (row g + 8, column 8j + 2c + e - 2) for e >= 2; an A operand in registers
+// is mma.sync's m16n8k16 A fragment of the warp's 16 rows.
+
+#define MSW_LORA 512
+#define MSW_ROPE 64
+#define MSW_KW 576                                      // lora + rope: one key row
+#define MSW_PIECES 9                                    // 64-column pieces of a row
+#define MSW_KSTEPS 36                                   // k16 steps over a row
+#define MSW_TILE 32                                     // key rows per tile
+#define MSW_TILE_BYTES (MSW_PIECES * MSW_TILE * 128)    // 36,864
+#ifndef MSW_STATS_STAGES
+#define MSW_STATS_STAGES 6                              // MlaSparseWarpgroup.StatsStages
+#endif
+#ifndef MSW_OUT_STAGES
+#define MSW_OUT_STAGES 4                                // MlaSparseWarpgroup.OutStages
+#endif
+static_assert(MSW_STATS_STAGES >= 3 && MSW_OUT_STAGES >= 3, "the rings run ahead by stages - 2 and stages - 1 tiles, and S runs a tile ahead");
+#define MSW_Q_STRIDE 1168                               // Q staging rows: 1152 + 16 bytes, so ldmatrix rows miss each other's banks
+static_assert(128 * MSW_Q_STRIDE <= MSW_STATS_STAGES * MSW_TILE_BYTES, "Q staging lives in the stats kernel's ring");
+// dynamic shared bytes (1 KiB alignment slack first)
+#define MSW_STATS_SHARED (1024 + MSW_STATS_STAGES * (MSW_TILE_BYTES + 16 + MSW_TILE * 4))
+#define MSW_OUT_SHARED (1024 + MSW_PIECES * 64 * 128 + MSW_OUT_STAGES * (MSW_TILE_BYTES + 8 + MSW_TILE * 4) + 64 * 128)
+
+extern __shared__ u8 msw_smem[];
+
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+
+// wgmma descriptor, 128-byte swizzle, with explicit leading / stride byte offsets (N-major operands need them)
+__device__ __forceinline__ u64 msw_desc(u32 addr, u32 lbo, u32 sbo)
+{
+    return (u64)((addr & 0x3FFFFu) >> 4) | ((u64)(lbo >> 4) << 16) | ((u64)(sbo >> 4) << 32) | (1ull << 62);
+}
+
+// keeps the compiler from reading or writing accumulators across an asynchronous wgmma
+template <int N>
+__device__ __forceinline__ void msw_pin(float (&d)[N])
+{
+#pragma unroll
+    for (int i = 0; i < N; i++) asm volatile("" : "+f"(d[i]) :: "memory");
+}
+
+// d (64 x 32) (+)= A (64 x 16, registers) * B (32 keys x 16, shared, K-major)^T
+__device__ __forceinline__ void msw_mma_n32(float (&d)[16], const u32 (&a)[4], u64 db, int accumulate)
+{
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %21, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15}, {%16, %17, %18, %19}, %20, p, 1, 1, 0;\n}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(accumulate));
+}
+
+// d (64 x 16) (+)= A (64 x 16, shared, K-major) * B (16 keys x 16, shared, K-major)^T
+__device__ __forceinline__ void msw_mma_n16(float (&d)[8], u64 da, u64 db, int accumulate)
+{
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %10, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7}, %8, %9, p, 1, 1, 0, 0;\n}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7])
+        : "l"(da), "l"(db), "r"(accumulate));
+}
+
+// d (64 x 256) += A (64 x 16 keys, shared, K-major) * B (16 keys x 256, shared, N-major)
+__device__ __forceinline__ void msw_mma_pv(float (&d)[128], u64 da, u64 db)
+{
+    asm volatile("{\n.reg .pred p;\nsetp.eq.u32 p, 1, 1;\n"
+        "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63, %64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79, %80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95, %96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, %111, %112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127}, %128, %129, p, 1, 1, 0, 1;\n}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
+          "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
+          "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
+          "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
+          "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]),
+          "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]), "+f"(d[70]), "+f"(d[71]),
+          "+f"(d[72]), "+f"(d[73]), "+f"(d[74]), "+f"(d[75]), "+f"(d[76]), "+f"(d[77]), "+f"(d[78]), "+f"(d[79]),
+          "+f"(d[80]), "+f"(d[81]), "+f"(d[82]), "+f"(d[83]), "+f"(d[84]), "+f"(d[85]), "+f"(d[86]), "+f"(d[87]),
+          "+f"(d[88]), "+f"(d[89]), "+f"(d[90]), "+f"(d[91]), "+f"(d[92]), "+f"(d[93]), "+f"(d[94]), "+f"(d[95]),
+          "+f"(d[96]), "+f"(d[97]), "+f"(d[98]), "+f"(d[99]), "+f"(d[100]), "+f"(d[101]), "+f"(d[102]), "+f"(d[103]),
+          "+f"(d[104]), "+f"(d[105]), "+f"(d[106]), "+f"(d[107]), "+f"(d[108]), "+f"(d[109]), "+f"(d[110]), "+f"(d[111]),
+          "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]), "+f"(d[116]), "+f"(d[117]), "+f"(d[118]), "+f"(d[119]),
+          "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
+        : "l"(da), "l"(db));
+}
+
+// The key slots one block reads: slots [j0, j1) of query t, each naming a cache row (indices[t, j], or j itself without
+// indices: keys 0..pos0 + t); a slot past j1 or with a negative index is unused.
+struct MswSlots
+{
+    const int* idx;   // the query's index row, or null
+    int j0, j1;
+
+    __device__ __forceinline__ int row(int j) const { return j >= j1 ? -1 : idx != nullptr ? __ldg(idx + j) : j; }
+    __device__ __forceinline__ int tiles() const { return j1 > j0 ? (j1 - j0 + MSW_TILE - 1) / MSW_TILE : 0; }
+};
+
+__device__ __forceinline__ MswSlots msw_slots(const int* indices, int indexWidth, int pos0, int t, int split, int splitSlots)
+{
+    MswSlots s;
+    s.idx = indices != nullptr ? indices + (i64)t * indexWidth : nullptr;
+    const int count = indices != nullptr ? indexWidth : pos0 + t + 1;
+    s.j0 = split * splitSlots;
+    s.j1 = min(s.j0 + splitSlots, count);
+    return s;
+}
+
+// Cache row `row` (-1: unused, zeros) into row tid / 8 of a key tile, 16-byte unit tid % 8 of each 64-column piece, by
+// cp.async that arrives on the stage's full barrier when it lands; the slot's used flag is a plain store, released by
+// a plain arrive of the thread that wrote it (full counts 256 + 32 arrivals).
+__device__ __forceinline__ void msw_load_tile(u32 tile, u32 full, int* used, const u16* __restrict__ lat,
+    const u16* __restrict__ rope, int row, int tid)
+{
+    const int r = tid >> 3, u = tid & 7;
+    const bool ok = row >= 0;
+    const u16* const lrow = lat + (i64)(ok ? row : 0) * MSW_LORA + u * 8;
+    const u16* const rrow = rope + (i64)(ok ? row : 0) * MSW_ROPE + u * 8;
+    const u32 dst = tile + r * 128 + ((u ^ (r & 7)) << 4);
+#pragma unroll
+    for (int p = 0; p < MSW_PIECES; p++)
+        cp_async16(dst + p * (MSW_TILE * 128), p < MSW_PIECES - 1 ? lrow + p * 64 : rrow, ok ? 16 : 0);
+    asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];" :: "r"(full) : "memory");
+    if (u == 0)
+    {
+        used[r] = ok ? 1 : 0;
+        mbar_arrive(full);
+    }
+}
+
+__device__ __forceinline__ void msw_init_full(u32 full, int stages)
+{
+    for (int s = 0; s < stages; s++)
+        asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" :: "r"(full + 8 * s), "r"(256 + 32) : "memory");
+}
+
+#endif   // __CUDA_ARCH_FEAT_SM90_ALL
+
+// ------------------------------------------------------------------------------------------------------------------
+// mla_sparse_stats_wg: grid (ceil(heads / 128), splits, T), block 256, one block per SM, MSW_STATS_SHARED bytes.
+// stats [T, splits, heads] float2 = (max, sum of exp(s - max)) over the split's used slots ((-inf, 0) for none).
+// qa [T, heads, 576] bf16 bits; latent [*, 512] and ropeKeys [*, 64] bf16 bits; indices [T, indexWidth] or null (keys
+// 0..pos0 + t). Warpgroup w holds heads 64w..64w+63 of the block's 128 as A registers (36 k-steps x 4, loaded once by
+// ldmatrix from a staging copy) and multiplies each 32-key tile on m64n32k16, then folds the tile's scores into the
+// running max and sum (while the other warpgroup multiplies). The ring runs MSW_STATS_STAGES - 2 tiles
+// ahead; a stage is refilled once all 8 warps have released it (empty barrier, one arrival per warp).
+// ------------------------------------------------------------------------------------------------------------------
+extern "C" __global__ void __launch_bounds__(256, 1)
+mla_sparse_stats_wg(const u16* __restrict__ qa, const u16* __restrict__ latent, const u16* __restrict__ ropeKeys,
+                    const int* __restrict__ indices, float2* __restrict__ stats, int indexWidth, int pos0, int heads,
+                    int splitSlots, float scale)
+{
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+    constexpr int ST = MSW_STATS_STAGES;
+    const u32 raw = smem_addr(msw_smem);
+    const u32 ring = (raw + 1023u) & ~1023u;
+    const u32 full = ring + ST * MSW_TILE_BYTES, empty = full + 8 * ST;
+    int* const usedAll = reinterpret_cast<int*>(msw_smem + (empty + 8 * ST - raw));   // [ST][MSW_TILE]
+
+    const int t = blockIdx.z, split = blockIdx.y, hb = blockIdx.x * 128;
+    const int tid = threadIdx.x, lane = tid & 31, wg = tid >> 7, wi = (tid >> 5) & 3, g = lane >> 2, c = lane & 3;
+    const MswSlots slots = msw_slots(indices, indexWidth, pos0, t, split, splitSlots);
+    const int nt = slots.tiles();
+
+    // Q rows (heads past the end as zeros) through the ring's space into A registers
+    for (int e = tid; e < 128 * (MSW_KW / 8); e += 256)
+    {
+        const int r = e / (MSW_KW / 8), p = e - r * (MSW_KW / 8);
+        const bool ok = hb + r < heads;
+        cp_async16(ring + r * MSW_Q_STRIDE + p * 16, qa + ((i64)t * heads + (ok ? hb + r : 0)) * MSW_KW + p * 8, ok ? 16 : 0);
+    }
+    cp_async_commit();
+    if (tid == 0)
+    {
+        msw_init_full(full, ST);
+        for (int s = 0; s < ST; s++) asm volatile("mbarrier.init.shared::cta.b64 [%0], 8;" :: "r"(empty + 8 * s) : "memory");
+        asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+    }
+    asm volatile("cp.async.wait_all;" ::: "memory");
+    __syncthreads();
+    u32 qf[MSW_KSTEPS][4];
+    {
+        const int r = 64 * wg + 16 * wi + (lane & 7) + 8 * ((lane >> 3) & 1), k = 8 * (lane >> 4);
+#pragma unroll
+        for (int kk = 0; kk < MSW_KSTEPS; kk++)
+            ldsm_x4(ring + r * MSW_Q_STRIDE + (16 * kk + k) * 2, qf[kk][0], qf[kk][1], qf[kk][2], qf[kk][3]);
+    }
+    __syncthreads();   // the staging copy is dead: the ring takes its place
+
+    const int r8 = tid >> 3;   // the tile row this thread loads
+    auto refill = [&](int it)   // tile it into stage it % ST, after its previous occupant (tile it - ST) was released
+    {
+        if (it >= nt) return;
+        const int s = it % ST;
+        if (it >= ST) mbar_wait(empty + 8 * s, ((it / ST) - 1) & 1);
+        msw_load_tile(ring + s * MSW_TILE_BYTES, full + 8 * s, usedAll + s * MSW_TILE, latent, ropeKeys,
+                      slots.row(slots.j0 + it * MSW_TILE + r8), tid);
+    };
+    auto issue = [&](int it, float (&acc)[16])   // S of tile it (async)
+    {
+        const int s = it % ST;
+        mbar_wait(full + 8 * s, (it / ST) & 1);
+        asm volatile("fence.proxy.async.shared::cta;" ::: "memory");   // cp.async writes -> visible to wgmma
+        const u32 kb = ring + s * MSW_TILE_BYTES;
+        msw_pin(acc);
+        wgmma_fence();
+#pragma unroll
+        for (int kk = 0; kk < MSW_KSTEPS; kk++)
+            msw_mma_n32(acc, qf[kk], wgmma_desc_sw128(kb + (kk >> 2) * (MSW_TILE * 128) + (kk & 3) * 32), kk);
+        wgmma_commit();
+    };
+    float mA = SS_NEG_INF, mB = SS_NEG_INF, lA = 0.0f, lB = 0.0f;   // rows g and g + 8 over this thread's columns
+    auto fold = [&](int it, float (&acc)[16])   // tile it's S is complete: release its stage, fold its scores in
+    {
+        msw_pin(acc);
+        const int s = it % ST;
+        __syncwarp();
+        if (lane == 0) mbar_arrive(empty + 8 * s);
+        const int* const used = usedAll + s * MSW_TILE;
+        float xA[8], xB[8], mxA = SS_NEG_INF, mxB = SS_NEG_INF;
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+#pragma unroll
+            for (int e = 0; e < 2; e++)
+            {
+                const bool ok = used[8 * j + 2 * c + e] != 0;
+                xA[2 * j + e] = ok ? acc[4 * j + e] * scale : SS_NEG_INF;
+                xB[2 * j + e] = ok ? acc[4 * j + 2 + e] * scale : SS_NEG_INF;
+                mxA = fmaxf(mxA, xA[2 * j + e]);
+                mxB = fmaxf(mxB, xB[2 * j + e]);
+            }
+        if (mxA != SS_NEG_INF)
+        {
+            const float n = fmaxf(mA, mxA);
+            float sum = mA == SS_NEG_INF ? 0.0f : lA * expf(mA - n);
+#pragma unroll
+            for (int i = 0; i < 8; i++) sum += expf(xA[i] - n);   // exp(-inf) = 0: unused slots
+            mA = n;
+            lA = sum;
+        }
+        if (mxB != SS_NEG_INF)
+        {
+            const float n = fmaxf(mB, mxB);
+            float sum = mB == SS_NEG_INF ? 0.0f : lB * expf(mB - n);
+#pragma unroll
+            for (int i = 0; i < 8; i++) sum += expf(xB[i] - n);
+            mB = n;
+            lB = sum;
+        }
+    };
+
+    // one accumulator and wait<0> per tile: ptxas serialises every wgmma when a second accumulator set is read
+    // behind a wait<1> (C7514); the two warpgroups drift apart instead, so one folds while the other multiplies
+    for (int it = 0; it < ST - 2; it++) refill(it);
+    float acc[16];
+#pragma unroll
+    for (int i = 0; i < 16; i++) acc[i] = 0.0f;
+    for (int it = 0; it < nt; it++)
+    {
+        refill(it + ST - 2);
+        issue(it, acc);
+        wgmma_wait<0>();
+        fold(it, acc);
+    }
+
+    // the quad's four column sets -> the row's max and sum
+#pragma unroll
+    for (int off = 1; off < 4; off <<= 1)
+    {
+        const float m2A = __shfl_xor_sync(0xFFFFFFFFu, mA, off), l2A = __shfl_xor_sync(0xFFFFFFFFu, lA, off);
+        const float m2B = __shfl_xor_sync(0xFFFFFFFFu, mB, off), l2B = __shfl_xor_sync(0xFFFFFFFFu, lB, off);
+        const float nA = fmaxf(mA, m2A), nB = fmaxf(mB, m2B);
+        if (nA != SS_NEG_INF) lA = (mA == SS_NEG_INF ? 0.0f : lA * expf(mA - nA)) + (m2A == SS_NEG_INF ? 0.0f : l2A * expf(m2A - nA));
+        if (nB != SS_NEG_INF) lB = (mB == SS_NEG_INF ? 0.0f : lB * expf(mB - nB)) + (m2B == SS_NEG_INF ? 0.0f : l2B * expf(m2B - nB));
+        mA = nA;
+        mB = nB;
+    }
+    const int h = hb + 64 * wg + 16 * wi + g;
+    float2* const out = stats + ((i64)t * gridDim.y + split) * heads;
+    if (c == 0 && h < heads) out[h] = make_float2(mA, lA);
+    if (c == 0 && h + 8 < heads) out[h + 8] = make_float2(mB, lB);
+#else
+    __trap();   // MlaLauncher launches it on sm_90a only
+#endif
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// mla_sparse_out_wg: grid (ceil(heads / 64), splits, T), block 256, one block per SM, MSW_OUT_SHARED bytes.
+// Heads hb..hb+63 of query t over key split blockIdx.y: each row's max and sum merged from stats [T, statSplits, heads]
+// (mla_sparse_stats_wg), then per 32-key tile: warpgroup w scores keys 16w..16w+15 (m64n16k16, Q and K from shared),
+// p = bf16(exp(s * scale - max) / sum) goes to a shared P tile (two buffers, so one named barrier per tile), and
+// warpgroup w accumulates latent columns 256w..256w+255 of O += P V (m64n256k16: P K-major, V = the same key tile read
+// N-major). S of tile it + 1 is issued right behind PV of tile it.
+// Output: one split -> o_lat = bf16(O) as bits into olatBits [T, heads, 512] when given, else as fp32 into opart
+// [T, heads, 512]; several -> fp32 partial sums opart [T, splits, heads, 512] for mla_abs_combine (p is already
+// normalised, so the splits just add). lse [T, heads] (max + ln sum) or null, written by split 0.
+// ------------------------------------------------------------------------------------------------------------------
+extern "C" __global__ void __launch_bounds__(256, 1)
+mla_sparse_out_wg(const u16* __restrict__ qa, const u16* __restrict__ latent, const u16* __restrict__ ropeKeys,
+                  const int* __restrict__ indices, const float2* __restrict__ stats, int statSplits,
+                  float* __restrict__ opart, u16* __restrict__ olatBits, float* __restrict__ lse,
+                  int indexWidth, int pos0, int heads, int splitSlots, float scale)
+{
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+    constexpr int ST = MSW_OUT_STAGES;
+    const u32 raw = smem_addr(msw_smem);
+    const u32 qs = (raw + 1023u) & ~1023u;
+    const u32 ring = qs + MSW_PIECES * 64 * 128;
+    const u32 ps = ring + ST * MSW_TILE_BYTES;   // P [64 rows][128 B]: buffer b in K columns 32b..32b+31
+    const u32 full = ps + 64 * 128;
+    int* const usedAll = reinterpret_cast<int*>(msw_smem + (full + 8 * ST - raw));   // [ST][MSW_TILE]
+
+    const int t = blockIdx.z, split = blockIdx.y, splits = gridDim.y, hb = blockIdx.x * 64;
+    const int tid = threadIdx.x, lane = tid & 31, wg = tid >> 7, wi = (tid >> 5) & 3, g = lane >> 2, c = lane & 3;
+    const MswSlots slots = msw_slots(indices, indexWidth, pos0, t, split, splitSlots);
+    const int nt = slots.tiles();
+
+    // Q rows (heads past the end as zeros) into the swizzled Q tile
+    for (int e = tid; e < 64 * (MSW_KW / 8); e += 256)
+    {
+        const int r = e / (MSW_KW / 8), p = e - r * (MSW_KW / 8);
+        const bool ok = hb + r < heads;
+        cp_async16(qs + (p >> 3) * (64 * 128) + r * 128 + (((p & 7) ^ (r & 7)) << 4),
+                   qa + ((i64)t * heads + (ok ? hb + r : 0)) * MSW_KW + p * 8, ok ? 16 : 0);
+    }
+    cp_async_commit();
+    if (tid == 0)
+    {
+        msw_init_full(full, ST);
+        asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+    }
+
+    // the rows' max and sum over all splits (rows g and g + 8 of this warp)
+    const int hA = hb + 16 * wi + g, hB = hA + 8;
+    float mA = SS_NEG_INF, mB = SS_NEG_INF, lA = 0.0f, lB = 0.0f;
+    {
+        const float2* const st = stats + (i64)t * statSplits * heads;
+        for (int i = 0; i < statSplits; i++)
+        {
+            const float2 a = hA < heads ? st[(i64)i * heads + hA] : make_float2(SS_NEG_INF, 0.0f);
+            const float2 b = hB < heads ? st[(i64)i * heads + hB] : make_float2(SS_NEG_INF, 0.0f);
+            const float nA = fmaxf(mA, a.x), nB = fmaxf(mB, b.x);
+            if (nA != SS_NEG_INF) lA = (mA == SS_NEG_INF ? 0.0f : lA * expf(mA - nA)) + (a.x == SS_NEG_INF ? 0.0f : a.y * expf(a.x - nA));
+            if (nB != SS_NEG_INF) lB = (mB == SS_NEG_INF ? 0.0f : lB * expf(mB - nB)) + (b.x == SS_NEG_INF ? 0.0f : b.y * expf(b.x - nB));
+            mA = nA;
+            mB = nB;
+        }
+    }
+    if (lse != nullptr && split == 0 && wg == 0 && c == 0)
+    {
+        if (hA < heads) lse[(i64)t * heads + hA] = softmax_lse(mA, lA);
+        if (hB < heads) lse[(i64)t * heads + hB] = softmax_lse(mB, lB);
+    }
+
+    asm volatile("cp.async.wait_all;" ::: "memory");
+    asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
+    __syncthreads();
+
+    const int r8 = tid >> 3;
+    auto refill = [&](int it)   // tile it into stage it % ST (its previous tile's readers are past this tile's barrier)
+    {
+        if (it >= nt) return;
+        const int s = it % ST;
+        msw_load_tile(ring + s * MSW_TILE_BYTES, full + 8 * s, usedAll + s * MSW_TILE, latent, ropeKeys,
+                      slots.row(slots.j0 + it * MSW_TILE + r8), tid);
+    };
+    auto issue = [&](int it, float (&acc)[8])   // this warpgroup's 16 keys of tile it's S (async)
+    {
+        const int s = it % ST;
+        mbar_wait(full + 8 * s, (it / ST) & 1);
+        asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
+        const u32 kb = ring + s * MSW_TILE_BYTES + 16 * wg * 128;
+        msw_pin(acc);
+        wgmma_fence();
+#pragma unroll
+        for (int kk = 0; kk < MSW_KSTEPS; kk++)
+            msw_mma_n16(acc, wgmma_desc_sw128(qs + (kk >> 2) * (64 * 128) + (kk & 3) * 32),
+                        wgmma_desc_sw128(kb + (kk >> 2) * (MSW_TILE * 128) + (kk & 3) * 32), kk);
+        wgmma_commit();
+    };
+    float o[128];
+#pragma unroll
+    for (int i = 0; i < 128; i++) o[i] = 0.0f;
+    msw_pin(o);   // zeroed before the first S is in flight: ptxas serialises wgmma around accumulator writes (C7515)
+    auto attend = [&](int it, float (&acc)[8])   // tile it's S is complete: P into shared, then O += P V (async)
+    {
+        msw_pin(acc);
+        const int s = it % ST, b = it & 1;
+        const int* const used = usedAll + s * MSW_TILE;
+#pragma unroll
+        for (int j = 0; j < 2; j++)
+        {
+            const int key = 16 * wg + 8 * j + 2 * c;
+            float p[4];
+#pragma unroll
+            for (int e = 0; e < 2; e++)
+            {
+                const bool ok = used[key + e] != 0;
+                p[e] = ok && mA != SS_NEG_INF ? expf(acc[4 * j + e] * scale - mA) / lA : 0.0f;
+                p[2 + e] = ok && mB != SS_NEG_INF ? expf(acc[4 * j + 2 + e] * scale - mB) / lB : 0.0f;
+            }
+            const int u = 4 * b + 2 * wg + j, rA = 16 * wi + g, rB = rA + 8;
+            asm volatile("st.shared.b32 [%0], %1;" :: "r"(ps + rA * 128 + ((u ^ (rA & 7)) << 4) + 4 * c), "r"(pack_bf16x2(p[0], p[1])) : "memory");
+            asm volatile("st.shared.b32 [%0], %1;" :: "r"(ps + rB * 128 + ((u ^ (rB & 7)) << 4) + 4 * c), "r"(pack_bf16x2(p[2], p[3])) : "memory");
+        }
+        asm volatile("fence.proxy.async.shared::cta;" ::: "memory");   // P stores -> visible to wgmma
+        asm volatile("bar.sync 1, 256;" ::: "memory");                 // both halves of P(it) written
+        const u32 vb = ring + s * MSW_TILE_BYTES + 4 * wg * (MSW_TILE * 128);
+        msw_pin(o);
+        wgmma_fence();
+#pragma unroll
+        for (int kk = 0; kk < MSW_TILE / 16; kk++)
+            msw_mma_pv(o, wgmma_desc_sw128(ps + b * 64 + kk * 32), msw_desc(vb + kk * (16 * 128), MSW_TILE * 128, 1024));
+        wgmma_commit();
+    };
+
+    // one S accumulator, wait<0> per tile: S of tile it + 1 queues behind PV of tile it on the tensor cores, and
+    // both are retired before tile it + 1's probabilities (a second S set behind wait<1> made ptxas serialise, C7515)
+    for (int it = 0; it < ST - 1; it++) refill(it);
+    float acc[8];
+#pragma unroll
+    for (int i = 0; i < 8; i++) acc[i] = 0.0f;
+    if (nt > 0) issue(0, acc);
+    for (int it = 0; it < nt; it++)
+    {
+        wgmma_wait<0>();
+        attend(it, acc);
+        if (it + 1 < nt) issue(it + 1, acc);
+        refill(it + ST - 1);   // into the stage of tile it - 1, which both warpgroups finished before the barrier
+    }
+    wgmma_wait<0>();
+    msw_pin(o);
+
+    const int col = 256 * wg + 2 * c;
+#pragma unroll
+    for (int half = 0; half < 2; half++)
+    {
+        const int h = half ? hB : hA;
+        if (h >= heads) continue;
+        if (splits == 1 && olatBits != nullptr)
+        {
+            u16* const row = olatBits + ((i64)t * heads + h) * MSW_LORA + col;
+#pragma unroll
+            for (int j = 0; j < 32; j++)
+                *reinterpret_cast<u32*>(row + 8 * j) = pack_bf16x2(o[4 * j + 2 * half], o[4 * j + 2 * half + 1]);
+        }
+        else
+        {
+            float* const row = opart + (((i64)t * splits + split) * heads + h) * MSW_LORA + col;
+#pragma unroll
+            for (int j = 0; j < 32; j++)
+            {
+                const float x = o[4 * j + 2 * half], y = o[4 * j + 2 * half + 1];
+                *reinterpret_cast<float2*>(row + 8 * j) = splits == 1 ? make_float2(bf16_round(x), bf16_round(y)) : make_float2(x, y);
+            }
+        }
+    }
+#else
+    __trap();   // MlaLauncher launches it on sm_90a only
+#endif
+}
