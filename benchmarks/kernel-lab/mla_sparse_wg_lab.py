@@ -8,7 +8,7 @@ reference, from absorbed queries qa [T, 128, 576] bf16 and a bf16 cache (latent 
 Checks (normalised max error against the reference, bar 1/128 as the op tests; the two kernels against each other),
 then times both at decode and prefill shapes with the useful work T x 128 x width x (576 + 512) x 2 FLOP.
 
-Usage (H200): python3 benchmarks/kernel-lab/mla_sparse_wg_lab.py [--quick] [--variant "#define MSW_OUT_STAGES 3"]
+Usage (H200): python3 benchmarks/kernel-lab/mla_sparse_wg_lab.py [--quick] [--variant "#define MSW_OUT_STAGES 4"]
 """
 import argparse
 import sys
@@ -27,7 +27,7 @@ H, LORA, ROPE, KW, TILE = 128, 512, 64, 576, 32
 SCALE = 0.1352338
 SMS = torch.cuda.get_device_properties(0).multi_processor_count
 STATS_SHARED_OF = lambda st: 1024 + st * (KW * TILE * 2 + 16 + TILE * 4)
-OUT_SHARED_OF = lambda st: 1024 + 9 * 64 * 128 + st * (KW * TILE * 2 + 8 + TILE * 4) + 64 * 128
+OUT_SHARED_OF = lambda st: 1024 + st * (LORA * TILE * 2 + 64 * TILE * 4 + 16)
 
 
 def define(name, default):
@@ -39,7 +39,7 @@ def define(name, default):
 
 
 STATS_SHARED = STATS_SHARED_OF(define("MSW_STATS_STAGES", 6))
-OUT_SHARED = OUT_SHARED_OF(define("MSW_OUT_STAGES", 4))
+OUT_SHARED = OUT_SHARED_OF(define("MSW_OUT_STAGES", 5))
 
 wg = compile_module("mla_sparse_wg.cu", args.variant.replace(";", "\n") + "\n")
 F_STATS = func(wg, "mla_sparse_stats_wg", STATS_SHARED)
@@ -65,21 +65,22 @@ def wave_splits(tiles, resident, blocks, min_tiles):
     return cdiv(max(tiles, 1), per), per * TILE
 
 
-def run_wg(qa, lat, kpe, idx, width, T, pos0, lse=None, part=None, stats=None):
-    """MlaLauncher's warpgroup path; part "stats" / "out" launches one kernel only (out reuses the given stats)."""
-    slots = width if idx is not None else pos0 + T
-    tiles = cdiv(slots, TILE)
+def run_wg(qa, lat, kpe, idx, width, T, pos0, lse=None, part=None, stats=None, scores=None):
+    """MlaLauncher's warpgroup path; part "stats" / "out" launches one kernel only (out reuses the given stats, scores)."""
+    slots_pad = cdiv(width if idx is not None else pos0 + T, TILE) * TILE
+    tiles = slots_pad // TILE
     s_splits, s_slots = wave_splits(tiles, SMS, T * cdiv(H, 128), 4)
     o_splits, o_slots = wave_splits(tiles, SMS, T * cdiv(H, 64), 4)
     if part != "out":
         stats = torch.empty(T * s_splits * H * 2, device="cuda", dtype=torch.float32)
-        launch(F_STATS, (cdiv(H, 128), s_splits, T), (256,), STATS_SHARED, qa, lat, kpe, idx, stats, width, pos0, H,
-               s_slots, SCALE)
+        scores = torch.empty(T * H * slots_pad, device="cuda", dtype=torch.float32)
+        launch(F_STATS, (cdiv(H, 128), s_splits, T), (256,), STATS_SHARED, qa, lat, kpe, idx, stats, scores, width, pos0,
+               H, slots_pad, s_slots, SCALE)
     if part == "stats":
-        return stats
+        return stats, scores
     opart = torch.empty(T * o_splits * H * LORA, device="cuda", dtype=torch.float32)
-    launch(F_OUT, (cdiv(H, 64), o_splits, T), (256,), OUT_SHARED, qa, lat, kpe, idx, stats, s_splits, opart, None, lse,
-           width, pos0, H, o_slots, SCALE)
+    launch(F_OUT, (cdiv(H, 64), o_splits, T), (256,), OUT_SHARED, lat, idx, scores, stats, s_splits, opart, None, lse,
+           width, pos0, H, slots_pad, o_slots)
     if o_splits == 1:
         return opart
     olat = torch.empty(T * H * LORA, device="cuda", dtype=torch.float32)
@@ -172,10 +173,10 @@ def bench(name, T, N, width):
     flop = T * H * width * (KW + LORA) * 2
     t_wg = timed(lambda: run_wg(qa, lat, kpe, idx, width, T, pos0), args.reps)
     t_ch = timed(lambda: run_chain(qa, lat, kpe, idx, width, T, pos0), args.reps)
-    stats = run_wg(qa, lat, kpe, idx, width, T, pos0, part="stats")
+    stats, scores = run_wg(qa, lat, kpe, idx, width, T, pos0, part="stats")
     t_st = timed(lambda: run_wg(qa, lat, kpe, idx, width, T, pos0, part="stats"), args.reps)
-    t_out = timed(lambda: run_wg(qa, lat, kpe, idx, width, T, pos0, part="out", stats=stats), args.reps)
-    f_st, f_out = T * H * width * KW * 2, flop   # tensor work of each kernel
+    t_out = timed(lambda: run_wg(qa, lat, kpe, idx, width, T, pos0, part="out", stats=stats, scores=scores), args.reps)
+    f_st, f_out = T * H * width * KW * 2, T * H * width * LORA * 2   # tensor work of each kernel
     print(f"  {name:28s} chain {t_ch * 1e3:8.3f} ms ({flop / t_ch / 1e12:6.1f} TFLOP/s)   "
           f"wg {t_wg * 1e3:8.3f} ms ({flop / t_wg / 1e12:6.1f} TFLOP/s, {flop / t_wg / 990e12 * 100:4.1f} % of 990)   "
           f"chain / wg {t_ch / t_wg:5.2f}\n  {'':28s} stats {t_st * 1e3:.3f} ms ({f_st / t_st / 1e12:.0f} TFLOP/s), "

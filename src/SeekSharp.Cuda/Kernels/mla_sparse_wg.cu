@@ -5,11 +5,11 @@
 //   s_j = (qa . key_j) * scale in fp32,   p_j = bf16(exp(s_j - max) / sum) over the whole row,   o_lat = bf16(sum_j p_j v_j)
 // p is rounded after the division, as the reference rounds it, so every row's max and sum must be known before its
 // first p. Hence two kernels over the selected rows:
-//   mla_sparse_stats_wg  S = Q K^T only; each (query, head, key split) keeps a running max and sum.
-//   mla_sparse_out_wg    merges the splits' max and sum, recomputes S, forms p exactly and accumulates O += P V.
-// (The one-pass flash form rounds exp(s - running max) before dividing, FlashMLA's order: about twice the chain's error
-// against the reference in the kernel lab. Computing S twice costs 53 % more tensor work and keeps the reference's
-// rounding; only fp32 summation order differs from it.)
+//   mla_sparse_stats_wg  S = Q K^T on wgmma; stores s (fp32) and each (query, head, key split)'s running max and sum.
+//   mla_sparse_out_wg    merges the splits' max and sum, forms p exactly from the stored s, accumulates O += P V.
+// (A one-pass flash form rounds exp(s - running max) before dividing, FlashMLA's order: about twice the chain's error
+// against the reference in the kernel lab. Recomputing S in the second kernel instead of storing it measured slower:
+// its 16-key products per warpgroup and the P exchange between the warpgroups cost more than the scores' round trip.)
 //
 // Shared tiles are bf16 rows in 128-byte pieces (64 columns), the 16-byte unit u of row r stored at unit u ^ (r % 8)
 // (the 128-byte swizzle wgmma reads): element (r, c) of a [rows][576] tile sits at byte (c / 64) * rows * 128 +
@@ -32,14 +32,16 @@
 #define MSW_STATS_STAGES 6                              // MlaSparseWarpgroup.StatsStages
 #endif
 #ifndef MSW_OUT_STAGES
-#define MSW_OUT_STAGES 4                                // MlaSparseWarpgroup.OutStages
+#define MSW_OUT_STAGES 5                                // MlaSparseWarpgroup.OutStages
 #endif
-static_assert(MSW_STATS_STAGES >= 3 && MSW_OUT_STAGES >= 3, "the rings run ahead by stages - 2 and stages - 1 tiles, and S runs a tile ahead");
+#define MSW_OUT_V_BYTES (8 * MSW_TILE * 128)            // a tile's latent rows: 32,768
+#define MSW_OUT_STAGE_BYTES (MSW_OUT_V_BYTES + 64 * MSW_TILE * 4)   // + its scores for 64 heads: 40,960
+static_assert(MSW_STATS_STAGES >= 3 && MSW_OUT_STAGES >= 3, "the rings run ahead by stages - 2 tiles");
 #define MSW_Q_STRIDE 1168                               // Q staging rows: 1152 + 16 bytes, so ldmatrix rows miss each other's banks
 static_assert(128 * MSW_Q_STRIDE <= MSW_STATS_STAGES * MSW_TILE_BYTES, "Q staging lives in the stats kernel's ring");
 // dynamic shared bytes (1 KiB alignment slack first)
 #define MSW_STATS_SHARED (1024 + MSW_STATS_STAGES * (MSW_TILE_BYTES + 16 + MSW_TILE * 4))
-#define MSW_OUT_SHARED (1024 + MSW_PIECES * 64 * 128 + MSW_OUT_STAGES * (MSW_TILE_BYTES + 8 + MSW_TILE * 4) + 64 * 128)
+#define MSW_OUT_SHARED (1024 + MSW_OUT_STAGES * (MSW_OUT_STAGE_BYTES + 16))
 
 extern __shared__ u8 msw_smem[];
 
@@ -69,20 +71,11 @@ __device__ __forceinline__ void msw_mma_n32(float (&d)[16], const u32 (&a)[4], u
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(accumulate));
 }
 
-// d (64 x 16) (+)= A (64 x 16, shared, K-major) * B (16 keys x 16, shared, K-major)^T
-__device__ __forceinline__ void msw_mma_n16(float (&d)[8], u64 da, u64 db, int accumulate)
-{
-    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %10, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7}, %8, %9, p, 1, 1, 0, 0;\n}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7])
-        : "l"(da), "l"(db), "r"(accumulate));
-}
-
-// d (64 x 256) += A (64 x 16 keys, shared, K-major) * B (16 keys x 256, shared, N-major)
-__device__ __forceinline__ void msw_mma_pv(float (&d)[128], u64 da, u64 db)
+// d (64 x 256) += A (64 x 16 keys, registers) * B (16 keys x 256, shared, N-major)
+__device__ __forceinline__ void msw_mma_pv(float (&d)[128], const u32 (&a)[4], u64 db)
 {
     asm volatile("{\n.reg .pred p;\nsetp.eq.u32 p, 1, 1;\n"
-        "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63, %64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79, %80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95, %96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, %111, %112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127}, %128, %129, p, 1, 1, 0, 1;\n}\n"
+        "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63, %64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79, %80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95, %96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, %111, %112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127}, {%128, %129, %130, %131}, %132, p, 1, 1, 1;\n}\n"
         : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
           "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
           "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
@@ -99,7 +92,7 @@ __device__ __forceinline__ void msw_mma_pv(float (&d)[128], u64 da, u64 db)
           "+f"(d[104]), "+f"(d[105]), "+f"(d[106]), "+f"(d[107]), "+f"(d[108]), "+f"(d[109]), "+f"(d[110]), "+f"(d[111]),
           "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]), "+f"(d[116]), "+f"(d[117]), "+f"(d[118]), "+f"(d[119]),
           "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
-        : "l"(da), "l"(db));
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db));
 }
 
 // The key slots one block reads: slots [j0, j1) of query t, each naming a cache row (indices[t, j], or j itself without
@@ -155,7 +148,8 @@ __device__ __forceinline__ void msw_init_full(u32 full, int stages)
 
 // ------------------------------------------------------------------------------------------------------------------
 // mla_sparse_stats_wg: grid (ceil(heads / 128), splits, T), block 256, one block per SM, MSW_STATS_SHARED bytes.
-// stats [T, splits, heads] float2 = (max, sum of exp(s - max)) over the split's used slots ((-inf, 0) for none).
+// stats [T, splits, heads] float2 = (max, sum of exp(s - max)) over the split's used slots ((-inf, 0) for none);
+// scores [T, heads, slotsPad] = s, the scaled fp32 scores (-inf for unused slots), for mla_sparse_out_wg.
 // qa [T, heads, 576] bf16 bits; latent [*, 512] and ropeKeys [*, 64] bf16 bits; indices [T, indexWidth] or null (keys
 // 0..pos0 + t). Warpgroup w holds heads 64w..64w+63 of the block's 128 as A registers (36 k-steps x 4, loaded once by
 // ldmatrix from a staging copy) and multiplies each 32-key tile on m64n32k16, then folds the tile's scores into the
@@ -164,8 +158,8 @@ __device__ __forceinline__ void msw_init_full(u32 full, int stages)
 // ------------------------------------------------------------------------------------------------------------------
 extern "C" __global__ void __launch_bounds__(256, 1)
 mla_sparse_stats_wg(const u16* __restrict__ qa, const u16* __restrict__ latent, const u16* __restrict__ ropeKeys,
-                    const int* __restrict__ indices, float2* __restrict__ stats, int indexWidth, int pos0, int heads,
-                    int splitSlots, float scale)
+                    const int* __restrict__ indices, float2* __restrict__ stats, float* __restrict__ scores,
+                    int indexWidth, int pos0, int heads, int slotsPad, int splitSlots, float scale)
 {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
     constexpr int ST = MSW_STATS_STAGES;
@@ -205,13 +199,14 @@ mla_sparse_stats_wg(const u16* __restrict__ qa, const u16* __restrict__ latent, 
     __syncthreads();   // the staging copy is dead: the ring takes its place
 
     const int r8 = tid >> 3;   // the tile row this thread loads
+    int nextRow = slots.row(slots.j0 + r8);   // its row in the next tile refill loads: indices are read a refill early
     auto refill = [&](int it)   // tile it into stage it % ST, after its previous occupant (tile it - ST) was released
     {
         if (it >= nt) return;
-        const int s = it % ST;
+        const int s = it % ST, row = nextRow;
+        nextRow = slots.row(slots.j0 + (it + 1) * MSW_TILE + r8);
         if (it >= ST) mbar_wait(empty + 8 * s, ((it / ST) - 1) & 1);
-        msw_load_tile(ring + s * MSW_TILE_BYTES, full + 8 * s, usedAll + s * MSW_TILE, latent, ropeKeys,
-                      slots.row(slots.j0 + it * MSW_TILE + r8), tid);
+        msw_load_tile(ring + s * MSW_TILE_BYTES, full + 8 * s, usedAll + s * MSW_TILE, latent, ropeKeys, row, tid);
     };
     auto issue = [&](int it, float (&acc)[16])   // S of tile it (async)
     {
@@ -227,6 +222,9 @@ mla_sparse_stats_wg(const u16* __restrict__ qa, const u16* __restrict__ latent, 
         wgmma_commit();
     };
     float mA = SS_NEG_INF, mB = SS_NEG_INF, lA = 0.0f, lB = 0.0f;   // rows g and g + 8 over this thread's columns
+    const int hA = hb + 64 * wg + 16 * wi + g;
+    float* const rowA = scores + ((i64)t * heads + min(hA, heads - 1)) * slotsPad;
+    float* const rowB = scores + ((i64)t * heads + min(hA + 8, heads - 1)) * slotsPad;
     auto fold = [&](int it, float (&acc)[16])   // tile it's S is complete: release its stage, fold its scores in
     {
         msw_pin(acc);
@@ -246,6 +244,14 @@ mla_sparse_stats_wg(const u16* __restrict__ qa, const u16* __restrict__ latent, 
                 mxA = fmaxf(mxA, xA[2 * j + e]);
                 mxB = fmaxf(mxB, xB[2 * j + e]);
             }
+        // the scaled scores for mla_sparse_out_wg: a warp's stores cover 8 rows x 32 bytes per j
+        const int j = slots.j0 + it * MSW_TILE + 2 * c;
+        if (hA < heads)
+#pragma unroll
+            for (int jj = 0; jj < 4; jj++) *reinterpret_cast<float2*>(rowA + j + 8 * jj) = make_float2(xA[2 * jj], xA[2 * jj + 1]);
+        if (hA + 8 < heads)
+#pragma unroll
+            for (int jj = 0; jj < 4; jj++) *reinterpret_cast<float2*>(rowB + j + 8 * jj) = make_float2(xB[2 * jj], xB[2 * jj + 1]);
         if (mxA != SS_NEG_INF)
         {
             const float n = fmaxf(mA, mxA);
@@ -292,10 +298,9 @@ mla_sparse_stats_wg(const u16* __restrict__ qa, const u16* __restrict__ latent, 
         mA = nA;
         mB = nB;
     }
-    const int h = hb + 64 * wg + 16 * wi + g;
     float2* const out = stats + ((i64)t * gridDim.y + split) * heads;
-    if (c == 0 && h < heads) out[h] = make_float2(mA, lA);
-    if (c == 0 && h + 8 < heads) out[h + 8] = make_float2(mB, lB);
+    if (c == 0 && hA < heads) out[hA] = make_float2(mA, lA);
+    if (c == 0 && hA + 8 < heads) out[hA + 8] = make_float2(mB, lB);
 #else
     __trap();   // MlaLauncher launches it on sm_90a only
 #endif
@@ -303,47 +308,38 @@ mla_sparse_stats_wg(const u16* __restrict__ qa, const u16* __restrict__ latent, 
 
 // ------------------------------------------------------------------------------------------------------------------
 // mla_sparse_out_wg: grid (ceil(heads / 64), splits, T), block 256, one block per SM, MSW_OUT_SHARED bytes.
-// Heads hb..hb+63 of query t over key split blockIdx.y: each row's max and sum merged from stats [T, statSplits, heads]
-// (mla_sparse_stats_wg), then per 32-key tile: warpgroup w scores keys 16w..16w+15 (m64n16k16, Q and K from shared),
-// p = bf16(exp(s * scale - max) / sum) goes to a shared P tile (two buffers, so one named barrier per tile), and
-// warpgroup w accumulates latent columns 256w..256w+255 of O += P V (m64n256k16: P K-major, V = the same key tile read
-// N-major). S of tile it + 1 is issued right behind PV of tile it.
-// Output: one split -> o_lat = bf16(O) as bits into olatBits [T, heads, 512] when given, else as fp32 into opart
-// [T, heads, 512]; several -> fp32 partial sums opart [T, splits, heads, 512] for mla_abs_combine (p is already
-// normalised, so the splits just add). lse [T, heads] (max + ln sum) or null, written by split 0.
+// Heads hb..hb+63 of query t over key split blockIdx.y: each row's max and sum merged from stats [T, statSplits, heads],
+// then per 32-key tile p = bf16(exp(s - max) / sum) from the scores mla_sparse_stats_wg stored (scores [T, heads,
+// slotsPad], fp32, -inf for unused slots), and O += P V on m64n256k16: warpgroup w owns latent columns 256w..256w+255,
+// P goes from registers (both warpgroups form all 64 x 32 p of a tile, so neither waits for the other), V is the tile's
+// latent rows read N-major. A stage holds the tile's latent rows and its 64 x 32 scores (16-byte units of score row r
+// XOR-ed by r % 8), both by cp.async on the full barrier; the ring runs MSW_OUT_STAGES - 2 tiles ahead and a stage is
+// refilled once all 8 warps released it. Output: one split -> o_lat = bf16(O) as bits into olatBits [T, heads, 512]
+// when given, else as fp32 into opart [T, heads, 512]; several -> fp32 partial sums opart [T, splits, heads, 512] for
+// mla_abs_combine (p is already normalised, so the splits just add). lse [T, heads] (max + ln sum) or null, by split 0.
 // ------------------------------------------------------------------------------------------------------------------
 extern "C" __global__ void __launch_bounds__(256, 1)
-mla_sparse_out_wg(const u16* __restrict__ qa, const u16* __restrict__ latent, const u16* __restrict__ ropeKeys,
-                  const int* __restrict__ indices, const float2* __restrict__ stats, int statSplits,
-                  float* __restrict__ opart, u16* __restrict__ olatBits, float* __restrict__ lse,
-                  int indexWidth, int pos0, int heads, int splitSlots, float scale)
+mla_sparse_out_wg(const u16* __restrict__ latent, const int* __restrict__ indices, const float* __restrict__ scores,
+                  const float2* __restrict__ stats, int statSplits, float* __restrict__ opart, u16* __restrict__ olatBits,
+                  float* __restrict__ lse, int indexWidth, int pos0, int heads, int slotsPad, int splitSlots)
 {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
     constexpr int ST = MSW_OUT_STAGES;
     const u32 raw = smem_addr(msw_smem);
-    const u32 qs = (raw + 1023u) & ~1023u;
-    const u32 ring = qs + MSW_PIECES * 64 * 128;
-    const u32 ps = ring + ST * MSW_TILE_BYTES;   // P [64 rows][128 B]: buffer b in K columns 32b..32b+31
-    const u32 full = ps + 64 * 128;
-    int* const usedAll = reinterpret_cast<int*>(msw_smem + (full + 8 * ST - raw));   // [ST][MSW_TILE]
+    const u32 ring = (raw + 1023u) & ~1023u;
+    const u32 full = ring + ST * MSW_OUT_STAGE_BYTES, empty = full + 8 * ST;
 
     const int t = blockIdx.z, split = blockIdx.y, splits = gridDim.y, hb = blockIdx.x * 64;
     const int tid = threadIdx.x, lane = tid & 31, wg = tid >> 7, wi = (tid >> 5) & 3, g = lane >> 2, c = lane & 3;
     const MswSlots slots = msw_slots(indices, indexWidth, pos0, t, split, splitSlots);
     const int nt = slots.tiles();
-
-    // Q rows (heads past the end as zeros) into the swizzled Q tile
-    for (int e = tid; e < 64 * (MSW_KW / 8); e += 256)
-    {
-        const int r = e / (MSW_KW / 8), p = e - r * (MSW_KW / 8);
-        const bool ok = hb + r < heads;
-        cp_async16(qs + (p >> 3) * (64 * 128) + r * 128 + (((p & 7) ^ (r & 7)) << 4),
-                   qa + ((i64)t * heads + (ok ? hb + r : 0)) * MSW_KW + p * 8, ok ? 16 : 0);
-    }
-    cp_async_commit();
     if (tid == 0)
     {
-        msw_init_full(full, ST);
+        for (int s = 0; s < ST; s++)
+        {
+            asm volatile("mbarrier.init.shared::cta.b64 [%0], 256;" :: "r"(full + 8 * s) : "memory");
+            asm volatile("mbarrier.init.shared::cta.b64 [%0], 8;" :: "r"(empty + 8 * s) : "memory");
+        }
         asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
     }
 
@@ -368,85 +364,72 @@ mla_sparse_out_wg(const u16* __restrict__ qa, const u16* __restrict__ latent, co
         if (hA < heads) lse[(i64)t * heads + hA] = softmax_lse(mA, lA);
         if (hB < heads) lse[(i64)t * heads + hB] = softmax_lse(mB, lB);
     }
+    __syncthreads();   // barriers initialised
 
-    asm volatile("cp.async.wait_all;" ::: "memory");
-    asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
-    __syncthreads();
-
-    const int r8 = tid >> 3;
-    auto refill = [&](int it)   // tile it into stage it % ST (its previous tile's readers are past this tile's barrier)
+    const int vr = tid >> 3, vu = tid & 7;     // this thread's latent row and 16-byte unit of each piece
+    const int sr = tid >> 2, sq = tid & 3;     // its score row and first 16-byte unit (and sq + 4)
+    const float* const srow = scores + ((i64)t * heads + min(hb + sr, heads - 1)) * slotsPad;
+    int nextRow = slots.row(slots.j0 + vr);   // this thread's row in the next tile refill loads (read a refill early)
+    auto refill = [&](int it)   // tile it into stage it % ST, after its previous occupant (tile it - ST) was released
     {
         if (it >= nt) return;
-        const int s = it % ST;
-        msw_load_tile(ring + s * MSW_TILE_BYTES, full + 8 * s, usedAll + s * MSW_TILE, latent, ropeKeys,
-                      slots.row(slots.j0 + it * MSW_TILE + r8), tid);
-    };
-    auto issue = [&](int it, float (&acc)[8])   // this warpgroup's 16 keys of tile it's S (async)
-    {
-        const int s = it % ST;
-        mbar_wait(full + 8 * s, (it / ST) & 1);
-        asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
-        const u32 kb = ring + s * MSW_TILE_BYTES + 16 * wg * 128;
-        msw_pin(acc);
-        wgmma_fence();
+        const int s = it % ST, j = slots.j0 + it * MSW_TILE, row = nextRow;
+        nextRow = slots.row(j + MSW_TILE + vr);
+        if (it >= ST) mbar_wait(empty + 8 * s, ((it / ST) - 1) & 1);
+        const u32 stage = ring + s * MSW_OUT_STAGE_BYTES;
+        const u16* const lrow = latent + (i64)(row >= 0 ? row : 0) * MSW_LORA + vu * 8;
+        const u32 dst = stage + vr * 128 + ((vu ^ (vr & 7)) << 4);
 #pragma unroll
-        for (int kk = 0; kk < MSW_KSTEPS; kk++)
-            msw_mma_n16(acc, wgmma_desc_sw128(qs + (kk >> 2) * (64 * 128) + (kk & 3) * 32),
-                        wgmma_desc_sw128(kb + (kk >> 2) * (MSW_TILE * 128) + (kk & 3) * 32), kk);
-        wgmma_commit();
+        for (int p = 0; p < MSW_LORA / 64; p++) cp_async16(dst + p * (MSW_TILE * 128), lrow + p * 64, row >= 0 ? 16 : 0);
+        const u32 sdst = stage + MSW_OUT_V_BYTES + sr * 128;
+#pragma unroll
+        for (int q = sq; q < 8; q += 4)
+            cp_async16(sdst + ((q ^ (sr & 7)) << 4), srow + j + 4 * q, hb + sr < heads ? 16 : 0);
+        asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];" :: "r"(full + 8 * s) : "memory");
     };
+
     float o[128];
 #pragma unroll
     for (int i = 0; i < 128; i++) o[i] = 0.0f;
-    msw_pin(o);   // zeroed before the first S is in flight: ptxas serialises wgmma around accumulator writes (C7515)
-    auto attend = [&](int it, float (&acc)[8])   // tile it's S is complete: P into shared, then O += P V (async)
-    {
-        msw_pin(acc);
-        const int s = it % ST, b = it & 1;
-        const int* const used = usedAll + s * MSW_TILE;
-#pragma unroll
-        for (int j = 0; j < 2; j++)
-        {
-            const int key = 16 * wg + 8 * j + 2 * c;
-            float p[4];
-#pragma unroll
-            for (int e = 0; e < 2; e++)
-            {
-                const bool ok = used[key + e] != 0;
-                p[e] = ok && mA != SS_NEG_INF ? expf(acc[4 * j + e] * scale - mA) / lA : 0.0f;
-                p[2 + e] = ok && mB != SS_NEG_INF ? expf(acc[4 * j + 2 + e] * scale - mB) / lB : 0.0f;
-            }
-            const int u = 4 * b + 2 * wg + j, rA = 16 * wi + g, rB = rA + 8;
-            asm volatile("st.shared.b32 [%0], %1;" :: "r"(ps + rA * 128 + ((u ^ (rA & 7)) << 4) + 4 * c), "r"(pack_bf16x2(p[0], p[1])) : "memory");
-            asm volatile("st.shared.b32 [%0], %1;" :: "r"(ps + rB * 128 + ((u ^ (rB & 7)) << 4) + 4 * c), "r"(pack_bf16x2(p[2], p[3])) : "memory");
-        }
-        asm volatile("fence.proxy.async.shared::cta;" ::: "memory");   // P stores -> visible to wgmma
-        asm volatile("bar.sync 1, 256;" ::: "memory");                 // both halves of P(it) written
-        const u32 vb = ring + s * MSW_TILE_BYTES + 4 * wg * (MSW_TILE * 128);
-        msw_pin(o);
-        wgmma_fence();
-#pragma unroll
-        for (int kk = 0; kk < MSW_TILE / 16; kk++)
-            msw_mma_pv(o, wgmma_desc_sw128(ps + b * 64 + kk * 32), msw_desc(vb + kk * (16 * 128), MSW_TILE * 128, 1024));
-        wgmma_commit();
-    };
-
-    // one S accumulator, wait<0> per tile: S of tile it + 1 queues behind PV of tile it on the tensor cores, and
-    // both are retired before tile it + 1's probabilities (a second S set behind wait<1> made ptxas serialise, C7515)
-    for (int it = 0; it < ST - 1; it++) refill(it);
-    float acc[8];
-#pragma unroll
-    for (int i = 0; i < 8; i++) acc[i] = 0.0f;
-    if (nt > 0) issue(0, acc);
+    msw_pin(o);   // zeroed before any wgmma is in flight: ptxas serialises wgmma around accumulator writes (C7515)
+    for (int it = 0; it < ST - 2; it++) refill(it);
+    const int rA = 16 * wi + g, rB = rA + 8;
     for (int it = 0; it < nt; it++)
     {
+        refill(it + ST - 2);
+        const int s = it % ST, j = slots.j0 + it * MSW_TILE;
+        const u32 stage = ring + s * MSW_OUT_STAGE_BYTES, ss = stage + MSW_OUT_V_BYTES;
+        mbar_wait(full + 8 * s, (it / ST) & 1);
+        asm volatile("fence.proxy.async.shared::cta;" ::: "memory");   // cp.async writes -> visible to wgmma
+        // A fragments of k-steps kk = 0, 1: a0 (row g, keys 16kk + 2c..), a1 (row g + 8), a2 / a3 (keys + 8)
+        u32 a[2][4];
+#pragma unroll
+        for (int kk = 0; kk < 2; kk++)
+#pragma unroll
+            for (int half = 0; half < 2; half++)
+            {
+                const int key = 16 * kk + 8 * half + 2 * c, unit = key >> 2, byte = 4 * (key & 3);
+                float2 x, y;
+                asm volatile("ld.shared.v2.f32 {%0, %1}, [%2];" : "=f"(x.x), "=f"(x.y) : "r"(ss + rA * 128 + ((unit ^ (rA & 7)) << 4) + byte));
+                asm volatile("ld.shared.v2.f32 {%0, %1}, [%2];" : "=f"(y.x), "=f"(y.y) : "r"(ss + rB * 128 + ((unit ^ (rB & 7)) << 4) + byte));
+                const bool u0 = j + key < slots.j1, u1 = j + key + 1 < slots.j1;
+                const float p0 = u0 && mA != SS_NEG_INF ? expf(x.x - mA) / lA : 0.0f;   // exp(-inf) = 0: unused slots
+                const float p1 = u1 && mA != SS_NEG_INF ? expf(x.y - mA) / lA : 0.0f;
+                const float p2 = u0 && mB != SS_NEG_INF ? expf(y.x - mB) / lB : 0.0f;
+                const float p3 = u1 && mB != SS_NEG_INF ? expf(y.y - mB) / lB : 0.0f;
+                a[kk][2 * half] = pack_bf16x2(p0, p1);
+                a[kk][2 * half + 1] = pack_bf16x2(p2, p3);
+            }
+        const u32 vb = stage + 4 * wg * (MSW_TILE * 128);
+        wgmma_fence();
+#pragma unroll
+        for (int kk = 0; kk < 2; kk++) msw_mma_pv(o, a[kk], msw_desc(vb + kk * (16 * 128), MSW_TILE * 128, 1024));
+        wgmma_commit();
         wgmma_wait<0>();
-        attend(it, acc);
-        if (it + 1 < nt) issue(it + 1, acc);
-        refill(it + ST - 1);   // into the stage of tile it - 1, which both warpgroups finished before the barrier
+        msw_pin(o);
+        __syncwarp();
+        if (lane == 0) mbar_arrive(empty + 8 * s);
     }
-    wgmma_wait<0>();
-    msw_pin(o);
 
     const int col = 256 * wg + 2 * c;
 #pragma unroll
@@ -458,17 +441,17 @@ mla_sparse_out_wg(const u16* __restrict__ qa, const u16* __restrict__ latent, co
         {
             u16* const row = olatBits + ((i64)t * heads + h) * MSW_LORA + col;
 #pragma unroll
-            for (int j = 0; j < 32; j++)
-                *reinterpret_cast<u32*>(row + 8 * j) = pack_bf16x2(o[4 * j + 2 * half], o[4 * j + 2 * half + 1]);
+            for (int jj = 0; jj < 32; jj++)
+                *reinterpret_cast<u32*>(row + 8 * jj) = pack_bf16x2(o[4 * jj + 2 * half], o[4 * jj + 2 * half + 1]);
         }
         else
         {
             float* const row = opart + (((i64)t * splits + split) * heads + h) * MSW_LORA + col;
 #pragma unroll
-            for (int j = 0; j < 32; j++)
+            for (int jj = 0; jj < 32; jj++)
             {
-                const float x = o[4 * j + 2 * half], y = o[4 * j + 2 * half + 1];
-                *reinterpret_cast<float2*>(row + 8 * j) = splits == 1 ? make_float2(bf16_round(x), bf16_round(y)) : make_float2(x, y);
+                const float x = o[4 * jj + 2 * half], y = o[4 * jj + 2 * half + 1];
+                *reinterpret_cast<float2*>(row + 8 * jj) = splits == 1 ? make_float2(bf16_round(x), bf16_round(y)) : make_float2(x, y);
             }
         }
     }
