@@ -3,13 +3,14 @@
 // read in place. It replaces mla_absorbed_tc.cu's qk / prob / pv chain where the shape fits (MlaLauncher) and keeps its
 // semantics:
 //   s_j = (qa . key_j) * scale in fp32,   p_j = bf16(exp(s_j - max) / sum) over the whole row,   o_lat = bf16(sum_j p_j v_j)
-// p is rounded after the division, as the reference rounds it, so every row's max and sum must be known before its
-// first p. Hence two kernels over the selected rows:
-//   mla_sparse_stats_wg  S = Q K^T on wgmma; stores s (fp32) and each (query, head, key split)'s running max and sum.
-//   mla_sparse_out_wg    merges the splits' max and sum, forms p exactly from the stored s, accumulates O += P V.
-// (A one-pass flash form rounds exp(s - running max) before dividing, FlashMLA's order: about twice the chain's error
-// against the reference in the kernel lab. Recomputing S in the second kernel instead of storing it measured slower:
-// its 16-key products per warpgroup and the P exchange between the warpgroups cost more than the scores' round trip.)
+// as three kernels: the scores here on wgmma, the probabilities by mla_abs_prob (mla_absorbed_tc.cu, unchanged: max
+// first, then the sum, then p = bf16(exp(s - max) / sum), the reference's order), the weighted sums here on wgmma.
+//   mla_sparse_qk_wg  scores [T, heads, slotsPad] = (qa . key) * scale, fp32, -inf for unused slots
+//   mla_sparse_pv_wg  o_lat = bf16(P V) from the bf16 probabilities [T, heads, slotsPad]
+// (Tried first, kernel lab: each score's max and sum folded into the score kernel and p formed inside the PV kernel,
+// 12.9 ms at 4096 x 2048 keys: the exps and divisions of both warpgroups at one block per SM bound that PV kernel.
+// A one-pass flash form rounds exp(s - running max) before dividing, FlashMLA's order: about twice the chain's error
+// against the reference.)
 //
 // Shared tiles are bf16 rows in 128-byte pieces (64 columns), the 16-byte unit u of row r stored at unit u ^ (r % 8)
 // (the 128-byte swizzle wgmma reads): element (r, c) of a [rows][576] tile sits at byte (c / 64) * rows * 128 +
@@ -28,20 +29,20 @@
 #define MSW_KSTEPS 36                                   // k16 steps over a row
 #define MSW_TILE 32                                     // key rows per tile
 #define MSW_TILE_BYTES (MSW_PIECES * MSW_TILE * 128)    // 36,864
-#ifndef MSW_STATS_STAGES
-#define MSW_STATS_STAGES 6                              // MlaSparseWarpgroup.StatsStages
+#ifndef MSW_QK_STAGES
+#define MSW_QK_STAGES 6                                 // MlaSparseWarpgroup.QkStages
 #endif
-#ifndef MSW_OUT_STAGES
-#define MSW_OUT_STAGES 5                                // MlaSparseWarpgroup.OutStages
+#ifndef MSW_PV_STAGES
+#define MSW_PV_STAGES 6                                 // MlaSparseWarpgroup.PvStages
 #endif
-#define MSW_OUT_V_BYTES (8 * MSW_TILE * 128)            // a tile's latent rows: 32,768
-#define MSW_OUT_STAGE_BYTES (MSW_OUT_V_BYTES + 64 * MSW_TILE * 4)   // + its scores for 64 heads: 40,960
-static_assert(MSW_STATS_STAGES >= 3 && MSW_OUT_STAGES >= 3, "the rings run ahead by stages - 2 tiles");
+#define MSW_PV_V_BYTES (8 * MSW_TILE * 128)             // a tile's latent rows: 32,768
+#define MSW_PV_STAGE_BYTES (MSW_PV_V_BYTES + 64 * MSW_TILE * 2)   // + their probabilities for 64 heads: 36,864
+static_assert(MSW_QK_STAGES >= 3 && MSW_PV_STAGES >= 3, "the rings run ahead by stages - 2 tiles");
 #define MSW_Q_STRIDE 1168                               // Q staging rows: 1152 + 16 bytes, so ldmatrix rows miss each other's banks
-static_assert(128 * MSW_Q_STRIDE <= MSW_STATS_STAGES * MSW_TILE_BYTES, "Q staging lives in the stats kernel's ring");
+static_assert(128 * MSW_Q_STRIDE <= MSW_QK_STAGES * MSW_TILE_BYTES, "Q staging lives in the score kernel's ring");
 // dynamic shared bytes (1 KiB alignment slack first)
-#define MSW_STATS_SHARED (1024 + MSW_STATS_STAGES * (MSW_TILE_BYTES + 16 + MSW_TILE * 4))
-#define MSW_OUT_SHARED (1024 + MSW_OUT_STAGES * (MSW_OUT_STAGE_BYTES + 16))
+#define MSW_QK_SHARED (1024 + MSW_QK_STAGES * (MSW_TILE_BYTES + 16 + MSW_TILE * 4))
+#define MSW_PV_SHARED (1024 + MSW_PV_STAGES * (MSW_PV_STAGE_BYTES + 16))
 
 extern __shared__ u8 msw_smem[];
 
@@ -147,22 +148,22 @@ __device__ __forceinline__ void msw_init_full(u32 full, int stages)
 #endif   // __CUDA_ARCH_FEAT_SM90_ALL
 
 // ------------------------------------------------------------------------------------------------------------------
-// mla_sparse_stats_wg: grid (ceil(heads / 128), splits, T), block 256, one block per SM, MSW_STATS_SHARED bytes.
-// stats [T, splits, heads] float2 = (max, sum of exp(s - max)) over the split's used slots ((-inf, 0) for none);
-// scores [T, heads, slotsPad] = s, the scaled fp32 scores (-inf for unused slots), for mla_sparse_out_wg.
+// mla_sparse_qk_wg: grid (ceil(heads / 128), splits, T), block 256, one block per SM, MSW_QK_SHARED bytes.
+// scores [T, heads, slotsPad] = (qa . key) * scale, fp32; -inf for unused slots and for every slot of the split's
+// range up to slotsPad that names no key (so mla_abs_prob can read whole rows).
 // qa [T, heads, 576] bf16 bits; latent [*, 512] and ropeKeys [*, 64] bf16 bits; indices [T, indexWidth] or null (keys
 // 0..pos0 + t). Warpgroup w holds heads 64w..64w+63 of the block's 128 as A registers (36 k-steps x 4, loaded once by
-// ldmatrix from a staging copy) and multiplies each 32-key tile on m64n32k16, then folds the tile's scores into the
-// running max and sum (while the other warpgroup multiplies). The ring runs MSW_STATS_STAGES - 2 tiles
+// ldmatrix from a staging copy) and multiplies each 32-key tile on m64n32k16, then stores the tile's scores (while
+// the other warpgroup multiplies). The ring runs MSW_QK_STAGES - 2 tiles
 // ahead; a stage is refilled once all 8 warps have released it (empty barrier, one arrival per warp).
 // ------------------------------------------------------------------------------------------------------------------
 extern "C" __global__ void __launch_bounds__(256, 1)
-mla_sparse_stats_wg(const u16* __restrict__ qa, const u16* __restrict__ latent, const u16* __restrict__ ropeKeys,
-                    const int* __restrict__ indices, float2* __restrict__ stats, float* __restrict__ scores,
-                    int indexWidth, int pos0, int heads, int slotsPad, int splitSlots, float scale)
+mla_sparse_qk_wg(const u16* __restrict__ qa, const u16* __restrict__ latent, const u16* __restrict__ ropeKeys,
+                 const int* __restrict__ indices, float* __restrict__ scores, int indexWidth, int pos0, int heads,
+                 int slotsPad, int splitSlots, float scale)
 {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-    constexpr int ST = MSW_STATS_STAGES;
+    constexpr int ST = MSW_QK_STAGES;
     const u32 raw = smem_addr(msw_smem);
     const u32 ring = (raw + 1023u) & ~1023u;
     const u32 full = ring + ST * MSW_TILE_BYTES, empty = full + 8 * ST;
@@ -221,18 +222,15 @@ mla_sparse_stats_wg(const u16* __restrict__ qa, const u16* __restrict__ latent, 
             msw_mma_n32(acc, qf[kk], wgmma_desc_sw128(kb + (kk >> 2) * (MSW_TILE * 128) + (kk & 3) * 32), kk);
         wgmma_commit();
     };
-    float mA = SS_NEG_INF, mB = SS_NEG_INF, lA = 0.0f, lB = 0.0f;   // rows g and g + 8 over this thread's columns
-    const int hA = hb + 64 * wg + 16 * wi + g;
+    const int hA = hb + 64 * wg + 16 * wi + g;   // this thread's rows hA and hA + 8
     float* const rowA = scores + ((i64)t * heads + min(hA, heads - 1)) * slotsPad;
     float* const rowB = scores + ((i64)t * heads + min(hA + 8, heads - 1)) * slotsPad;
-    auto fold = [&](int it, float (&acc)[16])   // tile it's S is complete: release its stage, fold its scores in
+    auto store = [&](int it, float (&acc)[16])   // tile it's S is complete: release its stage, store its scores
     {
         msw_pin(acc);
         const int s = it % ST;
-        __syncwarp();
-        if (lane == 0) mbar_arrive(empty + 8 * s);
         const int* const used = usedAll + s * MSW_TILE;
-        float xA[8], xB[8], mxA = SS_NEG_INF, mxB = SS_NEG_INF;
+        float xA[8], xB[8];
 #pragma unroll
         for (int j = 0; j < 4; j++)
 #pragma unroll
@@ -241,10 +239,10 @@ mla_sparse_stats_wg(const u16* __restrict__ qa, const u16* __restrict__ latent, 
                 const bool ok = used[8 * j + 2 * c + e] != 0;
                 xA[2 * j + e] = ok ? acc[4 * j + e] * scale : SS_NEG_INF;
                 xB[2 * j + e] = ok ? acc[4 * j + 2 + e] * scale : SS_NEG_INF;
-                mxA = fmaxf(mxA, xA[2 * j + e]);
-                mxB = fmaxf(mxB, xB[2 * j + e]);
             }
-        // the scaled scores for mla_sparse_out_wg: a warp's stores cover 8 rows x 32 bytes per j
+        __syncwarp();
+        if (lane == 0) mbar_arrive(empty + 8 * s);
+        // a warp's stores cover 8 rows x 32 bytes per jj
         const int j = slots.j0 + it * MSW_TILE + 2 * c;
         if (hA < heads)
 #pragma unroll
@@ -252,28 +250,10 @@ mla_sparse_stats_wg(const u16* __restrict__ qa, const u16* __restrict__ latent, 
         if (hA + 8 < heads)
 #pragma unroll
             for (int jj = 0; jj < 4; jj++) *reinterpret_cast<float2*>(rowB + j + 8 * jj) = make_float2(xB[2 * jj], xB[2 * jj + 1]);
-        if (mxA != SS_NEG_INF)
-        {
-            const float n = fmaxf(mA, mxA);
-            float sum = mA == SS_NEG_INF ? 0.0f : lA * expf(mA - n);
-#pragma unroll
-            for (int i = 0; i < 8; i++) sum += expf(xA[i] - n);   // exp(-inf) = 0: unused slots
-            mA = n;
-            lA = sum;
-        }
-        if (mxB != SS_NEG_INF)
-        {
-            const float n = fmaxf(mB, mxB);
-            float sum = mB == SS_NEG_INF ? 0.0f : lB * expf(mB - n);
-#pragma unroll
-            for (int i = 0; i < 8; i++) sum += expf(xB[i] - n);
-            mB = n;
-            lB = sum;
-        }
     };
 
     // one accumulator and wait<0> per tile: ptxas serialises every wgmma when a second accumulator set is read
-    // behind a wait<1> (C7514); the two warpgroups drift apart instead, so one folds while the other multiplies
+    // behind a wait<1> (C7514); the two warpgroups drift apart instead, so one stores while the other multiplies
     for (int it = 0; it < ST - 2; it++) refill(it);
     float acc[16];
 #pragma unroll
@@ -283,51 +263,42 @@ mla_sparse_stats_wg(const u16* __restrict__ qa, const u16* __restrict__ latent, 
         refill(it + ST - 2);
         issue(it, acc);
         wgmma_wait<0>();
-        fold(it, acc);
+        store(it, acc);
     }
 
-    // the quad's four column sets -> the row's max and sum
-#pragma unroll
-    for (int off = 1; off < 4; off <<= 1)
+    // the rest of the split's range up to slotsPad names no key (rows without indices end at their causal count)
+    const int from = slots.j0 + nt * MSW_TILE, to = min(slots.j0 + splitSlots, slotsPad);
+    for (int e = tid; e < 128 * max(to - from, 0); e += 256)
     {
-        const float m2A = __shfl_xor_sync(0xFFFFFFFFu, mA, off), l2A = __shfl_xor_sync(0xFFFFFFFFu, lA, off);
-        const float m2B = __shfl_xor_sync(0xFFFFFFFFu, mB, off), l2B = __shfl_xor_sync(0xFFFFFFFFu, lB, off);
-        const float nA = fmaxf(mA, m2A), nB = fmaxf(mB, m2B);
-        if (nA != SS_NEG_INF) lA = (mA == SS_NEG_INF ? 0.0f : lA * expf(mA - nA)) + (m2A == SS_NEG_INF ? 0.0f : l2A * expf(m2A - nA));
-        if (nB != SS_NEG_INF) lB = (mB == SS_NEG_INF ? 0.0f : lB * expf(mB - nB)) + (m2B == SS_NEG_INF ? 0.0f : l2B * expf(m2B - nB));
-        mA = nA;
-        mB = nB;
+        const int r = e / (to - from), h = hb + r;
+        if (h < heads) scores[((i64)t * heads + h) * slotsPad + from + (e - r * (to - from))] = SS_NEG_INF;
     }
-    float2* const out = stats + ((i64)t * gridDim.y + split) * heads;
-    if (c == 0 && hA < heads) out[hA] = make_float2(mA, lA);
-    if (c == 0 && hA + 8 < heads) out[hA + 8] = make_float2(mB, lB);
 #else
     __trap();   // MlaLauncher launches it on sm_90a only
 #endif
 }
 
 // ------------------------------------------------------------------------------------------------------------------
-// mla_sparse_out_wg: grid (ceil(heads / 64), splits, T), block 256, one block per SM, MSW_OUT_SHARED bytes.
-// Heads hb..hb+63 of query t over key split blockIdx.y: each row's max and sum merged from stats [T, statSplits, heads],
-// then per 32-key tile p = bf16(exp(s - max) / sum) from the scores mla_sparse_stats_wg stored (scores [T, heads,
-// slotsPad], fp32, -inf for unused slots), and O += P V on m64n256k16: warpgroup w owns latent columns 256w..256w+255,
-// P goes from registers (both warpgroups form all 64 x 32 p of a tile, so neither waits for the other), V is the tile's
-// latent rows read N-major. A stage holds the tile's latent rows and its 64 x 32 scores (16-byte units of score row r
-// XOR-ed by r % 8), both by cp.async on the full barrier; the ring runs MSW_OUT_STAGES - 2 tiles ahead and a stage is
-// refilled once all 8 warps released it. Output: one split -> o_lat = bf16(O) as bits into olatBits [T, heads, 512]
-// when given, else as fp32 into opart [T, heads, 512]; several -> fp32 partial sums opart [T, splits, heads, 512] for
-// mla_abs_combine (p is already normalised, so the splits just add). lse [T, heads] (max + ln sum) or null, by split 0.
+// mla_sparse_pv_wg: grid (ceil(heads / 64), splits, T), block 256, one block per SM, MSW_PV_SHARED bytes.
+// Heads hb..hb+63 of query t over key split blockIdx.y: O += P V per 32-key tile on m64n256k16, warpgroup w owning
+// latent columns 256w..256w+255; P (prob [T, heads, slotsPad], bf16 bits from mla_abs_prob) goes in as A registers,
+// V is the tile's latent rows read N-major. A stage holds the tile's latent rows and its 64 x 32 probabilities (rows of
+// 64 bytes, 16-byte unit u of row r at u ^ ((r / 2) % 4), so a warp's fragment loads miss each other's banks), both
+// by cp.async on the full barrier; the ring runs MSW_PV_STAGES - 2 tiles ahead and a stage is refilled once all 8 warps
+// released it. The warpgroups need nothing from each other. Unused slots have p = 0 and zero rows.
+// Output: one split -> o_lat = bf16(O) as bits into olatBits [T, heads, 512] when given, else as fp32 into opart
+// [T, heads, 512]; several -> fp32 partial sums opart [T, splits, heads, 512] for mla_abs_combine.
 // ------------------------------------------------------------------------------------------------------------------
 extern "C" __global__ void __launch_bounds__(256, 1)
-mla_sparse_out_wg(const u16* __restrict__ latent, const int* __restrict__ indices, const float* __restrict__ scores,
-                  const float2* __restrict__ stats, int statSplits, float* __restrict__ opart, u16* __restrict__ olatBits,
-                  float* __restrict__ lse, int indexWidth, int pos0, int heads, int slotsPad, int splitSlots)
+mla_sparse_pv_wg(const u16* __restrict__ latent, const int* __restrict__ indices, const u16* __restrict__ prob,
+                 float* __restrict__ opart, u16* __restrict__ olatBits, int indexWidth, int pos0, int heads, int slotsPad,
+                 int splitSlots)
 {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-    constexpr int ST = MSW_OUT_STAGES;
+    constexpr int ST = MSW_PV_STAGES;
     const u32 raw = smem_addr(msw_smem);
     const u32 ring = (raw + 1023u) & ~1023u;
-    const u32 full = ring + ST * MSW_OUT_STAGE_BYTES, empty = full + 8 * ST;
+    const u32 full = ring + ST * MSW_PV_STAGE_BYTES, empty = full + 8 * ST;
 
     const int t = blockIdx.z, split = blockIdx.y, splits = gridDim.y, hb = blockIdx.x * 64;
     const int tid = threadIdx.x, lane = tid & 31, wg = tid >> 7, wi = (tid >> 5) & 3, g = lane >> 2, c = lane & 3;
@@ -342,33 +313,11 @@ mla_sparse_out_wg(const u16* __restrict__ latent, const int* __restrict__ indice
         }
         asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
     }
-
-    // the rows' max and sum over all splits (rows g and g + 8 of this warp)
-    const int hA = hb + 16 * wi + g, hB = hA + 8;
-    float mA = SS_NEG_INF, mB = SS_NEG_INF, lA = 0.0f, lB = 0.0f;
-    {
-        const float2* const st = stats + (i64)t * statSplits * heads;
-        for (int i = 0; i < statSplits; i++)
-        {
-            const float2 a = hA < heads ? st[(i64)i * heads + hA] : make_float2(SS_NEG_INF, 0.0f);
-            const float2 b = hB < heads ? st[(i64)i * heads + hB] : make_float2(SS_NEG_INF, 0.0f);
-            const float nA = fmaxf(mA, a.x), nB = fmaxf(mB, b.x);
-            if (nA != SS_NEG_INF) lA = (mA == SS_NEG_INF ? 0.0f : lA * expf(mA - nA)) + (a.x == SS_NEG_INF ? 0.0f : a.y * expf(a.x - nA));
-            if (nB != SS_NEG_INF) lB = (mB == SS_NEG_INF ? 0.0f : lB * expf(mB - nB)) + (b.x == SS_NEG_INF ? 0.0f : b.y * expf(b.x - nB));
-            mA = nA;
-            mB = nB;
-        }
-    }
-    if (lse != nullptr && split == 0 && wg == 0 && c == 0)
-    {
-        if (hA < heads) lse[(i64)t * heads + hA] = softmax_lse(mA, lA);
-        if (hB < heads) lse[(i64)t * heads + hB] = softmax_lse(mB, lB);
-    }
-    __syncthreads();   // barriers initialised
+    __syncthreads();
 
     const int vr = tid >> 3, vu = tid & 7;     // this thread's latent row and 16-byte unit of each piece
-    const int sr = tid >> 2, sq = tid & 3;     // its score row and first 16-byte unit (and sq + 4)
-    const float* const srow = scores + ((i64)t * heads + min(hb + sr, heads - 1)) * slotsPad;
+    const int pr = tid >> 2, pu = tid & 3;     // its probability row and 16-byte unit
+    const u16* const prow = prob + ((i64)t * heads + min(hb + pr, heads - 1)) * slotsPad + 8 * pu;
     int nextRow = slots.row(slots.j0 + vr);   // this thread's row in the next tile refill loads (read a refill early)
     auto refill = [&](int it)   // tile it into stage it % ST, after its previous occupant (tile it - ST) was released
     {
@@ -376,15 +325,12 @@ mla_sparse_out_wg(const u16* __restrict__ latent, const int* __restrict__ indice
         const int s = it % ST, j = slots.j0 + it * MSW_TILE, row = nextRow;
         nextRow = slots.row(j + MSW_TILE + vr);
         if (it >= ST) mbar_wait(empty + 8 * s, ((it / ST) - 1) & 1);
-        const u32 stage = ring + s * MSW_OUT_STAGE_BYTES;
+        const u32 stage = ring + s * MSW_PV_STAGE_BYTES;
         const u16* const lrow = latent + (i64)(row >= 0 ? row : 0) * MSW_LORA + vu * 8;
         const u32 dst = stage + vr * 128 + ((vu ^ (vr & 7)) << 4);
 #pragma unroll
         for (int p = 0; p < MSW_LORA / 64; p++) cp_async16(dst + p * (MSW_TILE * 128), lrow + p * 64, row >= 0 ? 16 : 0);
-        const u32 sdst = stage + MSW_OUT_V_BYTES + sr * 128;
-#pragma unroll
-        for (int q = sq; q < 8; q += 4)
-            cp_async16(sdst + ((q ^ (sr & 7)) << 4), srow + j + 4 * q, hb + sr < heads ? 16 : 0);
+        cp_async16(stage + MSW_PV_V_BYTES + pr * 64 + ((pu ^ ((pr >> 1) & 3)) << 4), prow + j, hb + pr < heads ? 16 : 0);
         asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];" :: "r"(full + 8 * s) : "memory");
     };
 
@@ -397,8 +343,8 @@ mla_sparse_out_wg(const u16* __restrict__ latent, const int* __restrict__ indice
     for (int it = 0; it < nt; it++)
     {
         refill(it + ST - 2);
-        const int s = it % ST, j = slots.j0 + it * MSW_TILE;
-        const u32 stage = ring + s * MSW_OUT_STAGE_BYTES, ss = stage + MSW_OUT_V_BYTES;
+        const int s = it % ST;
+        const u32 stage = ring + s * MSW_PV_STAGE_BYTES, ps = stage + MSW_PV_V_BYTES;
         mbar_wait(full + 8 * s, (it / ST) & 1);
         asm volatile("fence.proxy.async.shared::cta;" ::: "memory");   // cp.async writes -> visible to wgmma
         // A fragments of k-steps kk = 0, 1: a0 (row g, keys 16kk + 2c..), a1 (row g + 8), a2 / a3 (keys + 8)
@@ -408,17 +354,9 @@ mla_sparse_out_wg(const u16* __restrict__ latent, const int* __restrict__ indice
 #pragma unroll
             for (int half = 0; half < 2; half++)
             {
-                const int key = 16 * kk + 8 * half + 2 * c, unit = key >> 2, byte = 4 * (key & 3);
-                float2 x, y;
-                asm volatile("ld.shared.v2.f32 {%0, %1}, [%2];" : "=f"(x.x), "=f"(x.y) : "r"(ss + rA * 128 + ((unit ^ (rA & 7)) << 4) + byte));
-                asm volatile("ld.shared.v2.f32 {%0, %1}, [%2];" : "=f"(y.x), "=f"(y.y) : "r"(ss + rB * 128 + ((unit ^ (rB & 7)) << 4) + byte));
-                const bool u0 = j + key < slots.j1, u1 = j + key + 1 < slots.j1;
-                const float p0 = u0 && mA != SS_NEG_INF ? expf(x.x - mA) / lA : 0.0f;   // exp(-inf) = 0: unused slots
-                const float p1 = u1 && mA != SS_NEG_INF ? expf(x.y - mA) / lA : 0.0f;
-                const float p2 = u0 && mB != SS_NEG_INF ? expf(y.x - mB) / lB : 0.0f;
-                const float p3 = u1 && mB != SS_NEG_INF ? expf(y.y - mB) / lB : 0.0f;
-                a[kk][2 * half] = pack_bf16x2(p0, p1);
-                a[kk][2 * half + 1] = pack_bf16x2(p2, p3);
+                const int unit = 2 * kk + half, byte = 4 * c;
+                asm volatile("ld.shared.b32 %0, [%1];" : "=r"(a[kk][2 * half]) : "r"(ps + rA * 64 + ((unit ^ ((rA >> 1) & 3)) << 4) + byte));
+                asm volatile("ld.shared.b32 %0, [%1];" : "=r"(a[kk][2 * half + 1]) : "r"(ps + rB * 64 + ((unit ^ ((rB >> 1) & 3)) << 4) + byte));
             }
         const u32 vb = stage + 4 * wg * (MSW_TILE * 128);
         wgmma_fence();
@@ -435,7 +373,7 @@ mla_sparse_out_wg(const u16* __restrict__ latent, const int* __restrict__ indice
 #pragma unroll
     for (int half = 0; half < 2; half++)
     {
-        const int h = half ? hB : hA;
+        const int h = hb + (half ? rB : rA);
         if (h >= heads) continue;
         if (splits == 1 && olatBits != nullptr)
         {
