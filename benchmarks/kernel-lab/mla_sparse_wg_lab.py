@@ -27,7 +27,7 @@ H, LORA, ROPE, KW, TILE = 128, 512, 64, 576, 32
 SCALE = 0.1352338
 SMS = torch.cuda.get_device_properties(0).multi_processor_count
 QK_SHARED_OF = lambda st: 1024 + st * (KW * TILE * 2 + 16 + TILE * 4)
-PV_SHARED_OF = lambda st: 1024 + st * (LORA * TILE * 2 + 64 * TILE * 2 + 16)
+PV_SHARED_OF = lambda st: 1024 + st * (LORA // 2 * TILE * 2 + 128 * TILE * 2 + 16)
 
 
 def define(name, default):
@@ -39,7 +39,7 @@ def define(name, default):
 
 
 QK_SHARED = QK_SHARED_OF(define("MSW_QK_STAGES", 6))
-PV_SHARED = PV_SHARED_OF(define("MSW_PV_STAGES", 6))
+PV_SHARED = PV_SHARED_OF(define("MSW_PV_STAGES", 8))
 
 wg = compile_module("mla_sparse_wg.cu", args.variant.replace(";", "\n") + "\n")
 F_QKW = func(wg, "mla_sparse_qk_wg", QK_SHARED)
@@ -71,7 +71,7 @@ def run_wg(qa, lat, kpe, idx, width, T, pos0, lse=None, part=None):
     slots_pad = cdiv(width if idx is not None else pos0 + T, TILE) * TILE
     tiles = slots_pad // TILE
     qk_splits, qk_slots = wave_splits(tiles, SMS, T * cdiv(H, 128), 4)
-    pv_splits, pv_slots = wave_splits(tiles, SMS, T * cdiv(H, 64), 4)
+    pv_splits, pv_slots = wave_splits(tiles, SMS, T * 2 * cdiv(H, 128), 4)
     key = (T, width, pos0)
     if part is None or key not in CACHE:
         CACHE[key] = (torch.empty(T * H * slots_pad, device="cuda", dtype=torch.float32),
@@ -85,7 +85,7 @@ def run_wg(qa, lat, kpe, idx, width, T, pos0, lse=None, part=None):
     if part not in (None, "pv"):
         return None
     opart = torch.empty(T * pv_splits * H * LORA, device="cuda", dtype=torch.float32)
-    launch(F_PVW, (cdiv(H, 64), pv_splits, T), (256,), PV_SHARED, lat, idx, prob, opart, None, width, pos0, H, slots_pad,
+    launch(F_PVW, (2 * cdiv(H, 128), pv_splits, T), (256,), PV_SHARED, lat, idx, prob, opart, None, width, pos0, H, slots_pad,
            pv_slots)
     if pv_splits == 1:
         return opart

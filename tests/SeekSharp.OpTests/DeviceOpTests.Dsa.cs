@@ -141,6 +141,45 @@ public abstract partial class DeviceOpTests
         AssertSameBits(ReadDev(plain.Dev), ReadDev(output.Dev), "mla absorbed output with lse");
     }
 
+    public static TheoryData<int, int, int, int> MlaAbsorbedBf16CacheCases => new()
+    {
+        // heads, tokens, startPos, top-k width (0: no indices, keys 0..startPos+i); kv_lora 512, rope 64 (V3.2's row),
+        // so on Hopper the warpgroup kernels take them: key splits (8, 24, 4 tokens) and one split (140 tokens)
+        { 128, 8, 300, 0 },
+        { 128, 24, 600, 256 },
+        { 128, 140, 300, 64 },
+        { 128, 4, 3000, 2048 },
+        { 64, 24, 600, 256 },      // half a 128-head score block
+    };
+
+    /// <summary>
+    /// The cache and wkv_b in the device's Bf16StorageType, as the model keeps them (read in place on the GPU), with and
+    /// without the log-sum-exp; the output keeps every bit when the lse is asked for.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(MlaAbsorbedBf16CacheCases))]
+    public void MlaAbsorbedOverBf16CacheMatchesReference(int heads, int tokens, int startPos, int topk)
+    {
+        var data = new OpData(29);
+        var shape = new MlaShape(heads, 128, 64, 128, 512, 0.0723f);
+        var end = startPos + tokens;
+        var sparse = topk > 0;
+        var q = Floats(data.Activations((long)tokens * shape.Heads * shape.QkDim));
+        var wkvb = Bf16Values(data.Activations((long)shape.Heads * shape.KvBDim * shape.KvLora, 0.05f));
+        var latent = Bf16Values(data.Activations((long)end * shape.KvLora));
+        var ropeKeys = Bf16Values(data.Activations((long)end * shape.Rope));
+        var (indices, width) = sparse ? Selection(data, tokens, startPos, topk) : (default, 0);
+        var output = Zeros(DType.F32, (long)tokens * shape.Heads * shape.V);
+        var lse = Zeros(DType.F32, (long)tokens * shape.Heads);
+        Device.MlaAbsorbed(q.Dev, wkvb.Dev, latent.Dev, ropeKeys.Dev, sparse ? indices.Dev : null, width, tokens, startPos, shape, output.Dev, lse.Dev);
+        Reference.MlaAbsorbed(q.Ref, wkvb.Ref, latent.Ref, ropeKeys.Ref, sparse ? indices.Ref : null, width, tokens, startPos, shape, output.Ref, lse.Ref);
+        AssertClose(output, Bf16Tolerance, "mla absorbed over a bf16 cache");
+        AssertClose(lse, Bf16Tolerance, "mla absorbed over a bf16 cache: lse");
+        var plain = Zeros(DType.F32, output.Dev.Length);
+        Device.MlaAbsorbed(q.Dev, wkvb.Dev, latent.Dev, ropeKeys.Dev, sparse ? indices.Dev : null, width, tokens, startPos, shape, plain.Dev);
+        AssertSameBits(ReadDev(plain.Dev), ReadDev(output.Dev), "mla absorbed over a bf16 cache: output with lse");
+    }
+
     /// <summary>Random valid key sets: row i holds min(k, visible) distinct sorted positions ≤ startPos+i, then -1s.</summary>
     private ((DeviceBuffer Dev, DeviceBuffer Ref) Indices, int Width) Selection(OpData data, int tokens, int startPos, int k)
     {

@@ -33,10 +33,10 @@
 #define MSW_QK_STAGES 6                                 // MlaSparseWarpgroup.QkStages
 #endif
 #ifndef MSW_PV_STAGES
-#define MSW_PV_STAGES 6                                 // MlaSparseWarpgroup.PvStages
+#define MSW_PV_STAGES 5                                 // MlaSparseWarpgroup.PvStages
 #endif
-#define MSW_PV_V_BYTES (8 * MSW_TILE * 128)             // a tile's latent rows: 32,768
-#define MSW_PV_STAGE_BYTES (MSW_PV_V_BYTES + 64 * MSW_TILE * 2)   // + their probabilities for 64 heads: 36,864
+#define MSW_PV_V_BYTES (4 * MSW_TILE * 128)             // half of a tile's latent rows (256 columns): 16,384
+#define MSW_PV_STAGE_BYTES (MSW_PV_V_BYTES + 128 * MSW_TILE * 2)   // + their probabilities for 128 heads: 24,576
 static_assert(MSW_QK_STAGES >= 3 && MSW_PV_STAGES >= 3, "the rings run ahead by stages - 2 tiles");
 #define MSW_Q_STRIDE 1168                               // Q staging rows: 1152 + 16 bytes, so ldmatrix rows miss each other's banks
 static_assert(128 * MSW_Q_STRIDE <= MSW_QK_STAGES * MSW_TILE_BYTES, "Q staging lives in the score kernel's ring");
@@ -128,10 +128,14 @@ __device__ __forceinline__ void msw_load_tile(u32 tile, u32 full, int* used, con
     const u16* const lrow = lat + (i64)(ok ? row : 0) * MSW_LORA + u * 8;
     const u16* const rrow = rope + (i64)(ok ? row : 0) * MSW_ROPE + u * 8;
     const u32 dst = tile + r * 128 + ((u ^ (r & 7)) << 4);
+#ifndef MSW_DIAG_NO_LOAD   // lab switches (MSW_DIAG_*): leave a stage of the work out to time the rest
 #pragma unroll
     for (int p = 0; p < MSW_PIECES; p++)
         cp_async16(dst + p * (MSW_TILE * 128), p < MSW_PIECES - 1 ? lrow + p * 64 : rrow, ok ? 16 : 0);
     asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];" :: "r"(full) : "memory");
+#else
+    mbar_arrive(full);
+#endif
     if (u == 0)
     {
         used[r] = ok ? 1 : 0;
@@ -217,9 +221,11 @@ mla_sparse_qk_wg(const u16* __restrict__ qa, const u16* __restrict__ latent, con
         const u32 kb = ring + s * MSW_TILE_BYTES;
         msw_pin(acc);
         wgmma_fence();
+#ifndef MSW_DIAG_NO_MMA
 #pragma unroll
         for (int kk = 0; kk < MSW_KSTEPS; kk++)
             msw_mma_n32(acc, qf[kk], wgmma_desc_sw128(kb + (kk >> 2) * (MSW_TILE * 128) + (kk & 3) * 32), kk);
+#endif
         wgmma_commit();
     };
     const int hA = hb + 64 * wg + 16 * wi + g;   // this thread's rows hA and hA + 8
@@ -244,6 +250,9 @@ mla_sparse_qk_wg(const u16* __restrict__ qa, const u16* __restrict__ latent, con
         if (lane == 0) mbar_arrive(empty + 8 * s);
         // a warp's stores cover 8 rows x 32 bytes per jj
         const int j = slots.j0 + it * MSW_TILE + 2 * c;
+#ifdef MSW_DIAG_NO_STORE
+        if (xA[0] != 12345.0f) return;
+#endif
         if (hA < heads)
 #pragma unroll
             for (int jj = 0; jj < 4; jj++) *reinterpret_cast<float2*>(rowA + j + 8 * jj) = make_float2(xA[2 * jj], xA[2 * jj + 1]);
@@ -279,13 +288,16 @@ mla_sparse_qk_wg(const u16* __restrict__ qa, const u16* __restrict__ latent, con
 }
 
 // ------------------------------------------------------------------------------------------------------------------
-// mla_sparse_pv_wg: grid (ceil(heads / 64), splits, T), block 256, one block per SM, MSW_PV_SHARED bytes.
-// Heads hb..hb+63 of query t over key split blockIdx.y: O += P V per 32-key tile on m64n256k16, warpgroup w owning
-// latent columns 256w..256w+255; P (prob [T, heads, slotsPad], bf16 bits from mla_abs_prob) goes in as A registers,
-// V is the tile's latent rows read N-major. A stage holds the tile's latent rows and its 64 x 32 probabilities (rows of
-// 64 bytes, 16-byte unit u of row r at u ^ ((r / 2) % 4), so a warp's fragment loads miss each other's banks), both
-// by cp.async on the full barrier; the ring runs MSW_PV_STAGES - 2 tiles ahead and a stage is refilled once all 8 warps
-// released it. The warpgroups need nothing from each other. Unused slots have p = 0 and zero rows.
+// mla_sparse_pv_wg: grid (2 * ceil(heads / 128), splits, T), block 256, one block per SM, MSW_PV_SHARED bytes.
+// Block (hb, dh) of query t over key split blockIdx.y: latent columns 256dh..256dh+255 of heads hb..hb+127, O += P V
+// per 32-key tile on m64n256k16, warpgroup w taking heads hb + 64w..; P (prob [T, heads, slotsPad], bf16 bits from
+// mla_abs_prob) goes in as A registers, V is the tile's latent rows (this block's half of them) read N-major. Splitting
+// the columns rather than the heads between the two blocks of a query halves the latent bytes each key costs (a head
+// split had both blocks gather whole rows: 3.2 ms against 1.7 ms without the loads, at 4096 x 2048 keys). A stage
+// holds the tile's half rows and its 128 x 32 probabilities (rows of 64 bytes, 16-byte unit u of row r at
+// u ^ ((r / 2) % 4), so a warp's fragment loads miss each other's banks), both by cp.async on the full barrier; the
+// ring runs MSW_PV_STAGES - 2 tiles ahead and a stage is refilled once all 8 warps released it. The warpgroups need
+// nothing from each other. Unused slots have p = 0 and zero rows.
 // Output: one split -> o_lat = bf16(O) as bits into olatBits [T, heads, 512] when given, else as fp32 into opart
 // [T, heads, 512]; several -> fp32 partial sums opart [T, splits, heads, 512] for mla_abs_combine.
 // ------------------------------------------------------------------------------------------------------------------
@@ -300,7 +312,7 @@ mla_sparse_pv_wg(const u16* __restrict__ latent, const int* __restrict__ indices
     const u32 ring = (raw + 1023u) & ~1023u;
     const u32 full = ring + ST * MSW_PV_STAGE_BYTES, empty = full + 8 * ST;
 
-    const int t = blockIdx.z, split = blockIdx.y, splits = gridDim.y, hb = blockIdx.x * 64;
+    const int t = blockIdx.z, split = blockIdx.y, splits = gridDim.y, hb = (blockIdx.x >> 1) * 128, dh = blockIdx.x & 1;
     const int tid = threadIdx.x, lane = tid & 31, wg = tid >> 7, wi = (tid >> 5) & 3, g = lane >> 2, c = lane & 3;
     const MswSlots slots = msw_slots(indices, indexWidth, pos0, t, split, splitSlots);
     const int nt = slots.tiles();
@@ -316,8 +328,9 @@ mla_sparse_pv_wg(const u16* __restrict__ latent, const int* __restrict__ indices
     __syncthreads();
 
     const int vr = tid >> 3, vu = tid & 7;     // this thread's latent row and 16-byte unit of each piece
-    const int pr = tid >> 2, pu = tid & 3;     // its probability row and 16-byte unit
-    const u16* const prow = prob + ((i64)t * heads + min(hb + pr, heads - 1)) * slotsPad + 8 * pu;
+    const int pr = tid >> 2, pu = tid & 3;     // its probability rows pr and pr + 64, and 16-byte unit
+    const u16* const prowA = prob + ((i64)t * heads + min(hb + pr, heads - 1)) * slotsPad + 8 * pu;
+    const u16* const prowB = prob + ((i64)t * heads + min(hb + pr + 64, heads - 1)) * slotsPad + 8 * pu;
     int nextRow = slots.row(slots.j0 + vr);   // this thread's row in the next tile refill loads (read a refill early)
     auto refill = [&](int it)   // tile it into stage it % ST, after its previous occupant (tile it - ST) was released
     {
@@ -325,13 +338,20 @@ mla_sparse_pv_wg(const u16* __restrict__ latent, const int* __restrict__ indices
         const int s = it % ST, j = slots.j0 + it * MSW_TILE, row = nextRow;
         nextRow = slots.row(j + MSW_TILE + vr);
         if (it >= ST) mbar_wait(empty + 8 * s, ((it / ST) - 1) & 1);
-        const u32 stage = ring + s * MSW_PV_STAGE_BYTES;
-        const u16* const lrow = latent + (i64)(row >= 0 ? row : 0) * MSW_LORA + vu * 8;
+        const u32 stage = ring + s * MSW_PV_STAGE_BYTES, ps = stage + MSW_PV_V_BYTES;
+#ifndef MSW_DIAG_NO_LOAD
+        const u16* const lrow = latent + (i64)(row >= 0 ? row : 0) * MSW_LORA + 256 * dh + vu * 8;
         const u32 dst = stage + vr * 128 + ((vu ^ (vr & 7)) << 4);
 #pragma unroll
-        for (int p = 0; p < MSW_LORA / 64; p++) cp_async16(dst + p * (MSW_TILE * 128), lrow + p * 64, row >= 0 ? 16 : 0);
-        cp_async16(stage + MSW_PV_V_BYTES + pr * 64 + ((pu ^ ((pr >> 1) & 3)) << 4), prow + j, hb + pr < heads ? 16 : 0);
+        for (int p = 0; p < 4; p++) cp_async16(dst + p * (MSW_TILE * 128), lrow + p * 64, row >= 0 ? 16 : 0);
+        cp_async16(ps + pr * 64 + ((pu ^ ((pr >> 1) & 3)) << 4), prowA + j, hb + pr < heads ? 16 : 0);
+        cp_async16(ps + (pr + 64) * 64 + ((pu ^ ((pr >> 1) & 3)) << 4), prowB + j, hb + pr + 64 < heads ? 16 : 0);
         asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];" :: "r"(full + 8 * s) : "memory");
+#else
+        (void)row;
+        (void)ps;
+        mbar_arrive(full + 8 * s);
+#endif
     };
 
     float o[128];
@@ -339,7 +359,7 @@ mla_sparse_pv_wg(const u16* __restrict__ latent, const int* __restrict__ indices
     for (int i = 0; i < 128; i++) o[i] = 0.0f;
     msw_pin(o);   // zeroed before any wgmma is in flight: ptxas serialises wgmma around accumulator writes (C7515)
     for (int it = 0; it < ST - 2; it++) refill(it);
-    const int rA = 16 * wi + g, rB = rA + 8;
+    const int rA = 64 * wg + 16 * wi + g, rB = rA + 8;   // this thread's P rows (heads hb + rA, hb + rB)
     for (int it = 0; it < nt; it++)
     {
         refill(it + ST - 2);
@@ -358,10 +378,11 @@ mla_sparse_pv_wg(const u16* __restrict__ latent, const int* __restrict__ indices
                 asm volatile("ld.shared.b32 %0, [%1];" : "=r"(a[kk][2 * half]) : "r"(ps + rA * 64 + ((unit ^ ((rA >> 1) & 3)) << 4) + byte));
                 asm volatile("ld.shared.b32 %0, [%1];" : "=r"(a[kk][2 * half + 1]) : "r"(ps + rB * 64 + ((unit ^ ((rB >> 1) & 3)) << 4) + byte));
             }
-        const u32 vb = stage + 4 * wg * (MSW_TILE * 128);
         wgmma_fence();
+#ifndef MSW_DIAG_NO_MMA
 #pragma unroll
-        for (int kk = 0; kk < 2; kk++) msw_mma_pv(o, a[kk], msw_desc(vb + kk * (16 * 128), MSW_TILE * 128, 1024));
+        for (int kk = 0; kk < 2; kk++) msw_mma_pv(o, a[kk], msw_desc(stage + kk * (16 * 128), MSW_TILE * 128, 1024));
+#endif
         wgmma_commit();
         wgmma_wait<0>();
         msw_pin(o);
@@ -369,7 +390,7 @@ mla_sparse_pv_wg(const u16* __restrict__ latent, const int* __restrict__ indices
         if (lane == 0) mbar_arrive(empty + 8 * s);
     }
 
-    const int col = 256 * wg + 2 * c;
+    const int col = 256 * dh + 2 * c;
 #pragma unroll
     for (int half = 0; half < 2; half++)
     {

@@ -47,6 +47,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     private readonly Lazy<CudaFunction> _tcQkDirect = new(() => DsaLaunch.Load(library, TcFile, "mla_abs_qk_direct"));
     private readonly Lazy<CudaFunction> _tcPv = new(() => DsaLaunch.Load(library, TcFile, "mla_abs_pv"));
     private readonly Lazy<CudaFunction> _roundRows = new(() => library.Module("elementwise.cu").Function("round_bf16_rows"));
+    private readonly MlaSparseWarpgroup _warpgroup = new(library);
     private CachingAllocator? _ownAllocator;
 
     /// <summary>
@@ -255,6 +256,8 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     /// when fewer). Per chunk: qa = bf16(W_UK^T q_nope) | q_pe (cuBLAS), fp32 scores (mla_abs_qk),
     /// p = bf16(exp(s - max) / sum) with each row's max and sum (mla_abs_prob), the weighted latent sums per split (mla_abs_pv),
     /// o_lat = bf16(Σ splits) and out = bf16(W_UV · o_lat) (cuBLAS). Splits of the key slots give decode enough blocks.
+    /// On Hopper, a bf16 cache of DeepSeek-V3.2's row shape has its scores and weighted sums from mla_sparse_wg.cu's
+    /// warpgroup kernels (<see cref="MlaSparseWarpgroup"/>) around the same probabilities kernel.
     /// lse, when asked for, comes from mla_abs_prob's whole-row max and sum: the PV splits come after the normalisation,
     /// so their partial sums need no lse of their own and the combine none to merge.
     /// </summary>
@@ -277,6 +280,8 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
         // a bf16 wkv_b goes through cuBLAS as bf16 (q_nope and o_lat as bf16 too); an F32 one through cuBLAS's
         // fp32-to-bf16 mode or, without cuBLAS, our kernels
         var w16 = wkvb.DType == DType.BF16;
+        // Hopper: scores and weighted sums on warpgroup tensor cores (the same probabilities kernel between them)
+        var warpgroup = inPlace && MlaSparseWarpgroup.Fits(shape) && _warpgroup.Available;
         var gemm = w16 ? blas ?? throw new NotSupportedException($"{op}: a BF16 wkvb needs cuBLAS") : Blas;
 
         CudaBuffer? allKeys = null;
@@ -302,7 +307,8 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
                 var tiles = slotsPad / TcTile;
                 // the score kernel holds one block per SM, PV two
                 var (qkSplits, qkSlots) = WaveSplits(tiles, sms, (long)tc * CeilDiv(heads, TcQkHeads), 1);
-                var (pvSplits, pvSlots) = WaveSplits(tiles, 2L * sms, (long)tc * 2 * CeilDiv(heads, TcPvHeads), 4);
+                var (pvSplits, pvSlots) = warpgroup ? _warpgroup.PvSplits(slotsPad, tc, heads)
+                    : WaveSplits(tiles, 2L * sms, (long)tc * 2 * CeilDiv(heads, TcPvHeads), 4);
                 var idx = indices is null ? 0 : indices.At((long)t0 * indexWidth);
 
                 using var qa = Scratch(DType.BF16, (long)tc * heads * kw);
@@ -347,7 +353,9 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
                 }
 
                 var qkGrid = new Dim3((uint)CeilDiv(heads, TcQkHeads), (uint)qkSplits, (uint)tc);
-                if (direct)
+                if (warpgroup)
+                    _warpgroup.Scores(stream, qa, latent, ropeKeys, idx, indexWidth, pos0, tc, heads, slotsPad, shape.SoftmaxScale, scores);
+                else if (direct)
                     _tcQkDirect.Value.Launch(stream, qkGrid, new Dim3(Threads), QkDirectShared(shape), new KernelArgs()
                         .Ptr(qa.Pointer).Ptr(latent.Pointer).Ptr(ropeKeys.Pointer).Ptr(kc!.Pointer).Int(lora).Int(shape.Rope)
                         .Ptr(idx).Ptr(scores.Pointer)
@@ -371,11 +379,15 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
                     .Ptr(scores.Pointer).Ptr(prob.Pointer).Ptr(lse?.At((long)t0 * heads) ?? 0).Int(heads).Int(slotsPad));
                 // the weighted latent sums; o_lat as bf16 bits for a bf16 W_UV (written by PV itself when there is one split)
                 using var olatBits = w16 ? Scratch(DType.BF16, (long)tc * heads * lora) : null;
-                _tcPv.Value.Launch(stream, new Dim3((uint)(2 * CeilDiv(heads, TcPvHeads)), (uint)pvSplits, (uint)tc), new Dim3(Threads),
-                    PvShared(shape), new KernelArgs()
-                        .Ptr(inPlace ? latent.Pointer : kc!.Pointer).Ptr(idx).Ptr(prob.Pointer).Ptr(opart.Pointer)
-                        .Ptr(pvSplits == 1 ? olatBits?.Pointer ?? 0 : 0)
-                        .Int(indexWidth).Int(pos0).Int(gathered ? 1 : 0).Int(heads).Int(inPlace ? lora : kw).Int(lora).Int(slotsPad).Int(pvSlots));
+                if (warpgroup)
+                    _warpgroup.WeightedSums(stream, latent, idx, indexWidth, pos0, tc, heads, slotsPad, prob, (pvSplits, pvSlots), opart,
+                        pvSplits == 1 ? olatBits : null);
+                else
+                    _tcPv.Value.Launch(stream, new Dim3((uint)(2 * CeilDiv(heads, TcPvHeads)), (uint)pvSplits, (uint)tc), new Dim3(Threads),
+                        PvShared(shape), new KernelArgs()
+                            .Ptr(inPlace ? latent.Pointer : kc!.Pointer).Ptr(idx).Ptr(prob.Pointer).Ptr(opart.Pointer)
+                            .Ptr(pvSplits == 1 ? olatBits?.Pointer ?? 0 : 0)
+                            .Int(indexWidth).Int(pos0).Int(gathered ? 1 : 0).Int(heads).Int(inPlace ? lora : kw).Int(lora).Int(slotsPad).Int(pvSlots));
 
                 // o_lat = bf16(Σ_split opart) (a single split's PV kernel rounds its sums itself), then
                 // out = bf16(W_UV · o_lat): per head [tc × lora] · [lora × v]
