@@ -8,7 +8,7 @@ reference, from absorbed queries qa [T, 128, 576] bf16 and a bf16 cache (latent 
 Checks (normalised max error against the reference, bar 1/128 as the op tests; the two kernels against each other),
 then times both at decode and prefill shapes with the useful work T x 128 x width x (576 + 512) x 2 FLOP.
 
-Usage (H200): python3 benchmarks/kernel-lab/mla_sparse_wg_lab.py [--quick] [--variant "#define MSW_OUT_STAGES 4"]
+Usage (H200): python3 benchmarks/kernel-lab/mla_sparse_wg_lab.py [--quick] [--variant "#define MSW_PV_STAGES 4"] [--profile]
 """
 import argparse
 import sys
@@ -21,6 +21,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--quick", action="store_true", help="fewer timing shapes")
 ap.add_argument("--variant", default="", help="#defines put in front of mla_sparse_wg.cu, ';'-separated")
 ap.add_argument("--reps", type=int, default=10)
+ap.add_argument("--profile", action="store_true", help="only launch each kernel once at 4096 x 2048 of 8K keys (for ncu)")
 args = ap.parse_args()
 
 H, LORA, ROPE, KW, TILE = 128, 512, 64, 576, 32
@@ -190,6 +191,12 @@ def bench(name, T, N, width):
           f"chain / wg {t_ch / t_wg:5.2f}\n  {'':28s} qk {t_qk * 1e3:.3f} ms ({f_qk / t_qk / 1e12:.0f} TFLOP/s), "
           f"prob {t_prob * 1e3:.3f} ms, pv (+ combine) {t_pv * 1e3:.3f} ms ({f_pv / t_pv / 1e12:.0f} TFLOP/s)", flush=True)
 
+
+if args.profile:   # one launch of each kernel at the prefill shape, for ncu
+    qa, lat, kpe, idx, pos0 = inputs(4096, 8192, 2048, 5, causal=False)
+    run_wg(bits(qa), bits(lat), bits(kpe), idx.flatten().contiguous(), 2048, 4096, pos0)
+    torch.cuda.synchronize()
+    sys.exit(0)
 
 print("correctness (128 heads, kv_lora 512, rope 64):")
 check("decode 1 x 2048 of 3000 keys", 1, 3000, 2048)
