@@ -631,8 +631,8 @@ mla_abs_qk_direct(const u16* __restrict__ qa, const float* __restrict__ latent, 
 // ------------------------------------------------------------------------------------------------------------
 // Probabilities. grid (heads, T), block 256. Row (t, h): max = the largest score, sum = sum of exp(s_j - max), then
 // prob[t, h, j] = bf16(exp(s_j - max) / sum) for every slot j < slotsPad (0 for -inf scores, and for a head that saw no
-// key), as the reference computes it (max first, then one sum). Three passes over the row; the later two read it from
-// cache. scores [T, heads, slotsPad] fp32 (slotsPad a multiple of 8); prob [T, heads, slotsPad] bf16.
+// key), as the reference computes it (max first, then one sum). A row of up to 2048 slots is read once and its exps
+// kept in registers; a longer one takes three passes (the later two read it from cache). scores [T, heads, slotsPad] fp32 (slotsPad a multiple of 8); prob [T, heads, slotsPad] bf16.
 // lse [T, heads] or null: the row's max + ln(sum) (-inf without a key). This is the only softmax of the row: the PV
 // splits after it sum already-normalised p, so no partial lse exists and mla_abs_combine has none to merge.
 // ------------------------------------------------------------------------------------------------------------
@@ -651,6 +651,36 @@ mla_abs_prob(const float* __restrict__ scores, u16* __restrict__ prob, float* __
         s[0] = x.x; s[1] = x.y; s[2] = x.z; s[3] = x.w; s[4] = y.x; s[5] = y.y; s[6] = y.z; s[7] = y.w;
     };
 
+    if (slotsPad <= 8 * MTC_THREADS)
+    {
+        // a row of at most 2048 slots (every sparse row): this thread's 8 scores and their exps stay in registers, so
+        // the row is read once and each exp is computed once (the same values and order as the loop below)
+        const int j = 8 * tid;
+        const bool mine = j < slotsPad;
+        float s[8];
+        if (mine) eight(j, s);
+        float m = SS_NEG_INF;
+#pragma unroll
+        for (int k = 0; k < 8; k++) m = mine ? fmaxf(m, s[k]) : m;
+        m = block_max(m, red);
+        float l = 0.0f;
+        if (m != SS_NEG_INF && mine)
+#pragma unroll
+            for (int k = 0; k < 8; k++)
+            {
+                s[k] = MTC_EXP(s[k] - m);   // exp(-inf) = 0
+                l += s[k];
+            }
+        l = block_sum(l, red);
+        if (lse != nullptr && tid == 0) lse[row] = softmax_lse(m, l);
+        if (!mine) return;
+        u32 w[4] = { 0u, 0u, 0u, 0u };
+        if (m != SS_NEG_INF)
+#pragma unroll
+            for (int k = 0; k < 4; k++) w[k] = pack_bf16x2(s[2 * k] / l, s[2 * k + 1] / l);
+        *reinterpret_cast<uint4*>(prow + j) = make_uint4(w[0], w[1], w[2], w[3]);
+        return;
+    }
     float m = SS_NEG_INF;
     for (int j = 8 * tid; j < slotsPad; j += 8 * MTC_THREADS)
     {
