@@ -149,7 +149,12 @@ public abstract partial class DeviceOpTests
         { 128, 24, 600, 256 },
         { 128, 140, 300, 64 },
         { 128, 4, 3000, 2048 },
+        { 128, 8, 3000, 0 },       // rows past 2048 slots (the probability loop); 12-tile splits wrap the PV ring
+        { 128, 48, 400, 0 },       // 7- and 14-tile splits wrap both rings; causal rows end early (the -inf fill)
+        { 128, 24, 100, 256 },     // rows with fewer keys than the width: -1 slots
         { 64, 24, 600, 256 },      // half a 128-head score block
+        { 16, 8, 300, 256 },       // a tensor-parallel shard's heads
+        { 192, 8, 300, 256 },      // more than one 128-head block
     };
 
     /// <summary>

@@ -31,24 +31,6 @@ static __device__ __forceinline__ u32 mfw_unit(int r, int u, int rows)
     return (u32)((u >> 3) * rows * 128 + r * 128 + (((u & 7) ^ (r & 7)) << 4));
 }
 
-// wgmma shared-memory descriptor with 128-byte swizzling; lbo / sbo in bytes
-static __device__ __forceinline__ u64 mfw_desc(u32 addr, u32 lbo, u32 sbo)
-{
-    return (u64)((addr & 0x3FFFFu) >> 4) | ((u64)(lbo >> 4) << 16) | ((u64)(sbo >> 4) << 32) | (1ull << 62);
-}
-
-static __device__ __forceinline__ void mfw_fence() { asm volatile("wgmma.fence.sync.aligned;" ::: "memory"); }
-static __device__ __forceinline__ void mfw_commit() { asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory"); }
-static __device__ __forceinline__ void mfw_wait() { asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory"); }
-
-// keeps the compiler from moving accumulator reads or writes across an asynchronous wgmma
-template <int N>
-static __device__ __forceinline__ void mfw_pin(float (&d)[N])
-{
-#pragma unroll
-    for (int i = 0; i < N; i++) asm volatile("" : "+f"(d[i]) :: "memory");
-}
-
 // d (64 x 32 fp32) (+)= A (64 x 16, shared) * B (32 x 16, shared), both K-major
 static __device__ __forceinline__ void mfw_mma_s(float (&d)[16], u64 da, u64 db, int accumulate)
 {
@@ -58,31 +40,6 @@ static __device__ __forceinline__ void mfw_mma_s(float (&d)[16], u64 da, u64 db,
           "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15])
         : "l"(da), "l"(db), "r"(accumulate));
 }
-
-// d (64 x 256 fp32) += A (64 x 16, registers) * B (16 x 256, shared, N-major)
-static __device__ __forceinline__ void mfw_mma_pv(float (&d)[128], u32 a0, u32 a1, u32 a2, u32 a3, u64 db)
-{
-    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %133, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63, %64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79, %80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95, %96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, %111, %112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127}, {%128, %129, %130, %131}, %132, p, 1, 1, 1;\n}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
-          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
-          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
-          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
-          "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
-          "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
-          "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
-          "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]),
-          "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]), "+f"(d[70]), "+f"(d[71]),
-          "+f"(d[72]), "+f"(d[73]), "+f"(d[74]), "+f"(d[75]), "+f"(d[76]), "+f"(d[77]), "+f"(d[78]), "+f"(d[79]),
-          "+f"(d[80]), "+f"(d[81]), "+f"(d[82]), "+f"(d[83]), "+f"(d[84]), "+f"(d[85]), "+f"(d[86]), "+f"(d[87]),
-          "+f"(d[88]), "+f"(d[89]), "+f"(d[90]), "+f"(d[91]), "+f"(d[92]), "+f"(d[93]), "+f"(d[94]), "+f"(d[95]),
-          "+f"(d[96]), "+f"(d[97]), "+f"(d[98]), "+f"(d[99]), "+f"(d[100]), "+f"(d[101]), "+f"(d[102]), "+f"(d[103]),
-          "+f"(d[104]), "+f"(d[105]), "+f"(d[106]), "+f"(d[107]), "+f"(d[108]), "+f"(d[109]), "+f"(d[110]), "+f"(d[111]),
-          "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]), "+f"(d[116]), "+f"(d[117]), "+f"(d[118]), "+f"(d[119]),
-          "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
-        : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "l"(db), "r"(1));
-}
-
 
 template <bool DIRECT>
 static __device__ __forceinline__ void mfw_body(const u16* __restrict__ qa, const MtcKeys keys,
@@ -195,18 +152,18 @@ static __device__ __forceinline__ void mfw_body(const u16* __restrict__ qa, cons
         float s[16];
 #pragma unroll
         for (int i = 0; i < 16; i++) s[i] = 0.0f;
-        mfw_pin(s);
-        mfw_fence();
+        wgmma_pin(s);
+        wgmma_fence();
 #ifndef MFW_DIAG_NO_S   // lab switches: leave a stage out to time the rest
 #pragma unroll
         for (int kk = 0; kk < MFW_MAX_KW / 16; kk++)
             if (kk < nks)
-                mfw_mma_s(s, mfw_desc(qAddr + (kk >> 2) * (MFW_HEADS * 128) + (kk & 3) * 32, 16, 1024),
-                          mfw_desc(kAddr + (kk >> 2) * (MFW_TILE * 128) + (kk & 3) * 32, 16, 1024), kk);
+                mfw_mma_s(s, wgmma_desc_sw128(qAddr + (kk >> 2) * (MFW_HEADS * 128) + (kk & 3) * 32, 16, 1024),
+                          wgmma_desc_sw128(kAddr + (kk >> 2) * (MFW_TILE * 128) + (kk & 3) * 32, 16, 1024), kk);
 #endif
-        mfw_commit();
-        mfw_wait();
-        mfw_pin(s);
+        wgmma_commit();
+        wgmma_wait<0>();
+        wgmma_pin(s);
 
         // online softmax on the fragments: s[4j + e] = (row g or g + 8 for e >= 2, key 8j + 2tc + e % 2)
         float mxA = SS_NEG_INF, mxB = SS_NEG_INF;
@@ -255,16 +212,18 @@ static __device__ __forceinline__ void mfw_body(const u16* __restrict__ qa, cons
         }
 
         // O += P V: A registers of keys 16kk.. = accumulator blocks 2kk (keys +2tc) and 2kk + 1 (keys +8 +2tc)
-        mfw_pin(o);
-        mfw_fence();
+        wgmma_pin(o);
+        wgmma_fence();
 #ifndef MFW_DIAG_NO_PV
 #pragma unroll
         for (int kk = 0; kk < MFW_TILE / 16; kk++)
-            mfw_mma_pv(o, pack_bf16x2(s[8 * kk], s[8 * kk + 1]), pack_bf16x2(s[8 * kk + 2], s[8 * kk + 3]),
-                       pack_bf16x2(s[8 * kk + 4], s[8 * kk + 5]), pack_bf16x2(s[8 * kk + 6], s[8 * kk + 7]),
-                       mfw_desc(kAddr + 4 * wg * (MFW_TILE * 128) + kk * 2048, MFW_TILE * 128, 1024));
+        {
+            const u32 a[4] = { pack_bf16x2(s[8 * kk], s[8 * kk + 1]), pack_bf16x2(s[8 * kk + 2], s[8 * kk + 3]),
+                               pack_bf16x2(s[8 * kk + 4], s[8 * kk + 5]), pack_bf16x2(s[8 * kk + 6], s[8 * kk + 7]) };
+            wgmma_bf16_mn(o, a, wgmma_desc_sw128(kAddr + 4 * wg * (MFW_TILE * 128) + kk * 2048, MFW_TILE * 128, 1024));
+        }
 #endif
-        mfw_commit();
+        wgmma_commit();
 
         // while PV runs: tile it + 1 lands (DIRECT: is converted, and tile it + 2 starts into the staging pieces)
         asm volatile("cp.async.wait_all;" ::: "memory");
@@ -273,8 +232,8 @@ static __device__ __forceinline__ void mfw_body(const u16* __restrict__ qa, cons
             convert(it + 1);
             if (it + 2 < ntiles) issue(it + 2);
         }
-        mfw_wait();
-        mfw_pin(o);
+        wgmma_wait<0>();
+        wgmma_pin(o);
         asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
         __syncthreads();   // K[it % 2] is free, K[(it + 1) % 2] complete
         if (!DIRECT && it + 2 < ntiles) issue(it + 2);

@@ -3,8 +3,8 @@
 // read in place. It replaces mla_absorbed_tc.cu's qk / prob / pv chain where the shape fits (MlaLauncher) and keeps its
 // semantics:
 //   s_j = (qa . key_j) * scale in fp32,   p_j = bf16(exp(s_j - max) / sum) over the whole row,   o_lat = bf16(sum_j p_j v_j)
-// as three kernels: the scores here on wgmma, the probabilities by mla_abs_prob (mla_absorbed_tc.cu, unchanged: max
-// first, then the sum, then p = bf16(exp(s - max) / sum), the reference's order), the weighted sums here on wgmma.
+// as three kernels: the scores here on wgmma, the probabilities by mla_abs_prob (mla_absorbed_tc.cu, the chain's own:
+// max first, then the sum, then p = bf16(exp(s - max) / sum), the reference's order), the weighted sums here on wgmma.
 //   mla_sparse_qk_wg  scores [T, heads, slotsPad] = (qa . key) * scale, fp32, -inf for unused slots
 //   mla_sparse_pv_wg  o_lat = bf16(P V) from the bf16 probabilities [T, heads, slotsPad]
 // (Tried first, kernel lab: each score's max and sum folded into the score kernel and p formed inside the PV kernel,
@@ -48,20 +48,6 @@ extern __shared__ u8 msw_smem[];
 
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
 
-// wgmma descriptor, 128-byte swizzle, with explicit leading / stride byte offsets (N-major operands need them)
-__device__ __forceinline__ u64 msw_desc(u32 addr, u32 lbo, u32 sbo)
-{
-    return (u64)((addr & 0x3FFFFu) >> 4) | ((u64)(lbo >> 4) << 16) | ((u64)(sbo >> 4) << 32) | (1ull << 62);
-}
-
-// keeps the compiler from reading or writing accumulators across an asynchronous wgmma
-template <int N>
-__device__ __forceinline__ void msw_pin(float (&d)[N])
-{
-#pragma unroll
-    for (int i = 0; i < N; i++) asm volatile("" : "+f"(d[i]) :: "memory");
-}
-
 // d (64 x 32) (+)= A (64 x 16, registers) * B (32 keys x 16, shared, K-major)^T
 __device__ __forceinline__ void msw_mma_n32(float (&d)[16], const u32 (&a)[4], u64 db, int accumulate)
 {
@@ -70,30 +56,6 @@ __device__ __forceinline__ void msw_mma_n32(float (&d)[16], const u32 (&a)[4], u
         : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
           "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15])
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(accumulate));
-}
-
-// d (64 x 256) += A (64 x 16 keys, registers) * B (16 keys x 256, shared, N-major)
-__device__ __forceinline__ void msw_mma_pv(float (&d)[128], const u32 (&a)[4], u64 db)
-{
-    asm volatile("{\n.reg .pred p;\nsetp.eq.u32 p, 1, 1;\n"
-        "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63, %64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79, %80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95, %96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, %111, %112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127}, {%128, %129, %130, %131}, %132, p, 1, 1, 1;\n}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
-          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
-          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
-          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
-          "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
-          "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
-          "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
-          "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]),
-          "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]), "+f"(d[70]), "+f"(d[71]),
-          "+f"(d[72]), "+f"(d[73]), "+f"(d[74]), "+f"(d[75]), "+f"(d[76]), "+f"(d[77]), "+f"(d[78]), "+f"(d[79]),
-          "+f"(d[80]), "+f"(d[81]), "+f"(d[82]), "+f"(d[83]), "+f"(d[84]), "+f"(d[85]), "+f"(d[86]), "+f"(d[87]),
-          "+f"(d[88]), "+f"(d[89]), "+f"(d[90]), "+f"(d[91]), "+f"(d[92]), "+f"(d[93]), "+f"(d[94]), "+f"(d[95]),
-          "+f"(d[96]), "+f"(d[97]), "+f"(d[98]), "+f"(d[99]), "+f"(d[100]), "+f"(d[101]), "+f"(d[102]), "+f"(d[103]),
-          "+f"(d[104]), "+f"(d[105]), "+f"(d[106]), "+f"(d[107]), "+f"(d[108]), "+f"(d[109]), "+f"(d[110]), "+f"(d[111]),
-          "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]), "+f"(d[116]), "+f"(d[117]), "+f"(d[118]), "+f"(d[119]),
-          "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db));
 }
 
 // The key slots one block reads: slots [j0, j1) of query t, each naming a cache row (indices[t, j], or j itself without
@@ -219,7 +181,7 @@ mla_sparse_qk_wg(const u16* __restrict__ qa, const u16* __restrict__ latent, con
         mbar_wait(full + 8 * s, (it / ST) & 1);
         asm volatile("fence.proxy.async.shared::cta;" ::: "memory");   // cp.async writes -> visible to wgmma
         const u32 kb = ring + s * MSW_TILE_BYTES;
-        msw_pin(acc);
+        wgmma_pin(acc);
         wgmma_fence();
 #ifndef MSW_DIAG_NO_MMA
 #pragma unroll
@@ -233,7 +195,7 @@ mla_sparse_qk_wg(const u16* __restrict__ qa, const u16* __restrict__ latent, con
     float* const rowB = scores + ((i64)t * heads + min(hA + 8, heads - 1)) * slotsPad;
     auto store = [&](int it, float (&acc)[16])   // tile it's S is complete: release its stage, store its scores
     {
-        msw_pin(acc);
+        wgmma_pin(acc);
         const int s = it % ST;
         const int* const used = usedAll + s * MSW_TILE;
         float xA[8], xB[8];
@@ -298,10 +260,10 @@ mla_sparse_qk_wg(const u16* __restrict__ qa, const u16* __restrict__ latent, con
 // holds the tile's half rows and its 128 x 32 probabilities (rows of 64 bytes, 16-byte unit u of row r at
 // u ^ ((r / 2) % 4), so a warp's fragment loads miss each other's banks), both by cp.async on the full barrier; the
 // ring runs MSW_PV_STAGES - 2 tiles ahead and a stage is refilled once all 8 warps released it. Each warpgroup queues
-// a tile's products before waiting for the previous tile's; the warpgroups need nothing from each other. Unused slots
-// have p = 0 and zero rows.
-// Output: one split -> o_lat = bf16(O) as bits into olatBits [T, heads, 512] when given, else as fp32 into opart
-// [T, heads, 512]; several -> fp32 partial sums opart [T, splits, heads, 512] for mla_abs_combine.
+// a tile's products before waiting for the previous tile's; apart from sharing the ring, the warpgroups need nothing
+// from each other. Unused slots have p = 0 and zero rows.
+// Output: one split -> o_lat = bf16(O) as bits into olatBits [T, heads, 512] when given, else as bf16 values in fp32
+// into opart [T, heads, 512]; several -> fp32 partial sums opart [T, splits, heads, 512] for mla_abs_combine.
 // ------------------------------------------------------------------------------------------------------------------
 extern "C" __global__ void __launch_bounds__(256, 1)
 mla_sparse_pv_wg(const u16* __restrict__ latent, const int* __restrict__ indices, const u16* __restrict__ prob,
@@ -359,7 +321,7 @@ mla_sparse_pv_wg(const u16* __restrict__ latent, const int* __restrict__ indices
     float o[128];
 #pragma unroll
     for (int i = 0; i < 128; i++) o[i] = 0.0f;
-    msw_pin(o);   // zeroed before any wgmma is in flight: ptxas serialises wgmma around accumulator writes (C7515)
+    wgmma_pin(o);   // zeroed before any wgmma is in flight: ptxas serialises wgmma around accumulator writes (C7515)
     for (int it = 0; it < ST - 2; it++) refill(it);
     const int rA = 64 * wg + 16 * wi + g, rB = rA + 8;   // this thread's P rows (heads hb + rA, hb + rB)
     // tile it's P as A fragments of k-steps kk = 0, 1: a0 (row g, keys 16kk + 2c..), a1 (row g + 8), a2 / a3 (keys + 8)
@@ -375,8 +337,8 @@ mla_sparse_pv_wg(const u16* __restrict__ latent, const int* __restrict__ indices
             for (int half = 0; half < 2; half++)
             {
                 const int unit = 2 * kk + half, byte = 4 * c;
-                asm volatile("ld.shared.b32 %0, [%1];" : "=r"(a[kk][2 * half]) : "r"(ps + rA * 64 + ((unit ^ ((rA >> 1) & 3)) << 4) + byte));
-                asm volatile("ld.shared.b32 %0, [%1];" : "=r"(a[kk][2 * half + 1]) : "r"(ps + rB * 64 + ((unit ^ ((rB >> 1) & 3)) << 4) + byte));
+                asm volatile("ld.shared.b32 %0, [%1];" : "=r"(a[kk][2 * half]) : "r"(ps + rA * 64 + ((unit ^ ((rA >> 1) & 3)) << 4) + byte) : "memory");
+                asm volatile("ld.shared.b32 %0, [%1];" : "=r"(a[kk][2 * half + 1]) : "r"(ps + rB * 64 + ((unit ^ ((rB >> 1) & 3)) << 4) + byte) : "memory");
             }
     };
     auto multiply = [&](int it, const u32 (&a)[2][4])   // O += P V of tile it (async)
@@ -385,7 +347,7 @@ mla_sparse_pv_wg(const u16* __restrict__ latent, const int* __restrict__ indices
         wgmma_fence();
 #ifndef MSW_DIAG_NO_MMA
 #pragma unroll
-        for (int kk = 0; kk < 2; kk++) msw_mma_pv(o, a[kk], msw_desc(stage + kk * (16 * 128), MSW_TILE * 128, 1024));
+        for (int kk = 0; kk < 2; kk++) wgmma_bf16_mn(o, a[kk], wgmma_desc_sw128(stage + kk * (16 * 128), MSW_TILE * 128, 1024));
 #endif
         wgmma_commit();
     };
@@ -416,7 +378,7 @@ mla_sparse_pv_wg(const u16* __restrict__ latent, const int* __restrict__ indices
         if (it + 2 < nt) fragments(it + 2, fa);
     }
     wgmma_wait<0>();
-    msw_pin(o);
+    wgmma_pin(o);
 
     const int col = 256 * dh + 2 * c;
 #pragma unroll

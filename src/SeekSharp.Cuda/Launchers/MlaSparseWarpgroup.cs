@@ -8,7 +8,8 @@ namespace SeekSharp.Cuda.Launchers;
 /// Kernels/mla_sparse_wg.cu: the score and weighted-sum kernels of the absorbed MLA on Hopper's warpgroup tensor cores,
 /// for a bf16 cache read in place with kv_lora 512 and rope 64 (DeepSeek-V3.2's shape). MlaLauncher runs them in place
 /// of mla_abs_qk and mla_abs_pv around the same mla_abs_prob, so the output keeps the chain's rounding (identical bits
-/// in the kernel lab). Available where the module is built for sm_90a and compiles, unless SEEKSHARP_MLA_WG=0 keeps the
+/// in the kernel lab at 128 heads; where the two paths split the keys differently, the fp32 partial sums are added in
+/// another order). Available where the module is built for sm_90a and compiles, unless SEEKSHARP_MLA_WG=0 keeps the
 /// mma.sync kernels (for A/B timing).
 /// </summary>
 internal sealed class MlaSparseWarpgroup(KernelLibrary library)
