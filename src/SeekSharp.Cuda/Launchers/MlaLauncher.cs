@@ -430,7 +430,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     /// <paramref name="minTiles"/> tiles each: (count, slots each). A second wave would cost the score kernel another
     /// load of its 128-head query fragments and a tail; more PV splits cost more partial sums to combine.
     /// </summary>
-    private static (int Count, int Slots) WaveSplits(int tiles, long resident, long blocks, int minTiles)
+    internal static (int Count, int Slots) WaveSplits(int tiles, long resident, long blocks, int minTiles)
     {
         var want = (int)Math.Clamp(resident / Math.Max(blocks, 1), 1, Math.Max(tiles / minTiles, 1));
         var per = CeilDiv(Math.Max(tiles, 1), want);

@@ -48,14 +48,8 @@ internal sealed class MlaSparseWarpgroup(KernelLibrary library)
     public (int Count, int Slots) PvSplits(int slotsPad, int tokens, int heads) =>
         Splits(slotsPad, tokens * 2L * CeilDiv(heads, QkHeads));
 
-    private (int Count, int Slots) Splits(int slotsPad, long blocks)
-    {
-        var tiles = Math.Max(slotsPad / Tile, 1);
-        var sms = Math.Max(library.Context.MultiprocessorCount, 1);
-        var want = (int)Math.Clamp(sms / Math.Max(blocks, 1), 1, Math.Max(tiles / MinTilesPerSplit, 1));
-        var per = CeilDiv(tiles, want);
-        return (CeilDiv(tiles, per), per * Tile);
-    }
+    private (int Count, int Slots) Splits(int slotsPad, long blocks) =>
+        MlaLauncher.WaveSplits(slotsPad / Tile, Math.Max(library.Context.MultiprocessorCount, 1), blocks, MinTilesPerSplit);
 
     /// <summary>
     /// scores [tokens, heads, slotsPad] F32 = (qa · key) · scale, -inf for unused slots: qa [tokens, heads, 576] bf16 bits,
