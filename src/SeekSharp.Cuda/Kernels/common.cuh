@@ -363,6 +363,16 @@ __device__ __forceinline__ void mbar_wait(u32 bar, u32 parity)
                  :: "r"(bar), "r"(parity) : "memory");
 }
 
+// mbarriers bars, bars + 8, ... (stages of them) expecting COUNT arrivals each; mbar_init_fence() then makes them
+// visible to the other threads and the asynchronous proxy (before the block barrier that precedes their first use)
+template <int COUNT>
+__device__ __forceinline__ void mbar_init_ring(u32 bars, int stages)
+{
+    for (int s = 0; s < stages; s++) asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" :: "r"(bars + 8 * s), "n"(COUNT) : "memory");
+}
+
+__device__ __forceinline__ void mbar_init_fence() { asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory"); }
+
 __device__ __forceinline__ void mbar_arrive(u32 bar) { asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];" :: "r"(bar) : "memory"); }
 
 #endif

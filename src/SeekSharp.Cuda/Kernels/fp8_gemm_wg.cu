@@ -132,12 +132,9 @@ __device__ __forceinline__ void fp8_gemm_wg_tile(u8* smem_raw, const u16* a16, c
     const u32 full = ring + WG_STAGES * WG_STAGE_BYTES(TM), empty = full + 8 * WG_STAGES;
     if (tid == 0)
     {
-        for (int s = 0; s < WG_STAGES; s++)
-        {
-            asm volatile("mbarrier.init.shared::cta.b64 [%0], 256;" :: "r"(full + 8 * s) : "memory");
-            asm volatile("mbarrier.init.shared::cta.b64 [%0], 8;" :: "r"(empty + 8 * s) : "memory");
-        }
-        asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+        mbar_init_ring<256>(full, WG_STAGES);
+        mbar_init_ring<8>(empty, WG_STAGES);
+        mbar_init_fence();
     }
     __syncthreads();
 #pragma unroll

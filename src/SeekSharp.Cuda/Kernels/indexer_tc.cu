@@ -462,8 +462,8 @@ static __device__ __forceinline__ void iwh_body(ITC_ARGS)
 
     if (BULK && producer)
     {
-        for (int s = 0; s < STAGES; s++) asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" :: "r"(bars + s * 8) : "memory");
-        asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+        mbar_init_ring<1>(bars, STAGES);
+        mbar_init_fence();
     }
 
     // the queries as f16 B tiles, query r's 64 rows after query r - 1's in each K-block (so one descriptor spans NQ

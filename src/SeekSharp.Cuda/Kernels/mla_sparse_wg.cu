@@ -105,12 +105,6 @@ __device__ __forceinline__ void msw_load_tile(u32 tile, u32 full, int* used, con
     }
 }
 
-__device__ __forceinline__ void msw_init_full(u32 full, int stages)
-{
-    for (int s = 0; s < stages; s++)
-        asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" :: "r"(full + 8 * s), "r"(256 + 32) : "memory");
-}
-
 #endif   // __CUDA_ARCH_FEAT_SM90_ALL
 
 // ------------------------------------------------------------------------------------------------------------------
@@ -150,9 +144,9 @@ mla_sparse_qk_wg(const u16* __restrict__ qa, const u16* __restrict__ latent, con
     cp_async_commit();
     if (tid == 0)
     {
-        msw_init_full(full, ST);
-        for (int s = 0; s < ST; s++) asm volatile("mbarrier.init.shared::cta.b64 [%0], 8;" :: "r"(empty + 8 * s) : "memory");
-        asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+        mbar_init_ring<256 + 32>(full, ST);   // cp.async arrivals + the used flags' plain arrivals (msw_load_tile)
+        mbar_init_ring<8>(empty, ST);
+        mbar_init_fence();
     }
     asm volatile("cp.async.wait_all;" ::: "memory");
     __syncthreads();
@@ -282,12 +276,9 @@ mla_sparse_pv_wg(const u16* __restrict__ latent, const int* __restrict__ indices
     const int nt = slots.tiles();
     if (tid == 0)
     {
-        for (int s = 0; s < ST; s++)
-        {
-            asm volatile("mbarrier.init.shared::cta.b64 [%0], 256;" :: "r"(full + 8 * s) : "memory");
-            asm volatile("mbarrier.init.shared::cta.b64 [%0], 8;" :: "r"(empty + 8 * s) : "memory");
-        }
-        asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+        mbar_init_ring<256>(full, ST);
+        mbar_init_ring<8>(empty, ST);
+        mbar_init_fence();
     }
     __syncthreads();
 
