@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
 """Kernel-level check and timing of fp8_gemm.cu on the GPU (CuPy + NVRTC), outside the .NET engine.
 
-Compiles common.cuh + fp8_gemm.cu the way KernelCompiler does (--fmad=false, --std=c++17), then
-1. checks fp8_gemv_rR (at GEMV_UNROLL 2 and 4, grid uncapped and capped at one block per SM), fp8_gemm_tc and
-   fp8_gemm against a NumPy model of the reference Fp8BlockGemm (exact e4m3 products, per 128-wide K block an fp32
-   partial, acc = acc + partial * (a_scale * w_scale) in ascending kb, fp32), y written through a strided view;
-2. times them on weights of real DeepSeek-V3.2 widths (GEMV columns: U<unroll>c<grid cap in blocks per SM, 0 = none>). Each timed launch reads a different copy of the weight
-   (copies totalling > 4x the 50 MB L2), so the numbers are HBM numbers, not L2 ones.
+Compiles common.cuh + fp8_gemm.cu and common.cuh + fp8_gemv_tc.cu the way KernelCompiler does (--fmad=false,
+--std=c++17), then
+1. checks fp8_gemv_rR (at GEMV_UNROLL 2 and 4, grid uncapped and capped at one block per SM), fp8_gemv_tc_r8/16/32,
+   fp8_gemm_tc and fp8_gemm against a NumPy model of the reference Fp8BlockGemm (exact e4m3 products, per 128-wide K
+   block an fp32 partial, acc = acc + partial * (a_scale * w_scale) in ascending kb, fp32), y written through a strided
+   view; fp8_gemv_tc must also equal fp8_gemm_tc bit for bit (same k slots, same promotion order);
+2. measures the device's copy bandwidth (a 1 GiB device-to-device copy, read + write bytes), then times the kernels on
+   weights of real DeepSeek-V3.2 widths (GEMV columns: U<unroll>c<grid cap in blocks per SM, 0 = none>; "vtc" the
+   tensor-core GEMV). Each timed launch reads a different copy of the weight (copies totalling > 4x the 50 MB L2), so
+   the numbers are HBM numbers, not L2 ones.
 
-Usage: python3 fp8_gemv_bench.py [--quick]   (prints one line per case; GB/s counts weight codes + scales once)
+Usage: python3 fp8_gemv_bench.py [--quick] [--define NAME=VALUE]   (one line per case; GB/s counts weight codes +
+scales once; "% copy" is that rate over the copy bandwidth measured in the same run)
 """
 import argparse
 import os
@@ -25,25 +30,55 @@ WARPS = 8  # GEMV_WARPS in fp8_gemm.cu
 DEFINES = [sys.argv[i + 1] for i, a in enumerate(sys.argv[:-1]) if a == "--define"]
 
 
-def source():
+def source(name="fp8_gemm.cu"):
     with open(os.path.join(KERNELS, "common.cuh")) as f:
         common = f.read()
-    with open(os.path.join(KERNELS, "fp8_gemm.cu")) as f:
+    with open(os.path.join(KERNELS, name)) as f:
         return common + "\n" + f.read()
 
 
-def compile_module(unroll):
+def compile_module(unroll, name="fp8_gemm.cu"):
     opts = ("--std=c++17", "--fmad=false", f"-DGEMV_UNROLL={unroll}") + tuple(f"-D{d}" for d in DEFINES)
     t = time.time()
     try:
-        mod = cp.RawModule(code=source(), options=opts)
+        mod = cp.RawModule(code=source(name), options=opts)
         mod.compile()
     except Exception as e:  # CuPy may pass its own --std: retry without ours
         print(f"compile with {opts} failed ({str(e)[:300]}); retrying without --std", flush=True)
-        mod = cp.RawModule(code=source(), options=opts[1:])
+        mod = cp.RawModule(code=source(name), options=opts[1:])
         mod.compile()
-    print(f"compiled GEMV_UNROLL={unroll} in {time.time() - t:.1f} s", flush=True)
+    print(f"compiled {name} GEMV_UNROLL={unroll} in {time.time() - t:.1f} s", flush=True)
     return mod
+
+
+VTC = None  # the fp8_gemv_tc.cu module (main sets it)
+VTC_KERNELS = ((1, "fp8_gemv_tc_r1", 8), (2, "fp8_gemv_tc_r2", 8), (4, "fp8_gemv_tc_r4", 8), (8, "fp8_gemv_tc_r8", 8),
+               (16, "fp8_gemv_tc_r16", 16), (32, "fp8_gemv_tc_r32", 16))  # most rows, kernel, outputs a tile
+VTC_INFO = {}  # kernel -> (dynamic shared bytes, blocks per SM)
+
+
+def vtc_info(name):
+    """The kernel's dynamic shared bytes (from its _shared twin) and how many blocks an SM holds (shared, registers)."""
+    if name not in VTC_INFO:
+        out = cp.zeros(1, cp.int32)
+        VTC.get_function(name + "_shared")((1,), (1,), (out,))
+        shared = int(out.get()[0])
+        f = VTC.get_function(name)
+        if shared > 48 * 1024:
+            f.max_dynamic_shared_size_bytes = shared
+        by_shared = (228 * 1024) // (shared + 1024)
+        by_regs = 65536 // (((f.num_regs * 32 + 255) // 256 * 256) * 8)
+        VTC_INFO[name] = (shared, max(1, min(8, by_shared, by_regs)))
+    return VTC_INFO[name]
+
+
+def launch_vtc(rows, a, a_s, w, w_s, y, out, inn, y_stride, sms=132):
+    _, name, bn = next(v for v in VTC_KERNELS if rows <= v[0])
+    shared, per_sm = vtc_info(name)
+    blocks = min((out + bn - 1) // bn, per_sm * sms)
+    VTC.get_function(name)((blocks,), (256,),
+                           (a, a_s, w, w_s, y, np.int32(rows), np.int32(out), np.int32(inn), np.int32(y_stride),
+                            np.int32(0)), shared_mem=shared)
 
 
 def e4m3_table():
@@ -88,7 +123,7 @@ def random_codes(n, rng):
 def launch_gemv(mod, rows, a, a_s, w, w_s, y, out, inn, y_stride, cap, sms):
     f = mod.get_function(f"fp8_gemv_r{rows}")
     shared = rows * inn * 4
-    if shared > 48 * 1024:
+    if shared > 48 * 1024 and f.max_dynamic_shared_size_bytes < shared:
         f.max_dynamic_shared_size_bytes = shared
     blocks = (out + WARPS - 1) // WARPS
     if cap:
@@ -117,7 +152,8 @@ def normalised_error(y, ref):
 def check(mods, sms, rng):
     cases = [(1, 576, 384), (3, 320, 448), (5, 1536, 7168), (3, 24576, 1536), (4, 7168, 2048), (1, 130, 256),
              (8, 2048, 7168), (7, 200, 512), (2, 256, 128), (6, 7168, 2048),
-             (13, 320, 448), (64, 256, 512), (100, 576, 384), (9, 2048, 7168), (200, 1536, 7168)]
+             (13, 320, 448), (64, 256, 512), (100, 576, 384), (9, 2048, 7168), (200, 1536, 7168),
+             (16, 1000, 3200), (12, 7168, 16384), (17, 576, 7168), (32, 130, 2064), (25, 2048, 1536), (1, 7, 16)]
     worst = 0.0
     ok = True
     for rows, out, inn in cases:
@@ -139,6 +175,18 @@ def check(mods, sms, rng):
             print("FAIL tc wrote past its columns", flush=True)
             ok = False
         results["tc"] = yh[:, :out]
+        if rows <= 32:
+            y = cp.full((rows, out + 3), 7.0, cp.float32)
+            launch_vtc(rows, *d, y, out, inn, out + 3)
+            yh = cp.asnumpy(y)
+            if not np.all(yh[:, out:] == 7.0):
+                print("FAIL vtc wrote past its columns", flush=True)
+                ok = False
+            results["vtc"] = yh[:, :out]
+            if not np.array_equal(results["vtc"].view(np.uint32), results["tc"].view(np.uint32)):
+                diff = int(np.sum(results["vtc"].view(np.uint32) != results["tc"].view(np.uint32)))
+                print(f"FAIL vtc differs from tc in {diff} values (must be bit-identical)", flush=True)
+                ok = False
         for unroll, mod in (mods if rows <= 8 else []):
             for cap in (0, 1):
                 y = cp.full((rows, out + 3), 7.0, cp.float32)  # strided y: the 3 padding columns must stay 7
@@ -163,15 +211,25 @@ def check(mods, sms, rng):
 
 
 def timed(fn, launches, reps=3):
-    start, stop = cp.cuda.Event(), cp.cuda.Event()
-    fn(0)
-    cp.cuda.Device().synchronize()
-    best = float("inf")
-    for _ in range(reps):
-        start.record()
+    """Microseconds per launch: the launches captured into one CUDA graph and replayed (best of reps), so a small
+    kernel is timed by the GPU and not by Python's launch rate (~15 us a launch), as in the engine's decode graphs."""
+    stream = cp.cuda.Stream(non_blocking=True)
+    with stream:
+        fn(0)
+        stream.synchronize()
+        stream.begin_capture()
         for i in range(launches):
             fn(i)
-        stop.record()
+        graph = stream.end_capture()
+    graph.upload(stream)
+    graph.launch(stream)
+    stream.synchronize()
+    start, stop = cp.cuda.Event(), cp.cuda.Event()
+    best = float("inf")
+    for _ in range(reps):
+        start.record(stream)
+        graph.launch(stream)
+        stop.record(stream)
         stop.synchronize()
         best = min(best, cp.cuda.get_elapsed_time(start, stop) * 1e3 / launches)
     return best  # microseconds per launch
@@ -181,7 +239,7 @@ def bench(mods, sms, rng, quick):
     # DeepSeek-V3.2 decode projections: shared expert gate/up, down, q_b, q_a, kv_a, o_proj, indexer wq_b and wk
     shapes = [(2048, 7168), (7168, 2048), (24576, 1536), (1536, 7168), (576, 7168), (7168, 16384), (8192, 1536),
               (128, 7168)]
-    row_counts = [1, 2, 4, 8] if not quick else [1, 4]
+    row_counts = [1, 2, 4, 8, 16, 32] if not quick else [1, 8, 32]
     for out, inn in shapes:
         kb_n = (inn + 127) // 128
         wbytes = out * inn + ((out + 127) // 128) * kb_n * 4
@@ -194,16 +252,20 @@ def bench(mods, sms, rng, quick):
             a_s = cp.asarray((2.0 ** rng.uniform(-12, -2, rows * kb_n)).astype(np.float32))
             y = cp.zeros((rows, out), cp.float32)
             res = []
-            if rows <= 16:
+            if rows <= 32:
+                t = timed(lambda i: launch_vtc(rows, a, a_s, ws[i % copies], wss[i % copies], y, out, inn, out), 50)
+                res.append(f"vtc {t:6.1f} us {wbytes / t / 1e3:5.0f} GB/s ({wbytes / t / 1e3 / COPY_GBS:4.0%} copy)")
+            if rows <= 16 and not quick:
                 t = timed(lambda i: launch_tiled(mods[0][1], rows, a, a_s, ws[i % copies], wss[i % copies], y, out, inn,
                                                  out), 20)
                 res.append(f"tiled {t:8.1f} us {wbytes / t / 1e3:7.0f} GB/s")
+            if rows <= 32:
                 t = timed(lambda i: launch_tc(mods[0][1], rows, a, a_s, ws[i % copies], wss[i % copies], y, out, inn,
                                               out), 20)
                 res.append(f"tc {t:6.1f} us {wbytes / t / 1e3:5.0f} GB/s")
-            if rows <= 8:
+            if rows <= 8 and rows * inn * 4 <= 227 * 1024:
                 for unroll, mod in mods:
-                    for cap in (0, 2, 4):
+                    for cap in ((0,) if quick else (0, 2, 4)):
                         t = timed(lambda i: launch_gemv(mod, rows, a, a_s, ws[i % copies], wss[i % copies], y, out,
                                                         inn, out, cap, sms), 50)
                         res.append(f"U{unroll}c{cap} {t:6.1f} us {wbytes / t / 1e3:5.0f} GB/s")
@@ -234,21 +296,65 @@ def bench(mods, sms, rng, quick):
               flush=True)
 
 
+COPY_GBS = 1.0
+
+
+def copy_bandwidth():
+    """Device-to-device copy of 1 GiB, best of 5: (read + write) bytes / time, in GB/s."""
+    n = 1 << 30
+    src, dst = cp.empty(n, cp.uint8), cp.empty(n, cp.uint8)
+    dst[...] = src
+    start, stop = cp.cuda.Event(), cp.cuda.Event()
+    best = float("inf")
+    for _ in range(5):
+        start.record()
+        dst[...] = src
+        stop.record()
+        stop.synchronize()
+        best = min(best, cp.cuda.get_elapsed_time(start, stop) * 1e-3)
+    del src, dst
+    cp.get_default_memory_pool().free_all_blocks()
+    return 2 * n / best / 1e9
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--quick", action="store_true")
     p.add_argument("--define", action="append", default=[], help="NAME=VALUE passed to NVRTC as -D (a kernel variant)")
     p.add_argument("--unroll", default="2,4")
+    p.add_argument("--profile", default="", help="OUTxIN:ROWS,...: only launch fp8_gemv_tc once per shape (for ncu)")
     args = p.parse_args()
     dev = cp.cuda.Device()
     sms = dev.attributes["MultiProcessorCount"]
     print(f"device {cp.cuda.runtime.getDeviceProperties(dev.id)['name'].decode()} {sms} SMs", flush=True)
+    global VTC, COPY_GBS
+    COPY_GBS = copy_bandwidth()
+    print(f"copy bandwidth {COPY_GBS:.0f} GB/s (read + write, 1 GiB device to device; HBM peak ~4800)", flush=True)
     mods = [(int(u), compile_module(int(u))) for u in args.unroll.split(",")]
+    VTC = compile_module(2, "fp8_gemv_tc.cu")
+    for _, name, _ in VTC_KERNELS:
+        f = VTC.get_function(name)
+        shared, per_sm = vtc_info(name)
+        print(f"{name}: {f.num_regs} registers, local {f.local_size_bytes} bytes, {shared} shared bytes, "
+              f"{per_sm} blocks per SM", flush=True)
     for u, mod in mods:
         for name in ("fp8_gemv_r1", "fp8_gemv_r4", "fp8_gemv_r8", "fp8_gemm_tc", "fp8_gemm"):
             f = mod.get_function(name)
             print(f"U={u} {name}: {f.num_regs} registers, local {f.local_size_bytes} bytes", flush=True)
     rng = np.random.default_rng(7)
+    if args.profile:
+        for case in args.profile.split(","):
+            shape, rows = case.split(":")
+            out, inn = (int(x) for x in shape.split("x"))
+            rows, kb_n = int(rows), (int(inn) + 127) // 128
+            a = cp.random.randint(0, 126, rows * inn, dtype=cp.uint8)
+            w = cp.random.randint(0, 126, out * inn, dtype=cp.uint8)
+            a_s = cp.ones(rows * kb_n, cp.float32)
+            w_s = cp.ones(((out + 127) // 128) * kb_n, cp.float32)
+            y = cp.zeros((rows, out), cp.float32)
+            launch_vtc(rows, a, a_s, w, w_s, y, out, inn, out)
+        cp.cuda.Device().synchronize()
+        return
     ok = check(mods, sms, rng)
     bench(mods, sms, rng, args.quick)
     sys.exit(0 if ok else 1)

@@ -42,6 +42,17 @@ public abstract partial class DeviceOpTests
         { DType.F8E4M3, 5, 1536, 7168 },
         { DType.F8E4M3, 3, 24576, 1536 },
         { DType.F8E4M3, 4, 7168, 2048 },
+        // decode sizes on the tensor-core GEMV (fp8_gemv_tc, sm_89+): each row-count kernel, a K-block count that leaves
+        // the last round part-filled (25), a last K block of one 16-code chunk (2064), o_proj's width (the longest In
+        // the kernels take), one past it (the fallback), and 40 rows (two launches of up to 32)
+        { DType.F8E4M3, 2, 1000, 3200 },
+        { DType.F8E4M3, 8, 2048, 7168 },
+        { DType.F8E4M3, 12, 1000, 3200 },
+        { DType.F8E4M3, 17, 576, 7168 },
+        { DType.F8E4M3, 32, 130, 2064 },
+        { DType.F8E4M3, 40, 256, 512 },
+        { DType.F8E4M3, 1, 7168, 16384 },
+        { DType.F8E4M3, 1, 64, 16400 },
         // prefill-sized, 64+ rows (Hopper's warpgroup kernel; the opt-in cuBLASLt path takes rows a multiple of 4 from 64):
         // a partial last Out block, partial last 128-row tiles, a partial last K block (2112 = 16.5 · 128)
         { DType.F8E4M3, 64, 640, 7168 },

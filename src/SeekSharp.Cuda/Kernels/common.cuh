@@ -192,6 +192,14 @@ __device__ __forceinline__ u32 smem_addr(const void* p)
     return r;
 }
 
+// 16 bytes of a stream read once (weights): not kept in L1, L2 still sees them.
+__device__ __forceinline__ uint4 load_stream16(const uint4* p)
+{
+    uint4 v;
+    asm("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];" : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "l"(p));
+    return v;
+}
+
 // 16 (or 4) bytes global -> shared, asynchronously; bytes = 0 stores zeros (src must still be a valid address)
 __device__ __forceinline__ void cp_async16(u32 dst, const void* src, int bytes)
 {

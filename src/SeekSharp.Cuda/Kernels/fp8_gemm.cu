@@ -117,14 +117,6 @@ __device__ __forceinline__ void e4m3x4_to_float(u32 codes, float& f0, float& f1,
 #endif
 }
 
-// Weights are read once: 16 bytes, not kept in L1 (L2 still sees them).
-__device__ __forceinline__ uint4 load_stream16(const uint4* p)
-{
-    uint4 v;
-    asm("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];" : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "l"(p));
-    return v;
-}
-
 // Shared-memory slot of float4 i (codes 4i..4i+3) of activation chunk c (16 codes): 4c + (i ^ swizzle(c)). The 8
 // lanes of one 128-bit shared-memory phase read chunks {q, q+2, q+8, q+10} x two parities (see the lane layout
 // above); bits 1 and 3 of c spread them over the 4 slots, so the phase touches 8 distinct bank groups.

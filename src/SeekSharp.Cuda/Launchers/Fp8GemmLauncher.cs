@@ -7,8 +7,9 @@ namespace SeekSharp.Cuda.Launchers;
 
 /// <summary>
 /// fp8_gemm.cu: y = dequant(a8)·dequant(W8)ᵀ with 128-wide block scales (the reference fp8_gemm). Decode-sized inputs
-/// (1..<see cref="GemvRowLimit"/> rows) go to the streaming GEMV fp8_gemv_rR, which reads the weight once, 16 codes per
-/// load; more rows go to fp8_gemm_tc (FP8 mma.sync tensor cores, fp32 partial per K block), on Hopper from
+/// go on sm_89+ to the tensor-core GEMV of fp8_gemv_tc.cu (<see cref="Fp8GemvTensorCores"/>, under
+/// <see cref="WarpgroupMinRows"/> rows), elsewhere (1..<see cref="GemvRowLimit"/> rows) to the streaming GEMV
+/// fp8_gemv_rR, which reads the weight once, 16 codes per load; more rows go to fp8_gemm_tc (FP8 mma.sync tensor cores, fp32 partial per K block), on Hopper from
 /// <see cref="WarpgroupMinRows"/> rows to fp8_gemm_wg.cu's f16 warpgroup kernels (<see cref="Warpgroup"/>), and shapes
 /// none can load 16 codes at a time go to the plain tiled fp8_gemm. All keep the reference's between-block order. <paramref name="scratch"/> lends
 /// the warpgroup kernels their widened activations.
@@ -53,6 +54,7 @@ public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream, Fu
     internal static int WarpgroupShared(int tileRows) =>
         1024 + WarpgroupStages * ((tileRows * 256 + 128 * 128 + tileRows * 4 + 1023) / 1024 * 1024 + 16);
 
+    private readonly Fp8GemvTensorCores _gemvTensorCores = new(kernels, stream);
     private bool? _warpgroup;
     private readonly HashSet<string> _sharedRaised = [];   // kernels whose dynamic shared limit is raised already
 
@@ -121,6 +123,17 @@ public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream, Fu
         LaunchChecks.Buffer(scales, DType.F32, (long)rows * ActQuant.BlockCount(weight.In), op, nameof(scales));
         var args = new KernelArgs().Ptr(codes.Pointer).Ptr(scales.Pointer).Ptr(weight.Data.Pointer).Ptr(weight.Scales!.Pointer)
             .Ptr(yb.At(y.Offset));
+        if (Aligned16(codes, weight) && rows < WarpgroupMinRows && _gemvTensorCores.Fits(Math.Min(rows, Fp8GemvTensorCores.MaxRows), weight.In))
+        {
+            // tensor cores, K blocks in parallel; past 32 rows (decode buckets 40..56) one launch per 32-row slice, which
+            // still reads the weight faster than fp8_gemm_tc's out/128 blocks
+            var kBlocks = ActQuant.BlockCount(weight.In);
+            for (var r0 = 0; r0 < rows; r0 += Fp8GemvTensorCores.MaxRows)
+                _gemvTensorCores.Multiply(codes.At((long)r0 * weight.In), scales.At((long)r0 * kBlocks), weight.Data.Pointer,
+                    weight.Scales!.Pointer, yb.At(y.Offset + (long)r0 * y.Stride), Math.Min(Fp8GemvTensorCores.MaxRows, rows - r0),
+                    weight.Out, weight.In, y.Stride, roundToBf16);
+            return roundToBf16;
+        }
         if (GemvShared(codes, weight, rows) is { } shared)
         {
             // one warp per output column (grid-strided when the grid is capped), the rows' activations in shared memory

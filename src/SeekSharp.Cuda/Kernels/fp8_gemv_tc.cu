@@ -1,0 +1,298 @@
+// fp8_gemv_tc.cu - y = x*W^T for decode-sized FP8 inputs (up to 32 rows) on the tensor cores, sm_89+, with fp8_gemm_tc's
+// arithmetic bit for bit: per 128-wide K block a fresh fp32 partial from four mma.sync m16n8k32 e4m3 steps over the
+// same k slots as fp8_gemm_tc, then acc = acc + partial * (a_scale * w_scale), K blocks ascending, separate multiply
+// and add (the reference Fp8BlockGemm's promotion).
+//
+// Why a kernel of its own: a decode product streams its weight once, so its speed is the bytes it keeps in flight and
+// the instructions it spends per byte. fp8_gemm_tc gives each block all of K for 128 outputs (5 blocks for a 576-output
+// kv_a); fp8_gemv_rR gives each warp whole weight rows, with the activations in shared memory as fp32 (a shared load
+// per weight code and row). Here the K blocks of a tile run in parallel and the promotion's order is restored after:
+// - a block (8 warps) takes output tiles of BN = 8*NT outputs, blockIdx.x, + gridDim.x, ... (a grid of one resident
+//   wave, so loads stream on across tiles); in round j of a tile warp w takes the KPU K blocks 8*KPU*j + KPU*w + i;
+// - a warp's unit is BN weight rows x KPU*128 codes plus the activation rows' codes. Lane (g, t) copies chunks t and
+//   t + 4 (16 codes each) of every K block of weight rows n0 + 8nt + g and of activation rows 16mt + 8hr + g with
+//   cp.async into its own slots of the warp's D-stage ring, and later reads back exactly those slots as mma fragments
+//   (the order of k inside a K block is free as long as A and W share it; this is fp8_gemm_tc's). The ring holds the
+//   loads in flight without holding registers; the w_scales of a unit ride in registers, the a_scales sit in shared
+//   memory for the whole kernel;
+// - each round's 8*KPU scaled partials go to shared memory; after a barrier, one thread per (row, output) adds them
+//   into its acc in ascending K block (double-buffered, one barrier per round), and stores y after a tile's last round.
+// Activation rows past `rows`, weight rows past `out` and chunks past `in` are zero-filled.
+
+#if __CUDA_ARCH__ >= 890
+
+#define GEMV_TC_WARPS 8   // warps per block
+
+// One warp's ring stage, lane-major so every lane reads back its own 16-byte slots without bank conflicts:
+// W [NT][KPU][chunk h][32 lanes] uint4, then A [MT][HR][KPU][h][A_LANES] uint4.
+template <int RA, int NT, int KPU>
+struct GemvTcStage
+{
+    static constexpr int MT = (RA + 15) / 16;              // m16 tiles of activation rows
+    static constexpr int HR = RA > 8 ? 2 : 1;              // rows g (and g + 8) per m tile
+    static constexpr int A_LANES = (RA >= 8 ? 8 : RA) * 4; // lanes g < RA hold activation rows
+    static constexpr int ROWS = RA < 16 * MT ? RA : 16 * MT;
+    static constexpr int A_OFF = NT * KPU * 2 * 32 * 16;
+    static constexpr int BYTES = A_OFF + MT * HR * KPU * 2 * A_LANES * 16;
+};
+
+// Dynamic shared bytes: the warps' rings, the partials [2][8*KPU][ROWS][BN] floats, then a_scales [RA][k_blocks]
+// (k_blocks at most GEMV_TC_MAX_KB: In up to 16384).
+#define GEMV_TC_MAX_KB 128
+#define GEMV_TC_SHARED(RA, NT, KPU, D) (GEMV_TC_WARPS * (D) * GemvTcStage<RA, NT, KPU>::BYTES \
+    + 2 * GEMV_TC_WARPS * (KPU) * GemvTcStage<RA, NT, KPU>::ROWS * 8 * (NT) * 4 + (RA) * GEMV_TC_MAX_KB * 4)
+
+__device__ __forceinline__ u32 gemv_tc_word(const uint4& v, int j) { return j == 0 ? v.x : j == 1 ? v.y : j == 2 ? v.z : v.w; }
+
+// Where a warp's unit stream stands: tile n0 and the first K block of its unit in round j (kb0 = 8*KPU*j + KPU*warp).
+struct GemvTcCursor
+{
+    int n0, j, kb0;
+};
+
+template <int KPU>
+__device__ __forceinline__ void gemv_tc_advance(GemvTcCursor& c, int rounds, int bn_stride, int warp)
+{
+    if (++c.j == rounds) { c.j = 0; c.n0 += bn_stride; }
+    c.kb0 = GEMV_TC_WARPS * KPU * c.j + KPU * warp;
+}
+
+// Queues the cp.async copies of the unit at cursor c into the stage at shared address st, and loads its w_scales.
+template <int RA, int NT, int KPU>
+__device__ __forceinline__ void gemv_tc_issue(u32 st, float (&ws)[KPU], const GemvTcCursor& c, const u8* a,
+    const u8* w, const float* w_scales, int rows, int out, int in, int k_blocks, int lane)
+{
+    using S = GemvTcStage<RA, NT, KPU>;
+    const int g = lane >> 2, t = lane & 3;
+    #pragma unroll
+    for (int i = 0; i < KPU; i++)
+        ws[i] = c.kb0 + i < k_blocks ? __ldg(w_scales + (i64)(c.n0 >> 7) * k_blocks + c.kb0 + i) : 0.0f;
+    if (c.kb0 >= k_blocks) return;   // an empty unit (past the last K block): nothing to copy
+    #pragma unroll
+    for (int nt = 0; nt < NT; nt++)
+    {
+        const int n = c.n0 + 8 * nt + g;
+        const u8* row = w + (i64)(n < out ? n : 0) * in;
+        #pragma unroll
+        for (int i = 0; i < KPU; i++)
+            #pragma unroll
+            for (int h = 0; h < 2; h++)
+            {
+                const int k = (c.kb0 + i) * 128 + 16 * (t + 4 * h);
+                const bool ok = k < in && n < out;
+                cp_async16(st + (((nt * KPU + i) * 2 + h) * 32 + lane) * 16, ok ? row + k : w, ok ? 16 : 0);
+            }
+    }
+    if (lane < S::A_LANES)
+        #pragma unroll
+        for (int mt = 0; mt < S::MT; mt++)
+            #pragma unroll
+            for (int hr = 0; hr < S::HR; hr++)
+            {
+                const int m = 16 * mt + 8 * hr + g;
+                const u8* row = a + (i64)(m < rows ? m : 0) * in;
+                #pragma unroll
+                for (int i = 0; i < KPU; i++)
+                    #pragma unroll
+                    for (int h = 0; h < 2; h++)
+                    {
+                        const int k = (c.kb0 + i) * 128 + 16 * (t + 4 * h);
+                        const bool ok = k < in && m < rows;
+                        cp_async16(st + S::A_OFF + ((((mt * S::HR + hr) * KPU + i) * 2 + h) * S::A_LANES + lane) * 16,
+                            ok ? row + k : a, ok ? 16 : 0);
+                    }
+            }
+}
+
+// The landed unit's partials, scaled: slot[i][m][o] = partial * (a_scale * w_scale) for its K blocks kb0 + i.
+template <int RA, int NT, int KPU>
+__device__ __forceinline__ void gemv_tc_multiply(const u8* st, const float (&ws)[KPU], const float* a_scale_rows,
+    int kb0, int k_blocks, float* slot, int lane)
+{
+    using S = GemvTcStage<RA, NT, KPU>;
+    constexpr int MT = S::MT, HR = S::HR, BN = 8 * NT, ROWS = S::ROWS;
+    const int g = lane >> 2, t = lane & 3;
+    const bool has_a = lane < S::A_LANES;
+    #pragma unroll
+    for (int i = 0; i < KPU; i++)
+    {
+        if (kb0 + i >= k_blocks) break;   // warp-uniform
+        uint4 wv[NT][2], av[MT][HR][2];
+        #pragma unroll
+        for (int h = 0; h < 2; h++)
+        {
+            #pragma unroll
+            for (int nt = 0; nt < NT; nt++) wv[nt][h] = *(const uint4*)(st + (((nt * KPU + i) * 2 + h) * 32 + lane) * 16);
+            #pragma unroll
+            for (int mt = 0; mt < MT; mt++)
+                #pragma unroll
+                for (int hr = 0; hr < HR; hr++)
+                    av[mt][hr][h] = has_a
+                        ? *(const uint4*)(st + S::A_OFF + ((((mt * HR + hr) * KPU + i) * 2 + h) * S::A_LANES + lane) * 16)
+                        : make_uint4(0u, 0u, 0u, 0u);
+        }
+        float part[MT][NT][4];
+        #pragma unroll
+        for (int mt = 0; mt < MT; mt++)
+            #pragma unroll
+            for (int nt = 0; nt < NT; nt++)
+                #pragma unroll
+                for (int e = 0; e < 4; e++) part[mt][nt][e] = 0.0f;
+        // fp8_gemm_tc's order: chunk h, then word pair q; words 2q, 2q+1 are k slots {4t..} and {16+4t..}
+        #pragma unroll
+        for (int h = 0; h < 2; h++)
+            #pragma unroll
+            for (int q = 0; q < 2; q++)
+                #pragma unroll
+                for (int mt = 0; mt < MT; mt++)
+                    #pragma unroll
+                    for (int nt = 0; nt < NT; nt++)
+                        mma_e4m3_16832(part[mt][nt], gemv_tc_word(av[mt][0][h], 2 * q),
+                            HR == 2 ? gemv_tc_word(av[mt][HR - 1][h], 2 * q) : 0u, gemv_tc_word(av[mt][0][h], 2 * q + 1),
+                            HR == 2 ? gemv_tc_word(av[mt][HR - 1][h], 2 * q + 1) : 0u,
+                            gemv_tc_word(wv[nt][h], 2 * q), gemv_tc_word(wv[nt][h], 2 * q + 1));
+        // c0, c1: row g, outputs 2t, 2t + 1; c2, c3: row g + 8 (rows past ROWS are not kept)
+        #pragma unroll
+        for (int mt = 0; mt < MT; mt++)
+            #pragma unroll
+            for (int hr = 0; hr < HR; hr++)
+            {
+                const int m = 16 * mt + 8 * hr + g;
+                if (m >= ROWS) continue;
+                const float scale = a_scale_rows[m * GEMV_TC_MAX_KB + kb0 + i] * ws[i];
+                #pragma unroll
+                for (int nt = 0; nt < NT; nt++)
+                    *(float2*)(slot + (i * ROWS + m) * BN + 8 * nt + 2 * t) =
+                        make_float2(part[mt][nt][2 * hr] * scale, part[mt][nt][2 * hr + 1] * scale);
+            }
+    }
+}
+
+// a: codes [rows, in] (in % 16 == 0, in <= 128 * GEMV_TC_MAX_KB; a, w 16-byte aligned); a_scales [rows, k_blocks];
+// w: codes [out, in]; w_scales [ceil(out/128), k_blocks]; y [rows, out] with row stride y_stride, rounded to bf16 when
+// round_bf16. grid = any (tiles of BN outputs are grid-strided), block = 256 threads, rows <= RA, dynamic shared
+// GEMV_TC_SHARED.
+template <int RA, int NT, int KPU, int D>
+__device__ __forceinline__ void fp8_gemv_tc(const u8* __restrict__ a, const float* __restrict__ a_scales,
+    const u8* __restrict__ w, const float* __restrict__ w_scales, float* __restrict__ y, int rows, int out, int in,
+    int y_stride, int round_bf16)
+{
+    using S = GemvTcStage<RA, NT, KPU>;
+    constexpr int ROWS = S::ROWS, BN = 8 * NT, ROUND_KB = GEMV_TC_WARPS * KPU, SLOT = KPU * ROWS * BN;
+    constexpr int PAIRS = ROWS * BN, PER_THREAD = (PAIRS + 32 * GEMV_TC_WARPS - 1) / (32 * GEMV_TC_WARPS);
+    extern __shared__ __align__(128) u8 gemv_tc_smem[];
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const u32 ring = smem_addr(gemv_tc_smem) + warp * D * S::BYTES;
+    const u8* ring_ptr = gemv_tc_smem + warp * D * S::BYTES;
+    float* partials = (float*)(gemv_tc_smem + GEMV_TC_WARPS * D * S::BYTES);   // [parity][ROUND_KB][ROWS][BN]
+    float* a_scale_rows = partials + 2 * GEMV_TC_WARPS * SLOT;                // [RA][GEMV_TC_MAX_KB]
+
+    const int k_blocks = (in + 127) >> 7;
+    const int rounds = (k_blocks + ROUND_KB - 1) / ROUND_KB;
+    const int tiles = (out + BN - 1) / BN;
+    const int my_tiles = blockIdx.x < tiles ? (tiles - 1 - blockIdx.x) / gridDim.x + 1 : 0;
+    const int units = my_tiles * rounds;   // every warp's unit stream: (tile, round), empty past the last K block
+    const int bn_stride = gridDim.x * BN;
+
+    for (int e = threadIdx.x; e < rows * k_blocks; e += blockDim.x)
+    {
+        const int m = e / k_blocks;
+        a_scale_rows[m * GEMV_TC_MAX_KB + e - m * k_blocks] = a_scales[e];
+    }
+
+    // issue cursor runs D - 1 units ahead of the consuming one
+    GemvTcCursor ic{(int)blockIdx.x * BN, 0, KPU * warp}, cc = ic;
+    float ws[D][KPU];
+    #pragma unroll
+    for (int s = 0; s < D - 1; s++)
+    {
+        if (s < units) gemv_tc_issue<RA, NT, KPU>(ring + s * S::BYTES, ws[s], ic, a, w, w_scales, rows, out, in, k_blocks, lane);
+        cp_async_commit();
+        gemv_tc_advance<KPU>(ic, rounds, bn_stride, warp);
+    }
+    __syncthreads();   // a_scale_rows
+
+    float acc[PER_THREAD];
+    #pragma unroll
+    for (int i = 0; i < PER_THREAD; i++) acc[i] = 0.0f;
+
+    for (int u0 = 0; u0 < units; u0 += D)
+    {
+        #pragma unroll
+        for (int s = 0; s < D; s++)   // unit u = u0 + s sits in stage s; stage (s + D - 1) % D takes unit u + D - 1
+        {
+            const int u = u0 + s;
+            if (u >= units) break;   // block-uniform
+            const int next = (s + D - 1) % D;
+            if (u + D - 1 < units)
+                gemv_tc_issue<RA, NT, KPU>(ring + next * S::BYTES, ws[next], ic, a, w, w_scales, rows, out, in, k_blocks, lane);
+            cp_async_commit();
+            gemv_tc_advance<KPU>(ic, rounds, bn_stride, warp);
+            asm volatile("cp.async.wait_group %0;" :: "n"(D - 1) : "memory");   // unit u has landed (slots are lane-private)
+            float* slot = partials + ((u & 1) * GEMV_TC_WARPS + warp) * SLOT;
+            if (cc.kb0 < k_blocks)
+                gemv_tc_multiply<RA, NT, KPU>(ring_ptr + s * S::BYTES, ws[s], a_scale_rows, cc.kb0, k_blocks, slot, lane);
+            __syncthreads();
+            // the round's K blocks in ascending order: acc = acc + partial * scale (the product was rounded above)
+            const int valid = min(ROUND_KB, k_blocks - ROUND_KB * cc.j);
+            const float* round_partials = partials + (u & 1) * GEMV_TC_WARPS * SLOT;   // [ROUND_KB][ROWS][BN]
+            #pragma unroll
+            for (int p = 0; p < PER_THREAD; p++)
+            {
+                const int pair = threadIdx.x + 32 * GEMV_TC_WARPS * p;
+                if (pair < PAIRS)
+                {
+                    #pragma unroll
+                    for (int v = 0; v < ROUND_KB; v++)
+                        if (v < valid) acc[p] = acc[p] + round_partials[v * PAIRS + pair];
+                    if (cc.j == rounds - 1)   // the tile's last round: store and start the next tile from zero
+                    {
+                        const int m = pair / BN, n = cc.n0 + pair % BN;
+                        if (m < rows && n < out) y[(i64)m * y_stride + n] = round_bf16 ? bf16_round(acc[p]) : acc[p];
+                        acc[p] = 0.0f;
+                    }
+                }
+            }
+            gemv_tc_advance<KPU>(cc, rounds, bn_stride, warp);
+        }
+    }
+    asm volatile("cp.async.wait_group 0;" ::: "memory");
+}
+
+// Ring stages per warp (units in flight + 1), per kernel; Fp8GemvTensorCores mirrors these (its shared-memory sizes).
+// H200 lab: 2 stages with 4 K blocks a unit beat 3 stages (o_proj 38 against 41 us; more warps an SM, fewer in flight).
+#ifndef GEMV_TC_D1
+#define GEMV_TC_D1 2
+#endif
+#ifndef GEMV_TC_D8
+#define GEMV_TC_D8 2
+#endif
+#ifndef GEMV_TC_D16
+#define GEMV_TC_D16 2
+#endif
+#ifndef GEMV_TC_D32
+#define GEMV_TC_D32 3
+#endif
+// K blocks per unit
+#ifndef GEMV_TC_KPU
+#define GEMV_TC_KPU 4
+#endif
+
+#define FP8_GEMV_TC_KERNEL(NAME, RA, NT, KPU, D)                                                                        \
+    extern "C" __global__ void __launch_bounds__(256) NAME(const u8* a, const float* a_scales, const u8* w,            \
+        const float* w_scales, float* y, int rows, int out, int in, int y_stride, int round_bf16)                      \
+    {                                                                                                                  \
+        fp8_gemv_tc<RA, NT, KPU, D>(a, a_scales, w, w_scales, y, rows, out, in, y_stride, round_bf16);                 \
+    }                                                                                                                  \
+    extern "C" __global__ void NAME##_shared(int* bytes) { *bytes = GEMV_TC_SHARED(RA, NT, KPU, D); }
+
+// 8 outputs a tile up to 8 rows (a 576-output kv_a spreads over 72 tiles); 16 outputs from 9 rows, so the activation
+// bytes of a unit stay at most twice the weight bytes
+FP8_GEMV_TC_KERNEL(fp8_gemv_tc_r1, 1, 1, GEMV_TC_KPU, GEMV_TC_D1)
+FP8_GEMV_TC_KERNEL(fp8_gemv_tc_r2, 2, 1, GEMV_TC_KPU, GEMV_TC_D8)
+FP8_GEMV_TC_KERNEL(fp8_gemv_tc_r4, 4, 1, GEMV_TC_KPU, GEMV_TC_D8)
+FP8_GEMV_TC_KERNEL(fp8_gemv_tc_r8, 8, 1, GEMV_TC_KPU, GEMV_TC_D8)
+FP8_GEMV_TC_KERNEL(fp8_gemv_tc_r16, 16, 2, 2, GEMV_TC_D16)
+FP8_GEMV_TC_KERNEL(fp8_gemv_tc_r32, 32, 2, 1, GEMV_TC_D32)
+
+#endif
