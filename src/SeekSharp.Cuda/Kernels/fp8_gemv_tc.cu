@@ -15,6 +15,10 @@
 //   (the order of k inside a K block is free as long as A and W share it; this is fp8_gemm_tc's). The ring holds the
 //   loads in flight without holding registers; the w_scales of a unit ride in registers, the a_scales sit in shared
 //   memory for the whole kernel;
+// - up to 8 activation rows (WA) the 16 weight rows of a tile are the mma's A operand and the activations its B (8
+//   columns, the unused ones zero), one m16n8k32 step per 32 codes; from 9 rows the activations are A (16 or 32 rows)
+//   and the weights B, as in fp8_gemm_tc. Either way each output is the same sum of the same k slots: the lab checks
+//   the results against fp8_gemm_tc bit for bit;
 // - each round's 8*KPU scaled partials go to shared memory; after a barrier, one thread per (row, output) adds them
 //   into its acc in ascending K block (double-buffered, one barrier per round), and stores y after a tile's last round.
 // Activation rows past `rows`, weight rows past `out` and chunks past `in` are zero-filled.
@@ -105,11 +109,12 @@ __device__ __forceinline__ void gemv_tc_issue(u32 st, float (&ws)[KPU], const Ge
 }
 
 // The landed unit's partials, scaled: slot[i][m][o] = partial * (a_scale * w_scale) for its K blocks kb0 + i.
-template <int RA, int NT, int KPU>
+template <int RA, int NT, int KPU, bool WA>
 __device__ __forceinline__ void gemv_tc_multiply(const u8* st, const float (&ws)[KPU], const float* a_scale_rows,
     int kb0, int k_blocks, float* slot, int lane)
 {
     using S = GemvTcStage<RA, NT, KPU>;
+    static_assert(!WA || NT == 2, "weights as the A operand: 16 weight rows a tile");
     constexpr int MT = S::MT, HR = S::HR, BN = 8 * NT, ROWS = S::ROWS;
     const int g = lane >> 2, t = lane & 3;
     const bool has_a = lane < S::A_LANES;
@@ -131,40 +136,80 @@ __device__ __forceinline__ void gemv_tc_multiply(const u8* st, const float (&ws)
                         ? *(const uint4*)(st + S::A_OFF + ((((mt * HR + hr) * KPU + i) * 2 + h) * S::A_LANES + lane) * 16)
                         : make_uint4(0u, 0u, 0u, 0u);
         }
-        float part[MT][NT][4];
-        #pragma unroll
-        for (int mt = 0; mt < MT; mt++)
+        if constexpr (WA)
+        {
+            // weights as A (rows g, g + 8 of the 16-output tile), activations as B in tiles of 8 rows (column g of
+            // tile (mt, hr) = activation row 16mt + 8hr + g): one m16n8k32 step covers 16 outputs, the same k slots
+            float wpart[MT][HR][4];
             #pragma unroll
-            for (int nt = 0; nt < NT; nt++)
+            for (int mt = 0; mt < MT; mt++)
                 #pragma unroll
-                for (int e = 0; e < 4; e++) part[mt][nt][e] = 0.0f;
-        // fp8_gemm_tc's order: chunk h, then word pair q; words 2q, 2q+1 are k slots {4t..} and {16+4t..}
-        #pragma unroll
-        for (int h = 0; h < 2; h++)
-            #pragma unroll
-            for (int q = 0; q < 2; q++)
-                #pragma unroll
-                for (int mt = 0; mt < MT; mt++)
+                for (int hr = 0; hr < HR; hr++)
                     #pragma unroll
-                    for (int nt = 0; nt < NT; nt++)
-                        mma_e4m3_16832(part[mt][nt], gemv_tc_word(av[mt][0][h], 2 * q),
-                            HR == 2 ? gemv_tc_word(av[mt][HR - 1][h], 2 * q) : 0u, gemv_tc_word(av[mt][0][h], 2 * q + 1),
-                            HR == 2 ? gemv_tc_word(av[mt][HR - 1][h], 2 * q + 1) : 0u,
-                            gemv_tc_word(wv[nt][h], 2 * q), gemv_tc_word(wv[nt][h], 2 * q + 1));
-        // c0, c1: row g, outputs 2t, 2t + 1; c2, c3: row g + 8 (rows past ROWS are not kept)
-        #pragma unroll
-        for (int mt = 0; mt < MT; mt++)
+                    for (int e = 0; e < 4; e++) wpart[mt][hr][e] = 0.0f;
             #pragma unroll
-            for (int hr = 0; hr < HR; hr++)
-            {
-                const int m = 16 * mt + 8 * hr + g;
-                if (m >= ROWS) continue;
-                const float scale = a_scale_rows[m * GEMV_TC_MAX_KB + kb0 + i] * ws[i];
+            for (int h = 0; h < 2; h++)
+                #pragma unroll
+                for (int q = 0; q < 2; q++)
+                    #pragma unroll
+                    for (int mt = 0; mt < MT; mt++)
+                        #pragma unroll
+                        for (int hr = 0; hr < HR; hr++)
+                            mma_e4m3_16832(wpart[mt][hr], gemv_tc_word(wv[0][h], 2 * q), gemv_tc_word(wv[NT - 1][h], 2 * q),
+                                gemv_tc_word(wv[0][h], 2 * q + 1), gemv_tc_word(wv[NT - 1][h], 2 * q + 1),
+                                gemv_tc_word(av[mt][hr][h], 2 * q), gemv_tc_word(av[mt][hr][h], 2 * q + 1));
+            // c0, c1: output g, activation rows 2t, 2t + 1 of the tile; c2, c3: output g + 8
+            #pragma unroll
+            for (int mt = 0; mt < MT; mt++)
+                #pragma unroll
+                for (int hr = 0; hr < HR; hr++)
+                    #pragma unroll
+                    for (int e = 0; e < 2; e++)
+                    {
+                        const int m = 16 * mt + 8 * hr + 2 * t + e;
+                        if (m >= ROWS) continue;
+                        const float scale = a_scale_rows[m * GEMV_TC_MAX_KB + kb0 + i] * ws[i];
+                        slot[(i * ROWS + m) * BN + g] = wpart[mt][hr][e] * scale;
+                        slot[(i * ROWS + m) * BN + g + 8] = wpart[mt][hr][2 + e] * scale;
+                    }
+        }
+        else
+        {
+            float part[MT][NT][4];
+            #pragma unroll
+            for (int mt = 0; mt < MT; mt++)
                 #pragma unroll
                 for (int nt = 0; nt < NT; nt++)
-                    *(float2*)(slot + (i * ROWS + m) * BN + 8 * nt + 2 * t) =
-                        make_float2(part[mt][nt][2 * hr] * scale, part[mt][nt][2 * hr + 1] * scale);
-            }
+                    #pragma unroll
+                    for (int e = 0; e < 4; e++) part[mt][nt][e] = 0.0f;
+            // fp8_gemm_tc's order: chunk h, then word pair q; words 2q, 2q+1 are k slots {4t..} and {16+4t..}
+            #pragma unroll
+            for (int h = 0; h < 2; h++)
+                #pragma unroll
+                for (int q = 0; q < 2; q++)
+                    #pragma unroll
+                    for (int mt = 0; mt < MT; mt++)
+                        #pragma unroll
+                        for (int nt = 0; nt < NT; nt++)
+                            mma_e4m3_16832(part[mt][nt], gemv_tc_word(av[mt][0][h], 2 * q),
+                                HR == 2 ? gemv_tc_word(av[mt][HR - 1][h], 2 * q) : 0u, gemv_tc_word(av[mt][0][h], 2 * q + 1),
+                                HR == 2 ? gemv_tc_word(av[mt][HR - 1][h], 2 * q + 1) : 0u,
+                                gemv_tc_word(wv[nt][h], 2 * q), gemv_tc_word(wv[nt][h], 2 * q + 1));
+            // c0, c1: row g, outputs 2t, 2t + 1; c2, c3: row g + 8 (rows past ROWS are not kept)
+            #pragma unroll
+            for (int mt = 0; mt < MT; mt++)
+                #pragma unroll
+                for (int hr = 0; hr < HR; hr++)
+                {
+                    const int m = 16 * mt + 8 * hr + g;
+                    if (m >= ROWS) continue;
+                    const float scale = a_scale_rows[m * GEMV_TC_MAX_KB + kb0 + i] * ws[i];
+                    #pragma unroll
+                    for (int nt = 0; nt < NT; nt++)
+                        *(float2*)(slot + (i * ROWS + m) * BN + 8 * nt + 2 * t) =
+                            make_float2(part[mt][nt][2 * hr] * scale, part[mt][nt][2 * hr + 1] * scale);
+                }
+        }
     }
 }
 
@@ -172,7 +217,7 @@ __device__ __forceinline__ void gemv_tc_multiply(const u8* st, const float (&ws)
 // w: codes [out, in]; w_scales [ceil(out/128), k_blocks]; y [rows, out] with row stride y_stride, rounded to bf16 when
 // round_bf16. grid = any (tiles of BN outputs are grid-strided), block = 256 threads, rows <= RA, dynamic shared
 // GEMV_TC_SHARED.
-template <int RA, int NT, int KPU, int D>
+template <int RA, int NT, int KPU, int D, bool WA>
 __device__ __forceinline__ void fp8_gemv_tc(const u8* __restrict__ a, const float* __restrict__ a_scales,
     const u8* __restrict__ w, const float* __restrict__ w_scales, float* __restrict__ y, int rows, int out, int in,
     int y_stride, int round_bf16)
@@ -231,7 +276,7 @@ __device__ __forceinline__ void fp8_gemv_tc(const u8* __restrict__ a, const floa
             asm volatile("cp.async.wait_group %0;" :: "n"(D - 1) : "memory");   // unit u has landed (slots are lane-private)
             float* slot = partials + ((u & 1) * GEMV_TC_WARPS + warp) * SLOT;
             if (cc.kb0 < k_blocks)
-                gemv_tc_multiply<RA, NT, KPU>(ring_ptr + s * S::BYTES, ws[s], a_scale_rows, cc.kb0, k_blocks, slot, lane);
+                gemv_tc_multiply<RA, NT, KPU, WA>(ring_ptr + s * S::BYTES, ws[s], a_scale_rows, cc.kb0, k_blocks, slot, lane);
             __syncthreads();
             // the round's K blocks in ascending order: acc = acc + partial * scale (the product was rounded above)
             const int valid = min(ROUND_KB, k_blocks - ROUND_KB * cc.j);
@@ -260,7 +305,7 @@ __device__ __forceinline__ void fp8_gemv_tc(const u8* __restrict__ a, const floa
 }
 
 // Ring stages per warp (units in flight + 1), per kernel; Fp8GemvTensorCores mirrors these (its shared-memory sizes).
-// H200 lab: 2 stages with 4 K blocks a unit beat 3 stages (o_proj 38 against 41 us; more warps an SM, fewer in flight).
+// H200 lab: 2 stages beat 3 (o_proj 36 against 39 us at one row: more blocks an SM, fewer bytes in flight).
 #ifndef GEMV_TC_D1
 #define GEMV_TC_D1 2
 #endif
@@ -273,26 +318,35 @@ __device__ __forceinline__ void fp8_gemv_tc(const u8* __restrict__ a, const floa
 #ifndef GEMV_TC_D32
 #define GEMV_TC_D32 3
 #endif
-// K blocks per unit
-#ifndef GEMV_TC_KPU
-#define GEMV_TC_KPU 4
-#endif
 
-#define FP8_GEMV_TC_KERNEL(NAME, RA, NT, KPU, D)                                                                        \
+
+#define FP8_GEMV_TC_KERNEL(NAME, RA, NT, KPU, D, WA)                                                                    \
     extern "C" __global__ void __launch_bounds__(256) NAME(const u8* a, const float* a_scales, const u8* w,            \
         const float* w_scales, float* y, int rows, int out, int in, int y_stride, int round_bf16)                      \
     {                                                                                                                  \
-        fp8_gemv_tc<RA, NT, KPU, D>(a, a_scales, w, w_scales, y, rows, out, in, y_stride, round_bf16);                 \
+        fp8_gemv_tc<RA, NT, KPU, D, WA>(a, a_scales, w, w_scales, y, rows, out, in, y_stride, round_bf16);             \
     }                                                                                                                  \
-    extern "C" __global__ void NAME##_shared(int* bytes) { *bytes = GEMV_TC_SHARED(RA, NT, KPU, D); }
+    extern "C" __global__ void NAME##_shape(int* shape) { shape[0] = GEMV_TC_SHARED(RA, NT, KPU, D); shape[1] = 8 * (NT); }
 
-// 8 outputs a tile up to 8 rows (a 576-output kv_a spreads over 72 tiles); 16 outputs from 9 rows, so the activation
-// bytes of a unit stay at most twice the weight bytes
-FP8_GEMV_TC_KERNEL(fp8_gemv_tc_r1, 1, 1, GEMV_TC_KPU, GEMV_TC_D1)
-FP8_GEMV_TC_KERNEL(fp8_gemv_tc_r2, 2, 1, GEMV_TC_KPU, GEMV_TC_D8)
-FP8_GEMV_TC_KERNEL(fp8_gemv_tc_r4, 4, 1, GEMV_TC_KPU, GEMV_TC_D8)
-FP8_GEMV_TC_KERNEL(fp8_gemv_tc_r8, 8, 1, GEMV_TC_KPU, GEMV_TC_D8)
-FP8_GEMV_TC_KERNEL(fp8_gemv_tc_r16, 16, 2, 2, GEMV_TC_D16)
-FP8_GEMV_TC_KERNEL(fp8_gemv_tc_r32, 32, 2, 1, GEMV_TC_D32)
+#ifndef GEMV_TC_WA
+#define GEMV_TC_WA 1   // up to 8 rows: weights as the A operand, 16 outputs a tile
+#endif
+#define GEMV_TC_NT8 (GEMV_TC_WA ? 2 : 1)
+#ifndef GEMV_TC_WA16
+#define GEMV_TC_WA16 0   // from 9 rows the activations stay A (lab: weights as A measured 2-15 % slower there)
+#endif
+#ifndef GEMV_TC_KPU   // K blocks a unit up to 8 rows: 4 KiB of weights either way
+#define GEMV_TC_KPU (GEMV_TC_WA ? 2 : 4)
+#endif
+
+// Up to 8 rows: 16 outputs a tile with the weights as A, half the mma steps of 8-output tiles with them as B (lab,
+// one row: 2048 x 7168 6.7 against 7.7 us, o_proj 36 against 38); from 9 rows 16 outputs with the activations as A,
+// so the activation bytes of a unit stay at most twice the weight bytes
+FP8_GEMV_TC_KERNEL(fp8_gemv_tc_r1, 1, GEMV_TC_NT8, GEMV_TC_KPU, GEMV_TC_D1, GEMV_TC_WA)
+FP8_GEMV_TC_KERNEL(fp8_gemv_tc_r2, 2, GEMV_TC_NT8, GEMV_TC_KPU, GEMV_TC_D8, GEMV_TC_WA)
+FP8_GEMV_TC_KERNEL(fp8_gemv_tc_r4, 4, GEMV_TC_NT8, GEMV_TC_KPU, GEMV_TC_D8, GEMV_TC_WA)
+FP8_GEMV_TC_KERNEL(fp8_gemv_tc_r8, 8, GEMV_TC_NT8, GEMV_TC_KPU, GEMV_TC_D8, GEMV_TC_WA)
+FP8_GEMV_TC_KERNEL(fp8_gemv_tc_r16, 16, 2, 2, GEMV_TC_D16, GEMV_TC_WA16)
+FP8_GEMV_TC_KERNEL(fp8_gemv_tc_r32, 32, 2, 1, GEMV_TC_D32, GEMV_TC_WA16)
 
 #endif
