@@ -245,6 +245,21 @@ __device__ __forceinline__ void mma_e4m3_16832(float* d, u32 a0, u32 a1, u32 a2,
 }
 #endif
 
+// Word j of a 16-byte fragment load (j a compile-time constant after unrolling).
+__device__ __forceinline__ u32 tc_word(const uint4& v, int j) { return j == 0 ? v.x : j == 1 ? v.y : j == 2 ? v.z : v.w; }
+
+// Zeroes an MT x NT grid of mma fragments (4 fp32 each).
+template <int MT, int NT>
+__device__ __forceinline__ void tc_zero(float (&f)[MT][NT][4])
+{
+    #pragma unroll
+    for (int mt = 0; mt < MT; mt++)
+        #pragma unroll
+        for (int nt = 0; nt < NT; nt++)
+            #pragma unroll
+            for (int e = 0; e < 4; e++) f[mt][nt][e] = 0.0f;
+}
+
 // two bf16 (round to nearest even) in one register, lo in the low half
 __device__ __forceinline__ u32 pack_bf16x2(float lo, float hi) { return (u32)bf16_bits(lo) | ((u32)bf16_bits(hi) << 16); }
 

@@ -318,8 +318,6 @@ __device__ __forceinline__ u32 tc_f16x2(u32 x)
 #endif
 }
 
-__device__ __forceinline__ u32 tc_word(const uint4& v, int j) { return j == 0 ? v.x : j == 1 ? v.y : j == 2 ? v.z : v.w; }
-
 // d += a (16x16 f16) * b (16x8 f16), fp32 accumulation
 __device__ __forceinline__ void tc_mma(float* d, u32 a0, u32 a1, u32 a2, u32 a3, u32 b0, u32 b1)
 {
@@ -374,18 +372,6 @@ struct TcStageLoader
         }
     }
 };
-
-// Zeroes an MT x NT grid of mma fragments (4 fp32 each).
-template <int MT, int NT>
-__device__ __forceinline__ void tc_zero(float (&f)[MT][NT][4])
-{
-    #pragma unroll
-    for (int mt = 0; mt < MT; mt++)
-        #pragma unroll
-        for (int nt = 0; nt < NT; nt++)
-            #pragma unroll
-            for (int e = 0; e < 4; e++) f[mt][nt][e] = 0.0f;
-}
 
 // Where a tile's results go: fp32 values, or bf16 bits (rounded to nearest even) when BF16_OUT.
 template <bool BF16_OUT>

@@ -46,8 +46,6 @@ struct GemvTcStage
 #define GEMV_TC_SHARED(RA, NT, KPU, D) (GEMV_TC_WARPS * (D) * GemvTcStage<RA, NT, KPU>::BYTES \
     + 2 * GEMV_TC_WARPS * (KPU) * GemvTcStage<RA, NT, KPU>::ROWS * 8 * (NT) * 4 + (RA) * GEMV_TC_MAX_KB * 4)
 
-__device__ __forceinline__ u32 gemv_tc_word(const uint4& v, int j) { return j == 0 ? v.x : j == 1 ? v.y : j == 2 ? v.z : v.w; }
-
 // Where a warp's unit stream stands: tile n0 and the first K block of its unit in round j (kb0 = 8*KPU*j + KPU*warp).
 struct GemvTcCursor
 {
@@ -141,12 +139,7 @@ __device__ __forceinline__ void gemv_tc_multiply(const u8* st, const float (&ws)
             // weights as A (rows g, g + 8 of the 16-output tile), activations as B in tiles of 8 rows (column g of
             // tile (mt, hr) = activation row 16mt + 8hr + g): one m16n8k32 step covers 16 outputs, the same k slots
             float wpart[MT][HR][4];
-            #pragma unroll
-            for (int mt = 0; mt < MT; mt++)
-                #pragma unroll
-                for (int hr = 0; hr < HR; hr++)
-                    #pragma unroll
-                    for (int e = 0; e < 4; e++) wpart[mt][hr][e] = 0.0f;
+            tc_zero(wpart);
             #pragma unroll
             for (int h = 0; h < 2; h++)
                 #pragma unroll
@@ -155,9 +148,9 @@ __device__ __forceinline__ void gemv_tc_multiply(const u8* st, const float (&ws)
                     for (int mt = 0; mt < MT; mt++)
                         #pragma unroll
                         for (int hr = 0; hr < HR; hr++)
-                            mma_e4m3_16832(wpart[mt][hr], gemv_tc_word(wv[0][h], 2 * q), gemv_tc_word(wv[NT - 1][h], 2 * q),
-                                gemv_tc_word(wv[0][h], 2 * q + 1), gemv_tc_word(wv[NT - 1][h], 2 * q + 1),
-                                gemv_tc_word(av[mt][hr][h], 2 * q), gemv_tc_word(av[mt][hr][h], 2 * q + 1));
+                            mma_e4m3_16832(wpart[mt][hr], tc_word(wv[0][h], 2 * q), tc_word(wv[NT - 1][h], 2 * q),
+                                tc_word(wv[0][h], 2 * q + 1), tc_word(wv[NT - 1][h], 2 * q + 1),
+                                tc_word(av[mt][hr][h], 2 * q), tc_word(av[mt][hr][h], 2 * q + 1));
             // c0, c1: output g, activation rows 2t, 2t + 1 of the tile; c2, c3: output g + 8
             #pragma unroll
             for (int mt = 0; mt < MT; mt++)
@@ -176,12 +169,7 @@ __device__ __forceinline__ void gemv_tc_multiply(const u8* st, const float (&ws)
         else
         {
             float part[MT][NT][4];
-            #pragma unroll
-            for (int mt = 0; mt < MT; mt++)
-                #pragma unroll
-                for (int nt = 0; nt < NT; nt++)
-                    #pragma unroll
-                    for (int e = 0; e < 4; e++) part[mt][nt][e] = 0.0f;
+            tc_zero(part);
             // fp8_gemm_tc's order: chunk h, then word pair q; words 2q, 2q+1 are k slots {4t..} and {16+4t..}
             #pragma unroll
             for (int h = 0; h < 2; h++)
@@ -191,10 +179,10 @@ __device__ __forceinline__ void gemv_tc_multiply(const u8* st, const float (&ws)
                     for (int mt = 0; mt < MT; mt++)
                         #pragma unroll
                         for (int nt = 0; nt < NT; nt++)
-                            mma_e4m3_16832(part[mt][nt], gemv_tc_word(av[mt][0][h], 2 * q),
-                                HR == 2 ? gemv_tc_word(av[mt][HR - 1][h], 2 * q) : 0u, gemv_tc_word(av[mt][0][h], 2 * q + 1),
-                                HR == 2 ? gemv_tc_word(av[mt][HR - 1][h], 2 * q + 1) : 0u,
-                                gemv_tc_word(wv[nt][h], 2 * q), gemv_tc_word(wv[nt][h], 2 * q + 1));
+                            mma_e4m3_16832(part[mt][nt], tc_word(av[mt][0][h], 2 * q),
+                                HR == 2 ? tc_word(av[mt][HR - 1][h], 2 * q) : 0u, tc_word(av[mt][0][h], 2 * q + 1),
+                                HR == 2 ? tc_word(av[mt][HR - 1][h], 2 * q + 1) : 0u,
+                                tc_word(wv[nt][h], 2 * q), tc_word(wv[nt][h], 2 * q + 1));
             // c0, c1: row g, outputs 2t, 2t + 1; c2, c3: row g + 8 (rows past ROWS are not kept)
             #pragma unroll
             for (int mt = 0; mt < MT; mt++)
