@@ -55,6 +55,7 @@ VTC = None  # the fp8_gemv_tc.cu module (main sets it)
 VTC_KERNELS = ((1, "fp8_gemv_tc_r1"), (2, "fp8_gemv_tc_r2"), (4, "fp8_gemv_tc_r4"), (8, "fp8_gemv_tc_r8"),
                (16, "fp8_gemv_tc_r16"), (32, "fp8_gemv_tc_r32"))  # most rows, kernel
 VTC_INFO = {}  # kernel -> (dynamic shared bytes, outputs a tile, blocks per SM)
+SMS, SHARED_PER_SM = 132, 228 * 1024  # main reads the device's own
 
 
 def vtc_info(name):
@@ -69,16 +70,16 @@ def vtc_info(name):
                 f.max_dynamic_shared_size_bytes = shared
             except Exception as e:  # a variant past the opt-in limit: say so and stop
                 sys.exit(f"{name}: {shared} shared bytes do not fit ({e})")
-        by_shared = (228 * 1024) // (shared + 1024)
+        by_shared = SHARED_PER_SM // (shared + 1024)
         by_regs = 65536 // (((f.num_regs * 32 + 255) // 256 * 256) * 8)
         VTC_INFO[name] = (shared, bn, max(1, min(8, by_shared, by_regs)))
     return VTC_INFO[name]
 
 
-def launch_vtc(rows, a, a_s, w, w_s, y, out, inn, y_stride, sms=132):
+def launch_vtc(rows, a, a_s, w, w_s, y, out, inn, y_stride):
     _, name = next(v for v in VTC_KERNELS if rows <= v[0])
     shared, bn, per_sm = vtc_info(name)
-    blocks = min((out + bn - 1) // bn, per_sm * sms)
+    blocks = min((out + bn - 1) // bn, per_sm * SMS)   # one resident wave, as Fp8GemvTensorCores
     VTC.get_function(name)((blocks,), (256,),
                            (a, a_s, w, w_s, y, np.int32(rows), np.int32(out), np.int32(inn), np.int32(y_stride),
                             np.int32(0)), shared_mem=shared)
@@ -156,7 +157,8 @@ def check(mods, sms, rng):
     cases = [(1, 576, 384), (3, 320, 448), (5, 1536, 7168), (3, 24576, 1536), (4, 7168, 2048), (1, 130, 256),
              (8, 2048, 7168), (7, 200, 512), (2, 256, 128), (6, 7168, 2048),
              (13, 320, 448), (64, 256, 512), (100, 576, 384), (9, 2048, 7168), (200, 1536, 7168),
-             (16, 1000, 3200), (12, 7168, 16384), (17, 576, 7168), (32, 130, 2064), (25, 2048, 1536), (1, 7, 16)]
+             (16, 1000, 3200), (12, 7168, 16384), (17, 576, 7168), (32, 130, 2064), (25, 2048, 1536), (1, 7, 16),
+             (3, 256, 18432), (32, 4096, 512)]
     worst = 0.0
     ok = True
     for rows, out, inn in cases:
@@ -330,7 +332,8 @@ def main():
     dev = cp.cuda.Device()
     sms = dev.attributes["MultiProcessorCount"]
     print(f"device {cp.cuda.runtime.getDeviceProperties(dev.id)['name'].decode()} {sms} SMs", flush=True)
-    global VTC, COPY_GBS
+    global VTC, COPY_GBS, SMS, SHARED_PER_SM
+    SMS, SHARED_PER_SM = sms, dev.attributes["MaxSharedMemoryPerMultiprocessor"]
     COPY_GBS = copy_bandwidth()
     print(f"copy bandwidth {COPY_GBS:.0f} GB/s (read + write, 1 GiB device to device; HBM peak ~4800)", flush=True)
     mods = [(int(u), compile_module(int(u))) for u in args.unroll.split(",")]

@@ -43,16 +43,21 @@ public abstract partial class DeviceOpTests
         { DType.F8E4M3, 3, 24576, 1536 },
         { DType.F8E4M3, 4, 7168, 2048 },
         // decode sizes on the tensor-core GEMV (fp8_gemv_tc, sm_89+): each row-count kernel, a K-block count that leaves
-        // the last round part-filled (25), a last K block of one 16-code chunk (2064), o_proj's width (the longest In
-        // the kernels take), one past it (the fallback), and 40 rows (two launches of up to 32)
+        // the last round part-filled (25), a last K block of one 16-code chunk (2064), o_proj's width, the dense
+        // layers' down projection (18432, the longest In the kernels take), one chunk past it (the fallback), 32 rows
+        // walking several tiles a block with one round a tile, and 33 / 40 / 63 rows (two launches of up to 32)
         { DType.F8E4M3, 2, 1000, 3200 },
         { DType.F8E4M3, 8, 2048, 7168 },
         { DType.F8E4M3, 12, 1000, 3200 },
         { DType.F8E4M3, 17, 576, 7168 },
         { DType.F8E4M3, 32, 130, 2064 },
+        { DType.F8E4M3, 32, 4096, 512 },
+        { DType.F8E4M3, 33, 2048, 1536 },
         { DType.F8E4M3, 40, 256, 512 },
+        { DType.F8E4M3, 63, 576, 2048 },
         { DType.F8E4M3, 1, 7168, 16384 },
-        { DType.F8E4M3, 1, 64, 16400 },
+        { DType.F8E4M3, 5, 256, 18432 },
+        { DType.F8E4M3, 1, 64, 18448 },
         // prefill-sized, 64+ rows (Hopper's warpgroup kernel; the opt-in cuBLASLt path takes rows a multiple of 4 from 64):
         // a partial last Out block, partial last 128-row tiles, a partial last K block (2112 = 16.5 · 128)
         { DType.F8E4M3, 64, 640, 7168 },
@@ -91,6 +96,22 @@ public abstract partial class DeviceOpTests
         var untouched = ReadDev(y.Dev);
         Assert.All(untouched[..7], v => Assert.Equal(0f, v));
         Assert.All(untouched[(7 + 128)..(7 + 200)], v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
+    public void LinearReadsAndWritesStridedViewsAcrossRowSlices()
+    {
+        // 40 rows: two launches of the tensor-core GEMV on the GPU, the second starting 32 strided rows in
+        var data = new OpData(3);
+        var w = Weights(data.Weight(DType.F8E4M3, 128, 256));
+        var x = Floats(data.Activations(40 * 300 + 10));
+        var y = Zeros(DType.F32, 7 + 40 * 200);
+        Device.Linear(w.Dev, new MatrixView(x.Dev, 10, 40, 256, 300), new MatrixView(y.Dev, 7, 40, 128, 200), true, false);
+        Reference.Linear(w.Ref, new MatrixView(x.Ref, 10, 40, 256, 300), new MatrixView(y.Ref, 7, 40, 128, 200), true, false);
+        AssertClose(y, Bf16Tolerance, "strided linear, 40 rows");
+        var written = ReadDev(y.Dev);
+        for (var r = 0; r < 40; r++)
+            Assert.All(written[(7 + r * 200 + 128)..(7 + (r + 1) * 200)], v => Assert.Equal(0f, v));
     }
 
     [Fact]

@@ -41,8 +41,8 @@ struct GemvTcStage
 };
 
 // Dynamic shared bytes: the warps' rings, the partials [2][8*KPU][ROWS][BN] floats, then a_scales [RA][k_blocks]
-// (k_blocks at most GEMV_TC_MAX_KB: In up to 16384).
-#define GEMV_TC_MAX_KB 128
+// (k_blocks at most GEMV_TC_MAX_KB: In up to 18432, the dense layers' down projection).
+#define GEMV_TC_MAX_KB 144
 #define GEMV_TC_SHARED(RA, NT, KPU, D) (GEMV_TC_WARPS * (D) * GemvTcStage<RA, NT, KPU>::BYTES \
     + 2 * GEMV_TC_WARPS * (KPU) * GemvTcStage<RA, NT, KPU>::ROWS * 8 * (NT) * 4 + (RA) * GEMV_TC_MAX_KB * 4)
 
@@ -201,7 +201,7 @@ __device__ __forceinline__ void gemv_tc_multiply(const u8* st, const float (&ws)
     }
 }
 
-// a: codes [rows, in] (in % 16 == 0, in <= 128 * GEMV_TC_MAX_KB; a, w 16-byte aligned); a_scales [rows, k_blocks];
+// a: codes [rows, in] (0 < in <= 128 * GEMV_TC_MAX_KB, in % 16 == 0; a, w 16-byte aligned); a_scales [rows, k_blocks];
 // w: codes [out, in]; w_scales [ceil(out/128), k_blocks]; y [rows, out] with row stride y_stride, rounded to bf16 when
 // round_bf16. grid = any (tiles of BN outputs are grid-strided), block = 256 threads, rows <= RA, dynamic shared
 // GEMV_TC_SHARED.
@@ -293,7 +293,8 @@ __device__ __forceinline__ void fp8_gemv_tc(const u8* __restrict__ a, const floa
 }
 
 // Ring stages per warp (units in flight + 1), per kernel; Fp8GemvTensorCores mirrors these (its shared-memory sizes).
-// H200 lab: 2 stages beat 3 (o_proj 36 against 39 us at one row: more blocks an SM, fewer bytes in flight).
+// H200 lab: 2 stages beat 3 up to 16 rows (o_proj 36 against 39 us at one row: more blocks an SM); at 32 rows the
+// kernel holds one block an SM either way, and 3 stages keep its 1-K-block units streaming.
 #ifndef GEMV_TC_D1
 #define GEMV_TC_D1 2
 #endif

@@ -20,7 +20,7 @@ internal sealed class Fp8GemvTensorCores(KernelLibrary kernels, CudaStream strea
     /// <summary>Longest In: the kernels keep the a_scales of a row in shared memory (GEMV_TC_MAX_KB K blocks).</summary>
     public const int MaxIn = 128 * MaxKBlocks;
 
-    private const int MaxKBlocks = 128;   // GEMV_TC_MAX_KB
+    private const int MaxKBlocks = 144;   // GEMV_TC_MAX_KB: In up to 18432 (the dense layers' down projection)
     private const int Warps = 8;          // GEMV_TC_WARPS
 
     /// <summary>The kernels, by the most rows each takes: name, activation rows RA, outputs a tile (8·NT), K blocks a
@@ -58,7 +58,8 @@ internal sealed class Fp8GemvTensorCores(KernelLibrary kernels, CudaStream strea
     private readonly HashSet<string> _sharedRaised = [];
     private readonly Dictionary<string, int> _blocksPerSm = [];
 
-    /// <summary>Whether the kernels run here: sm_89+ and the module builds, unless SEEKSHARP_FP8_GEMV=simt.</summary>
+    /// <summary>Whether the kernels run here: sm_89+ and the module builds with them in it (an NVRTC older than the GPU
+    /// targets an older virtual architecture, where the file compiles to nothing), unless SEEKSHARP_FP8_GEMV=simt.</summary>
     public bool Available => _available ??= kernels.Context.Architecture.Number >= 89
         && Environment.GetEnvironmentVariable("SEEKSHARP_FP8_GEMV") != "simt" && ModuleLoads();
 
@@ -66,7 +67,7 @@ internal sealed class Fp8GemvTensorCores(KernelLibrary kernels, CudaStream strea
     {
         try
         {
-            kernels.Module(File);
+            kernels.Module(File).Function(s_variants[0].Name);
             return true;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -76,9 +77,12 @@ internal sealed class Fp8GemvTensorCores(KernelLibrary kernels, CudaStream strea
         }
     }
 
-    /// <summary>Whether a product of <paramref name="rows"/> rows over <paramref name="inFeatures"/> inputs fits these
-    /// kernels (the caller has checked 16-byte alignment and In % 16 == 0).</summary>
-    public bool Fits(int rows, int inFeatures) => rows is >= 1 and <= MaxRows && inFeatures <= MaxIn && Available;
+    /// <summary>Whether a launch of <paramref name="rows"/> rows over <paramref name="inFeatures"/> inputs fits these
+    /// kernels: In up to <see cref="MaxIn"/>, and the kernel's shared memory within the GPU's per-block limit (all of
+    /// them on H100 / H200; up to 4 rows where a block gets 99 KiB). The caller has checked 16-byte alignment and
+    /// In % 16 == 0.</summary>
+    public bool Fits(int rows, int inFeatures) => rows is >= 1 and <= MaxRows && inFeatures is > 0 and <= MaxIn
+        && SharedBytes(rows) <= kernels.Context.MaxSharedMemoryPerBlockOptIn && Available;
 
     /// <summary>The dynamic shared bytes of the kernel taking <paramref name="rows"/> rows (for the CUDA test that checks
     /// it against the kernel's own GEMV_TC_SHARED, written by its _shape twin).</summary>
@@ -104,7 +108,11 @@ internal sealed class Fp8GemvTensorCores(KernelLibrary kernels, CudaStream strea
         var module = kernels.Module(File);
         var function = module.Function(variant.Name);
         var shared = variant.SharedBytes;
-        if (_sharedRaised.Add(variant.Name)) function.SetMaxDynamicSharedBytes(shared);
+        if (!_sharedRaised.Contains(variant.Name))
+        {
+            function.SetMaxDynamicSharedBytes(shared);
+            _sharedRaised.Add(variant.Name);
+        }
         var tiles = (outFeatures + variant.TileOutputs - 1) / variant.TileOutputs;
         var grid = Math.Min(tiles, BlocksPerSm(variant, function) * kernels.Context.MultiprocessorCount);
         function.Launch(stream, new Dim3((uint)grid), new Dim3(32 * Warps), shared,
