@@ -260,6 +260,24 @@ __device__ __forceinline__ void tc_zero(float (&f)[MT][NT][4])
             for (int e = 0; e < 4; e++) f[mt][nt][e] = 0.0f;
 }
 
+#if __CUDA_ARCH__ >= 890
+// One 16-code chunk of a K block on the FP8 tensor cores: for each (m, n) tile, d += A (rows g, g + 8: a[m][0], a[m][1])
+// x B (column g: b[n]), two m16n8k32 steps; the lane's words 2q, 2q+1 are k slots {4t..} and {16+4t..} of A and B alike,
+// so each code meets its partner once (the order fp8_gemm_tc and fp8_gemv_tc share).
+template <int MT, int NT>
+__device__ __forceinline__ void tc_mma_chunk(float (&d)[MT][NT][4], const uint4 (&a)[MT][2], const uint4 (&b)[NT])
+{
+    #pragma unroll
+    for (int q = 0; q < 2; q++)
+        #pragma unroll
+        for (int mt = 0; mt < MT; mt++)
+            #pragma unroll
+            for (int nt = 0; nt < NT; nt++)
+                mma_e4m3_16832(d[mt][nt], tc_word(a[mt][0], 2 * q), tc_word(a[mt][1], 2 * q), tc_word(a[mt][0], 2 * q + 1),
+                    tc_word(a[mt][1], 2 * q + 1), tc_word(b[nt], 2 * q), tc_word(b[nt], 2 * q + 1));
+}
+#endif
+
 // two bf16 (round to nearest even) in one register, lo in the low half
 __device__ __forceinline__ u32 pack_bf16x2(float lo, float hi) { return (u32)bf16_bits(lo) | ((u32)bf16_bits(hi) << 16); }
 

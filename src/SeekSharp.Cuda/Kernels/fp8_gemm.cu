@@ -450,16 +450,8 @@ __device__ __forceinline__ void fp8_gemm_tc_tile(u8* smem, const u8* a, const fl
             for (int nt = 0; nt < NT; nt++)
                 wv[nt] = *(const uint4*)(sw + (wn * NT * 8 + nt * 8 + g) * TC_ROW_BYTES + chunk);
 #if __CUDA_ARCH__ >= 890
-            // FP8 tensor cores, m16n8k32: the lane's two words 2q, 2q+1 of its chunk are k slots {4t..} and {16+4t..}
-            // for A (rows g, g+8) and W alike, so each code meets its partner once per K block
-            #pragma unroll
-            for (int q = 0; q < 2; q++)
-                #pragma unroll
-                for (int mt = 0; mt < MT; mt++)
-                    #pragma unroll
-                    for (int nt = 0; nt < NT; nt++)
-                        mma_e4m3_16832(part[mt][nt], tc_word(av[mt][0], 2 * q), tc_word(av[mt][1], 2 * q), tc_word(av[mt][0], 2 * q + 1),
-                            tc_word(av[mt][1], 2 * q + 1), tc_word(wv[nt], 2 * q), tc_word(wv[nt], 2 * q + 1));
+            // FP8 tensor cores, m16n8k32 straight from the codes (A rows g, g + 8; W column g)
+            tc_mma_chunk(part, av, wv);
 #else
             #pragma unroll
             for (int j = 0; j < 4; j++)

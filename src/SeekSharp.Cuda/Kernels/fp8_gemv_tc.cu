@@ -138,19 +138,17 @@ __device__ __forceinline__ void gemv_tc_multiply(const u8* st, const float (&ws)
         {
             // weights as A (rows g, g + 8 of the 16-output tile), activations as B in tiles of 8 rows (column g of
             // tile (mt, hr) = activation row 16mt + 8hr + g): one m16n8k32 step covers 16 outputs, the same k slots
-            float wpart[MT][HR][4];
+            float wpart[1][MT * HR][4];   // [the weight tile][activation tile 2mt + hr]
             tc_zero(wpart);
             #pragma unroll
             for (int h = 0; h < 2; h++)
+            {
+                const uint4 wa[1][2] = {{wv[0][h], wv[NT - 1][h]}};
+                uint4 ab[MT * HR];
                 #pragma unroll
-                for (int q = 0; q < 2; q++)
-                    #pragma unroll
-                    for (int mt = 0; mt < MT; mt++)
-                        #pragma unroll
-                        for (int hr = 0; hr < HR; hr++)
-                            mma_e4m3_16832(wpart[mt][hr], tc_word(wv[0][h], 2 * q), tc_word(wv[NT - 1][h], 2 * q),
-                                tc_word(wv[0][h], 2 * q + 1), tc_word(wv[NT - 1][h], 2 * q + 1),
-                                tc_word(av[mt][hr][h], 2 * q), tc_word(av[mt][hr][h], 2 * q + 1));
+                for (int b = 0; b < MT * HR; b++) ab[b] = av[b / HR][b % HR][h];
+                tc_mma_chunk(wpart, wa, ab);
+            }
             // c0, c1: output g, activation rows 2t, 2t + 1 of the tile; c2, c3: output g + 8
             #pragma unroll
             for (int mt = 0; mt < MT; mt++)
@@ -162,27 +160,29 @@ __device__ __forceinline__ void gemv_tc_multiply(const u8* st, const float (&ws)
                         const int m = 16 * mt + 8 * hr + 2 * t + e;
                         if (m >= ROWS) continue;
                         const float scale = a_scale_rows[m * GEMV_TC_MAX_KB + kb0 + i] * ws[i];
-                        slot[(i * ROWS + m) * BN + g] = wpart[mt][hr][e] * scale;
-                        slot[(i * ROWS + m) * BN + g + 8] = wpart[mt][hr][2 + e] * scale;
+                        slot[(i * ROWS + m) * BN + g] = wpart[0][mt * HR + hr][e] * scale;
+                        slot[(i * ROWS + m) * BN + g + 8] = wpart[0][mt * HR + hr][2 + e] * scale;
                     }
         }
         else
         {
             float part[MT][NT][4];
             tc_zero(part);
-            // fp8_gemm_tc's order: chunk h, then word pair q; words 2q, 2q+1 are k slots {4t..} and {16+4t..}
+            // fp8_gemm_tc's order: chunk h, then its word pairs
             #pragma unroll
             for (int h = 0; h < 2; h++)
+            {
+                uint4 aa[MT][2], wb[NT];
                 #pragma unroll
-                for (int q = 0; q < 2; q++)
-                    #pragma unroll
-                    for (int mt = 0; mt < MT; mt++)
-                        #pragma unroll
-                        for (int nt = 0; nt < NT; nt++)
-                            mma_e4m3_16832(part[mt][nt], tc_word(av[mt][0][h], 2 * q),
-                                HR == 2 ? tc_word(av[mt][HR - 1][h], 2 * q) : 0u, tc_word(av[mt][0][h], 2 * q + 1),
-                                HR == 2 ? tc_word(av[mt][HR - 1][h], 2 * q + 1) : 0u,
-                                tc_word(wv[nt][h], 2 * q), tc_word(wv[nt][h], 2 * q + 1));
+                for (int mt = 0; mt < MT; mt++)
+                {
+                    aa[mt][0] = av[mt][0][h];
+                    aa[mt][1] = HR == 2 ? av[mt][HR - 1][h] : make_uint4(0u, 0u, 0u, 0u);
+                }
+                #pragma unroll
+                for (int nt = 0; nt < NT; nt++) wb[nt] = wv[nt][h];
+                tc_mma_chunk(part, aa, wb);
+            }
             // c0, c1: row g, outputs 2t, 2t + 1; c2, c3: row g + 8 (rows past ROWS are not kept)
             #pragma unroll
             for (int mt = 0; mt < MT; mt++)
