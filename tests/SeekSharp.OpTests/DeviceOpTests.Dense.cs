@@ -83,34 +83,21 @@ public abstract partial class DeviceOpTests
         }
     }
 
-    [Fact]
-    public void LinearReadsAndWritesStridedViews()
+    [Theory]
+    [InlineData(5, true)]
+    [InlineData(40, false)]    // two launches of the tensor-core GEMV on the GPU, the second 32 strided rows in
+    public void LinearReadsAndWritesStridedViews(int rows, bool powerOfTwoScales)
     {
         var data = new OpData(3);
         var w = Weights(data.Weight(DType.F8E4M3, 128, 256));
-        var x = Floats(data.Activations(5 * 300 + 10));
-        var y = Zeros(DType.F32, 7 + 5 * 200);
-        Device.Linear(w.Dev, new MatrixView(x.Dev, 10, 5, 256, 300), new MatrixView(y.Dev, 7, 5, 128, 200), true, true);
-        Reference.Linear(w.Ref, new MatrixView(x.Ref, 10, 5, 256, 300), new MatrixView(y.Ref, 7, 5, 128, 200), true, true);
-        AssertClose(y, Bf16Tolerance, "strided linear");
-        var untouched = ReadDev(y.Dev);
-        Assert.All(untouched[..7], v => Assert.Equal(0f, v));
-        Assert.All(untouched[(7 + 128)..(7 + 200)], v => Assert.Equal(0f, v));
-    }
-
-    [Fact]
-    public void LinearReadsAndWritesStridedViewsAcrossRowSlices()
-    {
-        // 40 rows: two launches of the tensor-core GEMV on the GPU, the second starting 32 strided rows in
-        var data = new OpData(3);
-        var w = Weights(data.Weight(DType.F8E4M3, 128, 256));
-        var x = Floats(data.Activations(40 * 300 + 10));
-        var y = Zeros(DType.F32, 7 + 40 * 200);
-        Device.Linear(w.Dev, new MatrixView(x.Dev, 10, 40, 256, 300), new MatrixView(y.Dev, 7, 40, 128, 200), true, false);
-        Reference.Linear(w.Ref, new MatrixView(x.Ref, 10, 40, 256, 300), new MatrixView(y.Ref, 7, 40, 128, 200), true, false);
-        AssertClose(y, Bf16Tolerance, "strided linear, 40 rows");
+        var x = Floats(data.Activations(rows * 300 + 10));
+        var y = Zeros(DType.F32, 7 + rows * 200);
+        Device.Linear(w.Dev, new MatrixView(x.Dev, 10, rows, 256, 300), new MatrixView(y.Dev, 7, rows, 128, 200), true, powerOfTwoScales);
+        Reference.Linear(w.Ref, new MatrixView(x.Ref, 10, rows, 256, 300), new MatrixView(y.Ref, 7, rows, 128, 200), true, powerOfTwoScales);
+        AssertClose(y, Bf16Tolerance, $"strided linear, {rows} rows");
         var written = ReadDev(y.Dev);
-        for (var r = 0; r < 40; r++)
+        Assert.All(written[..7], v => Assert.Equal(0f, v));
+        for (var r = 0; r < rows; r++)
             Assert.All(written[(7 + r * 200 + 128)..(7 + (r + 1) * 200)], v => Assert.Equal(0f, v));
     }
 
