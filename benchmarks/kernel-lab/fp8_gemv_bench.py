@@ -3,7 +3,7 @@
 
 Compiles common.cuh + fp8_gemm.cu and common.cuh + fp8_gemv_tc.cu the way KernelCompiler does (--fmad=false,
 --std=c++17), then
-1. checks fp8_gemv_rR (at GEMV_UNROLL 2 and 4, grid uncapped and capped at one block per SM), fp8_gemv_tc_r8/16/32,
+1. checks fp8_gemv_rR (at GEMV_UNROLL 2 and 4, grid uncapped and capped at one block per SM), fp8_gemv_tc_r1..r32,
    fp8_gemm_tc and fp8_gemm against a NumPy model of the reference Fp8BlockGemm (exact e4m3 products, per 128-wide K
    block an fp32 partial, acc = acc + partial * (a_scale * w_scale) in ascending kb, fp32), y written through a strided
    view; fp8_gemv_tc must also equal fp8_gemm_tc bit for bit (same k slots, same promotion order);

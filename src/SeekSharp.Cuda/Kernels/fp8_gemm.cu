@@ -2,13 +2,14 @@
 // (Fp8BlockGemm.Dot) bit for bit: per 128-wide K block a fresh fp32 partial sums the exact e4m3 products in ascending
 // k; then acc += partial * (a_scale * w_scale), K blocks ascending, separate multiply and add (--fmad=false).
 // Three kernels with those semantics (Fp8GemmLauncher picks one by the row count and In):
-// - fp8_gemv_r1..r8: a streaming GEMV for decode-sized inputs, one warp per output, 16-byte weight loads;
+// - fp8_gemv_r1..r8: a streaming GEMV for decode-sized inputs, one warp per output, 16-byte weight loads (where
+//   fp8_gemv_tc.cu cannot run: sm_80, or SEEKSHARP_FP8_GEMV=simt);
 // - fp8_gemm_tc: tensor cores (mma.sync e4m3 on sm_89+, f16 on sm_80; fp32 partial per K block) for more rows, and
 //   the grouped expert kernels fp8_gemm_grouped_m16/m64 built from the same tile code;
 // - fp8_gemm: the plain shared-memory tiled kernel, the fallback when In % 16 != 0 or a buffer is not 16-byte aligned.
-// H200 numbers (benchmarks/kernel-lab/fp8_gemv_bench.h200.txt): 1 row of a 2048x7168 / 7168x2048 / 24576x1536 weight
-// 17.5 / 10.1 / 21.8 us with the GEMV (1206 / 350 / 346 us tiled); 4096 rows x 2048 x 7168 0.58 ms with fp8_gemm_tc
-// (8.5 ms tiled).
+// H200 numbers (benchmarks/kernel-lab/fp8_gemv_bench.h200.txt, CUDA-graph timings): 1 row of a 2048x7168 / 7168x2048 /
+// 24576x1536 weight 11.5 / 9.3 / 20.9 us with the GEMV (6.7 / 6.8 / 14.0 with fp8_gemv_tc); 4096 rows x 2048 x 7168
+// 0.58 ms with fp8_gemm_tc (8.5 ms tiled, round 7).
 
 #define TILE_M 64
 #define TILE_N 64
