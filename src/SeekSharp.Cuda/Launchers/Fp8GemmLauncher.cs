@@ -24,10 +24,11 @@ public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream, Fu
     public const int GemvMaxRows = 8;
 
     /// <summary>
-    /// Rows up to which the GEMV beats fp8_gemm_tc for this In (H200, benchmarks/kernel-lab/fp8_gemv_bench.h200.txt): the
-    /// GEMV's cost grows with rows · weight bytes, the tensor-core kernel's is flat for few rows but walks K serially per
-    /// block, so long rows favour the GEMV. In 7168: GEMV at 8 rows 55 µs vs 98; In 2048: 20 vs 28 at 4 rows, 31 vs 28
-    /// at 8; In 1536: 32 vs 34 at 2 rows, 48 vs 34 at 4.
+    /// Rows up to which the SIMT GEMV fp8_gemv_rR beats fp8_gemm_tc for this In, where the tensor-core GEMV does not run
+    /// (H200, round-7 kernel lab): the GEMV's cost grows with rows · weight bytes, the tensor-core kernel's is flat for
+    /// few rows but walks K serially per block, so long rows favour the GEMV. In 7168: GEMV at 8 rows 55 µs vs 98; In
+    /// 2048: 20 vs 28 at 4 rows, 31 vs 28 at 8; In 1536: 32 vs 34 at 2 rows, 48 vs 34 at 4. (The CUDA-graph timings of
+    /// round 11 agree at 8 rows: 54.8 against 75.7 µs at In 7168, 33.9 against 23.4 at In 2048.)
     /// </summary>
     public static int GemvRowLimit(int inFeatures) => inFeatures >= 4096 ? GemvMaxRows : inFeatures >= 2048 ? 4 : 2;
 
