@@ -35,16 +35,15 @@ struct GemvTcStage
     static constexpr int MT = (RA + 15) / 16;              // m16 tiles of activation rows
     static constexpr int HR = RA > 8 ? 2 : 1;              // rows g (and g + 8) per m tile
     static constexpr int A_LANES = (RA >= 8 ? 8 : RA) * 4; // lanes g < RA hold activation rows
-    static constexpr int ROWS = RA < 16 * MT ? RA : 16 * MT;
     static constexpr int A_OFF = NT * KPU * 2 * 32 * 16;
     static constexpr int BYTES = A_OFF + MT * HR * KPU * 2 * A_LANES * 16;
 };
 
-// Dynamic shared bytes: the warps' rings, the partials [2][8*KPU][ROWS][BN] floats, then a_scales [RA][k_blocks]
+// Dynamic shared bytes: the warps' rings, the partials [2][8*KPU][RA][BN] floats, then a_scales [RA][k_blocks]
 // (k_blocks at most GEMV_TC_MAX_KB: In up to 18432, the dense layers' down projection).
 #define GEMV_TC_MAX_KB 144
 #define GEMV_TC_SHARED(RA, NT, KPU, D) (GEMV_TC_WARPS * (D) * GemvTcStage<RA, NT, KPU>::BYTES \
-    + 2 * GEMV_TC_WARPS * (KPU) * GemvTcStage<RA, NT, KPU>::ROWS * 8 * (NT) * 4 + (RA) * GEMV_TC_MAX_KB * 4)
+    + 2 * GEMV_TC_WARPS * (KPU) * (RA) * 8 * (NT) * 4 + (RA) * GEMV_TC_MAX_KB * 4)
 
 // Where a warp's unit stream stands: tile n0 and the first K block of its unit in round j (kb0 = 8*KPU*j + KPU*warp).
 struct GemvTcCursor
@@ -57,6 +56,22 @@ __device__ __forceinline__ void gemv_tc_advance(GemvTcCursor& c, int rounds, int
 {
     if (++c.j == rounds) { c.j = 0; c.n0 += bn_stride; }
     c.kb0 = GEMV_TC_WARPS * KPU * c.j + KPU * warp;
+}
+
+// The lane's chunks t and t + 4 of K blocks kb0 .. kb0 + KPU - 1 of one row (weights or activations) into its slots
+// slot(i, h) (shared addresses); zero-filled from `any` (a valid address) past `in` or when the row does not exist.
+template <int KPU, typename Slot>
+__device__ __forceinline__ void gemv_tc_copy_row(Slot slot, const u8* row, bool row_ok, const u8* any, int kb0, int in, int t)
+{
+    #pragma unroll
+    for (int i = 0; i < KPU; i++)
+        #pragma unroll
+        for (int h = 0; h < 2; h++)
+        {
+            const int k = (kb0 + i) * 128 + 16 * (t + 4 * h);
+            const bool ok = k < in && row_ok;
+            cp_async16(slot(i, h), ok ? row + k : any, ok ? 16 : 0);
+        }
 }
 
 // Queues the cp.async copies of the unit at cursor c into the stage at shared address st, and loads its w_scales.
@@ -74,16 +89,8 @@ __device__ __forceinline__ void gemv_tc_issue(u32 st, float (&ws)[KPU], const Ge
     for (int nt = 0; nt < NT; nt++)
     {
         const int n = c.n0 + 8 * nt + g;
-        const u8* row = w + (i64)(n < out ? n : 0) * in;
-        #pragma unroll
-        for (int i = 0; i < KPU; i++)
-            #pragma unroll
-            for (int h = 0; h < 2; h++)
-            {
-                const int k = (c.kb0 + i) * 128 + 16 * (t + 4 * h);
-                const bool ok = k < in && n < out;
-                cp_async16(st + (((nt * KPU + i) * 2 + h) * 32 + lane) * 16, ok ? row + k : w, ok ? 16 : 0);
-            }
+        gemv_tc_copy_row<KPU>([&](int i, int h) { return st + (((nt * KPU + i) * 2 + h) * 32 + lane) * 16; },
+            w + (i64)(n < out ? n : 0) * in, n < out, w, c.kb0, in, t);
     }
     if (lane < S::A_LANES)
         #pragma unroll
@@ -92,17 +99,9 @@ __device__ __forceinline__ void gemv_tc_issue(u32 st, float (&ws)[KPU], const Ge
             for (int hr = 0; hr < S::HR; hr++)
             {
                 const int m = 16 * mt + 8 * hr + g;
-                const u8* row = a + (i64)(m < rows ? m : 0) * in;
-                #pragma unroll
-                for (int i = 0; i < KPU; i++)
-                    #pragma unroll
-                    for (int h = 0; h < 2; h++)
-                    {
-                        const int k = (c.kb0 + i) * 128 + 16 * (t + 4 * h);
-                        const bool ok = k < in && m < rows;
-                        cp_async16(st + S::A_OFF + ((((mt * S::HR + hr) * KPU + i) * 2 + h) * S::A_LANES + lane) * 16,
-                            ok ? row + k : a, ok ? 16 : 0);
-                    }
+                gemv_tc_copy_row<KPU>(
+                    [&](int i, int h) { return st + S::A_OFF + ((((mt * S::HR + hr) * KPU + i) * 2 + h) * S::A_LANES + lane) * 16; },
+                    a + (i64)(m < rows ? m : 0) * in, m < rows, a, c.kb0, in, t);
             }
 }
 
@@ -113,7 +112,7 @@ __device__ __forceinline__ void gemv_tc_multiply(const u8* st, const float (&ws)
 {
     using S = GemvTcStage<RA, NT, KPU>;
     static_assert(!WA || NT == 2, "weights as the A operand: 16 weight rows a tile");
-    constexpr int MT = S::MT, HR = S::HR, BN = 8 * NT, ROWS = S::ROWS;
+    constexpr int MT = S::MT, HR = S::HR, BN = 8 * NT;
     const int g = lane >> 2, t = lane & 3;
     const bool has_a = lane < S::A_LANES;
     #pragma unroll
@@ -158,10 +157,10 @@ __device__ __forceinline__ void gemv_tc_multiply(const u8* st, const float (&ws)
                     for (int e = 0; e < 2; e++)
                     {
                         const int m = 16 * mt + 8 * hr + 2 * t + e;
-                        if (m >= ROWS) continue;
+                        if (m >= RA) continue;
                         const float scale = a_scale_rows[m * GEMV_TC_MAX_KB + kb0 + i] * ws[i];
-                        slot[(i * ROWS + m) * BN + g] = wpart[0][mt * HR + hr][e] * scale;
-                        slot[(i * ROWS + m) * BN + g + 8] = wpart[0][mt * HR + hr][2 + e] * scale;
+                        slot[(i * RA + m) * BN + g] = wpart[0][mt * HR + hr][e] * scale;
+                        slot[(i * RA + m) * BN + g + 8] = wpart[0][mt * HR + hr][2 + e] * scale;
                     }
         }
         else
@@ -183,18 +182,18 @@ __device__ __forceinline__ void gemv_tc_multiply(const u8* st, const float (&ws)
                 for (int nt = 0; nt < NT; nt++) wb[nt] = wv[nt][h];
                 tc_mma_chunk(part, aa, wb);
             }
-            // c0, c1: row g, outputs 2t, 2t + 1; c2, c3: row g + 8 (rows past ROWS are not kept)
+            // c0, c1: row g, outputs 2t, 2t + 1; c2, c3: row g + 8 (rows past RA are not kept)
             #pragma unroll
             for (int mt = 0; mt < MT; mt++)
                 #pragma unroll
                 for (int hr = 0; hr < HR; hr++)
                 {
                     const int m = 16 * mt + 8 * hr + g;
-                    if (m >= ROWS) continue;
+                    if (m >= RA) continue;
                     const float scale = a_scale_rows[m * GEMV_TC_MAX_KB + kb0 + i] * ws[i];
                     #pragma unroll
                     for (int nt = 0; nt < NT; nt++)
-                        *(float2*)(slot + (i * ROWS + m) * BN + 8 * nt + 2 * t) =
+                        *(float2*)(slot + (i * RA + m) * BN + 8 * nt + 2 * t) =
                             make_float2(part[mt][nt][2 * hr] * scale, part[mt][nt][2 * hr + 1] * scale);
                 }
         }
@@ -211,13 +210,13 @@ __device__ __forceinline__ void fp8_gemv_tc(const u8* __restrict__ a, const floa
     int y_stride, int round_bf16)
 {
     using S = GemvTcStage<RA, NT, KPU>;
-    constexpr int ROWS = S::ROWS, BN = 8 * NT, ROUND_KB = GEMV_TC_WARPS * KPU, SLOT = KPU * ROWS * BN;
-    constexpr int PAIRS = ROWS * BN, PER_THREAD = (PAIRS + 32 * GEMV_TC_WARPS - 1) / (32 * GEMV_TC_WARPS);
+    constexpr int BN = 8 * NT, ROUND_KB = GEMV_TC_WARPS * KPU, SLOT = KPU * RA * BN;
+    constexpr int PAIRS = RA * BN, PER_THREAD = (PAIRS + 32 * GEMV_TC_WARPS - 1) / (32 * GEMV_TC_WARPS);
     extern __shared__ __align__(128) u8 gemv_tc_smem[];
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const u32 ring = smem_addr(gemv_tc_smem) + warp * D * S::BYTES;
     const u8* ring_ptr = gemv_tc_smem + warp * D * S::BYTES;
-    float* partials = (float*)(gemv_tc_smem + GEMV_TC_WARPS * D * S::BYTES);   // [parity][ROUND_KB][ROWS][BN]
+    float* partials = (float*)(gemv_tc_smem + GEMV_TC_WARPS * D * S::BYTES);   // [parity][ROUND_KB][RA][BN]
     float* a_scale_rows = partials + 2 * GEMV_TC_WARPS * SLOT;                // [RA][GEMV_TC_MAX_KB]
 
     const int k_blocks = (in + 127) >> 7;
@@ -268,7 +267,7 @@ __device__ __forceinline__ void fp8_gemv_tc(const u8* __restrict__ a, const floa
             __syncthreads();
             // the round's K blocks in ascending order: acc = acc + partial * scale (the product was rounded above)
             const int valid = min(ROUND_KB, k_blocks - ROUND_KB * cc.j);
-            const float* round_partials = partials + (u & 1) * GEMV_TC_WARPS * SLOT;   // [ROUND_KB][ROWS][BN]
+            const float* round_partials = partials + (u & 1) * GEMV_TC_WARPS * SLOT;   // [ROUND_KB][RA][BN]
             #pragma unroll
             for (int p = 0; p < PER_THREAD; p++)
             {

@@ -47,9 +47,8 @@ internal sealed class Fp8GemvTensorCores(KernelLibrary kernels, CudaStream strea
                 var mTiles = (Rows + 15) / 16;
                 var halves = Rows > 8 ? 2 : 1;
                 var aLanes = Math.Min(Rows, 8) * 4;
-                var keptRows = Math.Min(Rows, 16 * mTiles);
                 var stage = NTiles * KBlocksPerUnit * 2 * 32 * 16 + mTiles * halves * KBlocksPerUnit * 2 * aLanes * 16;
-                return Warps * Stages * stage + 2 * Warps * KBlocksPerUnit * keptRows * TileOutputs * 4 + Rows * MaxKBlocks * 4;
+                return Warps * Stages * stage + 2 * Warps * KBlocksPerUnit * Rows * TileOutputs * 4 + Rows * MaxKBlocks * 4;
             }
         }
     }
