@@ -9,10 +9,11 @@ namespace SeekSharp.Cuda.Launchers;
 /// fp8_gemm.cu: y = dequant(a8)·dequant(W8)ᵀ with 128-wide block scales (the reference fp8_gemm). Decode-sized inputs
 /// go on sm_89+ to the tensor-core GEMV of fp8_gemv_tc.cu (<see cref="Fp8GemvTensorCores"/>, under
 /// <see cref="WarpgroupMinRows"/> rows), elsewhere (1..<see cref="GemvRowLimit"/> rows) to the streaming GEMV
-/// fp8_gemv_rR, which reads the weight once, 16 codes per load; more rows go to fp8_gemm_tc (FP8 mma.sync tensor cores, fp32 partial per K block), on Hopper from
-/// <see cref="WarpgroupMinRows"/> rows to fp8_gemm_wg.cu's f16 warpgroup kernels (<see cref="Warpgroup"/>), and shapes
-/// none can load 16 codes at a time go to the plain tiled fp8_gemm. All keep the reference's between-block order. <paramref name="scratch"/> lends
-/// the warpgroup kernels their widened activations.
+/// fp8_gemv_rR, which reads the weight once, 16 codes per load; more rows go to fp8_gemm_tc (FP8 mma.sync tensor cores,
+/// fp32 partial per K block), on Hopper from <see cref="WarpgroupMinRows"/> rows to fp8_gemm_wg.cu's f16 warpgroup
+/// kernels (<see cref="Warpgroup"/>), and shapes none can load 16 codes at a time go to the plain tiled fp8_gemm. All
+/// keep the reference's between-block order. <paramref name="scratch"/> lends the warpgroup kernels their widened
+/// activations.
 /// </summary>
 public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream, Func<DType, long, CudaBuffer> scratch)
     : KernelLauncher(kernels, stream, "fp8_gemm.cu")
