@@ -93,7 +93,13 @@ internal sealed class Fp8GemvTensorCores(KernelLibrary kernels, CudaStream strea
     /// <summary>The kernel name that takes <paramref name="rows"/> rows.</summary>
     internal static string KernelName(int rows) => Pick(rows).Name;
 
-    private static Variant Pick(int rows) => s_variants.First(v => rows <= v.Rows);
+    /// <summary>The kernel taking <paramref name="rows"/> rows (a plain loop: it runs on every decode linear's launch).</summary>
+    private static Variant Pick(int rows)
+    {
+        foreach (var variant in s_variants)
+            if (rows <= variant.Rows) return variant;
+        throw new ArgumentOutOfRangeException(nameof(rows), rows, $"fp8_gemv_tc takes at most {MaxRows} rows a launch");
+    }
 
     /// <summary>
     /// y[rows, out] (fp32, row stride <paramref name="yStride"/>; bf16-rounded when <paramref name="roundToBf16"/>) =
