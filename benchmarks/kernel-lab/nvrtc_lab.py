@@ -44,8 +44,9 @@ def compile_module(name, defines="", arch=None, lab_files=()):
     """common.cuh + optional #defines + Kernels/<name> (None: none) + kernel-lab/kernels/<lab_files>, compiled for this
     GPU (sm_90a on Hopper) and loaded."""
     src = open(os.path.join(KERNELS, "common.cuh")).read() + "\n" + defines
-    if name is not None:
-        src += open(os.path.join(KERNELS, name)).read()
+    if name is not None:   # a file of Kernels/, or a path (a saved earlier version to time beside it)
+        src += open(name if os.path.sep in name else os.path.join(KERNELS, name)).read()
+        name = os.path.basename(name)
     for f in lab_files:
         src += "\n" + open(os.path.join(LAB_KERNELS, f)).read()
     name = name or lab_files[0]

@@ -5,9 +5,14 @@ than k, -0/+0, contiguous and paged rows, every variant at and around its capaci
 (no Python launch overhead) beside the FP8 tensor-core indexer (Kernels/indexer_tc.cu) at the decode and prefill shapes
 of indexer_tc_lab.py, on the scores that indexer produces.
 
-Usage: python3 benchmarks/kernel-lab/topk_lab.py [--no-bench]
+Usage: python3 benchmarks/kernel-lab/topk_lab.py [--no-bench] [--define NAME=VALUE ...] [--baseline FILE.cu]
+                                                [--profile KIND:B:L[:VARIANT],...]
+--define compiles topk.cu with a lab switch (TOPK_FIRST_BITS, TOPK_ROWS_BLOCKS, TOPK_LOADS); --baseline times an earlier topk.cu (a path)
+beside it as "base:" (validated too); --profile only launches the launcher's choice (and the baseline's) once per shape
+on the indexer's scores (for ncu).
 Launch geometry mirrors Launchers/TopKLauncher.cs (Pick below is its variant choice) and IndexerLauncher.cs.
 """
+import argparse
 import sys
 
 import torch
@@ -17,42 +22,59 @@ from nvrtc_lab import compile_module, func, launch, regs
 HEADS, DIM = 64, 128
 SMS = torch.cuda.get_device_properties(0).multi_processor_count
 TC_SHARED = 4 * 128 * (144 + 4)
+SHAPES = [(1, 4), (1, 8), (2, 8), (4, 8), (8, 8), (8, 16), (8, 24)]
 
-mod_topk, mod_tc = compile_module("topk.cu"), compile_module("indexer_tc.cu")
-OLD = func(mod_topk, "topk_rows")
-VARIANTS = [(c, items, func(mod_topk, f"topk_c{c}_i{items}"))
-            for c, items in [(1, 4), (1, 8), (2, 8), (4, 8), (8, 8), (8, 16), (8, 24)]]
+ARGS = argparse.ArgumentParser()
+ARGS.add_argument("--no-bench", action="store_true")
+ARGS.add_argument("--define", action="append", default=[])
+ARGS.add_argument("--baseline", default="")
+ARGS.add_argument("--profile", default="")
+ARGS = ARGS.parse_args()
+
+
+def kernels(label, mod):
+    """[(label, C, ITEMS, function)]: the C = 0 entry is topk_rows."""
+    ks = [(label, 0, 0, func(mod, "topk_rows"))] + [(label, c, i, func(mod, f"topk_c{c}_i{i}")) for c, i in SHAPES]
+    for v in ks:
+        print(f"{name(v)}: {regs(v[3])} (registers, local bytes)" + (f" capacity {v[1] * 1024 * v[2]}" if v[1] else ""))
+    return ks
+
+
+def name(v):
+    return f"{v[0]}rows" if v[1] == 0 else f"{v[0]}c{v[1]}_i{v[2]}"
+
+
+defines = "".join(f"#define {d.replace('=', ' ', 1)}\n" for d in ARGS.define)
+mod_topk, mod_tc = compile_module("topk.cu", defines), compile_module("indexer_tc.cu")
+KERNELS = kernels("", mod_topk) + (kernels("base:", compile_module(ARGS.baseline)) if ARGS.baseline else [])
 F_TC1 = func(mod_tc, "indexer_scores_tc1", TC_SHARED + 256)
 F_TC8 = func(mod_tc, "indexer_scores_tc8", TC_SHARED + 8 * 256)
-print(f"topk_rows: {regs(OLD)} (registers, local bytes)")
-for c, items, f in VARIANTS:
-    print(f"topk_c{c}_i{items}: {regs(f)} capacity {c * 1024 * items}")
 FAILED = []
 
 
 def pick(rows, stride):
-    """TopKLauncher.Pick: the smallest variant covering the stride; C > 1 only while rows x capacity <= 2^24."""
+    """TopKLauncher.Pick as (C, ITEMS), C = 0 for topk_rows: the smallest variant covering the stride; C > 1 only while
+    the rows fill at most half the SMs with topk_rows blocks."""
     if rows > 65535:
-        return None
-    for v in VARIANTS:
-        cap = v[0] * 1024 * v[1]
-        if cap >= stride:
-            return v if v[0] == 1 or rows * cap <= 1 << 24 else None
-    return None
+        return (0, 0)
+    for c, i in SHAPES:
+        if c * 1024 * i >= stride:
+            return (c, i) if c == 1 or 2 * rows <= SMS else (0, 0)
+    return (0, 0)
 
 
-def name(v):
-    return "rows" if v is None else f"c{v[0]}_i{v[1]}"
+def covers(v, stride):
+    return v[1] == 0 or v[1] * 1024 * v[2] >= stride
 
 
 def run_topk(v, scores, row_pos, start, stride, rows, k, out=None):
-    """v None: topk_rows; else (C, ITEMS, function). row_pos None: contiguous rows visible start+i+1."""
+    """v: a KERNELS entry. row_pos None: contiguous rows visible start+i+1."""
     if out is None:
         out = torch.full((rows, k), 12345, dtype=torch.int32, device="cuda")
-    if v is None:
-        launch(OLD, (rows,), (1024,), 0, scores, out, row_pos, start, stride, k)
+    if v[1] == 0:
+        launch(v[3], (rows,), (1024,), 0, scores, out, row_pos, start, stride, k)
     else:
-        launch(v[2], (v[0], rows), (1024,), 0, scores, out, row_pos, start, stride, k)
+        launch(v[3], (v[1], rows), (1024,), 0, scores, out, row_pos, start, stride, k)
     return out
 
 
@@ -103,7 +125,7 @@ def check(label, scores, row_pos, start, stride, rows, k):
     else:
         visible = row_pos.long() + 1
     want = reference(scores, visible, k)
-    cands = [None] + [v for v in VARIANTS if v[0] * 1024 * v[1] >= stride]
+    cands = [v for v in KERNELS if covers(v, stride)]
     bad = []
     for v in cands:
         got = run_topk(v, scores, row_pos, start, stride, rows, k)
@@ -193,27 +215,49 @@ def indexer_setup(kind, b, l):
 def bench():
     print("\nCUDA-graph replay times (ms); % = top-k / indexer; * = the launcher's choice (TopKLauncher.Pick)")
     shapes = [("decode", b, l) for b in (1, 32, 128) for l in (4096, 32768, 131072)] + \
-             [("prefill", 4096, 8192), ("prefill", 4096, 32768)]
+             [("prefill", 4096, 8192), ("prefill", 4096, 32768), ("prefill", 4096, 131072)]
     for kind, b, l in shapes:
         idx, scores, row_pos, rows = indexer_setup(kind, b, l)
-        t_idx = graph_time(idx, n=5 if rows * l > 1 << 27 else 20, reps=3)
+        big = rows * l > 1 << 27
+        t_idx = graph_time(idx, n=3 if big else 20, reps=2 if big else 3)
         idx()
         k = 2048
         out = torch.empty((rows, k), dtype=torch.int32, device="cuda")
         want = reference(scores, row_pos.long() + 1, k) if rows * l <= 1 << 26 else None
         res = []
-        for v in [None] + [v for v in VARIANTS if v[0] * 1024 * v[1] >= l]:
-            t = graph_time(lambda: run_topk(v, scores, row_pos, 0, l, rows, k, out), n=5 if rows * l > 1 << 27 else 20, reps=3)
-            if want is not None and not torch.equal(out, want):
+        for v in KERNELS:
+            if not covers(v, l) or (big and v[1] not in (0, 8) and v[:3] != ("",) + pick(rows, l)):
+                continue
+            t = graph_time(lambda: run_topk(v, scores, row_pos, 0, l, rows, k, out), n=3 if big else 20, reps=2 if big else 3)
+            if want is None:
+                want = out.clone()   # too large for the sort reference: every exact kernel must agree with the first
+            elif not torch.equal(out, want):
                 FAILED.append(f"bench {kind} {b}x{l} {name(v)}")
-            mark = "*" if v is pick(rows, l) else ""
+            mark = "*" if v[0] == "" and v[1:3] == pick(rows, l) else ""
             res.append(f"{mark}{name(v)} {t * 1e3:.4f} ({100 * t / t_idx:.0f}%)")
         print(f"{kind} {b}x{l // 1024}K: indexer {t_idx * 1e3:.4f} | " + " | ".join(res), flush=True)
         del idx, scores, out
         torch.cuda.empty_cache()
 
 
+def profile(cases):
+    """One launch per KIND:B:L[:VARIANT] on the indexer's scores (for ncu): VARIANT (rows, c8_i16, ...) or the launcher's
+    choice, and the baseline's same variant."""
+    for case in cases.split(","):
+        kind, b, l, *variant = case.split(":")
+        idx, scores, row_pos, rows = indexer_setup(kind, int(b), int(l))
+        idx()
+        for v in KERNELS:
+            if (name(v).split(":")[-1] == variant[0]) if variant else v[1:3] == pick(rows, int(l)):
+                run_topk(v, scores, row_pos, 0, int(l), rows, 2048)
+                torch.cuda.synchronize()
+                print(f"profiled {case}: {name(v)}", flush=True)
+
+
+if ARGS.profile:
+    profile(ARGS.profile)
+    sys.exit(0)
 validate()
-if "--no-bench" not in sys.argv:
+if not ARGS.no_bench:
     bench()
 print("FAILED: " + "; ".join(FAILED) if FAILED else "ALL PASS")

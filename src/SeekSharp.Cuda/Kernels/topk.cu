@@ -2,19 +2,57 @@
 // topk_c<C>_i<ITEMS> family (a cluster of C blocks per row, the row held in registers; see below the first kernel).
 //
 // Row i of scores [rows, stride] has visible = pos_i + 1 candidates, pos_i = rowPos[i] (paged rows) or startPos + i
-// (rowPos null: a contiguous chunk); the rest is the causal -inf and is never read. indices [tokens, k] receives the min(k, visible) positions of the largest visible scores, ties broken
-// towards the lower position, sorted ascending, then -1 up to k - the same set as a stable CPU top-k.
+// (rowPos null: a contiguous chunk); the rest is the causal -inf and is never read. indices [tokens, k] receives the
+// min(k, visible) positions of the largest visible scores, ties broken towards the lower position, sorted ascending,
+// then -1 up to k - the same set as a stable CPU top-k.
 //
-// Method: scores become order-preserving uint keys (-0 folded onto +0 because the CPU compares them equal).
-// A 4-pass MSB radix select (8 bits per pass, shared histogram with warp-aggregated atomics) finds the k-th
-// largest key T and how many keys equal to T still belong to the result. One ordered pass then keeps every key
-// > T and the first `remaining` keys == T; a block-wide prefix count gives each kept position its output slot,
-// so the output comes out already sorted ascending with no sort step.
+// Method: scores become order-preserving uint keys (-0 folded onto +0 because the CPU compares them equal). An MSB
+// radix select finds the k-th largest key: a pass histograms one digit of the keys that still match the prefix found so
+// far (12, then 10, then 10 bits), and a block-wide scan from the top bin down finds the bin where the count reaches
+// the number still wanted. It stops early once that whole bin is wanted, which after the 12-bit pass is common on
+// spread scores. One ordered pass then keeps every key above the threshold bin and the first `remaining` keys inside
+// it; a block-wide prefix count gives each kept position its output slot, so the output comes out already sorted
+// ascending with no sort step. (Round 4's kernels took four 8-bit passes: the first one's bins are a float's sign and
+// top exponent bits, so nearly every key of a row met in two or three bins and the shared-memory atomics serialised.)
 
 #define TOPK_THREADS 1024
 #define TOPK_WARPS (TOPK_THREADS / 32)
-#define TOPK_BINS 256
-#define TOPK_LOADS 4   // loads per thread in flight in a histogram pass
+#ifndef TOPK_LOADS
+#define TOPK_LOADS 4   // 16-byte loads per thread in flight in a histogram pass of topk_rows (a lab switch)
+#endif
+
+// Lab switches (benchmarks/kernel-lab/topk_lab.py --define): the first digit's width (12: passes 12/10/10; 11: 11/11/10;
+// 8: four 8-bit passes, round 4's schedule) and the minimum resident blocks per SM asked of topk_rows.
+// (Round 4's warps merged equal bins with __match_any_sync before their atomics; over 4096 bins plain atomics measured
+// faster, BENCHMARKS.md round 12.)
+#ifndef TOPK_FIRST_BITS
+#define TOPK_FIRST_BITS 12
+#endif
+#ifndef TOPK_ROWS_BLOCKS
+#define TOPK_ROWS_BLOCKS 2
+#endif
+#define TOPK_PASSES (TOPK_FIRST_BITS == 8 ? 4 : 3)
+
+// Digit schedule, most significant first: width, shift and histogram offset of each pass (every pass has its own
+// histogram, so none is cleared while another block of the cluster may still read it).
+static __host__ __device__ constexpr int topk_width(int pass)
+{
+    return TOPK_FIRST_BITS == 8 ? 8 : TOPK_FIRST_BITS == 11 ? (pass == 2 ? 10 : 11) : (pass == 0 ? 12 : 10);
+}
+static __host__ __device__ constexpr int topk_shift(int pass)
+{
+    int s = 32;
+    for (int p = 0; p <= pass; p++) s -= topk_width(p);
+    return s;
+}
+static __host__ __device__ constexpr int topk_offset(int pass)
+{
+    int o = 0;
+    for (int p = 0; p < pass; p++) o += 1 << topk_width(p);
+    return o;
+}
+#define TOPK_HIST_WORDS topk_offset(TOPK_PASSES)
+static_assert(topk_shift(TOPK_PASSES - 1) == 0, "the digits cover the 32-bit key");
 
 // Larger float -> larger key; -0 and +0 share one key.
 static __device__ __forceinline__ unsigned topk_key(float f)
@@ -24,155 +62,8 @@ static __device__ __forceinline__ unsigned topk_key(float f)
     return (b & 0x80000000u) ? ~b : (b | 0x80000000u);
 }
 
-// Warp 0 of a block: given a 256-bin histogram of the candidates' current digit, finds the bin where the count from
-// the top reaches `remaining` (lane l owns bins 255 - 8l .. 248 - 8l) and writes the prefix extended by that digit and
-// how many keys of that bin still belong to the result.
-static __device__ __forceinline__ void topk_find_bin(const unsigned* bins, unsigned prefix, unsigned remaining, int shift,
-    int lane, unsigned& outPrefix, unsigned& outRemaining)
-{
-    unsigned c[8], local = 0u;
-#pragma unroll
-    for (int q = 0; q < 8; q++) { c[q] = bins[TOPK_BINS - 1 - 8 * lane - q]; local += c[q]; }
-    unsigned inclusive = local;
-#pragma unroll
-    for (int off = 1; off < 32; off <<= 1)
-    {
-        const unsigned n = __shfl_up_sync(0xFFFFFFFFu, inclusive, off);
-        if (lane >= off) inclusive += n;
-    }
-    unsigned above = inclusive - local;
-    if (above < remaining && remaining <= inclusive)
-    {
-#pragma unroll
-        for (int q = 0; q < 8; q++)
-        {
-            if (above < remaining && remaining <= above + c[q])
-            {
-                outPrefix = prefix | ((unsigned)(TOPK_BINS - 1 - 8 * lane - q) << shift);
-                outRemaining = remaining - above;
-            }
-            above += c[q];
-        }
-    }
-}
 
-// grid (rows), block 1024, static shared ~1.3 KB.
-extern "C" __global__ void __launch_bounds__(TOPK_THREADS)
-topk_rows(const float* __restrict__ scores, int* __restrict__ indices, const int* __restrict__ rowPos, int startPos,
-          int stride, int k)
-{
-    __shared__ unsigned hist[TOPK_BINS];
-    __shared__ unsigned warpCounts[TOPK_WARPS];   // per warp: gt count | eq count << 16
-    __shared__ unsigned warpBefore[TOPK_WARPS];   // exclusive prefix of warpCounts
-    __shared__ unsigned chunkTotal;
-    __shared__ unsigned sPrefix, sRemaining;
-
-    const int row = blockIdx.x;
-    const int visible = (rowPos != nullptr ? __ldg(rowPos + row) : startPos + row) + 1;
-    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-    const float* const src = scores + (long long)row * stride;
-    int* const dst = indices + (long long)row * k;
-
-    if (visible <= k)
-    {
-        // every visible key is selected
-        for (int j = tid; j < k; j += TOPK_THREADS) dst[j] = j < visible ? j : -1;
-        return;
-    }
-
-    // ---- radix select: prefix = the k-th largest key, remaining = how many keys equal to it are taken ----
-    unsigned prefix = 0u, mask = 0u, remaining = (unsigned)k;
-    for (int shift = 24; shift >= 0; shift -= 8)
-    {
-        for (int b = tid; b < TOPK_BINS; b += TOPK_THREADS) hist[b] = 0u;
-        __syncthreads();
-        // whole warps iterate together (TOPK_THREADS is a multiple of 32), so the full-mask match is legal
-        // TOPK_LOADS independent loads in flight per thread before their histogram updates (a row is latency-bound)
-        for (int base = 0; base < visible; base += TOPK_THREADS * TOPK_LOADS)
-        {
-            float f[TOPK_LOADS];
-#pragma unroll
-            for (int q = 0; q < TOPK_LOADS; q++)
-            {
-                const int j = base + q * TOPK_THREADS + tid;
-                f[q] = j < visible ? src[j] : 0.0f;
-            }
-#pragma unroll
-            for (int q = 0; q < TOPK_LOADS; q++)
-            {
-                const int j = base + q * TOPK_THREADS + tid;
-                const unsigned u = topk_key(f[q]);
-                const bool candidate = j < visible && (u & mask) == prefix;
-                const unsigned bin = (u >> shift) & 0xFFu;
-                const unsigned peers = __match_any_sync(0xFFFFFFFFu, candidate ? bin : 0x100u);
-                if (candidate && lane == __ffs(peers) - 1) atomicAdd(&hist[bin], (unsigned)__popc(peers));
-            }
-        }
-        __syncthreads();
-        if (warp == 0) topk_find_bin(hist, prefix, remaining, shift, lane, sPrefix, sRemaining);
-        __syncthreads();
-        prefix = sPrefix;
-        remaining = sRemaining;
-        mask |= 0xFFu << shift;
-    }
-
-    // ---- ordered compaction: keep keys > T and the first `remaining` keys == T, each at its rank by position ----
-    const unsigned threshold = prefix;
-    const unsigned greaterWanted = (unsigned)k - remaining;
-    const unsigned laneBelow = (1u << lane) - 1u;
-    unsigned gtBefore = 0u, eqBefore = 0u;   // kept counts of earlier chunks (uniform over the block)
-    float cur = tid < visible ? src[tid] : 0.0f;
-    for (int base = 0; base < visible; base += TOPK_THREADS)
-    {
-        const int j = base + tid;
-        const float next = j + TOPK_THREADS < visible ? src[j + TOPK_THREADS] : 0.0f;   // the next chunk's load in flight
-        const unsigned u = j < visible ? topk_key(cur) : 0u;
-        cur = next;
-        const bool gt = j < visible && u > threshold;
-        const bool eq = j < visible && u == threshold;
-        const unsigned gtBits = __ballot_sync(0xFFFFFFFFu, gt);
-        const unsigned eqBits = __ballot_sync(0xFFFFFFFFu, eq);
-        if (lane == 0) warpCounts[warp] = (unsigned)__popc(gtBits) | ((unsigned)__popc(eqBits) << 16);
-        __syncthreads();
-        if (warp == 0)
-        {
-            // fields stay below 2^16 (at most 1024 per chunk), so packed adds do not carry
-            const unsigned v = warpCounts[lane];
-            unsigned inclusive = v;
-#pragma unroll
-            for (int off = 1; off < 32; off <<= 1)
-            {
-                const unsigned n = __shfl_up_sync(0xFFFFFFFFu, inclusive, off);
-                if (lane >= off) inclusive += n;
-            }
-            warpBefore[lane] = inclusive - v;
-            if (lane == 31) chunkTotal = inclusive;
-        }
-        __syncthreads();
-        const unsigned before = warpBefore[warp];
-        const unsigned gtRank = gtBefore + (before & 0xFFFFu) + (unsigned)__popc(gtBits & laneBelow);
-        const unsigned eqRank = eqBefore + (before >> 16) + (unsigned)__popc(eqBits & laneBelow);
-        if (gt || (eq && eqRank < remaining)) dst[gtRank + min(eqRank, remaining)] = j;
-        const unsigned total = chunkTotal;
-        gtBefore += total & 0xFFFFu;
-        eqBefore += total >> 16;
-        if (gtBefore == greaterWanted && eqBefore >= remaining) break;   // all k slots written
-    }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Register-resident rows split over a thread-block cluster: topk_c<C>_i<ITEMS>, grid (C, rows), block 1024.
-//
-// Block r of the cluster owns positions [r * 1024 * ITEMS, (r + 1) * 1024 * ITEMS) of the row and reads them from
-// global memory once, as ITEMS coalesced 1024-wide slots (slot q of thread t = position base + q * 1024 + t), into
-// registers as keys. The same 4-pass MSB radix select runs on the keys; each block histograms its own keys and, after a
-// cluster barrier, sums the C histograms through distributed shared memory, so every block reaches the same k-th key T
-// and remaining count. Warps whose slot holds no candidate skip the histogram update (after the first passes few do).
-// Ordered compaction: per slot and warp the kept counts (> T, == T) are scanned over warps, then over slots, then the
-// block totals over the cluster ranks below, giving each kept position its output slot with no sort step.
-// Capacity is C * 1024 * ITEMS positions per row (the launcher picks a variant covering the row stride).
-
-// Clusters need sm_90; below it only the C = 1 variants exist (the launcher uses no others) and these helpers trap.
+// Clusters need sm_90; below it only C = 1 code exists (the launcher uses no other) and these helpers trap.
 static __device__ __forceinline__ unsigned topk_cluster_rank()
 {
 #if __CUDA_ARCH__ >= 900
@@ -210,10 +101,346 @@ static __device__ __forceinline__ unsigned topk_remote_load(const unsigned* p, u
 #endif
 }
 
+// the two halves of topk_cluster_sync, for work that can run between them
+static __device__ __forceinline__ void topk_cluster_arrive()
+{
+#if __CUDA_ARCH__ >= 900
+    asm volatile("barrier.cluster.arrive.release.aligned;" ::: "memory");
+#else
+    __trap();
+#endif
+}
+static __device__ __forceinline__ void topk_cluster_wait()
+{
+#if __CUDA_ARCH__ >= 900
+    asm volatile("barrier.cluster.wait.acquire.aligned;" ::: "memory");
+#else
+    __trap();
+#endif
+}
+
+// adds v to the word at the same shared-memory offset as p in block `rank` of this cluster (no reply awaited)
+static __device__ __forceinline__ void topk_remote_add(unsigned* p, unsigned rank, unsigned v)
+{
+#if __CUDA_ARCH__ >= 900
+    const unsigned local = (unsigned)__cvta_generic_to_shared(p);
+    unsigned remote;
+    asm volatile("mapa.shared::cluster.u32 %0, %1, %2;" : "=r"(remote) : "r"(local), "r"(rank));
+    asm volatile("red.shared::cluster.add.u32 [%0], %1;" ::"r"(remote), "r"(v) : "memory");
+#else
+    __trap();
+#endif
+}
+
 template <int C>
 static __device__ __forceinline__ void topk_block_or_cluster_sync()
 {
     if (C > 1) topk_cluster_sync(); else __syncthreads();
+}
+
+// The whole block, once the pass's histogram h (BINS bins, the whole row's counts) is complete: scans it from the top
+// bin down and writes to sel the prefix extended by the bin where the count reaches `remaining`, how many keys of that
+// bin are still wanted, and the bin's count. Thread t reads bins BINS-1-PER*t down to BINS-PER*(t+1) (one vector
+// load); a block-wide exclusive scan gives the count above them.
+template <int BINS>
+static __device__ __forceinline__ void topk_find_threshold(const unsigned* h, unsigned prefix, unsigned remaining,
+                                                           int shift, unsigned* warpSum, unsigned* sel)
+{
+    constexpr int PER = BINS > TOPK_THREADS ? BINS / TOPK_THREADS : 1;
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int first = tid * PER;   // this thread's first bin, counted from the top
+    static_assert(BINS % PER == 0 && PER <= 4 && (PER & (PER - 1)) == 0, "whole vectors of bins per thread");
+    unsigned c[PER], local = 0u;
+    const unsigned* const p = h + (BINS - PER - first);   // this thread's lowest bin; c[j] is bin p + PER - 1 - j
+    if (first >= BINS)
+    {
+#pragma unroll
+        for (int j = 0; j < PER; j++) c[j] = 0u;
+    }
+    else if constexpr (PER == 4)
+    {
+        const uint4 v = *reinterpret_cast<const uint4*>(p);
+        c[0] = v.w; c[1] = v.z; c[2] = v.y; c[3] = v.x;
+    }
+    else if constexpr (PER == 2)
+    {
+        const uint2 v = *reinterpret_cast<const uint2*>(p);
+        c[0] = v.y; c[1] = v.x;
+    }
+    else
+        c[0] = p[0];
+#pragma unroll
+    for (int j = 0; j < PER; j++) local += c[j];
+    unsigned inclusive = local;
+#pragma unroll
+    for (int off = 1; off < 32; off <<= 1)
+    {
+        const unsigned n = __shfl_up_sync(0xFFFFFFFFu, inclusive, off);
+        if (lane >= off) inclusive += n;
+    }
+    if (lane == 31) warpSum[warp] = inclusive;
+    __syncthreads();
+    if (warp == 0)
+    {
+        const unsigned v = warpSum[lane];
+        unsigned w = v;
+#pragma unroll
+        for (int off = 1; off < 32; off <<= 1)
+        {
+            const unsigned n = __shfl_up_sync(0xFFFFFFFFu, w, off);
+            if (lane >= off) w += n;
+        }
+        warpSum[lane] = w - v;
+    }
+    __syncthreads();
+    unsigned above = warpSum[warp] + inclusive - local;
+    if (above < remaining && remaining <= above + local)
+    {
+#pragma unroll
+        for (int j = 0; j < PER; j++)
+        {
+            if (above < remaining && remaining <= above + c[j])
+            {
+                sel[0] = prefix | ((unsigned)(BINS - 1 - first - j) << shift);
+                sel[1] = remaining - above;
+                sel[2] = c[j];
+            }
+            above += c[j];
+        }
+    }
+    __syncthreads();
+}
+
+// topk_rows reads a row as 16-byte vectors: vector v holds positions 4v - lead .. 4v - lead + 3, where lead is the
+// row start's distance in floats above the 16-byte boundary below it (rows of any stride start anywhere). Vectors wholly
+// inside [0, visible) load as one float4; the partial first and last ones load only their visible floats.
+static __device__ __forceinline__ float4 topk_load4(const float* __restrict__ aligned, int v, int lead, int visible)
+{
+    const int p = 4 * v - lead;
+    if (p >= 0 && p + 3 < visible) return __ldg(reinterpret_cast<const float4*>(aligned) + v);
+    float4 r;
+    r.x = p >= 0 && p < visible ? aligned[4 * v] : 0.0f;
+    r.y = p + 1 >= 0 && p + 1 < visible ? aligned[4 * v + 1] : 0.0f;
+    r.z = p + 2 >= 0 && p + 2 < visible ? aligned[4 * v + 2] : 0.0f;
+    r.w = p + 3 < visible ? aligned[4 * v + 3] : 0.0f;
+    return r;
+}
+
+static __device__ __forceinline__ float topk_lane4(const float4& f, int e)
+{
+    return e == 0 ? f.x : e == 1 ? f.y : e == 2 ? f.z : f.w;
+}
+
+// One pass of topk_rows over the row in global memory; returns true when the whole threshold bin is wanted.
+template <int PASS>
+static __device__ __forceinline__ bool topk_global_pass(const float* __restrict__ aligned, int lead, int vectors,
+                                                        int visible, unsigned* hist, unsigned* warpSum, unsigned* sel,
+                                                        unsigned& prefix, unsigned& mask, unsigned& remaining)
+{
+    constexpr int SHIFT = topk_shift(PASS), BINS = 1 << topk_width(PASS);
+    unsigned* const h = hist + topk_offset(PASS);
+    const int tid = threadIdx.x;
+    // TOPK_LOADS vectors per thread in flight before their histogram updates (one block streams a whole row)
+    for (int base = 0; base < vectors; base += TOPK_THREADS * TOPK_LOADS)
+    {
+        float4 f[TOPK_LOADS];
+#pragma unroll
+        for (int q = 0; q < TOPK_LOADS; q++)
+        {
+            const int v = base + q * TOPK_THREADS + tid;
+            f[q] = v < vectors ? topk_load4(aligned, v, lead, visible) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+        }
+#pragma unroll
+        for (int q = 0; q < TOPK_LOADS; q++)
+        {
+            const int v = base + q * TOPK_THREADS + tid;
+            const int p = 4 * v - lead;
+            const bool whole = v < vectors && p >= 0 && p + 3 < visible;   // all four visible: no per-key checks
+#pragma unroll
+            for (int e = 0; e < 4; e++)
+            {
+                const unsigned u = topk_key(topk_lane4(f[q], e));
+                const bool candidate = (whole || (v < vectors && p + e >= 0 && p + e < visible)) && (u & mask) == prefix;
+                if (candidate) atomicAdd(h + ((u >> SHIFT) & (BINS - 1u)), 1u);
+            }
+        }
+    }
+    __syncthreads();
+    topk_find_threshold<BINS>(h, prefix, remaining, SHIFT, warpSum, sel);
+    prefix = sel[0];
+    remaining = sel[1];
+    mask |= (BINS - 1u) << SHIFT;
+    return remaining == sel[2];
+}
+
+// grid (rows), block 1024, static shared ~25 KB.
+extern "C" __global__ void __launch_bounds__(TOPK_THREADS, TOPK_ROWS_BLOCKS)
+topk_rows(const float* __restrict__ scores, int* __restrict__ indices, const int* __restrict__ rowPos, int startPos,
+          int stride, int k)
+{
+    __shared__ __align__(16) unsigned hist[TOPK_HIST_WORDS];
+    __shared__ unsigned warpSum[TOPK_WARPS];
+    __shared__ unsigned sel[3];
+    __shared__ unsigned warpCounts[TOPK_WARPS];   // per warp: kept gt | eq << 16 of the chunk
+    __shared__ unsigned warpBefore[TOPK_WARPS];   // exclusive prefix of warpCounts
+    __shared__ unsigned chunkTotal;
+
+    const int row = blockIdx.x;
+    const int visible = (rowPos != nullptr ? __ldg(rowPos + row) : startPos + row) + 1;
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const float* const src = scores + (long long)row * stride;
+    int* const dst = indices + (long long)row * k;
+
+    if (visible <= k)
+    {
+        // every visible key is selected
+        for (int j = tid; j < k; j += TOPK_THREADS) dst[j] = j < visible ? j : -1;
+        return;
+    }
+
+    const int lead = (int)(((unsigned long long)src & 15u) >> 2);
+    const float* const aligned = src - lead;
+    const int vectors = (visible + lead + 3) >> 2;
+    for (int i = tid; i < TOPK_HIST_WORDS; i += TOPK_THREADS) hist[i] = 0u;
+    __syncthreads();
+    // ---- radix select: the threshold bin (prefix under mask) and how many of its keys are taken ----
+    unsigned prefix = 0u, mask = 0u, remaining = (unsigned)k;
+    bool done = topk_global_pass<0>(aligned, lead, vectors, visible, hist, warpSum, sel, prefix, mask, remaining);
+    if (!done) done = topk_global_pass<1>(aligned, lead, vectors, visible, hist, warpSum, sel, prefix, mask, remaining);
+    if (!done) done = topk_global_pass<2>(aligned, lead, vectors, visible, hist, warpSum, sel, prefix, mask, remaining);
+#if TOPK_PASSES == 4
+    if (!done) done = topk_global_pass<3>(aligned, lead, vectors, visible, hist, warpSum, sel, prefix, mask, remaining);
+#endif
+
+    // ---- ordered compaction: keep keys above the threshold bin and its first `remaining` keys, each at its rank ----
+    // A chunk is 1024 vectors, thread t's four positions precede thread t + 1's, so a block-wide exclusive scan of the
+    // per-thread kept counts ranks every kept position.
+    const unsigned greaterWanted = (unsigned)k - remaining;
+    unsigned gtBefore = 0u, eqBefore = 0u;   // kept counts of earlier chunks (uniform over the block)
+    float4 cur = tid < vectors ? topk_load4(aligned, tid, lead, visible) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+    for (int base = 0; base < vectors; base += TOPK_THREADS)
+    {
+        const int v = base + tid;
+        const float4 next = v + TOPK_THREADS < vectors ? topk_load4(aligned, v + TOPK_THREADS, lead, visible)
+                                                       : make_float4(0.0f, 0.0f, 0.0f, 0.0f);   // the next chunk's load in flight
+        const int p = 4 * v - lead;
+        const bool whole = v < vectors && p >= 0 && p + 3 < visible;
+        unsigned gtMask = 0u, eqMask = 0u;
+#pragma unroll
+        for (int e = 0; e < 4; e++)
+        {
+            const unsigned u = topk_key(topk_lane4(cur, e)) & mask;
+            const bool valid = whole || (v < vectors && p + e >= 0 && p + e < visible);
+            gtMask |= (valid && u > prefix ? 1u : 0u) << e;
+            eqMask |= (valid && u == prefix ? 1u : 0u) << e;
+        }
+        cur = next;
+        // fields stay below 2^16 (at most 4096 per chunk), so packed adds do not carry
+        const unsigned count = (unsigned)__popc(gtMask) | ((unsigned)__popc(eqMask) << 16);
+        unsigned inclusive = count;
+#pragma unroll
+        for (int off = 1; off < 32; off <<= 1)
+        {
+            const unsigned n = __shfl_up_sync(0xFFFFFFFFu, inclusive, off);
+            if (lane >= off) inclusive += n;
+        }
+        if (lane == 31) warpCounts[warp] = inclusive;
+        __syncthreads();
+        if (warp == 0)
+        {
+            const unsigned w = warpCounts[lane];
+            unsigned scan = w;
+#pragma unroll
+            for (int off = 1; off < 32; off <<= 1)
+            {
+                const unsigned n = __shfl_up_sync(0xFFFFFFFFu, scan, off);
+                if (lane >= off) scan += n;
+            }
+            warpBefore[lane] = scan - w;
+            if (lane == 31) chunkTotal = scan;
+        }
+        __syncthreads();
+        const unsigned before = warpBefore[warp] + inclusive - count;
+        unsigned gtRank = gtBefore + (before & 0xFFFFu), eqRank = eqBefore + (before >> 16);
+        if ((gtMask | eqMask) != 0u)
+        {
+#pragma unroll
+            for (int e = 0; e < 4; e++)
+            {
+                if ((gtMask >> e) & 1u) dst[gtRank++ + min(eqRank, remaining)] = p + e;
+                else if ((eqMask >> e) & 1u)
+                {
+                    if (eqRank < remaining) dst[gtRank + eqRank] = p + e;
+                    eqRank++;
+                }
+            }
+        }
+        const unsigned total = chunkTotal;
+        gtBefore += total & 0xFFFFu;
+        eqBefore += total >> 16;
+        if (gtBefore == greaterWanted && eqBefore >= remaining) break;   // all k slots written
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Register-resident rows split over a thread-block cluster: topk_c<C>_i<ITEMS>, grid (C, rows), block 1024.
+//
+// Block r of the cluster owns positions [r * 1024 * ITEMS, (r + 1) * 1024 * ITEMS) of the row and reads them from
+// global memory once, as ITEMS coalesced 1024-wide slots (slot q of thread t = position base + q * 1024 + t), into
+// registers as keys. The same radix select runs on the keys; each block histograms its own keys and, after a cluster
+// barrier, the threshold scan sums the C histograms through distributed shared memory, so every block reaches the same
+// threshold bin and remaining count (and the same early stop). Warps whose slot holds no candidate skip the histogram
+// update (after the first pass nearly all do). Ordered compaction: per slot and warp the kept counts (above the bin,
+// inside it) are scanned over warps, then over slots, then the block totals over the cluster ranks below, giving each
+// kept position its output slot with no sort step.
+// Capacity is C * 1024 * ITEMS positions per row (the launcher picks a variant covering the row stride).
+
+// One pass over the keys held in registers; returns true when the whole threshold bin is wanted. With C = 1 the
+// block's histogram is the row's. With C > 1 each block counts into its own histogram `local`, then pushes the non-empty
+// bins into this pass's `total` of every block of the cluster (remote adds, so the traffic grows with the bins in use,
+// not with all 4096) and clears them for the next pass; after a cluster barrier every block holds the row's histogram.
+// The first pass waits on the cluster barrier the kernel arrived at after zeroing the totals.
+template <int PASS, int C, int ITEMS>
+static __device__ __forceinline__ bool topk_register_pass(const unsigned (&key)[ITEMS], int begin, int lim, int visible,
+                                                          unsigned* local, unsigned* totals, unsigned* warpSum,
+                                                          unsigned* sel, unsigned& prefix, unsigned& mask,
+                                                          unsigned& remaining)
+{
+    constexpr int SHIFT = topk_shift(PASS), BINS = 1 << topk_width(PASS);
+    unsigned* const total = totals + topk_offset(PASS);
+    unsigned* const h = C > 1 ? local : total;
+#pragma unroll
+    for (int q = 0; q < ITEMS; q++)
+    {
+        if (begin + q * TOPK_THREADS >= visible) break;   // uniform over the block
+        const bool candidate = q * TOPK_THREADS < lim && (key[q] & mask) == prefix;
+        if (candidate) atomicAdd(h + ((key[q] >> SHIFT) & (BINS - 1u)), 1u);
+    }
+    __syncthreads();
+    if (C > 1)
+    {
+        if (PASS == 0) topk_cluster_wait();   // every block's totals are zero
+        constexpr int PER = BINS > TOPK_THREADS ? BINS / TOPK_THREADS : 1;
+        const int first = threadIdx.x * PER;
+        if (first < BINS)
+        {
+#pragma unroll
+            for (int j = 0; j < PER; j++)
+            {
+                const unsigned v = local[first + j];
+                if (v == 0u) continue;
+                local[first + j] = 0u;   // only this thread reads the bin; the next pass counts after the barrier below
+#pragma unroll
+                for (int r = 0; r < C; r++) topk_remote_add(total + first + j, (unsigned)r, v);
+            }
+        }
+        topk_cluster_sync();
+    }
+    topk_find_threshold<BINS>(total, prefix, remaining, SHIFT, warpSum, sel);
+    prefix = sel[0];
+    remaining = sel[1];
+    mask |= (BINS - 1u) << SHIFT;
+    return remaining == sel[2];
 }
 
 template <int C, int ITEMS>
@@ -221,13 +448,14 @@ static __device__ __forceinline__ void topk_cluster_body(const float* __restrict
                                                          const int* __restrict__ rowPos, int startPos, int stride, int k)
 {
     static_assert(ITEMS <= TOPK_WARPS, "one warp scans one slot");
-    __shared__ unsigned hist[2][TOPK_BINS];           // this block's histogram, double-buffered across passes
-    __shared__ unsigned total[TOPK_BINS];             // the cluster's histogram
+    __shared__ __align__(16) unsigned totals[TOPK_HIST_WORDS];   // the row's histograms, one per pass
+    __shared__ unsigned local[C > 1 ? 1 << TOPK_FIRST_BITS : 1];  // this block's counts of the current pass (C > 1)
+    __shared__ unsigned warpSum[TOPK_WARPS];
+    __shared__ unsigned sel[3];
     __shared__ unsigned slotWarp[ITEMS][TOPK_WARPS];  // per slot and warp: kept gt | eq << 16, then the exclusive prefix over warps
     __shared__ unsigned slotBefore[ITEMS];            // exclusive prefix over slots of the slot totals (packed)
     __shared__ unsigned blockTotal;                   // this block's kept gt | eq << 16, read by the higher ranks
     __shared__ unsigned rankTotal[C];
-    __shared__ unsigned sPrefix, sRemaining;
 
     const int row = blockIdx.y;
     const unsigned rank = C > 1 ? topk_cluster_rank() : 0u;
@@ -250,60 +478,44 @@ static __device__ __forceinline__ void topk_cluster_body(const float* __restrict
 #pragma unroll
     for (int q = 0; q < ITEMS; q++) key[q] = q * TOPK_THREADS < lim ? topk_key(src[q * TOPK_THREADS]) : 0u;
 
-    if (tid < TOPK_BINS) hist[0][tid] = 0u;
+    for (int i = tid; i < TOPK_HIST_WORDS; i += TOPK_THREADS) totals[i] = 0u;
+    if (C > 1)
+    {
+        for (int i = tid; i < (1 << TOPK_FIRST_BITS); i += TOPK_THREADS) local[i] = 0u;
+        topk_cluster_arrive();   // the first pass waits before its remote adds: every block's totals are zero by then
+    }
     __syncthreads();
 
     unsigned prefix = 0u, mask = 0u, remaining = (unsigned)k;
-#pragma unroll
-    for (int pass = 0; pass < 4; pass++)
-    {
-        const int shift = 24 - 8 * pass;
-        unsigned* const h = hist[pass & 1];
-#pragma unroll
-        for (int q = 0; q < ITEMS; q++)
-        {
-            if (begin + q * TOPK_THREADS >= visible) break;   // uniform over the block
-            const bool candidate = q * TOPK_THREADS < lim && (key[q] & mask) == prefix;
-            if (__any_sync(0xFFFFFFFFu, candidate))
-            {
-                const unsigned bin = (key[q] >> shift) & 0xFFu;
-                const unsigned peers = __match_any_sync(0xFFFFFFFFu, candidate ? bin : 0x100u);
-                if (candidate && lane == __ffs(peers) - 1) atomicAdd(&h[bin], (unsigned)__popc(peers));
-            }
-        }
-        // every block's histogram of this pass is complete; the other buffer was last read by the other blocks
-        // before they arrived here, so it can be cleared for the next pass
-        topk_block_or_cluster_sync<C>();
-        if (tid < TOPK_BINS)
-        {
-            unsigned sum = 0u;
-            if (C > 1)
-            {
-#pragma unroll
-                for (int r = 0; r < C; r++) sum += topk_remote_load(&h[tid], (unsigned)r);
-            }
-            else
-                sum = h[tid];
-            total[tid] = sum;
-            hist[(pass + 1) & 1][tid] = 0u;
-        }
-        __syncthreads();
-        if (warp == 0) topk_find_bin(total, prefix, remaining, shift, lane, sPrefix, sRemaining);
-        __syncthreads();
-        prefix = sPrefix;
-        remaining = sRemaining;
-        mask |= 0xFFu << shift;
-    }
+    bool done = topk_register_pass<0, C, ITEMS>(key, begin, lim, visible, local, totals, warpSum, sel, prefix, mask,
+                                                remaining);
+    if (!done)
+        done = topk_register_pass<1, C, ITEMS>(key, begin, lim, visible, local, totals, warpSum, sel, prefix, mask,
+                                               remaining);
+    if (!done)
+        done = topk_register_pass<2, C, ITEMS>(key, begin, lim, visible, local, totals, warpSum, sel, prefix, mask,
+                                               remaining);
+#if TOPK_PASSES == 4
+    if (!done)
+        done = topk_register_pass<3, C, ITEMS>(key, begin, lim, visible, local, totals, warpSum, sel, prefix, mask,
+                                               remaining);
+#endif
 
-    // ---- ordered compaction: keys > T, and the first `remaining` keys == T in position order ----
-    const unsigned threshold = prefix;
+    // ---- ordered compaction: keys above the threshold bin, and the first `remaining` keys inside it ----
+    // few keys are kept (k of up to 192K), so a warp's slot usually has none: one vote settles it
 #pragma unroll
     for (int q = 0; q < ITEMS; q++)
     {
         const bool valid = q * TOPK_THREADS < lim;
-        const unsigned gtBits = __ballot_sync(0xFFFFFFFFu, valid && key[q] > threshold);
-        const unsigned eqBits = __ballot_sync(0xFFFFFFFFu, valid && key[q] == threshold);
-        if (lane == 0) slotWarp[q][warp] = (unsigned)__popc(gtBits) | ((unsigned)__popc(eqBits) << 16);
+        const unsigned u = key[q] & mask;
+        const unsigned keptBits = __ballot_sync(0xFFFFFFFFu, valid && u >= prefix);
+        unsigned packed = 0u;
+        if (keptBits != 0u)
+        {
+            const unsigned gtBits = __ballot_sync(0xFFFFFFFFu, valid && u > prefix);
+            packed = (unsigned)__popc(gtBits) | ((unsigned)__popc(keptBits & ~gtBits) << 16);
+        }
+        if (lane == 0) slotWarp[q][warp] = packed;
     }
     __syncthreads();
     if (warp < ITEMS)
@@ -355,10 +567,13 @@ static __device__ __forceinline__ void topk_cluster_body(const float* __restrict
     {
         if (begin + q * TOPK_THREADS >= visible) break;   // uniform over the block
         const bool valid = q * TOPK_THREADS < lim;
-        const bool gt = valid && key[q] > threshold;
-        const bool eq = valid && key[q] == threshold;
+        const unsigned u = key[q] & mask;
+        const unsigned keptBits = __ballot_sync(0xFFFFFFFFu, valid && u >= prefix);
+        if (keptBits == 0u) continue;   // uniform over the warp
+        const bool gt = valid && u > prefix;
+        const bool eq = valid && u == prefix;
         const unsigned gtBits = __ballot_sync(0xFFFFFFFFu, gt);
-        const unsigned eqBits = __ballot_sync(0xFFFFFFFFu, eq);
+        const unsigned eqBits = keptBits & ~gtBits;
         const unsigned before = slotWarp[q][warp] + slotBefore[q];
         const unsigned gtRank = gtBase + (before & 0xFFFFu) + (unsigned)__popc(gtBits & laneBelow);
         const unsigned eqRank = eqBase + (before >> 16) + (unsigned)__popc(eqBits & laneBelow);

@@ -5,23 +5,23 @@ using SeekSharp.Cuda.Runtime;
 namespace SeekSharp.Cuda.Launchers;
 
 /// <summary>
-/// Kernels/topk.cu: exact per-row top-k of the indexer scores (IComputeDevice.TopK / TopKPaged). Rows up to 192K
-/// positions go to a register-resident variant topk_c{C}_i{ITEMS} (a cluster of C blocks per row, each holding
-/// 1024 * ITEMS positions); longer rows, and many rows that would need clusters, to topk_rows (one block per row).
+/// Kernels/topk.cu: exact per-row top-k of the indexer scores (IComputeDevice.TopK / TopKPaged). Rows up to 8K positions
+/// go to a one-block register-resident variant topk_c1_i{ITEMS}; longer rows to a cluster variant topk_c{C}_i{ITEMS}
+/// (C blocks per row, each holding 1024 * ITEMS positions, up to 192K) while the rows are too few to fill the GPU with
+/// topk_rows (one block per row, streaming the row from memory), to topk_rows otherwise.
 /// </summary>
 internal sealed class TopKLauncher(KernelLibrary library)
 {
     private const int Threads = 1024;   // topk.cu TOPK_THREADS
 
     /// <summary>
-    /// Cluster variants by capacity (C * 1024 * ITEMS). H200 lab (benchmarks/kernel-lab/topk_lab.py, k = 2048, graph
-    /// replays): the smallest variant covering the stride is the fastest of the family at every measured shape; with
-    /// C &gt; 1 it beats topk_rows up to 128 rows x 128K (c8_i16 0.196 vs 0.220 ms) and loses at 4096 rows x 32K (c4_i8
-    /// 1.22 vs 1.13 ms) and at 128 rows on c8_i24 (0.263 vs 0.220 ms), hence the rows x capacity bound below.
+    /// Variants by capacity (C * 1024 * ITEMS). H200 lab (benchmarks/kernel-lab/topk_lab.py, k = 2048, graph replays,
+    /// BENCHMARKS.md round 12): the smallest variant covering the stride is the fastest of the family at every measured
+    /// shape; C = 1 beats topk_rows at every measured row count (4096 rows x 8K: 0.14 against 0.24 ms); C &gt; 1 beats it
+    /// at 32 rows (32 x 128K: 0.056 against 0.092 ms) and loses at 128 (128 x 128K: 0.19 against 0.10), where topk_rows
+    /// has a block on nearly every SM: hence C &gt; 1 only while 2 x rows &lt;= SMs.
     /// </summary>
     private static readonly (int Cluster, int Items)[] Variants = [(1, 4), (1, 8), (2, 8), (4, 8), (8, 8), (8, 16), (8, 24)];
-
-    private const long ClusterWork = 1L << 24;   // rows x capacity up to which a C > 1 variant is used
 
     private readonly Lazy<CudaFunction> _rows = new(() => library.Module("topk.cu").Function("topk_rows"));
     private readonly Lazy<CudaFunction>[] _variants = Variants
@@ -30,8 +30,10 @@ internal sealed class TopKLauncher(KernelLibrary library)
 
     private readonly bool _clusters = library.Context.Architecture.Major >= 9;   // C > 1 variants exist from sm_90
 
-    /// <summary>The variant index for rows of this stride, or -1 for topk_rows.</summary>
-    internal static int Pick(int rows, int stride, bool clusters = true)
+    /// <summary>
+    /// The variant index for rows of this stride on a GPU of <paramref name="sms"/> multiprocessors, or -1 for topk_rows.
+    /// </summary>
+    internal static int Pick(int rows, int stride, int sms, bool clusters = true)
     {
         if (rows > 65535) return -1;   // the variants put rows on grid.y
         for (var i = 0; i < Variants.Length; i++)
@@ -39,14 +41,14 @@ internal sealed class TopKLauncher(KernelLibrary library)
             var (cluster, items) = Variants[i];
             long capacity = (long)cluster * Threads * items;
             if (capacity < stride) continue;
-            return cluster == 1 || (clusters && (long)rows * capacity <= ClusterWork) ? i : -1;
+            return cluster == 1 || (clusters && 2L * rows <= sms) ? i : -1;
         }
         return -1;
     }
 
     private void Launch(CudaStream stream, int rows, int stride, KernelArgs args)
     {
-        var v = Pick(rows, stride, _clusters);
+        var v = Pick(rows, stride, library.Context.MultiprocessorCount, _clusters);
         if (v < 0)
             _rows.Value.Launch(stream, new Dim3((uint)rows), new Dim3(Threads), 0, args);   // one block per row
         else
