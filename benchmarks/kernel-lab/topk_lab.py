@@ -32,16 +32,20 @@ ARGS.add_argument("--profile", default="")
 ARGS = ARGS.parse_args()
 
 
+ROWS_SHARED = 65536   # TopKLauncher: topk_rows' dynamic shared memory (room for 8192 candidates)
+
+
 def kernels(label, mod):
-    """[(label, C, ITEMS, function)]: the C = 0 entry is topk_rows."""
-    ks = [(label, 0, 0, func(mod, "topk_rows"))] + [(label, c, i, func(mod, f"topk_c{c}_i{i}")) for c, i in SHAPES]
+    """[(label, C, ITEMS, function)]: C = 0 is topk_rows, ITEMS 0 with ROWS_SHARED, 1 with none (its fallback)."""
+    rows = func(mod, "topk_rows")
+    ks = [(label, 0, 0, rows), (label, 0, 1, rows)] + [(label, c, i, func(mod, f"topk_c{c}_i{i}")) for c, i in SHAPES]
     for v in ks:
         print(f"{name(v)}: {regs(v[3])} (registers, local bytes)" + (f" capacity {v[1] * 1024 * v[2]}" if v[1] else ""))
     return ks
 
 
 def name(v):
-    return f"{v[0]}rows" if v[1] == 0 else f"{v[0]}c{v[1]}_i{v[2]}"
+    return f"{v[0]}rows" + ("_noshared" if v[2] else "") if v[1] == 0 else f"{v[0]}c{v[1]}_i{v[2]}"
 
 
 defines = "".join(f"#define {d.replace('=', ' ', 1)}\n" for d in ARGS.define)
@@ -72,7 +76,7 @@ def run_topk(v, scores, row_pos, start, stride, rows, k, out=None):
     if out is None:
         out = torch.full((rows, k), 12345, dtype=torch.int32, device="cuda")
     if v[1] == 0:
-        launch(v[3], (rows,), (1024,), 0, scores, out, row_pos, start, stride, k)
+        launch(v[3], (rows,), (1024,), 0 if v[2] else ROWS_SHARED, scores, out, row_pos, start, stride, k)
     else:
         launch(v[3], (v[1], rows), (1024,), 0, scores, out, row_pos, start, stride, k)
     return out

@@ -25,6 +25,13 @@ public sealed class TopKPickTests
         Assert.Equal(expected, TopKLauncher.Pick(rows, stride, H200Sms));
 
     [Theory]
+    [InlineData(232_448, 24_700, 65_536)]   // H100 / H200: the whole candidate room
+    [InlineData(49_152, 24_700, 24_448)]    // a 48 KiB GPU: what is left, in whole candidates
+    [InlineData(24_000, 24_700, 0)]         // none left: the kernel streams every pass
+    public void RowsKernelGetsTheCandidateRoomThatFits(int perBlockOptIn, int staticShared, int expected) =>
+        Assert.Equal(expected, TopKLauncher.RowsShared(perBlockOptIn, staticShared));
+
+    [Theory]
     [InlineData(1, 8192, 1)]          // one-block variants exist on every architecture
     [InlineData(1, 8193, -1)]         // clusters need sm_90
     public void WithoutClustersOnlyOneBlockVariantsAreUsed(int rows, int stride, int expected) =>

@@ -39,6 +39,8 @@ public abstract partial class DeviceOpTests
         { 3, 3000, 2048, 1_000_000 },
         { 4, 500, 64, 7 },          // heavy ties: lower index first
         { 1, 131_071, 2048, 1_000_000 },
+        { 70, 9000, 2048, 1_000_000 },   // rows past 8K, too many for clusters on an H200: topk_rows and its candidate list
+        { 70, 30_000, 2048, 3 },         // three values: the threshold bin outgrows that list, every pass reads the row
     };
 
     [Theory]

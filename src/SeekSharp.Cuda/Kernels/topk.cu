@@ -273,7 +273,68 @@ static __device__ __forceinline__ bool topk_global_pass(const float* __restrict_
     return remaining == sel[2];
 }
 
-// grid (rows), block 1024, static shared ~25 KB.
+// Block-wide exclusive scan of one value per thread in thread order; total receives the sum. Two barriers; warpCounts,
+// warpBefore and total may be rewritten by the next call only after both (the caller's next call starts after them).
+static __device__ __forceinline__ unsigned topk_block_scan(unsigned v, unsigned* warpCounts, unsigned* warpBefore,
+                                                           unsigned* total)
+{
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    unsigned inclusive = v;
+#pragma unroll
+    for (int off = 1; off < 32; off <<= 1)
+    {
+        const unsigned n = __shfl_up_sync(0xFFFFFFFFu, inclusive, off);
+        if (lane >= off) inclusive += n;
+    }
+    if (lane == 31) warpCounts[warp] = inclusive;
+    __syncthreads();
+    if (warp == 0)
+    {
+        const unsigned w = warpCounts[lane];
+        unsigned scan = w;
+#pragma unroll
+        for (int off = 1; off < 32; off <<= 1)
+        {
+            const unsigned n = __shfl_up_sync(0xFFFFFFFFu, scan, off);
+            if (lane >= off) scan += n;
+        }
+        warpBefore[lane] = scan - w;
+        if (lane == 31) *total = scan;
+    }
+    __syncthreads();
+    return warpBefore[warp] + inclusive - v;
+}
+
+// One pass of topk_rows over its candidates in shared memory (key, position); returns true when the whole threshold
+// bin is wanted.
+template <int PASS>
+static __device__ __forceinline__ bool topk_candidate_pass(const uint2* cand, int n, unsigned* hist, unsigned* warpSum,
+                                                           unsigned* sel, unsigned& prefix, unsigned& mask,
+                                                           unsigned& remaining)
+{
+    constexpr int SHIFT = topk_shift(PASS), BINS = 1 << topk_width(PASS);
+    unsigned* const h = hist + topk_offset(PASS);
+    for (int i = threadIdx.x; i < n; i += TOPK_THREADS)
+    {
+        const unsigned u = cand[i].x;
+        if ((u & mask) == prefix) atomicAdd(h + ((u >> SHIFT) & (BINS - 1u)), 1u);
+    }
+    __syncthreads();
+    topk_find_threshold<BINS>(h, prefix, remaining, SHIFT, warpSum, sel);
+    prefix = sel[0];
+    remaining = sel[1];
+    mask |= (BINS - 1u) << SHIFT;
+    return remaining == sel[2];
+}
+
+extern __shared__ uint2 topk_candidates[];   // topk_rows: (key, position) of the keys at or above the first threshold bin
+
+// grid (rows), block 1024, static shared ~25 KB; dynamic shared: room for candidates (8 bytes each; 0 is allowed).
+//
+// After the first (12-bit) pass the keys above the threshold bin and inside it are known in number: k - remaining + the
+// bin's count. When they fit the dynamic shared memory, a second read of the row collects them in position order and
+// the finer passes and the output run on that short list (two reads of the row in all); otherwise every pass and the
+// output read the row again.
 extern "C" __global__ void __launch_bounds__(TOPK_THREADS, TOPK_ROWS_BLOCKS)
 topk_rows(const float* __restrict__ scores, int* __restrict__ indices, const int* __restrict__ rowPos, int startPos,
           int stride, int k)
@@ -281,13 +342,13 @@ topk_rows(const float* __restrict__ scores, int* __restrict__ indices, const int
     __shared__ __align__(16) unsigned hist[TOPK_HIST_WORDS];
     __shared__ unsigned warpSum[TOPK_WARPS];
     __shared__ unsigned sel[3];
-    __shared__ unsigned warpCounts[TOPK_WARPS];   // per warp: kept gt | eq << 16 of the chunk
-    __shared__ unsigned warpBefore[TOPK_WARPS];   // exclusive prefix of warpCounts
+    __shared__ unsigned warpCounts[TOPK_WARPS];
+    __shared__ unsigned warpBefore[TOPK_WARPS];
     __shared__ unsigned chunkTotal;
 
     const int row = blockIdx.x;
     const int visible = (rowPos != nullptr ? __ldg(rowPos + row) : startPos + row) + 1;
-    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int tid = threadIdx.x;
     const float* const src = scores + (long long)row * stride;
     int* const dst = indices + (long long)row * k;
 
@@ -306,15 +367,22 @@ topk_rows(const float* __restrict__ scores, int* __restrict__ indices, const int
     // ---- radix select: the threshold bin (prefix under mask) and how many of its keys are taken ----
     unsigned prefix = 0u, mask = 0u, remaining = (unsigned)k;
     bool done = topk_global_pass<0>(aligned, lead, vectors, visible, hist, warpSum, sel, prefix, mask, remaining);
-    if (!done) done = topk_global_pass<1>(aligned, lead, vectors, visible, hist, warpSum, sel, prefix, mask, remaining);
-    if (!done) done = topk_global_pass<2>(aligned, lead, vectors, visible, hist, warpSum, sel, prefix, mask, remaining);
-#if TOPK_PASSES == 4
-    if (!done) done = topk_global_pass<3>(aligned, lead, vectors, visible, hist, warpSum, sel, prefix, mask, remaining);
-#endif
+    unsigned capacity;
+    asm("mov.u32 %0, %%dynamic_smem_size;" : "=r"(capacity));
+    const unsigned listed = (unsigned)k - remaining + sel[2];   // keys above the bin, and the bin's keys
+    const bool inShared = !done && listed <= capacity / 8u;
 
-    // ---- ordered compaction: keep keys above the threshold bin and its first `remaining` keys, each at its rank ----
+    // ---- one ordered pass over the row: either the output (done, or no room) or the candidate list ----
     // A chunk is 1024 vectors, thread t's four positions precede thread t + 1's, so a block-wide exclusive scan of the
-    // per-thread kept counts ranks every kept position.
+    // per-thread counts ranks every kept position.
+    if (!inShared)
+    {
+        if (!done) done = topk_global_pass<1>(aligned, lead, vectors, visible, hist, warpSum, sel, prefix, mask, remaining);
+        if (!done) done = topk_global_pass<2>(aligned, lead, vectors, visible, hist, warpSum, sel, prefix, mask, remaining);
+#if TOPK_PASSES == 4
+        if (!done) done = topk_global_pass<3>(aligned, lead, vectors, visible, hist, warpSum, sel, prefix, mask, remaining);
+#endif
+    }
     const unsigned greaterWanted = (unsigned)k - remaining;
     unsigned gtBefore = 0u, eqBefore = 0u;   // kept counts of earlier chunks (uniform over the block)
     float4 cur = tid < vectors ? topk_load4(aligned, tid, lead, visible) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
@@ -325,11 +393,12 @@ topk_rows(const float* __restrict__ scores, int* __restrict__ indices, const int
                                                        : make_float4(0.0f, 0.0f, 0.0f, 0.0f);   // the next chunk's load in flight
         const int p = 4 * v - lead;
         const bool whole = v < vectors && p >= 0 && p + 3 < visible;
-        unsigned gtMask = 0u, eqMask = 0u;
+        unsigned key[4], gtMask = 0u, eqMask = 0u;
 #pragma unroll
         for (int e = 0; e < 4; e++)
         {
-            const unsigned u = topk_key(topk_lane4(cur, e)) & mask;
+            key[e] = topk_key(topk_lane4(cur, e));
+            const unsigned u = key[e] & mask;
             const bool valid = whole || (v < vectors && p + e >= 0 && p + e < visible);
             gtMask |= (valid && u > prefix ? 1u : 0u) << e;
             eqMask |= (valid && u == prefix ? 1u : 0u) << e;
@@ -337,38 +406,24 @@ topk_rows(const float* __restrict__ scores, int* __restrict__ indices, const int
         cur = next;
         // fields stay below 2^16 (at most 4096 per chunk), so packed adds do not carry
         const unsigned count = (unsigned)__popc(gtMask) | ((unsigned)__popc(eqMask) << 16);
-        unsigned inclusive = count;
-#pragma unroll
-        for (int off = 1; off < 32; off <<= 1)
-        {
-            const unsigned n = __shfl_up_sync(0xFFFFFFFFu, inclusive, off);
-            if (lane >= off) inclusive += n;
-        }
-        if (lane == 31) warpCounts[warp] = inclusive;
-        __syncthreads();
-        if (warp == 0)
-        {
-            const unsigned w = warpCounts[lane];
-            unsigned scan = w;
-#pragma unroll
-            for (int off = 1; off < 32; off <<= 1)
-            {
-                const unsigned n = __shfl_up_sync(0xFFFFFFFFu, scan, off);
-                if (lane >= off) scan += n;
-            }
-            warpBefore[lane] = scan - w;
-            if (lane == 31) chunkTotal = scan;
-        }
-        __syncthreads();
-        const unsigned before = warpBefore[warp] + inclusive - count;
+        const unsigned before = topk_block_scan(count, warpCounts, warpBefore, &chunkTotal);
         unsigned gtRank = gtBefore + (before & 0xFFFFu), eqRank = eqBefore + (before >> 16);
         if ((gtMask | eqMask) != 0u)
         {
 #pragma unroll
             for (int e = 0; e < 4; e++)
             {
-                if ((gtMask >> e) & 1u) dst[gtRank++ + min(eqRank, remaining)] = p + e;
-                else if ((eqMask >> e) & 1u)
+                const bool gt = (gtMask >> e) & 1u, eq = (eqMask >> e) & 1u;
+                if (inShared)
+                {
+                    // every key above or inside the bin, in position order
+                    if (gt || eq) topk_candidates[gtRank + eqRank] = make_uint2(key[e], (unsigned)(p + e));
+                    gtRank += gt;
+                    eqRank += eq;
+                }
+                else if (gt)
+                    dst[gtRank++ + min(eqRank, remaining)] = p + e;
+                else if (eq)
                 {
                     if (eqRank < remaining) dst[gtRank + eqRank] = p + e;
                     eqRank++;
@@ -378,7 +433,33 @@ topk_rows(const float* __restrict__ scores, int* __restrict__ indices, const int
         const unsigned total = chunkTotal;
         gtBefore += total & 0xFFFFu;
         eqBefore += total >> 16;
-        if (gtBefore == greaterWanted && eqBefore >= remaining) break;   // all k slots written
+        if (gtBefore == greaterWanted && eqBefore >= (inShared ? listed - greaterWanted : remaining))
+            break;   // all k slots written, or every candidate listed
+    }
+    if (!inShared) return;
+
+    // ---- the finer passes and the output on the candidate list ----
+    __syncthreads();
+    const int n = (int)listed;
+    done = topk_candidate_pass<1>(topk_candidates, n, hist, warpSum, sel, prefix, mask, remaining);
+    if (!done) done = topk_candidate_pass<2>(topk_candidates, n, hist, warpSum, sel, prefix, mask, remaining);
+#if TOPK_PASSES == 4
+    if (!done) done = topk_candidate_pass<3>(topk_candidates, n, hist, warpSum, sel, prefix, mask, remaining);
+#endif
+    gtBefore = 0u;
+    eqBefore = 0u;
+    for (int base = 0; base < n; base += TOPK_THREADS)
+    {
+        const int i = base + tid;
+        const uint2 c = i < n ? topk_candidates[i] : make_uint2(0u, 0u);
+        const unsigned u = c.x & mask;
+        const bool gt = i < n && u > prefix, eq = i < n && u == prefix;
+        const unsigned before = topk_block_scan((gt ? 1u : 0u) | (eq ? 1u << 16 : 0u), warpCounts, warpBefore, &chunkTotal);
+        const unsigned gtRank = gtBefore + (before & 0xFFFFu), eqRank = eqBefore + (before >> 16);
+        if (gt || (eq && eqRank < remaining)) dst[gtRank + min(eqRank, remaining)] = (int)c.y;
+        const unsigned total = chunkTotal;
+        gtBefore += total & 0xFFFFu;
+        eqBefore += total >> 16;
     }
 }
 

@@ -23,7 +23,20 @@ internal sealed class TopKLauncher(KernelLibrary library)
     /// </summary>
     private static readonly (int Cluster, int Items)[] Variants = [(1, 4), (1, 8), (2, 8), (4, 8), (8, 8), (8, 16), (8, 24)];
 
-    private readonly Lazy<CudaFunction> _rows = new(() => library.Module("topk.cu").Function("topk_rows"));
+    /// <summary>
+    /// topk_rows' room for candidates (8 bytes each): with it the finer passes and the output run on the keys at or
+    /// above the first pass's threshold bin instead of reading the row again (H200 lab, BENCHMARKS.md round 12); the
+    /// kernel reads the size it was given and streams the row where the list does not fit (or none was given).
+    /// </summary>
+    internal const int RowsCandidateBytes = 64 * 1024;
+
+    private readonly Lazy<(CudaFunction Function, int Shared)> _rows = new(() =>
+    {
+        var f = library.Module("topk.cu").Function("topk_rows");
+        var shared = RowsShared(library.Context.MaxSharedMemoryPerBlockOptIn, f.StaticSharedBytes());
+        if (shared > 0) f.SetMaxDynamicSharedBytes(shared);
+        return (f, shared);
+    });
     private readonly Lazy<CudaFunction>[] _variants = Variants
         .Select(v => new Lazy<CudaFunction>(() => library.Module("topk.cu").Function($"topk_c{v.Cluster}_i{v.Items}")))
         .ToArray();
@@ -46,11 +59,21 @@ internal sealed class TopKLauncher(KernelLibrary library)
         return -1;
     }
 
+    /// <summary>
+    /// The dynamic shared memory given to topk_rows: <see cref="RowsCandidateBytes"/>, less where the GPU's per-block
+    /// limit leaves less beside the kernel's static shared memory (whole 8-byte candidates; 0 streams every pass).
+    /// </summary>
+    internal static int RowsShared(int perBlockOptIn, int staticShared) =>
+        Math.Max(0, Math.Min(RowsCandidateBytes, perBlockOptIn - staticShared)) / 8 * 8;
+
     private void Launch(CudaStream stream, int rows, int stride, KernelArgs args)
     {
         var v = Pick(rows, stride, library.Context.MultiprocessorCount, _clusters);
         if (v < 0)
-            _rows.Value.Launch(stream, new Dim3((uint)rows), new Dim3(Threads), 0, args);   // one block per row
+        {
+            var (rowsKernel, shared) = _rows.Value;
+            rowsKernel.Launch(stream, new Dim3((uint)rows), new Dim3(Threads), shared, args);   // one block per row
+        }
         else
             _variants[v].Value.Launch(stream, new Dim3((uint)Variants[v].Cluster, (uint)rows), new Dim3(Threads), 0, args);
     }
