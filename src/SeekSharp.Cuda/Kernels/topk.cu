@@ -1,5 +1,6 @@
-// Exact top-k per row of indexer scores: topk_rows (one block of 1024 threads per row, rows of any length) and the
-// topk_c<C>_i<ITEMS> family (a cluster of C blocks per row, the row held in registers; see below the first kernel).
+// Exact top-k per row of indexer scores: topk_rows (one block of 1024 threads per row, rows of any length, streamed
+// from memory) and the topk_c<C>_i<ITEMS> family (a cluster of C blocks per row, the row held in registers; see below
+// the first kernel).
 //
 // Row i of scores [rows, stride] has visible = pos_i + 1 candidates, pos_i = rowPos[i] (paged rows) or startPos + i
 // (rowPos null: a contiguous chunk); the rest is the causal -inf and is never read. indices [tokens, k] receives the
@@ -468,12 +469,12 @@ topk_rows(const float* __restrict__ scores, int* __restrict__ indices, const int
 //
 // Block r of the cluster owns positions [r * 1024 * ITEMS, (r + 1) * 1024 * ITEMS) of the row and reads them from
 // global memory once, as ITEMS coalesced 1024-wide slots (slot q of thread t = position base + q * 1024 + t), into
-// registers as keys. The same radix select runs on the keys; each block histograms its own keys and, after a cluster
-// barrier, the threshold scan sums the C histograms through distributed shared memory, so every block reaches the same
-// threshold bin and remaining count (and the same early stop). Warps whose slot holds no candidate skip the histogram
-// update (after the first pass nearly all do). Ordered compaction: per slot and warp the kept counts (above the bin,
-// inside it) are scanned over warps, then over slots, then the block totals over the cluster ranks below, giving each
-// kept position its output slot with no sort step.
+// registers as keys. The same radix select runs on the keys; each block histograms its own keys, adds the non-empty
+// bins into every block's copy of the pass's histogram (distributed shared memory), and after a cluster barrier scans
+// its copy, so every block reaches the same threshold bin and remaining count (and the same early stop). Ordered
+// compaction: per slot and warp the kept counts (above the bin, inside it) are scanned over warps, then over slots,
+// then the block totals over the cluster ranks below, giving each kept position its output slot with no sort step;
+// a slot whose warp keeps nothing (most of them) costs one vote.
 // Capacity is C * 1024 * ITEMS positions per row (the launcher picks a variant covering the row stride).
 
 // One pass over the keys held in registers; returns true when the whole threshold bin is wanted. With C = 1 the
