@@ -96,6 +96,31 @@ public sealed class CudaRuntimeTests
         Assert.StartsWith("silu_mul: gate has 10 elements, needs 11", error.Message);
     }
 
+    [Fact]
+    public void AnOptionalKernelThatDoesNotLoadFallsBackWithItsReason()
+    {
+        using var device = DeviceOrSkip();
+        var saved = Console.Error;
+        using var log = new StringWriter();
+        Console.SetError(log);
+        try
+        {
+            Assert.False(device.Kernels.TryLoadOptional("test: a kernel this file lacks", "the portable one",
+                () => device.Kernels.Module("elementwise.cu").Function("no_such_kernel"), out _));
+            Assert.True(device.Kernels.TryLoadOptional("test: a kernel it has", "the portable one",
+                () => device.Kernels.Module("elementwise.cu").Function("silu_mul"), out var loaded));
+            Assert.Equal("silu_mul", loaded.Name);
+        }
+        finally
+        {
+            Console.SetError(saved);
+        }
+        var line = Assert.Single(log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("test: a kernel this file lacks: unavailable (", line);
+        Assert.Contains("no_such_kernel", line);
+        Assert.EndsWith("); using the portable one", line.TrimEnd());
+    }
+
     internal static CudaDevice DeviceOrSkip()
     {
         var probe = CudaAvailability.Default;

@@ -69,19 +69,8 @@ public sealed class Fp8GemmLauncher(KernelLibrary kernels, CudaStream stream, Fu
     public bool Warpgroup => _warpgroup ??= Environment.GetEnvironmentVariable("SEEKSHARP_FP8_GEMM") != "mma"
         && Kernels.BuildsArchSpecific && WarpgroupModuleLoads();
 
-    private bool WarpgroupModuleLoads()
-    {
-        try
-        {
-            Kernels.Module(WarpgroupFile);
-            return true;
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            Console.Error.WriteLine($"fp8_gemm: the warpgroup kernels are unavailable ({e.Message.Split('\n')[0]}); using the mma.sync kernels");
-            return false;
-        }
-    }
+    private bool WarpgroupModuleLoads() =>
+        Kernels.TryLoadOptional("fp8_gemm: the warpgroup kernels", "the mma.sync kernels", () => Kernels.Module(WarpgroupFile), out _);
 
     /// <summary>
     /// fp8_widen_codes: e4m3 codes [rows, In] -> f16 codes [rows, ceil(In/128) * 128] in the warpgroup kernels' K order,

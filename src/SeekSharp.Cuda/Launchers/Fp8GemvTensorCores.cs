@@ -62,19 +62,8 @@ internal sealed class Fp8GemvTensorCores(KernelLibrary kernels, CudaStream strea
     public bool Available => _available ??= kernels.Context.Architecture.Number >= 89
         && Environment.GetEnvironmentVariable("SEEKSHARP_FP8_GEMV") != "simt" && ModuleLoads();
 
-    private bool ModuleLoads()
-    {
-        try
-        {
-            kernels.Module(File).Function(s_variants[0].Name);
-            return true;
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            Console.Error.WriteLine($"fp8_gemv_tc: unavailable ({e.Message.Split('\n')[0]}); using fp8_gemv_rR and fp8_gemm_tc");
-            return false;
-        }
-    }
+    private bool ModuleLoads() => kernels.TryLoadOptional("fp8_gemv_tc: the tensor-core GEMV kernels", "fp8_gemv_rR and fp8_gemm_tc",
+        () => kernels.Module(File).Function(s_variants[0].Name), out _);
 
     /// <summary>Whether a launch of <paramref name="rows"/> rows over <paramref name="inFeatures"/> inputs fits these
     /// kernels: In up to <see cref="MaxIn"/>, and the kernel's shared memory within the GPU's per-block limit (all of

@@ -201,22 +201,15 @@ internal sealed class IndexerLauncher(KernelLibrary library)
     private static CudaFunction? LoadWarpgroup(KernelLibrary library, string name)
     {
         if (!library.BuildsArchSpecific) return null;
-        return LoadTc(library, name);
+        return LoadTc(library, name, "indexer_scores_tc1 / tc8");
     }
 
     // The tensor-core module needs NVRTC 12.4+ for the e4m3 mma; an older NVRTC leaves the fp32 kernel in charge.
-    private static CudaFunction? LoadTc(KernelLibrary library, string name)
+    private static CudaFunction? LoadTc(KernelLibrary library, string name, string fallback = "the fp32 kernel")
     {
         if (library.Context.Architecture.Number < 89) return null;
-        try
-        {
-            return DsaLaunch.Load(library, "indexer_tc.cu", name);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            Console.Error.WriteLine($"indexer: the FP8 tensor-core kernel is unavailable ({e.Message.Split('\n')[0]}); using the fp32 kernel");
-            return null;
-        }
+        return library.TryLoadOptional($"indexer: {name}", fallback,
+            () => DsaLaunch.Load(library, "indexer_tc.cu", name), out var function) ? function : null;
     }
 }
 

@@ -82,19 +82,14 @@ internal sealed class MlaSparseWarpgroup(KernelLibrary library)
     private static (CudaFunction, CudaFunction)? Load(KernelLibrary library)
     {
         if (!library.BuildsArchSpecific) return null;
-        try
+        return library.TryLoadOptional("mla: the warpgroup kernels", "the mma.sync kernels", () =>
         {
             var qk = library.Module(File).Function("mla_sparse_qk_wg");
             var pv = library.Module(File).Function("mla_sparse_pv_wg");
             qk.SetMaxDynamicSharedBytes(QkShared);
             pv.SetMaxDynamicSharedBytes(PvShared);
             return (qk, pv);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            Console.Error.WriteLine($"mla: the warpgroup kernels are unavailable ({e.Message.Split('\n')[0]}); using the mma.sync kernels");
-            return null;
-        }
+        }, out var kernels) ? kernels : null;
     }
 
     private static int CeilDiv(long a, long b) => (int)((a + b - 1) / b);

@@ -35,6 +35,29 @@ public sealed class KernelLibrary(CudaContext context, KernelCompiler compiler) 
         }
     }
 
+    /// <summary>
+    /// Loads an optional fast path (<paramref name="load"/>: its module, functions, attributes) or, where that fails here
+    /// (an NVRTC older than the GPU compiles the file to nothing, a kernel needs instructions this build lacks), writes
+    /// why and which kernels serve instead to stderr and returns false, so the caller keeps its portable kernels. Out of
+    /// memory is not a missing path and propagates.
+    /// </summary>
+    /// <param name="path">What is missing, e.g. "fp8_gemm: the warpgroup kernels".</param>
+    /// <param name="fallback">What runs instead, e.g. "the mma.sync kernels".</param>
+    public bool TryLoadOptional<T>(string path, string fallback, Func<T> load, out T loaded)
+    {
+        try
+        {
+            loaded = load();
+            return true;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Console.Error.WriteLine($"{path}: unavailable ({e.Message.Split('\n')[0]}); using {fallback}");
+            loaded = default!;
+            return false;
+        }
+    }
+
     public void Dispose()
     {
         lock (_modules)
