@@ -2,14 +2,14 @@
 """Kernel lab: exact per-row top-k (Kernels/topk.cu) - the one-block-per-row kernel topk_rows and the register-resident
 cluster family topk_c<C>_i<ITEMS> - validated bit for bit against a stable torch sort (ties, -inf tails, rows shorter
 than k, -0/+0, contiguous and paged rows, every variant at and around its capacity), then timed as CUDA-graph replays
-(no Python launch overhead) beside the FP8 tensor-core indexer (Kernels/indexer_tc.cu) at the decode and prefill shapes
-of indexer_tc_lab.py, on the scores that indexer produces.
+(no Python launch overhead) beside the indexer the engine runs (Kernels/indexer_tc.cu: the f16 warpgroup kernels on
+sm_90a, mma.sync elsewhere) at the decode and prefill shapes of indexer_tc_lab.py, on the scores that indexer produces.
 
 Usage: python3 benchmarks/kernel-lab/topk_lab.py [--no-bench] [--define NAME=VALUE ...] [--baseline FILE.cu]
                                                 [--profile KIND:B:L[:VARIANT],...]
---define compiles topk.cu with a lab switch (TOPK_FIRST_BITS, TOPK_ROWS_BLOCKS, TOPK_LOADS); --baseline times an earlier topk.cu (a path)
-beside it as "base:" (validated too); --profile only launches the launcher's choice (and the baseline's) once per shape
-on the indexer's scores (for ncu).
+--define compiles topk.cu with a lab switch (TOPK_FIRST_BITS, TOPK_ROWS_BLOCKS, TOPK_LOADS); --baseline times an
+earlier topk.cu (a path) beside it as "base:" (validated too); --profile only launches the named variant or the
+launcher's choice (and the baseline's) once per shape on the indexer's scores (for ncu).
 Launch geometry mirrors Launchers/TopKLauncher.cs (Pick below is its variant choice) and IndexerLauncher.cs.
 """
 import argparse
@@ -51,8 +51,18 @@ def name(v):
 defines = "".join(f"#define {d.replace('=', ' ', 1)}\n" for d in ARGS.define)
 mod_topk, mod_tc = compile_module("topk.cu", defines), compile_module("indexer_tc.cu")
 KERNELS = kernels("", mod_topk) + (kernels("base:", compile_module(ARGS.baseline)) if ARGS.baseline else [])
-F_TC1 = func(mod_tc, "indexer_scores_tc1", TC_SHARED + 256)
-F_TC8 = func(mod_tc, "indexer_scores_tc8", TC_SHARED + 8 * 256)
+HOPPER = torch.cuda.get_device_capability() == (9, 0)
+
+
+def wh_shared(group):
+    """IndexerLauncher.WarpgroupShared."""
+    return 1024 + group * 16384 + 2 * (5 if group == 1 else 4) * (8192 + 256 + 8) + group * 256
+
+
+# the indexer the engine runs: the f16 warpgroup kernels on sm_90a, the mma.sync ones elsewhere
+F_IDX = {g: func(mod_tc, f"indexer_scores_wh{g}", wh_shared(g)) if HOPPER else
+         func(mod_tc, f"indexer_scores_tc{g}", TC_SHARED + g * 256) for g in (1, 8)}
+print(f"indexer: {'indexer_scores_wh1 / wh8' if HOPPER else 'indexer_scores_tc1 / tc8'}")
 FAILED = []
 
 
@@ -184,7 +194,12 @@ def graph_time(fn, n=20, reps=5):
     return a.elapsed_time(b) / (n * reps) * 1e-3
 
 
-def tc_chunk(max_end, groups):
+def idx_chunk(max_end, groups, group):
+    """IndexerLauncher.WarpgroupChunk (about one wave of resident blocks) on sm_90a, TcChunk elsewhere."""
+    if HOPPER:
+        resident = (2 if group == 1 else 1) * SMS
+        chunk = (max_end * groups + resident - 1) // resident
+        return min(max((chunk + 127) // 128 * 128, 128), 8192)
     chunk = max_end * groups // (8 * SMS)
     chunk = (chunk + 127) // 128 * 128
     return min(max(chunk, 256), 8192)
@@ -208,10 +223,10 @@ def indexer_setup(kind, b, l):
     scores = torch.empty((rows, l), device="cuda")
     group = 8 if kind == "prefill" and rows >= 16 else 1
     groups = (rows + group - 1) // group
-    chunk = tc_chunk(l, groups)
+    chunk = idx_chunk(l, groups, group)
 
     def idx():
-        launch(F_TC8 if group == 8 else F_TC1, ((l + chunk - 1) // chunk, groups), (256,), TC_SHARED + group * 256,
+        launch(F_IDX[group], ((l + chunk - 1) // chunk, groups), (256,), wh_shared(group) if HOPPER else TC_SHARED + group * 256,
                q8, w, keys, scales, row_seq, row_pos, table, width, bs, 0, scores, rows, l, chunk)
     return idx, scores, row_pos, rows
 

@@ -87,18 +87,16 @@ static __device__ __forceinline__ void topk_cluster_sync()
 #endif
 }
 
-// the word at the same shared-memory offset as p in block `rank` of this cluster
-static __device__ __forceinline__ unsigned topk_remote_load(const unsigned* p, unsigned rank)
+// stores v to the word at the same shared-memory offset as p in block `rank` of this cluster
+static __device__ __forceinline__ void topk_remote_store(unsigned* p, unsigned rank, unsigned v)
 {
 #if __CUDA_ARCH__ >= 900
     const unsigned local = (unsigned)__cvta_generic_to_shared(p);
-    unsigned remote, v;
+    unsigned remote;
     asm volatile("mapa.shared::cluster.u32 %0, %1, %2;" : "=r"(remote) : "r"(local), "r"(rank));
-    asm volatile("ld.shared::cluster.u32 %0, [%1];" : "=r"(v) : "r"(remote) : "memory");
-    return v;
+    asm volatile("st.shared::cluster.u32 [%0], %1;" ::"r"(remote), "r"(v) : "memory");
 #else
     __trap();
-    return 0u;
 #endif
 }
 
@@ -536,8 +534,7 @@ static __device__ __forceinline__ void topk_cluster_body(const float* __restrict
     __shared__ unsigned sel[3];
     __shared__ unsigned slotWarp[ITEMS][TOPK_WARPS];  // per slot and warp: kept gt | eq << 16, then the exclusive prefix over warps
     __shared__ unsigned slotBefore[ITEMS];            // exclusive prefix over slots of the slot totals (packed)
-    __shared__ unsigned blockTotal;                   // this block's kept gt | eq << 16, read by the higher ranks
-    __shared__ unsigned rankTotal[C];
+    __shared__ unsigned rankTotal[C];                 // kept gt | eq << 16 of each lower rank, stored here by that rank
 
     const int row = blockIdx.y;
     const unsigned rank = C > 1 ? topk_cluster_rank() : 0u;
@@ -626,14 +623,13 @@ static __device__ __forceinline__ void topk_cluster_body(const float* __restrict
             if (lane >= off) inclusive += n;
         }
         if (lane < ITEMS) slotBefore[lane] = inclusive - v;
-        if (lane == 31) blockTotal = inclusive;
+        if (C > 1 && lane == 31)   // this block's totals, to every higher rank (no rank reads another after the barrier)
+            for (unsigned r = rank + 1; r < (unsigned)C; r++) topk_remote_store(&rankTotal[rank], r, inclusive);
     }
     topk_block_or_cluster_sync<C>();
     unsigned gtBase = 0u, eqBase = 0u;   // kept counts of the lower ranks
     if (C > 1)
     {
-        if (tid < C) rankTotal[tid] = topk_remote_load(&blockTotal, (unsigned)tid);
-        __syncthreads();
         for (int r = 0; r < C; r++)
         {
             if (r < (int)rank)
@@ -661,7 +657,6 @@ static __device__ __forceinline__ void topk_cluster_body(const float* __restrict
         const unsigned eqRank = eqBase + (before >> 16) + (unsigned)__popc(eqBits & laneBelow);
         if (gt || (eq && eqRank < remaining)) dst[gtRank + min(eqRank, remaining)] = begin + q * TOPK_THREADS + tid;
     }
-    if (C > 1) topk_cluster_sync();   // blockTotal stays alive until every rank has read it
 }
 
 #define TOPK_ARGS const float* __restrict__ scores, int* __restrict__ indices, const int* __restrict__ rowPos, int startPos, \
