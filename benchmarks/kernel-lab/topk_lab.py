@@ -6,10 +6,10 @@ than k, -0/+0, contiguous and paged rows, every variant at and around its capaci
 sm_90a, mma.sync elsewhere) at the decode and prefill shapes of indexer_tc_lab.py, on the scores that indexer produces.
 
 Usage: python3 benchmarks/kernel-lab/topk_lab.py [--no-bench] [--define NAME=VALUE ...] [--baseline FILE.cu]
-                                                [--profile KIND:B:L[:VARIANT],...]
+                                                [--profile KIND:B:L[:VARIANT],...] [--ties]
 --define compiles topk.cu with a lab switch (TOPK_FIRST_BITS, TOPK_ROWS_BLOCKS, TOPK_LOADS); --baseline times an
 earlier topk.cu (a path) beside it as "base:" (validated too); --profile only launches the named variant or the
-launcher's choice (and the baseline's) once per shape on the indexer's scores (for ncu).
+launcher's choice (and the baseline's) once per shape on the indexer's scores (for ncu); --ties times all-equal scores.
 Launch geometry mirrors Launchers/TopKLauncher.cs (Pick below is its variant choice) and IndexerLauncher.cs.
 """
 import argparse
@@ -29,6 +29,7 @@ ARGS.add_argument("--no-bench", action="store_true")
 ARGS.add_argument("--define", action="append", default=[])
 ARGS.add_argument("--baseline", default="")
 ARGS.add_argument("--profile", default="")
+ARGS.add_argument("--ties", action="store_true", help="time on all-equal scores (an empty cache's) instead of the indexer's")
 ARGS = ARGS.parse_args()
 
 
@@ -240,6 +241,8 @@ def bench():
         big = rows * l > 1 << 27
         t_idx = graph_time(idx, n=3 if big else 20, reps=2 if big else 3)
         idx()
+        if ARGS.ties:
+            scores.zero_()   # every key ties: the worst case for the radix select's bins (no early stop, no short list)
         k = 2048
         out = torch.empty((rows, k), dtype=torch.int32, device="cuda")
         want = reference(scores, row_pos.long() + 1, k) if rows * l <= 1 << 26 else None
