@@ -54,6 +54,13 @@ static __host__ __device__ constexpr int topk_offset(int pass)
 }
 #define TOPK_HIST_WORDS topk_offset(TOPK_PASSES)
 static_assert(topk_shift(TOPK_PASSES - 1) == 0, "the digits cover the 32-bit key");
+static_assert(TOPK_HIST_WORDS % 4 == 0, "the histograms are zeroed in 16-byte stores");
+
+// Zeroes `words` shared words from p (16-byte aligned, words a multiple of 4) with the whole block's 16-byte stores.
+static __device__ __forceinline__ void topk_zero(unsigned* p, int words)
+{
+    for (int i = threadIdx.x; i < words / 4; i += TOPK_THREADS) reinterpret_cast<uint4*>(p)[i] = make_uint4(0u, 0u, 0u, 0u);
+}
 
 // Larger float -> larger key; -0 and +0 share one key.
 static __device__ __forceinline__ unsigned topk_key(float f)
@@ -77,30 +84,8 @@ static __device__ __forceinline__ unsigned topk_cluster_rank()
 #endif
 }
 
-// all threads of all blocks of the cluster; orders shared-memory writes before it with reads after it (cluster scope)
-static __device__ __forceinline__ void topk_cluster_sync()
-{
-#if __CUDA_ARCH__ >= 900
-    asm volatile("barrier.cluster.arrive.release.aligned;\n\tbarrier.cluster.wait.acquire.aligned;" ::: "memory");
-#else
-    __trap();
-#endif
-}
-
-// stores v to the word at the same shared-memory offset as p in block `rank` of this cluster
-static __device__ __forceinline__ void topk_remote_store(unsigned* p, unsigned rank, unsigned v)
-{
-#if __CUDA_ARCH__ >= 900
-    const unsigned local = (unsigned)__cvta_generic_to_shared(p);
-    unsigned remote;
-    asm volatile("mapa.shared::cluster.u32 %0, %1, %2;" : "=r"(remote) : "r"(local), "r"(rank));
-    asm volatile("st.shared::cluster.u32 [%0], %1;" ::"r"(remote), "r"(v) : "memory");
-#else
-    __trap();
-#endif
-}
-
-// the two halves of topk_cluster_sync, for work that can run between them
+// the two halves of a cluster barrier (all threads of all blocks of the cluster), for work that can run between them;
+// orders shared-memory writes before the arrival with reads after the wait (cluster scope)
 static __device__ __forceinline__ void topk_cluster_arrive()
 {
 #if __CUDA_ARCH__ >= 900
@@ -117,17 +102,37 @@ static __device__ __forceinline__ void topk_cluster_wait()
     __trap();
 #endif
 }
+static __device__ __forceinline__ void topk_cluster_sync()
+{
+    topk_cluster_arrive();
+    topk_cluster_wait();
+}
 
-// adds v to the word at the same shared-memory offset as p in block `rank` of this cluster (no reply awaited)
+// the address of the word at the same shared-memory offset as p in block `rank` of this cluster
+static __device__ __forceinline__ unsigned topk_remote_address(const unsigned* p, unsigned rank)
+{
+    unsigned remote = 0u;
+#if __CUDA_ARCH__ >= 900
+    asm volatile("mapa.shared::cluster.u32 %0, %1, %2;" : "=r"(remote) : "r"((unsigned)__cvta_generic_to_shared(p)), "r"(rank));
+#else
+    __trap();
+#endif
+    return remote;
+}
+
+// stores v to that word
+static __device__ __forceinline__ void topk_remote_store(unsigned* p, unsigned rank, unsigned v)
+{
+#if __CUDA_ARCH__ >= 900
+    asm volatile("st.shared::cluster.u32 [%0], %1;" ::"r"(topk_remote_address(p, rank)), "r"(v) : "memory");
+#endif
+}
+
+// adds v to that word (no reply awaited)
 static __device__ __forceinline__ void topk_remote_add(unsigned* p, unsigned rank, unsigned v)
 {
 #if __CUDA_ARCH__ >= 900
-    const unsigned local = (unsigned)__cvta_generic_to_shared(p);
-    unsigned remote;
-    asm volatile("mapa.shared::cluster.u32 %0, %1, %2;" : "=r"(remote) : "r"(local), "r"(rank));
-    asm volatile("red.shared::cluster.add.u32 [%0], %1;" ::"r"(remote), "r"(v) : "memory");
-#else
-    __trap();
+    asm volatile("red.shared::cluster.add.u32 [%0], %1;" ::"r"(topk_remote_address(p, rank)), "r"(v) : "memory");
 #endif
 }
 
@@ -137,17 +142,52 @@ static __device__ __forceinline__ void topk_block_or_cluster_sync()
     if (C > 1) topk_cluster_sync(); else __syncthreads();
 }
 
-// The whole block, once the pass's histogram h (BINS bins, the whole row's counts) is complete: scans it from the top
-// bin down and writes to sel the prefix extended by the bin where the count reaches `remaining`, how many keys of that
-// bin are still wanted, and the bin's count. Thread t reads bins BINS-1-PER*t down to BINS-PER*(t+1) (one vector
-// load); a block-wide exclusive scan gives the count above them.
-template <int BINS>
-static __device__ __forceinline__ void topk_find_threshold(const unsigned* h, unsigned prefix, unsigned remaining,
-                                                           int shift, unsigned* warpSum, unsigned* sel)
+// Inclusive sum of v over lanes 0..lane (the whole warp calls it).
+static __device__ __forceinline__ unsigned topk_warp_scan(unsigned v)
 {
+    const int lane = threadIdx.x & 31;
+#pragma unroll
+    for (int off = 1; off < 32; off <<= 1)
+    {
+        const unsigned n = __shfl_up_sync(0xFFFFFFFFu, v, off);
+        if (lane >= off) v += n;
+    }
+    return v;
+}
+
+#define TOPK_SCAN_WORDS 65   // topk_block_scan's shared scratch: warp totals, their exclusive prefixes, the sum
+
+// Block-wide exclusive scan of one value per thread in thread order; scan[64] receives the sum. Two barriers; a next call
+// may follow at once (it first writes the warp totals, which this call last read before its second barrier).
+static __device__ __forceinline__ unsigned topk_block_scan(unsigned v, unsigned* scan)
+{
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const unsigned inclusive = topk_warp_scan(v);
+    if (lane == 31) scan[warp] = inclusive;
+    __syncthreads();
+    if (warp == 0)
+    {
+        const unsigned w = scan[lane];
+        const unsigned all = topk_warp_scan(w);
+        scan[32 + lane] = all - w;
+        if (lane == 31) scan[64] = all;
+    }
+    __syncthreads();
+    return scan[32 + warp] + inclusive - v;
+}
+
+// The whole block, once pass PASS's histogram h (the whole row's counts) is complete: scans it from the top bin down,
+// writes to sel the prefix extended by the bin where the count reaches `remaining`, how many keys of that bin are still
+// wanted and the bin's count, and narrows prefix, mask and remaining to that bin. Returns true when the whole bin is
+// wanted (no finer digit needed). Thread t reads bins BINS-1-PER*t down to BINS-PER*(t+1) (one vector load); a
+// block-wide exclusive scan gives the count above them.
+template <int PASS>
+static __device__ __forceinline__ bool topk_narrow(const unsigned* h, unsigned* scan, unsigned* sel, unsigned& prefix,
+                                                   unsigned& mask, unsigned& remaining)
+{
+    constexpr int SHIFT = topk_shift(PASS), BINS = 1 << topk_width(PASS);
     constexpr int PER = BINS > TOPK_THREADS ? BINS / TOPK_THREADS : 1;
-    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-    const int first = tid * PER;   // this thread's first bin, counted from the top
+    const int first = (int)threadIdx.x * PER;   // this thread's first bin, counted from the top
     static_assert(BINS % PER == 0 && PER <= 4 && (PER & (PER - 1)) == 0, "whole vectors of bins per thread");
     unsigned c[PER], local = 0u;
     const unsigned* const p = h + (BINS - PER - first);   // this thread's lowest bin; c[j] is bin p + PER - 1 - j
@@ -170,29 +210,7 @@ static __device__ __forceinline__ void topk_find_threshold(const unsigned* h, un
         c[0] = p[0];
 #pragma unroll
     for (int j = 0; j < PER; j++) local += c[j];
-    unsigned inclusive = local;
-#pragma unroll
-    for (int off = 1; off < 32; off <<= 1)
-    {
-        const unsigned n = __shfl_up_sync(0xFFFFFFFFu, inclusive, off);
-        if (lane >= off) inclusive += n;
-    }
-    if (lane == 31) warpSum[warp] = inclusive;
-    __syncthreads();
-    if (warp == 0)
-    {
-        const unsigned v = warpSum[lane];
-        unsigned w = v;
-#pragma unroll
-        for (int off = 1; off < 32; off <<= 1)
-        {
-            const unsigned n = __shfl_up_sync(0xFFFFFFFFu, w, off);
-            if (lane >= off) w += n;
-        }
-        warpSum[lane] = w - v;
-    }
-    __syncthreads();
-    unsigned above = warpSum[warp] + inclusive - local;
+    unsigned above = topk_block_scan(local, scan);
     if (above < remaining && remaining <= above + local)
     {
 #pragma unroll
@@ -200,7 +218,7 @@ static __device__ __forceinline__ void topk_find_threshold(const unsigned* h, un
         {
             if (above < remaining && remaining <= above + c[j])
             {
-                sel[0] = prefix | ((unsigned)(BINS - 1 - first - j) << shift);
+                sel[0] = prefix | ((unsigned)(BINS - 1 - first - j) << SHIFT);
                 sel[1] = remaining - above;
                 sel[2] = c[j];
             }
@@ -208,6 +226,10 @@ static __device__ __forceinline__ void topk_find_threshold(const unsigned* h, un
         }
     }
     __syncthreads();
+    prefix = sel[0];
+    remaining = sel[1];
+    mask |= (BINS - 1u) << SHIFT;
+    return remaining == sel[2];
 }
 
 // topk_rows reads a row as 16-byte vectors: vector v holds positions 4v - lead .. 4v - lead + 3, where lead is the
@@ -233,7 +255,7 @@ static __device__ __forceinline__ float topk_lane4(const float4& f, int e)
 // One pass of topk_rows over the row in global memory; returns true when the whole threshold bin is wanted.
 template <int PASS>
 static __device__ __forceinline__ bool topk_global_pass(const float* __restrict__ aligned, int lead, int vectors,
-                                                        int visible, unsigned* hist, unsigned* warpSum, unsigned* sel,
+                                                        int visible, unsigned* hist, unsigned* scan, unsigned* sel,
                                                         unsigned& prefix, unsigned& mask, unsigned& remaining)
 {
     constexpr int SHIFT = topk_shift(PASS), BINS = 1 << topk_width(PASS);
@@ -265,49 +287,13 @@ static __device__ __forceinline__ bool topk_global_pass(const float* __restrict_
         }
     }
     __syncthreads();
-    topk_find_threshold<BINS>(h, prefix, remaining, SHIFT, warpSum, sel);
-    prefix = sel[0];
-    remaining = sel[1];
-    mask |= (BINS - 1u) << SHIFT;
-    return remaining == sel[2];
-}
-
-// Block-wide exclusive scan of one value per thread in thread order; total receives the sum. Two barriers; warpCounts,
-// warpBefore and total may be rewritten by the next call only after both (the caller's next call starts after them).
-static __device__ __forceinline__ unsigned topk_block_scan(unsigned v, unsigned* warpCounts, unsigned* warpBefore,
-                                                           unsigned* total)
-{
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    unsigned inclusive = v;
-#pragma unroll
-    for (int off = 1; off < 32; off <<= 1)
-    {
-        const unsigned n = __shfl_up_sync(0xFFFFFFFFu, inclusive, off);
-        if (lane >= off) inclusive += n;
-    }
-    if (lane == 31) warpCounts[warp] = inclusive;
-    __syncthreads();
-    if (warp == 0)
-    {
-        const unsigned w = warpCounts[lane];
-        unsigned scan = w;
-#pragma unroll
-        for (int off = 1; off < 32; off <<= 1)
-        {
-            const unsigned n = __shfl_up_sync(0xFFFFFFFFu, scan, off);
-            if (lane >= off) scan += n;
-        }
-        warpBefore[lane] = scan - w;
-        if (lane == 31) *total = scan;
-    }
-    __syncthreads();
-    return warpBefore[warp] + inclusive - v;
+    return topk_narrow<PASS>(h, scan, sel, prefix, mask, remaining);
 }
 
 // One pass of topk_rows over its candidates in shared memory (key, position); returns true when the whole threshold
 // bin is wanted.
 template <int PASS>
-static __device__ __forceinline__ bool topk_candidate_pass(const uint2* cand, int n, unsigned* hist, unsigned* warpSum,
+static __device__ __forceinline__ bool topk_candidate_pass(const uint2* cand, int n, unsigned* hist, unsigned* scan,
                                                            unsigned* sel, unsigned& prefix, unsigned& mask,
                                                            unsigned& remaining)
 {
@@ -319,11 +305,7 @@ static __device__ __forceinline__ bool topk_candidate_pass(const uint2* cand, in
         if ((u & mask) == prefix) atomicAdd(h + ((u >> SHIFT) & (BINS - 1u)), 1u);
     }
     __syncthreads();
-    topk_find_threshold<BINS>(h, prefix, remaining, SHIFT, warpSum, sel);
-    prefix = sel[0];
-    remaining = sel[1];
-    mask |= (BINS - 1u) << SHIFT;
-    return remaining == sel[2];
+    return topk_narrow<PASS>(h, scan, sel, prefix, mask, remaining);
 }
 
 extern __shared__ uint2 topk_candidates[];   // topk_rows: (key, position) of the keys at or above the first threshold bin
@@ -339,11 +321,8 @@ topk_rows(const float* __restrict__ scores, int* __restrict__ indices, const int
           int stride, int k)
 {
     __shared__ __align__(16) unsigned hist[TOPK_HIST_WORDS];
-    __shared__ unsigned warpSum[TOPK_WARPS];
+    __shared__ unsigned scan[TOPK_SCAN_WORDS];
     __shared__ unsigned sel[3];
-    __shared__ unsigned warpCounts[TOPK_WARPS];
-    __shared__ unsigned warpBefore[TOPK_WARPS];
-    __shared__ unsigned chunkTotal;
 
     const int row = blockIdx.x;
     const int visible = (rowPos != nullptr ? __ldg(rowPos + row) : startPos + row) + 1;
@@ -361,11 +340,11 @@ topk_rows(const float* __restrict__ scores, int* __restrict__ indices, const int
     const int lead = (int)(((unsigned long long)src & 15u) >> 2);
     const float* const aligned = src - lead;
     const int vectors = (visible + lead + 3) >> 2;
-    for (int i = tid; i < TOPK_HIST_WORDS; i += TOPK_THREADS) hist[i] = 0u;
+    topk_zero(hist, TOPK_HIST_WORDS);
     __syncthreads();
     // ---- radix select: the threshold bin (prefix under mask) and how many of its keys are taken ----
     unsigned prefix = 0u, mask = 0u, remaining = (unsigned)k;
-    bool done = topk_global_pass<0>(aligned, lead, vectors, visible, hist, warpSum, sel, prefix, mask, remaining);
+    bool done = topk_global_pass<0>(aligned, lead, vectors, visible, hist, scan, sel, prefix, mask, remaining);
     unsigned capacity;
     asm("mov.u32 %0, %%dynamic_smem_size;" : "=r"(capacity));
     const unsigned listed = (unsigned)k - remaining + sel[2];   // keys above the bin, and the bin's keys
@@ -376,10 +355,10 @@ topk_rows(const float* __restrict__ scores, int* __restrict__ indices, const int
     // per-thread counts ranks every kept position.
     if (!inShared)
     {
-        if (!done) done = topk_global_pass<1>(aligned, lead, vectors, visible, hist, warpSum, sel, prefix, mask, remaining);
-        if (!done) done = topk_global_pass<2>(aligned, lead, vectors, visible, hist, warpSum, sel, prefix, mask, remaining);
+        if (!done) done = topk_global_pass<1>(aligned, lead, vectors, visible, hist, scan, sel, prefix, mask, remaining);
+        if (!done) done = topk_global_pass<2>(aligned, lead, vectors, visible, hist, scan, sel, prefix, mask, remaining);
 #if TOPK_PASSES == 4
-        if (!done) done = topk_global_pass<3>(aligned, lead, vectors, visible, hist, warpSum, sel, prefix, mask, remaining);
+        if (!done) done = topk_global_pass<3>(aligned, lead, vectors, visible, hist, scan, sel, prefix, mask, remaining);
 #endif
     }
     const unsigned greaterWanted = (unsigned)k - remaining;
@@ -405,7 +384,7 @@ topk_rows(const float* __restrict__ scores, int* __restrict__ indices, const int
         cur = next;
         // fields stay below 2^16 (at most 4096 per chunk), so packed adds do not carry
         const unsigned count = (unsigned)__popc(gtMask) | ((unsigned)__popc(eqMask) << 16);
-        const unsigned before = topk_block_scan(count, warpCounts, warpBefore, &chunkTotal);
+        const unsigned before = topk_block_scan(count, scan);
         unsigned gtRank = gtBefore + (before & 0xFFFFu), eqRank = eqBefore + (before >> 16);
         if ((gtMask | eqMask) != 0u)
         {
@@ -429,7 +408,7 @@ topk_rows(const float* __restrict__ scores, int* __restrict__ indices, const int
                 }
             }
         }
-        const unsigned total = chunkTotal;
+        const unsigned total = scan[64];
         gtBefore += total & 0xFFFFu;
         eqBefore += total >> 16;
         if (gtBefore == greaterWanted && eqBefore >= (inShared ? listed - greaterWanted : remaining))
@@ -440,10 +419,10 @@ topk_rows(const float* __restrict__ scores, int* __restrict__ indices, const int
     // ---- the finer passes and the output on the candidate list ----
     __syncthreads();
     const int n = (int)listed;
-    done = topk_candidate_pass<1>(topk_candidates, n, hist, warpSum, sel, prefix, mask, remaining);
-    if (!done) done = topk_candidate_pass<2>(topk_candidates, n, hist, warpSum, sel, prefix, mask, remaining);
+    done = topk_candidate_pass<1>(topk_candidates, n, hist, scan, sel, prefix, mask, remaining);
+    if (!done) done = topk_candidate_pass<2>(topk_candidates, n, hist, scan, sel, prefix, mask, remaining);
 #if TOPK_PASSES == 4
-    if (!done) done = topk_candidate_pass<3>(topk_candidates, n, hist, warpSum, sel, prefix, mask, remaining);
+    if (!done) done = topk_candidate_pass<3>(topk_candidates, n, hist, scan, sel, prefix, mask, remaining);
 #endif
     gtBefore = 0u;
     eqBefore = 0u;
@@ -453,10 +432,10 @@ topk_rows(const float* __restrict__ scores, int* __restrict__ indices, const int
         const uint2 c = i < n ? topk_candidates[i] : make_uint2(0u, 0u);
         const unsigned u = c.x & mask;
         const bool gt = i < n && u > prefix, eq = i < n && u == prefix;
-        const unsigned before = topk_block_scan((gt ? 1u : 0u) | (eq ? 1u << 16 : 0u), warpCounts, warpBefore, &chunkTotal);
+        const unsigned before = topk_block_scan((gt ? 1u : 0u) | (eq ? 1u << 16 : 0u), scan);
         const unsigned gtRank = gtBefore + (before & 0xFFFFu), eqRank = eqBefore + (before >> 16);
         if (gt || (eq && eqRank < remaining)) dst[gtRank + min(eqRank, remaining)] = (int)c.y;
-        const unsigned total = chunkTotal;
+        const unsigned total = scan[64];
         gtBefore += total & 0xFFFFu;
         eqBefore += total >> 16;
     }
@@ -482,7 +461,7 @@ topk_rows(const float* __restrict__ scores, int* __restrict__ indices, const int
 // The first pass waits on the cluster barrier the kernel arrived at after zeroing the totals.
 template <int PASS, int C, int ITEMS>
 static __device__ __forceinline__ bool topk_register_pass(const unsigned (&key)[ITEMS], int begin, int lim, int visible,
-                                                          unsigned* local, unsigned* totals, unsigned* warpSum,
+                                                          unsigned* local, unsigned* totals, unsigned* scan,
                                                           unsigned* sel, unsigned& prefix, unsigned& mask,
                                                           unsigned& remaining)
 {
@@ -516,11 +495,7 @@ static __device__ __forceinline__ bool topk_register_pass(const unsigned (&key)[
         }
         topk_cluster_sync();
     }
-    topk_find_threshold<BINS>(total, prefix, remaining, SHIFT, warpSum, sel);
-    prefix = sel[0];
-    remaining = sel[1];
-    mask |= (BINS - 1u) << SHIFT;
-    return remaining == sel[2];
+    return topk_narrow<PASS>(total, scan, sel, prefix, mask, remaining);
 }
 
 template <int C, int ITEMS>
@@ -529,8 +504,8 @@ static __device__ __forceinline__ void topk_cluster_body(const float* __restrict
 {
     static_assert(ITEMS <= TOPK_WARPS, "one warp scans one slot");
     __shared__ __align__(16) unsigned totals[TOPK_HIST_WORDS];   // the row's histograms, one per pass
-    __shared__ unsigned local[C > 1 ? 1 << TOPK_FIRST_BITS : 1];  // this block's counts of the current pass (C > 1)
-    __shared__ unsigned warpSum[TOPK_WARPS];
+    __shared__ __align__(16) unsigned local[C > 1 ? 1 << TOPK_FIRST_BITS : 4];   // this block's counts of the current pass (C > 1)
+    __shared__ unsigned scan[TOPK_SCAN_WORDS];
     __shared__ unsigned sel[3];
     __shared__ unsigned slotWarp[ITEMS][TOPK_WARPS];  // per slot and warp: kept gt | eq << 16, then the exclusive prefix over warps
     __shared__ unsigned slotBefore[ITEMS];            // exclusive prefix over slots of the slot totals (packed)
@@ -557,26 +532,26 @@ static __device__ __forceinline__ void topk_cluster_body(const float* __restrict
 #pragma unroll
     for (int q = 0; q < ITEMS; q++) key[q] = q * TOPK_THREADS < lim ? topk_key(src[q * TOPK_THREADS]) : 0u;
 
-    for (int i = tid; i < TOPK_HIST_WORDS; i += TOPK_THREADS) totals[i] = 0u;
+    topk_zero(totals, TOPK_HIST_WORDS);
     if (C > 1)
     {
-        for (int i = tid; i < (1 << TOPK_FIRST_BITS); i += TOPK_THREADS) local[i] = 0u;
+        topk_zero(local, 1 << TOPK_FIRST_BITS);
         topk_cluster_arrive();   // the first pass waits before its remote adds: every block's totals are zero by then
     }
     __syncthreads();
 
     unsigned prefix = 0u, mask = 0u, remaining = (unsigned)k;
-    bool done = topk_register_pass<0, C, ITEMS>(key, begin, lim, visible, local, totals, warpSum, sel, prefix, mask,
+    bool done = topk_register_pass<0, C, ITEMS>(key, begin, lim, visible, local, totals, scan, sel, prefix, mask,
                                                 remaining);
     if (!done)
-        done = topk_register_pass<1, C, ITEMS>(key, begin, lim, visible, local, totals, warpSum, sel, prefix, mask,
+        done = topk_register_pass<1, C, ITEMS>(key, begin, lim, visible, local, totals, scan, sel, prefix, mask,
                                                remaining);
     if (!done)
-        done = topk_register_pass<2, C, ITEMS>(key, begin, lim, visible, local, totals, warpSum, sel, prefix, mask,
+        done = topk_register_pass<2, C, ITEMS>(key, begin, lim, visible, local, totals, scan, sel, prefix, mask,
                                                remaining);
 #if TOPK_PASSES == 4
     if (!done)
-        done = topk_register_pass<3, C, ITEMS>(key, begin, lim, visible, local, totals, warpSum, sel, prefix, mask,
+        done = topk_register_pass<3, C, ITEMS>(key, begin, lim, visible, local, totals, scan, sel, prefix, mask,
                                                remaining);
 #endif
 
@@ -601,13 +576,7 @@ static __device__ __forceinline__ void topk_cluster_body(const float* __restrict
     {
         // warp q scans slot q over the warps; fields stay below 2^16 (at most 1024 * ITEMS per block), no carries
         const unsigned v = slotWarp[warp][lane];
-        unsigned inclusive = v;
-#pragma unroll
-        for (int off = 1; off < 32; off <<= 1)
-        {
-            const unsigned n = __shfl_up_sync(0xFFFFFFFFu, inclusive, off);
-            if (lane >= off) inclusive += n;
-        }
+        const unsigned inclusive = topk_warp_scan(v);
         slotWarp[warp][lane] = inclusive - v;
         if (lane == 31) slotBefore[warp] = inclusive;   // the slot total for now
     }
@@ -615,13 +584,7 @@ static __device__ __forceinline__ void topk_cluster_body(const float* __restrict
     if (warp == 0)
     {
         const unsigned v = lane < ITEMS ? slotBefore[lane] : 0u;
-        unsigned inclusive = v;
-#pragma unroll
-        for (int off = 1; off < 32; off <<= 1)
-        {
-            const unsigned n = __shfl_up_sync(0xFFFFFFFFu, inclusive, off);
-            if (lane >= off) inclusive += n;
-        }
+        const unsigned inclusive = topk_warp_scan(v);
         if (lane < ITEMS) slotBefore[lane] = inclusive - v;
         if (C > 1 && lane == 31)   // this block's totals, to every higher rank (no rank reads another after the barrier)
             for (unsigned r = rank + 1; r < (unsigned)C; r++) topk_remote_store(&rankTotal[rank], r, inclusive);
