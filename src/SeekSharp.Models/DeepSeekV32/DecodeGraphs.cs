@@ -58,6 +58,12 @@ public sealed class DecodeGraphs : IDisposable
     /// <summary>Why the last failed recording failed (that bucket then runs eagerly), or null while none has.</summary>
     public string? LastRecordingFailure { get; private set; }
 
+    /// <summary>
+    /// Host time of the last replay's refill (token ids, positions and block tables filled and uploaded), in ms: once a
+    /// step whatever the layer count, so a one-layer benchmark reports it apart from the layer.
+    /// </summary>
+    public double LastRefillMilliseconds { get; private set; }
+
     /// <summary>The batch bucket of <paramref name="sequences"/> rows: 1, 2, 4, then multiples of 8 (as vLLM's capture sizes).</summary>
     public static int RowBucket(int sequences) =>
         sequences <= 4 ? (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(sequences, 1)) : (sequences + 7) / 8 * 8;
@@ -97,7 +103,9 @@ public sealed class DecodeGraphs : IDisposable
         var graph = _graphs.Find(g => g.Rows == rows && g.End == bucket);
         if (graph is not null)
         {
+            var refill = System.Diagnostics.Stopwatch.GetTimestamp();
             graph.Refill(sequences);
+            LastRefillMilliseconds = System.Diagnostics.Stopwatch.GetElapsedTime(refill).TotalMilliseconds;
             graph.Graph!.Replay();
             Replays++;
             graph.LastUse = ++_steps;

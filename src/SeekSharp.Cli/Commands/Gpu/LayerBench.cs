@@ -58,6 +58,9 @@ public sealed class LayerBench : IDisposable
                 ? new("decode", batch, context, "layer_graph", graphMs, 0, 0, $"not recorded: {reason}")
                 : new("decode", batch, context, "layer_graph", graphMs, 0, 0,
                     $"the same step replayed from its decode graph (batch bucket {DecodeGraphs.RowBucket(batch)}, context bucket {DecodeGraphs.ContextBucket(context, _model.Config.MaxPositionEmbeddings)})"));
+            if (graphs.LastRecordingFailure is null)
+                rows.Add(new("decode", batch, context, "step_refill", graphs.LastRefillMilliseconds, 0, 0,
+                    "host part of layer_graph: the replay's token ids, positions and block tables filled and uploaded (once a step, not a layer)"));
         }
         return rows;
     }
