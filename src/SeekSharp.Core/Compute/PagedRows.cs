@@ -99,8 +99,9 @@ public sealed class PagedRows : IDisposable
 
     private static void CheckBlocks(ReadOnlySpan<int> blockTable)
     {
-        foreach (var block in blockTable)
-            if (block < 0) throw new ArgumentOutOfRangeException(nameof(blockTable), $"paged rows: block table entry {block} is negative");
+        var bad = blockTable.IndexOfAnyInRange(int.MinValue, -1);   // vectorised: a decode step's table can be 262K entries
+        if (bad >= 0)
+            throw new ArgumentOutOfRangeException(nameof(blockTable), $"paged rows: block table entry {blockTable[bad]} is negative");
     }
 
     /// <summary>One sequence in a contiguous cache (pool row = position): rows at positions startPos .. startPos + tokens - 1.</summary>

@@ -86,7 +86,7 @@ public sealed class AttentionGroup : IDisposable
         for (var i = 0; i < run.Count; i++)
         {
             var blocks = (run[i].EndPos + blockSize - 1) / blockSize;
-            for (var b = 0; b < blocks; b++) table[i * width + b] = tables[i][b];
+            BlockLists.CopyTo(tables[i], table.AsSpan(i * width, blocks));
             for (var t = 0; t < run[i].Tokens; t++, r++)
             {
                 rowSequences[r] = i;

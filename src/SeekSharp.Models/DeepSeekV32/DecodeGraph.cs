@@ -124,14 +124,13 @@ internal sealed class DecodeGraph : IDisposable
         {
             var s = sequences[i];
             var end = s.StartPos + 1;
-            var blocks = s.Kv.Blocks(end);
             var used = (end + blockSize - 1) / blockSize;
-            for (var b = 0; b < used; b++)
-            {
-                if ((uint)blocks[b] >= (uint)poolBlocks)
-                    throw new ArgumentOutOfRangeException(nameof(sequences), $"decode graph: sequence {i} names pool block {blocks[b]}; the pool has {poolBlocks}");
-                table[i * width + b] = blocks[b];
-            }
+            var row = table.AsSpan(i * width, used);
+            BlockLists.CopyTo(s.Kv.Blocks(end), row);
+            // one vectorised range check over the row (at 128 rows x 128K a step copies 262K entries)
+            var bad = row.IndexOfAnyExceptInRange(0, poolBlocks - 1);
+            if (bad >= 0)
+                throw new ArgumentOutOfRangeException(nameof(sequences), $"decode graph: sequence {i} names pool block {row[bad]}; the pool has {poolBlocks}");
             positions[i] = s.StartPos;
         }
     }
