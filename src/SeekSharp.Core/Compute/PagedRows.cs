@@ -137,17 +137,27 @@ public sealed class PagedRows : IDisposable
     public long PoolRow(int sequence, int position) =>
         (long)_blockTable[sequence * TableWidth + position / BlockSize] * BlockSize + position % BlockSize;
 
-    /// <summary>Pool rows a [poolRows, width] buffer must hold: one past the highest pool row any query row can see.</summary>
+    /// <summary>
+    /// Pool rows a [poolRows, width] buffer must hold: one past the highest pool row any query row can see. A sequence's
+    /// rows see prefixes of its one table row, so only its furthest row counts: each of its whole blocks ends at
+    /// (block + 1) · BlockSize, its last at block · BlockSize + position % BlockSize + 1 (per sequence, not per row: a
+    /// 4096-row prefill chunk at 128K would otherwise walk 8M table entries).
+    /// </summary>
     public long PoolRowsNeeded()
     {
         if (_poolRowsNeeded >= 0) return _poolRowsNeeded;
+        var furthest = new int[Sequences];
+        furthest.AsSpan().Fill(-1);
+        for (var i = 0; i < Rows; i++) furthest[_rowSequences[i]] = Math.Max(furthest[_rowSequences[i]], _rowPositions[i]);
         long needed = 0;
-        for (var i = 0; i < Rows; i++)
-            for (var b = 0; b <= _rowPositions[i] / BlockSize; b++)
-            {
-                var last = Math.Min(_rowPositions[i], (b + 1) * BlockSize - 1);
-                needed = Math.Max(needed, PoolRow(_rowSequences[i], last) + 1);
-            }
+        for (var s = 0; s < furthest.Length; s++)
+        {
+            if (furthest[s] < 0) continue;
+            var last = furthest[s] / BlockSize;
+            var table = _blockTable.AsSpan(s * TableWidth, last + 1);
+            if (last > 0) needed = Math.Max(needed, ((long)System.Numerics.Tensors.TensorPrimitives.Max<int>(table[..last]) + 1) * BlockSize);
+            needed = Math.Max(needed, (long)table[last] * BlockSize + furthest[s] % BlockSize + 1);
+        }
         return _poolRowsNeeded = needed;
     }
 
