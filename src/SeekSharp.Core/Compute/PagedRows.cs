@@ -153,10 +153,9 @@ public sealed class PagedRows : IDisposable
         for (var s = 0; s < furthest.Length; s++)
         {
             if (furthest[s] < 0) continue;
-            var last = furthest[s] / BlockSize;
-            var table = _blockTable.AsSpan(s * TableWidth, last + 1);
-            if (last > 0) needed = Math.Max(needed, ((long)System.Numerics.Tensors.TensorPrimitives.Max<int>(table[..last]) + 1) * BlockSize);
-            needed = Math.Max(needed, (long)table[last] * BlockSize + furthest[s] % BlockSize + 1);
+            var whole = _blockTable.AsSpan(s * TableWidth, furthest[s] / BlockSize);   // the blocks before the last
+            if (!whole.IsEmpty) needed = Math.Max(needed, ((long)System.Numerics.Tensors.TensorPrimitives.Max<int>(whole) + 1) * BlockSize);
+            needed = Math.Max(needed, PoolRow(s, furthest[s]) + 1);
         }
         return _poolRowsNeeded = needed;
     }
