@@ -10,25 +10,17 @@ import sys
 
 import torch
 
+from indexer_geometry import HOPPER, SMS, TC_SHARED, tc_chunk, wh_chunk, wh_shared
 from nvrtc_lab import compile_module, func, launch, regs, timed
 
 HEADS, DIM = 64, 128
 PEAK_HBM, PEAK_FP8 = 4.8e12, 1979e12
-SMS = torch.cuda.get_device_properties(0).multi_processor_count
-TC_SHARED = 4 * 128 * (144 + 4)
 
 mod_tc, mod_fp32, mod_topk = compile_module("indexer_tc.cu"), compile_module("indexer.cu"), compile_module("topk.cu")
 F_TC1 = func(mod_tc, "indexer_scores_tc1", TC_SHARED + 256)
 F_TC8 = func(mod_tc, "indexer_scores_tc8", TC_SHARED + 8 * 256)
 F_FP32 = func(mod_fp32, "indexer_scores", (HEADS + 64) * (DIM + 4) * 4)
 F_TOPK = func(mod_topk, "topk_rows")
-HOPPER = torch.cuda.get_device_capability() == (9, 0)
-
-
-def wh_shared(group):
-    stages = 5 if group == 1 else 4
-    return 1024 + group * 16384 + 2 * stages * (8192 + 256 + 8) + group * 256
-
 
 # the f16 warpgroup kernels (sm_90a only)
 F_WH = {g: func(mod_tc, f"indexer_scores_wh{g}", wh_shared(g)) for g in (1, 8)} if HOPPER else {}
@@ -36,12 +28,6 @@ for n, f in [("tc1", F_TC1), ("tc8", F_TC8), ("fp32", F_FP32), ("topk", F_TOPK)]
     r, local = regs(f)
     print(f"{n}: {r} registers, {local} bytes local")
 FAILED = []
-
-
-def tc_chunk(max_end, groups):
-    chunk = max_end * groups // (8 * SMS)
-    chunk = (chunk + 127) // 128 * 128
-    return min(max(chunk, 256), 8192)
 
 
 class Paged:
@@ -87,13 +73,6 @@ def run_tc(q8, w, keys, scales, pg, scores=None, group=None):
     launch(F_TC8 if group == 8 else F_TC1, ((pg.max_end + chunk - 1) // chunk, groups), (256,), TC_SHARED + group * 256,
            q8, w, keys, scales, pg.row_seq, pg.row_pos, pg.table, pg.width, pg.bs, 0, scores, pg.rows, pg.max_end, chunk)
     return scores
-
-
-def wh_chunk(max_end, groups, group):
-    """Keys per block for the warpgroup kernels: about one wave of resident blocks (2 per SM for wh1, 1 for wh8)."""
-    resident = (2 if group == 1 else 1) * SMS
-    chunk = (max_end * groups + resident - 1) // resident
-    return min(max((chunk + 127) // 128 * 128, 128), 8192)
 
 
 def run_wh(q8, w, keys, scales, pg, scores=None, group=None, chunk_fn=None):

@@ -17,11 +17,10 @@ import sys
 
 import torch
 
+from indexer_geometry import HOPPER, SMS, TC_SHARED, tc_chunk, wh_chunk, wh_shared
 from nvrtc_lab import compile_module, func, launch, regs
 
 HEADS, DIM = 64, 128
-SMS = torch.cuda.get_device_properties(0).multi_processor_count
-TC_SHARED = 4 * 128 * (144 + 4)
 SHAPES = [(1, 4), (1, 8), (2, 8), (4, 8), (8, 8), (8, 16), (8, 24)]
 
 ARGS = argparse.ArgumentParser()
@@ -52,14 +51,6 @@ def name(v):
 defines = "".join(f"#define {d.replace('=', ' ', 1)}\n" for d in ARGS.define)
 mod_topk, mod_tc = compile_module("topk.cu", defines), compile_module("indexer_tc.cu")
 KERNELS = kernels("", mod_topk) + (kernels("base:", compile_module(ARGS.baseline)) if ARGS.baseline else [])
-HOPPER = torch.cuda.get_device_capability() == (9, 0)
-
-
-def wh_shared(group):
-    """IndexerLauncher.WarpgroupShared."""
-    return 1024 + group * 16384 + 2 * (5 if group == 1 else 4) * (8192 + 256 + 8) + group * 256
-
-
 # the indexer the engine runs: the f16 warpgroup kernels on sm_90a, the mma.sync ones elsewhere
 F_IDX = {g: func(mod_tc, f"indexer_scores_wh{g}", wh_shared(g)) if HOPPER else
          func(mod_tc, f"indexer_scores_tc{g}", TC_SHARED + g * 256) for g in (1, 8)}
@@ -195,17 +186,6 @@ def graph_time(fn, n=20, reps=5):
     return a.elapsed_time(b) / (n * reps) * 1e-3
 
 
-def idx_chunk(max_end, groups, group):
-    """IndexerLauncher.WarpgroupChunk (about one wave of resident blocks) on sm_90a, TcChunk elsewhere."""
-    if HOPPER:
-        resident = (2 if group == 1 else 1) * SMS
-        chunk = (max_end * groups + resident - 1) // resident
-        return min(max((chunk + 127) // 128 * 128, 128), 8192)
-    chunk = max_end * groups // (8 * SMS)
-    chunk = (chunk + 127) // 128 * 128
-    return min(max(chunk, 256), 8192)
-
-
 def indexer_setup(kind, b, l):
     """Paged key cache (64-token blocks, shuffled) for decode b x l (b sequences, one row each at position l-1) or
     prefill b rows of one sequence ending at l; returns the indexer launch and its scores."""
@@ -224,7 +204,7 @@ def indexer_setup(kind, b, l):
     scores = torch.empty((rows, l), device="cuda")
     group = 8 if kind == "prefill" and rows >= 16 else 1
     groups = (rows + group - 1) // group
-    chunk = idx_chunk(l, groups, group)
+    chunk = wh_chunk(l, groups, group) if HOPPER else tc_chunk(l, groups)
 
     def idx():
         launch(F_IDX[group], ((l + chunk - 1) // chunk, groups), (256,), wh_shared(group) if HOPPER else TC_SHARED + group * 256,
