@@ -30,7 +30,17 @@ internal static class GpuBenchCommand
         var moeTokens = new Option<string>("--moe-tokens") { DefaultValueFactory = _ => "1,32,128,4096", Description = "Token counts of the MoE experts timings (with the whole-layer timings)" };
         var torchJson = new Option<string?>("--torch-json") { Description = "torch_dsa_bench.py --json output from the same GPU, to pair with" };
         var jsonOut = new Option<string?>("--json-out") { Description = "Write every row (and the pairing) as JSON here" };
-        foreach (var o in new Option[] { device, threads, batches, decodeCtx, prefillCtx, chunk, reps, noLayer, layerBatches, moeTokens, torchJson, jsonOut })
+        var model = new Option<bool>("--model")
+        {
+            Description = "Also time a real-width model of as many layers as fit the GPU (3 dense + MoE layers, real vocabulary): " +
+                "decode steps at --decode-ctx x --model-batches and whole prompts of --model-prompts, extrapolated to 61 layers (minutes; most of the GPU's memory)",
+        };
+        var modelBatches = new Option<string>("--model-batches") { DefaultValueFactory = _ => "1,32,128", Description = "Decode batch sizes of the --model timings" };
+        var modelPrompts = new Option<string>("--model-prompts") { DefaultValueFactory = _ => "4096,32768,131072", Description = "Prompt lengths of the --model timings (run whole, in --chunk pieces)" };
+        var modelReserve = new Option<int>("--model-reserve-gib") { DefaultValueFactory = _ => 12, Description = "Device memory the --model layer count leaves for a step's temporaries" };
+        var modelMaxMoe = new Option<int>("--model-max-moe") { DefaultValueFactory = _ => 58, Description = "At most this many MoE layers in the --model timings" };
+        foreach (var o in new Option[] { device, threads, batches, decodeCtx, prefillCtx, chunk, reps, noLayer, layerBatches, moeTokens, torchJson, jsonOut,
+                     model, modelBatches, modelPrompts, modelReserve, modelMaxMoe })
             command.Options.Add(o);
 
         command.SetAction(r => CliRunner.Run(() =>
@@ -59,6 +69,18 @@ internal static class GpuBenchCommand
                         Print(rows, layer.Decode(b, l));
                 foreach (var l in Ints(r.GetValue(prefillCtx)!, "--prefill-ctx"))
                     Print(rows, [layer.Prefill(c, l)]);
+            }
+            if (r.GetValue(model))
+            {
+                if (d is not SeekSharp.Cuda.CudaDevice gpu) throw new CliUsageException("--model needs a CUDA device (--device cuda)");
+                var reserve = r.GetValue(modelReserve);
+                if (reserve < 0) throw new CliUsageException($"--model-reserve-gib: {reserve} is negative");
+                var maxMoe = r.GetValue(modelMaxMoe);
+                if (maxMoe < 1) throw new CliUsageException($"--model-max-moe: {maxMoe} is not a positive integer");
+                var bench = new ModelBench(gpu, new MedianTimer(d, repetitions, _ => { }), (long)reserve << 30, maxMoe,
+                    m => Console.Error.WriteLine($"[model] {m}"));
+                Print(rows, bench.Run(Ints(r.GetValue(decodeCtx)!, "--decode-ctx"), Ints(r.GetValue(modelBatches)!, "--model-batches"),
+                    Ints(r.GetValue(modelPrompts)!, "--model-prompts"), c));
             }
 
             List<TorchComparison.Pair>? pairs = null;

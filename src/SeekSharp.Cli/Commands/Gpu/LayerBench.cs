@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using SeekSharp.Core;
 using SeekSharp.Core.Numerics;
 using SeekSharp.Core.Compute;
@@ -20,15 +19,13 @@ namespace SeekSharp.Cli.Commands.Gpu;
 public sealed class LayerBench : IDisposable
 {
     private readonly DeepSeekV32Model _model;
-    private readonly int _repetitions;
-    private readonly Action<string> _log;
+    private readonly MedianTimer _timer;
 
     public LayerBench(IComputeDevice device, int repetitions, Action<string> log)
     {
         var config = DeepSeekConfig.Parse(RealWidthConfig.Json(layers: 1, denseLayers: 0, vocab: 1024), "real-width-1-moe-layer");
         _model = new DeepSeekV32Model(config, InMemoryRandomWeights.Create(config, seed: 11), device);
-        _repetitions = repetitions;
-        _log = log;
+        _timer = new MedianTimer(device, repetitions, log);
     }
 
     /// <summary>
@@ -37,31 +34,15 @@ public sealed class LayerBench : IDisposable
     /// </summary>
     public List<DsaBenchRow> Decode(int batch, int context)
     {
-        var blocksPerSequence = (context + EngineOptions.BlockSize - 1) / EngineOptions.BlockSize;
-        using var pool = new KvBlockPool(_model.Device, _model.Config, batch * blocksPerSequence, scratchBlocks: 1);
-        var sequences = new BatchSequence[batch];
-        for (var b = 0; b < batch; b++)
+        var step = DecodeStepTiming.Measure(_model, batch, context, _timer);
+        var rows = new List<DsaBenchRow> { new("decode", batch, context, "layer", step.EagerMs, 0, 0, "1 MoE layer + embed/head (vocab 1024), one batched step") };
+        if (step.GraphMs is { } graphMs)
         {
-            var table = Enumerable.Range(b * blocksPerSequence, blocksPerSequence).ToArray();
-            // a different token per sequence, so the MoE routes the batch over many experts as real traffic does
-            sequences[b] = new BatchSequence(new[] { 3 + b * 7 % 1000 }, context - 1, new PagedSequenceKv(pool, table));
+            rows.Add(new("decode", batch, context, "layer_graph", graphMs, 0, 0, $"the same step replayed from its decode graph ({step.GraphNote})"));
+            rows.Add(new("decode", batch, context, "step_refill", step.RefillMs ?? 0, 0, 0,
+                "host part of layer_graph: the replay's token ids, positions and block tables filled and uploaded (once a step, not a layer)"));
         }
-        // the cache rows stay as allocated (zeros); every repetition decodes the same position
-        var ms = Time(() => _model.ForwardBatch(sequences, rowInvariantLinears: false));
-        var rows = new List<DsaBenchRow> { new("decode", batch, context, "layer", ms, 0, 0, "1 MoE layer + embed/head (vocab 1024), one batched step") };
-        using var graphs = DecodeGraphs.Create(_model, new PagedSequenceKv(pool, [pool.ScratchBlock]));
-        if (graphs is not null)
-        {
-            graphs.TryRun(sequences);   // a bucket is recorded the second time it comes
-            var graphMs = Time(() => graphs.TryRun(sequences));
-            rows.Add(graphs.LastRecordingFailure is { } reason
-                ? new("decode", batch, context, "layer_graph", graphMs, 0, 0, $"not recorded: {reason}")
-                : new("decode", batch, context, "layer_graph", graphMs, 0, 0,
-                    $"the same step replayed from its decode graph (batch bucket {DecodeGraphs.RowBucket(batch)}, context bucket {DecodeGraphs.ContextBucket(context, _model.Config.MaxPositionEmbeddings)})"));
-            if (graphs.LastRecordingFailure is null)
-                rows.Add(new("decode", batch, context, "step_refill", graphs.LastRefillMilliseconds, 0, 0,
-                    "host part of layer_graph: the replay's token ids, positions and block tables filled and uploaded (once a step, not a layer)"));
-        }
+        else Console.Error.WriteLine($"decode B={batch} L={context}: no replayed step ({step.GraphNote})");
         return rows;
     }
 
@@ -158,23 +139,7 @@ public sealed class LayerBench : IDisposable
         return cache;
     }
 
-    private double Time(Action body)
-    {
-        body();
-        _model.Device.Synchronize();
-        var times = new double[_repetitions];
-        for (var i = 0; i < times.Length; i++)
-        {
-            var start = Stopwatch.GetTimestamp();
-            body();
-            _model.Device.Synchronize();
-            times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        }
-        Array.Sort(times);
-        var median = times[times.Length / 2];
-        _log($"  {median,10:F3} ms");
-        return median;
-    }
+    private double Time(Action body) => _timer.Time(body);
 
     public void Dispose() => _model.Dispose();
 }
