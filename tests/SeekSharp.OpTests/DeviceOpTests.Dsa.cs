@@ -81,14 +81,28 @@ public abstract partial class DeviceOpTests
     public void MlaPrefillLseMatchesReference(int tokens, int heads, bool sparse, bool real) =>
         CheckMlaPrefill(tokens, heads, sparse, real, withLse: true);
 
-    private void CheckMlaPrefill(int tokens, int heads, bool sparse, bool real, bool withLse)
+    public static TheoryData<int, int, int, bool> MlaPrefillLongCases => new()
+    {
+        // tokens, heads, top-k width (0: every causal key), lse; DeepSeek's head shape (the CUDA device's tensor-core
+        // kernel): several 64-query tiles and 32-key tiles, partial last tiles, rows past 2048 with 2048 selected keys
+        { 150, 4, 0, false },
+        { 150, 4, 5, true },
+        { 2100, 2, 2048, true },
+    };
+
+    [Theory]
+    [MemberData(nameof(MlaPrefillLongCases))]
+    public void MlaPrefillMatchesReferenceOverManyTiles(int tokens, int heads, int topk, bool withLse) =>
+        CheckMlaPrefill(tokens, heads, topk > 0, real: true, withLse, topk);
+
+    private void CheckMlaPrefill(int tokens, int heads, bool sparse, bool real, bool withLse, int topk = 5)
     {
         var data = new OpData(22);
         var shape = real ? new MlaShape(heads, 128, 64, 128, 512, 0.0723f) : new MlaShape(heads, 64, 32, 64, 128, 0.1f);
         var q = Floats(data.Activations((long)tokens * heads * shape.QkDim));
         var kvb = Floats(data.Activations((long)tokens * heads * shape.KvBDim));
         var ropeKeys = Floats(data.Activations((long)tokens * shape.Rope));
-        var (indices, width) = sparse ? Selection(data, tokens, 0, 5) : (default, 0);
+        var (indices, width) = sparse ? Selection(data, tokens, 0, topk) : (default, 0);
         var output = Zeros(DType.F32, (long)tokens * heads * shape.V);
         var lse = withLse ? Zeros(DType.F32, (long)tokens * heads) : default;
         Device.MlaPrefill(q.Dev, kvb.Dev, ropeKeys.Dev, sparse ? indices.Dev : null, width, tokens, shape, output.Dev, lse.Dev);

@@ -48,6 +48,7 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
     private readonly Lazy<CudaFunction> _tcPv = new(() => DsaLaunch.Load(library, TcFile, "mla_abs_pv"));
     private readonly Lazy<CudaFunction> _roundRows = new(() => library.Module("elementwise.cu").Function("round_bf16_rows"));
     private readonly MlaSparseWarpgroup _warpgroup = new(library);
+    private MlaPrefillTensorCores _prefillTensorCores => field ??= new(library, (dtype, length) => Scratch(dtype, length));
     private CachingAllocator? _ownAllocator;
 
     /// <summary>
@@ -73,6 +74,11 @@ internal sealed class MlaLauncher(KernelLibrary library, Func<DType, long, CudaB
         DsaLaunch.Check(op, nameof(output), output, DType.F32, rows * shape.V);
         CheckLse(op, lse, rows);
 
+        if (MlaPrefillTensorCores.Fits(shape) && _prefillTensorCores.Available)
+        {
+            _prefillTensorCores.Run(stream, q, kvb, ropeKeys, indices, indexWidth, tokens, shape, output, lse);
+            return;
+        }
         // one block per (head, token), static shared only
         _prefill.Value.Launch(stream, new Dim3((uint)shape.Heads, (uint)tokens), new Dim3(Threads), 0, new KernelArgs()
             .Ptr(q.Pointer).Ptr(kvb.Pointer).Ptr(ropeKeys.Pointer).Ptr(indices?.Pointer ?? 0).Ptr(output.Pointer)

@@ -55,6 +55,9 @@ internal sealed class DecodeGraph : IDisposable
 
     public IDeviceGraph? Graph { get; set; }
 
+    /// <summary>The host copy of the real rows' logits, reused by every step of this graph (see DecodeGraphs.TryRun).</summary>
+    public float[]? HostLogits { get; set; }
+
     /// <summary>When it last ran (a step counter: the least recent graph is evicted first).</summary>
     public long LastUse { get; set; }
 

@@ -75,7 +75,8 @@ public sealed class DecodeGraphs : IDisposable
     /// <summary>
     /// Logits [sequences, vocab] of a decode step (every sequence one token, last row only, all in the padding
     /// sequence's pool), replayed or recorded; null when the step is not such a step or recording is off (the caller
-    /// runs <see cref="DeepSeekV32Model.ForwardBatch"/>). The caller advances each sequence's cache.
+    /// runs <see cref="DeepSeekV32Model.ForwardBatch"/>). The caller advances each sequence's cache. The array belongs to
+    /// the bucket's graph and its next step overwrites it: read (or copy) the logits before the next call.
     /// </summary>
     public float[]? TryRun(IReadOnlyList<BatchSequence> sequences)
     {
@@ -153,7 +154,11 @@ public sealed class DecodeGraphs : IDisposable
 
     private float[] Logits(DecodeGraph graph, int sequences, int vocab)
     {
-        var logits = new float[(long)sequences * vocab];
+        // one host array per graph and batch size, reused step after step: at the real vocabulary a step's logits are
+        // 66 MB for 128 rows, and a fresh array each step cost its allocation and first-touch page faults (5-30 ms
+        // that varied from step to step in `seek bench gpu --model`)
+        var length = (long)sequences * vocab;
+        if (graph.HostLogits is not { } logits || logits.LongLength != length) graph.HostLogits = logits = new float[length];
         _model.Device.Download<float>(graph.Logits, 0, logits);
         return logits;
     }

@@ -70,6 +70,56 @@ public sealed class DsaOpBench(IComputeDevice device, int repetitions, Action<st
         return rows;
     }
 
+    /// <summary>
+    /// A prompt's first chunk of <paramref name="chunk"/> tokens in the MHA form (the reference's prefill from position 0,
+    /// as the engine runs a first chunk): k_nope and v expanded per head, attention over each row's top-k of its causal
+    /// keys (every causal key below 2048, then 2048 of them). FLOPs: the ideal MHA form's, 2 × (192 + 128) per head and
+    /// attended key.
+    /// </summary>
+    public DsaBenchRow FirstChunk(int chunk)
+    {
+        int heads = _shape.Heads, qk = _shape.QkDim, kvbWidth = _shape.KvBDim, width = Math.Min(RealDims.TopK, chunk);
+        var random = new Random(23);
+        float[] Values(long count, float scale) =>
+            [.. Enumerable.Range(0, checked((int)count)).Select(_ => BFloat16Math.Round((random.NextSingle() - 0.5f) * scale))];
+        var selections = new int[(long)chunk * width];
+        var attended = 0L;
+        var pool = new int[chunk];
+        for (var i = 0; i < chunk; i++)
+        {
+            var row = selections.AsSpan(i * width, width);
+            row.Fill(-1);
+            var visible = i + 1;
+            if (visible <= width)
+                for (var s = 0; s < visible; s++) row[s] = s;
+            else
+            {
+                // width distinct positions of 0..i (a partial shuffle), ascending as top-k writes them
+                for (var s = 0; s < visible; s++) pool[s] = s;
+                for (var s = 0; s < width; s++)
+                {
+                    var pick = s + random.Next(visible - s);
+                    (pool[s], pool[pick]) = (pool[pick], pool[s]);
+                }
+                pool.AsSpan(0, width).CopyTo(row);
+                row.Sort();
+            }
+            attended += Math.Min(visible, width);
+        }
+        using var q = device.Allocate(DType.F32, (long)chunk * heads * qk);
+        using var kvb = device.Allocate(DType.F32, (long)chunk * heads * kvbWidth);
+        using var ropeKeys = device.Allocate(DType.F32, (long)chunk * _shape.Rope);
+        using var indices = device.Allocate(DType.I32, selections.LongLength);
+        using var output = device.Allocate(DType.F32, (long)chunk * heads * _shape.V);
+        device.Upload<float>(Values(q.Length, 2f), q);
+        device.Upload<float>(Values(kvb.Length, 2f), kvb);
+        device.Upload<float>(Values(ropeKeys.Length, 2f), ropeKeys);
+        device.Upload<int>(selections, indices);
+        var ms = Time(() => device.MlaPrefill(q, kvb, ropeKeys, indices, width, chunk, _shape, output));
+        return new DsaBenchRow("prefill", chunk, chunk, "mla_mha", ms, 2.0 * attended * heads * (qk + _shape.V), 0,
+            $"a prompt's first {chunk} tokens in the MHA form, top-{width} of the causal keys");
+    }
+
     /// <summary>The step captured as a CUDA graph and replayed (what PyTorch's step_graph does); null off CUDA or if capture fails.</summary>
     private double? TimeGraph(DsaBenchData data, int k)
     {

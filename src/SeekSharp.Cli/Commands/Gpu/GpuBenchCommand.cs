@@ -30,6 +30,7 @@ internal static class GpuBenchCommand
         var moeTokens = new Option<string>("--moe-tokens") { DefaultValueFactory = _ => "1,32,128,4096", Description = "Token counts of the MoE experts timings (with the whole-layer timings)" };
         var torchJson = new Option<string?>("--torch-json") { Description = "torch_dsa_bench.py --json output from the same GPU, to pair with" };
         var jsonOut = new Option<string?>("--json-out") { Description = "Write every row (and the pairing) as JSON here" };
+        var firstChunk = new Option<bool>("--first-chunk") { Description = "Also time the MHA-form attention of a prompt's first --chunk tokens (mla_mha)" };
         var model = new Option<bool>("--model")
         {
             Description = "Also time a real-width model of as many layers as fit the GPU (3 dense + MoE layers, real vocabulary): " +
@@ -40,7 +41,7 @@ internal static class GpuBenchCommand
         var modelReserve = new Option<int>("--model-reserve-gib") { DefaultValueFactory = _ => 12, Description = "Device memory the --model layer count leaves for a step's temporaries" };
         var modelMaxMoe = new Option<int>("--model-max-moe") { DefaultValueFactory = _ => 58, Description = "At most this many MoE layers in the --model timings" };
         foreach (var o in new Option[] { device, threads, batches, decodeCtx, prefillCtx, chunk, reps, noLayer, layerBatches, moeTokens, torchJson, jsonOut,
-                     model, modelBatches, modelPrompts, modelReserve, modelMaxMoe })
+                     firstChunk, model, modelBatches, modelPrompts, modelReserve, modelMaxMoe })
             command.Options.Add(o);
 
         command.SetAction(r => CliRunner.Run(() =>
@@ -59,6 +60,7 @@ internal static class GpuBenchCommand
                 if (l < c) throw new CliUsageException($"--prefill-ctx {l} is shorter than --chunk {c}");
                 Print(rows, ops.Prefill(c, l));
             }
+            if (r.GetValue(firstChunk)) Print(rows, [ops.FirstChunk(c)]);
             if (!r.GetValue(noLayer))
             {
                 using var layer = new LayerBench(d, repetitions, _ => { });
@@ -77,8 +79,11 @@ internal static class GpuBenchCommand
                 if (reserve < 0) throw new CliUsageException($"--model-reserve-gib: {reserve} is negative");
                 var maxMoe = r.GetValue(modelMaxMoe);
                 if (maxMoe < 1) throw new CliUsageException($"--model-max-moe: {maxMoe} is not a positive integer");
-                var bench = new ModelBench(gpu, new MedianTimer(d, repetitions, _ => { }), (long)reserve << 30, maxMoe,
-                    m => Console.Error.WriteLine($"[model] {m}"));
+                var started = System.Diagnostics.Stopwatch.StartNew();
+                // the step downloads every row's logits into a new array (vocab 129280: 66 MB at B = 128), whose allocation
+                // and copy swing by milliseconds between steps: a median over at least 9
+                var bench = new ModelBench(gpu, new MedianTimer(d, Math.Max(repetitions, 9), _ => { }), (long)reserve << 30, maxMoe,
+                    m => Console.Error.WriteLine($"[model {started.Elapsed.TotalSeconds,5:F0} s] {m}"));
                 Print(rows, bench.Run(Ints(r.GetValue(decodeCtx)!, "--decode-ctx"), Ints(r.GetValue(modelBatches)!, "--model-batches"),
                     Ints(r.GetValue(modelPrompts)!, "--model-prompts"), c));
             }
