@@ -100,6 +100,8 @@ __device__ __forceinline__ void mpt_load(u32 ks, u32 vs, const u16* kh_head, con
 
 // s[n][.] = scores of this warp's rows (g: [0], [1]; g + 8: [2], [3]) against keys 8n + 2t, +1 of the tile, scaled, -inf
 // where not attended: past the row (causal), or unselected (bit clear in the row's mask word for this tile)
+// LDSM: B fragments by ldmatrix.x4 (two k-steps of one key group a load) instead of two 32-bit loads a k-step
+template <bool LDSM>
 __device__ __forceinline__ void mpt_scores(float (&s)[4][4], const u32 (&qf)[12][4], const u16* ks, int g, int t, int key0,
     int ra, int rb, u32 wa, u32 wb, float scale)
 {
@@ -107,15 +109,34 @@ __device__ __forceinline__ void mpt_scores(float (&s)[4][4], const u32 (&qf)[12]
     for (int n = 0; n < 4; n++)
 #pragma unroll
         for (int e = 0; e < 4; e++) s[n][e] = 0.0f;
+    if (LDSM)
+    {
+        // lane l addresses row l % 8 of matrix l / 8: keys 8n + l % 8, dims 16k + 8 (l / 8) (k-steps k, k + 1)
+        const int lane = 4 * g + t;
+        const u32 base = smem_addr(ks + (lane & 7) * MPT_KS + 8 * (lane >> 3));
 #pragma unroll
-    for (int k = 0; k < 12; k++)
+        for (int k = 0; k < 12; k += 2)
 #pragma unroll
-        for (int n = 0; n < 4; n++)
-        {
-            const u16* row = ks + (8 * n + g) * MPT_KS + 16 * k + 2 * t;
-            mma_bf16_16816(s[n], qf[k][0], qf[k][1], qf[k][2], qf[k][3], *reinterpret_cast<const u32*>(row),
-                *reinterpret_cast<const u32*>(row + 8));
-        }
+            for (int n = 0; n < 4; n++)
+            {
+                u32 b0, b1, c0, c1;
+                ldsm_x4(base + 2 * (8 * n * MPT_KS + 16 * k), b0, b1, c0, c1);
+                mma_bf16_16816(s[n], qf[k][0], qf[k][1], qf[k][2], qf[k][3], b0, b1);
+                mma_bf16_16816(s[n], qf[k + 1][0], qf[k + 1][1], qf[k + 1][2], qf[k + 1][3], c0, c1);
+            }
+    }
+    else
+    {
+#pragma unroll
+        for (int k = 0; k < 12; k++)
+#pragma unroll
+            for (int n = 0; n < 4; n++)
+            {
+                const u16* row = ks + (8 * n + g) * MPT_KS + 16 * k + 2 * t;
+                mma_bf16_16816(s[n], qf[k][0], qf[k][1], qf[k][2], qf[k][3], *reinterpret_cast<const u32*>(row),
+                    *reinterpret_cast<const u32*>(row + 8));
+            }
+    }
 #pragma unroll
     for (int n = 0; n < 4; n++)
 #pragma unroll
@@ -143,7 +164,8 @@ __device__ __forceinline__ float mpt_quad_sum(float x)
 // q [tokens, heads, 192] F32 (bf16 values); kh, vt from mla_prefill_tc_keys; mask [tokens, words] from
 // mla_prefill_tc_mask or null (every causal key); output [tokens, heads, 128] F32; lse [tokens, heads] or null.
 // grid (tpad / 64, heads), block 128; blocks with the most key tiles first.
-extern "C" __global__ void __launch_bounds__(128) mla_prefill_tc(const float* __restrict__ q, const u16* __restrict__ kh,
+template <bool LDSM>
+__device__ __forceinline__ void mpt_attend(const float* __restrict__ q, const u16* __restrict__ kh,
     const u16* __restrict__ vt, const u32* __restrict__ mask, int words, float* __restrict__ output, float* __restrict__ lse,
     int tokens, int tpad, int heads, float scale)
 {
@@ -198,7 +220,7 @@ extern "C" __global__ void __launch_bounds__(128) mla_prefill_tc(const float* __
         if (kt * MPT_KEYS <= warp_row0 + 15)   // else every key of the tile is past this warp's rows
         {
             float s[4][4];
-            mpt_scores(s, qf, ks_tiles[kt & 1], g, t, kt * MPT_KEYS, ra, rb, word(ra, kt), word(rb, kt), scale);
+            mpt_scores<LDSM>(s, qf, ks_tiles[kt & 1], g, t, kt * MPT_KEYS, ra, rb, word(ra, kt), word(rb, kt), scale);
 #pragma unroll
             for (int half = 0; half < 2; half++)
             {
@@ -239,7 +261,7 @@ extern "C" __global__ void __launch_bounds__(128) mla_prefill_tc(const float* __
         if (kt * MPT_KEYS <= warp_row0 + 15)
         {
             float s[4][4];
-            mpt_scores(s, qf, ks_tiles[kt & 1], g, t, kt * MPT_KEYS, ra, rb, word(ra, kt), word(rb, kt), scale);
+            mpt_scores<LDSM>(s, qf, ks_tiles[kt & 1], g, t, kt * MPT_KEYS, ra, rb, word(ra, kt), word(rb, kt), scale);
 #pragma unroll
             for (int n = 0; n < 4; n++)
 #pragma unroll
@@ -249,16 +271,32 @@ extern "C" __global__ void __launch_bounds__(128) mla_prefill_tc(const float* __
                     s[n][e] = m[half] == SS_NEG_INF ? 0.0f : bf16_round(expf(s[n][e] - m[half]) / l[half]);
                 }
             const u16* vs = vs_tiles[kt & 1];
+            // ldmatrix: lane l addresses dims 8 (n + (l / 8) / 2) + l % 8, keys 16kk + 8 ((l / 8) % 2) (v tiles n, n + 1)
+            const u32 vbase = smem_addr(vs + (8 * ((lane >> 3) >> 1) + (lane & 7)) * MPT_VS + 8 * ((lane >> 3) & 1));
 #pragma unroll
             for (int kk = 0; kk < 2; kk++)   // 16 keys a k-step: score tiles 2kk, 2kk + 1
             {
                 const u32 a0 = pack_bf16x2(s[2 * kk][0], s[2 * kk][1]), a1 = pack_bf16x2(s[2 * kk][2], s[2 * kk][3]);
                 const u32 a2 = pack_bf16x2(s[2 * kk + 1][0], s[2 * kk + 1][1]), a3 = pack_bf16x2(s[2 * kk + 1][2], s[2 * kk + 1][3]);
-#pragma unroll
-                for (int n = 0; n < 16; n++)
+                if (LDSM)
                 {
-                    const u16* row = vs + (8 * n + g) * MPT_VS + 16 * kk + 2 * t;
-                    mma_bf16_16816(o[n], a0, a1, a2, a3, *reinterpret_cast<const u32*>(row), *reinterpret_cast<const u32*>(row + 8));
+#pragma unroll
+                    for (int n = 0; n < 16; n += 2)
+                    {
+                        u32 b0, b1, c0, c1;
+                        ldsm_x4(vbase + 2 * (8 * n * MPT_VS + 16 * kk), b0, b1, c0, c1);
+                        mma_bf16_16816(o[n], a0, a1, a2, a3, b0, b1);
+                        mma_bf16_16816(o[n + 1], a0, a1, a2, a3, c0, c1);
+                    }
+                }
+                else
+                {
+#pragma unroll
+                    for (int n = 0; n < 16; n++)
+                    {
+                        const u16* row = vs + (8 * n + g) * MPT_VS + 16 * kk + 2 * t;
+                        mma_bf16_16816(o[n], a0, a1, a2, a3, *reinterpret_cast<const u32*>(row), *reinterpret_cast<const u32*>(row + 8));
+                    }
                 }
             }
         }
@@ -276,4 +314,19 @@ extern "C" __global__ void __launch_bounds__(128) mla_prefill_tc(const float* __
             *reinterpret_cast<float2*>(out + 8 * n) = make_float2(bf16_round(o[n][2 * half]), bf16_round(o[n][2 * half + 1]));
         if (lse != nullptr && t == 0) lse[(i64)row * heads + h] = softmax_lse(m[half], l[half]);
     }
+}
+
+// The two forms of the B fragment loads (MlaPrefillTensorCores picks; the kernel lab's A/B of round 13)
+extern "C" __global__ void __launch_bounds__(128) mla_prefill_tc(const float* __restrict__ q, const u16* __restrict__ kh,
+    const u16* __restrict__ vt, const u32* __restrict__ mask, int words, float* __restrict__ output, float* __restrict__ lse,
+    int tokens, int tpad, int heads, float scale)
+{
+    mpt_attend<true>(q, kh, vt, mask, words, output, lse, tokens, tpad, heads, scale);
+}
+
+extern "C" __global__ void __launch_bounds__(128) mla_prefill_tc_lds(const float* __restrict__ q, const u16* __restrict__ kh,
+    const u16* __restrict__ vt, const u32* __restrict__ mask, int words, float* __restrict__ output, float* __restrict__ lse,
+    int tokens, int tpad, int heads, float scale)
+{
+    mpt_attend<false>(q, kh, vt, mask, words, output, lse, tokens, tpad, heads, scale);
 }

@@ -10,7 +10,7 @@ namespace SeekSharp.Cuda.Launchers;
 /// once (mla_prefill_tc_keys), an index list becomes a bit mask per row (mla_prefill_tc_mask), and each block runs 64
 /// queries of one head over the causal key tiles twice (the rows' max and sum, then exact p and P V). Cost grows with
 /// tokens²: a prompt's first chunk, which the engine keeps to a few thousand tokens. SEEKSHARP_MLA_PREFILL_TC=0 keeps
-/// mla_prefill (for A/B timing).
+/// mla_prefill (for A/B timing), =lds the first form's fragment loads.
 /// </summary>
 internal sealed class MlaPrefillTensorCores(KernelLibrary library, Func<DType, long, CudaBuffer> scratch)
 {
@@ -19,7 +19,10 @@ internal sealed class MlaPrefillTensorCores(KernelLibrary library, Func<DType, l
     private const int Keys = 32;   // MPT_KEYS
     private const int Qk = 192, V = 128;
 
-    private static readonly bool Enabled = Environment.GetEnvironmentVariable("SEEKSHARP_MLA_PREFILL_TC") != "0";
+    // SEEKSHARP_MLA_PREFILL_TC=0 keeps mla_prefill; =lds loads the B fragments as 32-bit words instead of ldmatrix (A/B)
+    private static readonly string? Switch = Environment.GetEnvironmentVariable("SEEKSHARP_MLA_PREFILL_TC");
+    private static readonly bool Enabled = Switch != "0";
+    private static readonly string AttendKernel = Switch == "lds" ? "mla_prefill_tc_lds" : "mla_prefill_tc";
     private readonly Lazy<(CudaFunction Keys, CudaFunction Mask, CudaFunction Attend)?> _kernels = new(() => Load(library));
 
     /// <summary>The shape these kernels take: nope 128, rope 64, v 128 (DeepSeek-V3/V3.2's heads), any head count.</summary>
@@ -55,6 +58,6 @@ internal sealed class MlaPrefillTensorCores(KernelLibrary library, Func<DType, l
         library.TryLoadOptional("mla_prefill: the tensor-core kernels", "mla_prefill", () =>
         {
             var module = library.Module(File);
-            return (module.Function("mla_prefill_tc_keys"), module.Function("mla_prefill_tc_mask"), module.Function("mla_prefill_tc"));
+            return (module.Function("mla_prefill_tc_keys"), module.Function("mla_prefill_tc_mask"), module.Function(AttendKernel));
         }, out var kernels) ? kernels : null;
 }
