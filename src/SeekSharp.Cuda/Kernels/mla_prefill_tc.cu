@@ -100,16 +100,43 @@ __device__ __forceinline__ void mpt_load(u32 ks, u32 vs, const u16* kh_head, con
 
 // s[n][.] = scores of this warp's rows (g: [0], [1]; g + 8: [2], [3]) against keys 8n + 2t, +1 of the tile, scaled, -inf
 // where not attended: past the row (causal), or unselected (bit clear in the row's mask word for this tile)
-// LDSM: B fragments by ldmatrix.x4 (two k-steps of one key group a load) instead of two 32-bit loads a k-step
-template <bool LDSM>
-__device__ __forceinline__ void mpt_scores(float (&s)[4][4], const u32 (&qf)[12][4], const u16* ks, int g, int t, int key0,
-    int ra, int rb, u32 wa, u32 wb, float scale)
+// The forms (one kernel each, MlaPrefillTensorCores picks): q fragments held in registers with B fragments as 32-bit
+// loads (LDS) or by ldmatrix.x4, two k-steps of one key group a load (LDSM); or q kept in shared memory and its A
+// fragments loaded by ldmatrix a k-step pair at a time (QS, the default: 168 registers instead of 216, so 3 blocks an
+// SM instead of 2; 4096 tokens 11.3 ms against 13.4).
+#define MPT_LDS 0
+#define MPT_LDSM 1
+#define MPT_QS 2
+
+template <int FORM>
+__device__ __forceinline__ void mpt_scores(float (&s)[4][4], const u32 (&qf)[12][4], u32 q_lane, const u16* ks, int g, int t,
+    int key0, int ra, int rb, u32 wa, u32 wb, float scale)
 {
 #pragma unroll
     for (int n = 0; n < 4; n++)
 #pragma unroll
         for (int e = 0; e < 4; e++) s[n][e] = 0.0f;
-    if (LDSM)
+    if (FORM == MPT_QS)
+    {
+        const int lane = 4 * g + t;
+        const u32 base = smem_addr(ks + (lane & 7) * MPT_KS + 8 * (lane >> 3));
+#pragma unroll
+        for (int k = 0; k < 12; k += 2)
+        {
+            u32 a[2][4];   // q_lane: row lane % 16 of the warp's 16, dims 8 (lane / 16) of the k-step
+            ldsm_x4(q_lane + 2 * 16 * k, a[0][0], a[0][1], a[0][2], a[0][3]);
+            ldsm_x4(q_lane + 2 * 16 * (k + 1), a[1][0], a[1][1], a[1][2], a[1][3]);
+#pragma unroll
+            for (int n = 0; n < 4; n++)
+            {
+                u32 b0, b1, c0, c1;
+                ldsm_x4(base + 2 * (8 * n * MPT_KS + 16 * k), b0, b1, c0, c1);
+                mma_bf16_16816(s[n], a[0][0], a[0][1], a[0][2], a[0][3], b0, b1);
+                mma_bf16_16816(s[n], a[1][0], a[1][1], a[1][2], a[1][3], c0, c1);
+            }
+        }
+    }
+    else if (FORM == MPT_LDSM)
     {
         // lane l addresses row l % 8 of matrix l / 8: keys 8n + l % 8, dims 16k + 8 (l / 8) (k-steps k, k + 1)
         const int lane = 4 * g + t;
@@ -164,19 +191,34 @@ __device__ __forceinline__ float mpt_quad_sum(float x)
 // q [tokens, heads, 192] F32 (bf16 values); kh, vt from mla_prefill_tc_keys; mask [tokens, words] from
 // mla_prefill_tc_mask or null (every causal key); output [tokens, heads, 128] F32; lse [tokens, heads] or null.
 // grid (tpad / 64, heads), block 128; blocks with the most key tiles first.
-template <bool LDSM>
-__device__ __forceinline__ void mpt_attend(const float* __restrict__ q, const u16* __restrict__ kh,
-    const u16* __restrict__ vt, const u32* __restrict__ mask, int words, float* __restrict__ output, float* __restrict__ lse,
-    int tokens, int tpad, int heads, float scale)
+// Shared memory: ks_tiles 2 stages of MPT_K_TILE, vs_tiles 2 of MPT_V_TILE, q_tile (QS only) MPT_ROWS x MPT_KS
+template <int FORM>
+__device__ __forceinline__ void mpt_attend(u16* ks_base, u16* vs_base, u16* q_tile, const float* __restrict__ q,
+    const u16* __restrict__ kh, const u16* __restrict__ vt, const u32* __restrict__ mask, int words,
+    float* __restrict__ output, float* __restrict__ lse, int tokens, int tpad, int heads, float scale)
 {
-    __shared__ __align__(16) u16 ks_tiles[2][MPT_K_TILE];
-    __shared__ __align__(16) u16 vs_tiles[2][MPT_V_TILE];
+    u16* const ks_tiles[2] = {ks_base, ks_base + MPT_K_TILE};
+    u16* const vs_tiles[2] = {vs_base, vs_base + MPT_V_TILE};
     const int qt = gridDim.x - 1 - blockIdx.x, h = blockIdx.y;
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
     const int warp_row0 = qt * MPT_ROWS + warp * 16, ra = warp_row0 + g, rb = ra + 8;
 
-    // this warp's q rows as A fragments: 12 k-steps over the 192 dims
+    // this warp's q rows as A fragments (12 k-steps over the 192 dims), or the block's q rows in shared memory
     u32 qf[12][4];
+    u32 q_lane = 0;
+    if (FORM == MPT_QS)
+    {
+        for (int c = threadIdx.x; c < MPT_ROWS * (MPT_QK / 2); c += 128)
+        {
+            const int r = c / (MPT_QK / 2), x = 2 * (c % (MPT_QK / 2)), row = qt * MPT_ROWS + r;
+            const float2 v = row < tokens ? *reinterpret_cast<const float2*>(q + ((i64)row * heads + h) * MPT_QK + x)
+                                          : make_float2(0.0f, 0.0f);
+            *reinterpret_cast<u32*>(q_tile + r * MPT_KS + x) = pack_bf16x2(v.x, v.y);
+        }
+        __syncthreads();
+        q_lane = smem_addr(q_tile + (warp * 16 + (lane & 15)) * MPT_KS + 8 * (lane >> 4));
+    }
+    else
     {
         const float* qa = q + ((i64)ra * heads + h) * MPT_QK + 2 * t;
         const float* qb = q + ((i64)rb * heads + h) * MPT_QK + 2 * t;
@@ -197,7 +239,7 @@ __device__ __forceinline__ void mpt_attend(const float* __restrict__ q, const u1
     const int tiles = block_last / MPT_KEYS + 1;
     const u16* kh_head = kh + (i64)h * tpad * MPT_QK;
     const u16* vt_head = vt + (i64)h * tpad * MPT_V;
-    const u32 ks0 = smem_addr(ks_tiles[0]), vs0 = smem_addr(vs_tiles[0]);
+    const u32 ks0 = smem_addr(ks_base), vs0 = smem_addr(vs_base);
     const u32 k_stage = MPT_K_TILE * 2, v_stage = MPT_V_TILE * 2;
     // a row's mask word for tile kt (every bit when there is no mask; rows past the prompt attend nothing)
     auto word = [&](int row, int kt) -> u32 {
@@ -220,7 +262,7 @@ __device__ __forceinline__ void mpt_attend(const float* __restrict__ q, const u1
         if (kt * MPT_KEYS <= warp_row0 + 15)   // else every key of the tile is past this warp's rows
         {
             float s[4][4];
-            mpt_scores<LDSM>(s, qf, ks_tiles[kt & 1], g, t, kt * MPT_KEYS, ra, rb, word(ra, kt), word(rb, kt), scale);
+            mpt_scores<FORM>(s, qf, q_lane, ks_tiles[kt & 1], g, t, kt * MPT_KEYS, ra, rb, word(ra, kt), word(rb, kt), scale);
 #pragma unroll
             for (int half = 0; half < 2; half++)
             {
@@ -261,7 +303,7 @@ __device__ __forceinline__ void mpt_attend(const float* __restrict__ q, const u1
         if (kt * MPT_KEYS <= warp_row0 + 15)
         {
             float s[4][4];
-            mpt_scores<LDSM>(s, qf, ks_tiles[kt & 1], g, t, kt * MPT_KEYS, ra, rb, word(ra, kt), word(rb, kt), scale);
+            mpt_scores<FORM>(s, qf, q_lane, ks_tiles[kt & 1], g, t, kt * MPT_KEYS, ra, rb, word(ra, kt), word(rb, kt), scale);
 #pragma unroll
             for (int n = 0; n < 4; n++)
 #pragma unroll
@@ -278,7 +320,7 @@ __device__ __forceinline__ void mpt_attend(const float* __restrict__ q, const u1
             {
                 const u32 a0 = pack_bf16x2(s[2 * kk][0], s[2 * kk][1]), a1 = pack_bf16x2(s[2 * kk][2], s[2 * kk][3]);
                 const u32 a2 = pack_bf16x2(s[2 * kk + 1][0], s[2 * kk + 1][1]), a3 = pack_bf16x2(s[2 * kk + 1][2], s[2 * kk + 1][3]);
-                if (LDSM)
+                if (FORM != MPT_LDS)
                 {
 #pragma unroll
                     for (int n = 0; n < 16; n += 2)
@@ -316,17 +358,30 @@ __device__ __forceinline__ void mpt_attend(const float* __restrict__ q, const u1
     }
 }
 
-// The two forms of the B fragment loads (MlaPrefillTensorCores picks; the kernel lab's A/B of round 13)
-extern "C" __global__ void __launch_bounds__(128) mla_prefill_tc(const float* __restrict__ q, const u16* __restrict__ kh,
-    const u16* __restrict__ vt, const u32* __restrict__ mask, int words, float* __restrict__ output, float* __restrict__ lse,
-    int tokens, int tpad, int heads, float scale)
+// The three forms (MlaPrefillTensorCores picks; round 13's A/B): mla_prefill_tc_qs is the default
+#define MPT_ARGS const float* __restrict__ q, const u16* __restrict__ kh, const u16* __restrict__ vt, \
+    const u32* __restrict__ mask, int words, float* __restrict__ output, float* __restrict__ lse, int tokens, int tpad, \
+    int heads, float scale
+
+extern "C" __global__ void __launch_bounds__(128) mla_prefill_tc(MPT_ARGS)
 {
-    mpt_attend<true>(q, kh, vt, mask, words, output, lse, tokens, tpad, heads, scale);
+    __shared__ __align__(16) u16 ks_tiles[2 * MPT_K_TILE];
+    __shared__ __align__(16) u16 vs_tiles[2 * MPT_V_TILE];
+    mpt_attend<MPT_LDSM>(ks_tiles, vs_tiles, nullptr, q, kh, vt, mask, words, output, lse, tokens, tpad, heads, scale);
 }
 
-extern "C" __global__ void __launch_bounds__(128) mla_prefill_tc_lds(const float* __restrict__ q, const u16* __restrict__ kh,
-    const u16* __restrict__ vt, const u32* __restrict__ mask, int words, float* __restrict__ output, float* __restrict__ lse,
-    int tokens, int tpad, int heads, float scale)
+extern "C" __global__ void __launch_bounds__(128) mla_prefill_tc_lds(MPT_ARGS)
 {
-    mpt_attend<false>(q, kh, vt, mask, words, output, lse, tokens, tpad, heads, scale);
+    __shared__ __align__(16) u16 ks_tiles[2 * MPT_K_TILE];
+    __shared__ __align__(16) u16 vs_tiles[2 * MPT_V_TILE];
+    mpt_attend<MPT_LDS>(ks_tiles, vs_tiles, nullptr, q, kh, vt, mask, words, output, lse, tokens, tpad, heads, scale);
+}
+
+// dynamic shared MPT_QS_SHARED bytes: q tile, then the key and value stages
+#define MPT_QS_SHARED ((MPT_ROWS * MPT_KS + 2 * MPT_K_TILE + 2 * MPT_V_TILE) * 2)
+extern __shared__ __align__(16) u16 mpt_dynamic[];
+extern "C" __global__ void __launch_bounds__(128, 3) mla_prefill_tc_qs(MPT_ARGS)
+{
+    u16* const ks = mpt_dynamic + MPT_ROWS * MPT_KS;
+    mpt_attend<MPT_QS>(ks, ks + 2 * MPT_K_TILE, mpt_dynamic, q, kh, vt, mask, words, output, lse, tokens, tpad, heads, scale);
 }

@@ -10,7 +10,7 @@ namespace SeekSharp.Cuda.Launchers;
 /// once (mla_prefill_tc_keys), an index list becomes a bit mask per row (mla_prefill_tc_mask), and each block runs 64
 /// queries of one head over the causal key tiles twice (the rows' max and sum, then exact p and P V). Cost grows with
 /// tokens²: a prompt's first chunk, which the engine keeps to a few thousand tokens. SEEKSHARP_MLA_PREFILL_TC=0 keeps
-/// mla_prefill (for A/B timing), =lds the first form's fragment loads.
+/// mla_prefill (for A/B timing); =regs and =lds pick the kernel's earlier forms.
 /// </summary>
 internal sealed class MlaPrefillTensorCores(KernelLibrary library, Func<DType, long, CudaBuffer> scratch)
 {
@@ -19,10 +19,15 @@ internal sealed class MlaPrefillTensorCores(KernelLibrary library, Func<DType, l
     private const int Keys = 32;   // MPT_KEYS
     private const int Qk = 192, V = 128;
 
-    // SEEKSHARP_MLA_PREFILL_TC=0 keeps mla_prefill; =lds loads the B fragments as 32-bit words instead of ldmatrix (A/B)
+    private const int QsShared = (Rows * 200 + 2 * Keys * 200 + 2 * V * 40) * 2;   // MPT_QS_SHARED
+
+    // The kernel's forms (round 13's A/B at 4096 tokens): q kept in shared memory, 168 registers, 3 blocks an SM (the
+    // default, 11.3 ms); q in registers, 216 registers, 2 blocks (SEEKSHARP_MLA_PREFILL_TC=regs, 13.4 ms); that with
+    // its B fragments as 32-bit loads instead of ldmatrix (=lds, 14.2 ms). =0 keeps mla_prefill.
     private static readonly string? Switch = Environment.GetEnvironmentVariable("SEEKSHARP_MLA_PREFILL_TC");
     private static readonly bool Enabled = Switch != "0";
-    private static readonly string AttendKernel = Switch == "lds" ? "mla_prefill_tc_lds" : "mla_prefill_tc";
+    private static readonly string AttendKernel = Switch switch { "lds" => "mla_prefill_tc_lds", "regs" => "mla_prefill_tc", _ => "mla_prefill_tc_qs" };
+    private static readonly int AttendShared = AttendKernel == "mla_prefill_tc_qs" ? QsShared : 0;
     private readonly Lazy<(CudaFunction Keys, CudaFunction Mask, CudaFunction Attend)?> _kernels = new(() => Load(library));
 
     /// <summary>The shape these kernels take: nope 128, rope 64, v 128 (DeepSeek-V3/V3.2's heads), any head count.</summary>
@@ -49,7 +54,7 @@ internal sealed class MlaPrefillTensorCores(KernelLibrary library, Func<DType, l
             maskKernel.Launch(stream, new Dim3((uint)tokens), new Dim3(256), words * 4, new KernelArgs()
                 .Ptr(indices.Pointer).Int(indexWidth).Ptr(mask!.Pointer).Int(words));
 
-        attend.Launch(stream, new Dim3((uint)(tpad / Rows), (uint)heads), new Dim3(128), 0, new KernelArgs()
+        attend.Launch(stream, new Dim3((uint)(tpad / Rows), (uint)heads), new Dim3(128), AttendShared, new KernelArgs()
             .Ptr(q.Pointer).Ptr(kh.Pointer).Ptr(vt.Pointer).Ptr(mask?.Pointer ?? 0).Int(words).Ptr(output.Pointer)
             .Ptr(lse?.Pointer ?? 0).Int(tokens).Int(tpad).Int(heads).Float(shape.SoftmaxScale));
     }
@@ -58,6 +63,8 @@ internal sealed class MlaPrefillTensorCores(KernelLibrary library, Func<DType, l
         library.TryLoadOptional("mla_prefill: the tensor-core kernels", "mla_prefill", () =>
         {
             var module = library.Module(File);
-            return (module.Function("mla_prefill_tc_keys"), module.Function("mla_prefill_tc_mask"), module.Function(AttendKernel));
+            var attend = module.Function(AttendKernel);
+            if (AttendShared > 0) attend.SetMaxDynamicSharedBytes(AttendShared);
+            return (module.Function("mla_prefill_tc_keys"), module.Function("mla_prefill_tc_mask"), attend);
         }, out var kernels) ? kernels : null;
 }
