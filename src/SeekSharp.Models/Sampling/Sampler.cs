@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace SeekSharp.Models.Sampling;
 
 /// <summary>Sampling settings; temperature 0 is greedy (argmax, lowest id on ties).</summary>
@@ -50,22 +52,96 @@ public sealed class Sampler
         return best < 0 ? ArgMax(logits) : best;
     }
 
-    /// <summary>Zeroes everything outside top-k and outside the smallest set whose mass reaches top_p.</summary>
+    /// <summary>
+    /// Zeroes everything outside top-k and outside the smallest set whose mass reaches top_p, both in the order of
+    /// probability descending, index ascending. Only a prefix of that order can be kept, so only the entries of the
+    /// highest binary orders of magnitude that can hold it are sorted (at the real vocabulary, 129,280 entries, a full
+    /// sort per sequence and step cost tens of milliseconds).
+    /// </summary>
     private void Truncate(float[] probs)
     {
-        var order = Enumerable.Range(0, probs.Length).OrderByDescending(i => probs[i]).ThenBy(i => i).ToArray();
+        var order = SortedPrefix(probs, _params.TopK, _params.TopP);
         var keep = _params.TopK > 0 ? Math.Min(_params.TopK, order.Length) : order.Length;
+        var reached = false;
         var mass = 0.0;
         for (var r = 0; r < keep; r++)
         {
             mass += probs[order[r]];
-            if (mass >= _params.TopP) { keep = r + 1; break; }
+            if (mass >= _params.TopP) { keep = r + 1; reached = true; break; }
         }
-        for (var r = keep; r < order.Length; r++) probs[order[r]] = 0f;
+        // a prefix cut by mass that the sum did not reach (the sums by magnitude rounded otherwise): the whole order
+        if (!reached && _params.TopK == 0 && order.Length < probs.Length)
+        {
+            order = SortedPrefix(probs, 0, 1f);
+            keep = order.Length;
+            mass = 0.0;
+            for (var r = 0; r < keep; r++)
+            {
+                mass += probs[order[r]];
+                if (mass >= _params.TopP) { keep = r + 1; break; }
+            }
+        }
+        var kept = new bool[probs.Length];
+        for (var r = 0; r < keep; r++) kept[order[r]] = true;
+        for (var i = 0; i < probs.Length; i++)
+            if (!kept[i]) probs[i] = 0f;
     }
 
+    /// <summary>
+    /// A prefix of the indices in the order (probability descending, index ascending) that holds the first topK of them
+    /// (topK > 0), or that reaches mass topP with the next smaller magnitude as margin (topK = 0; topP 1: every index).
+    /// The prefix is every index whose probability's binary exponent is at least a bound, sorted.
+    /// </summary>
+    private static int[] SortedPrefix(float[] probs, int topK, float topP)
+    {
+        // probabilities are ≥ 0 (a NaN logit makes them NaN: the plain full sort keeps the old order rules there)
+        foreach (var p in probs)
+            if (float.IsNaN(p)) return [.. Enumerable.Range(0, probs.Length).OrderByDescending(i => probs[i]).ThenBy(i => i)];
+        var bound = 0;
+        if (topK > 0 || topP < 1f)
+        {
+            Span<long> count = stackalloc long[256];
+            Span<double> mass = stackalloc double[256];
+            foreach (var p in probs)
+            {
+                var e = (int)(BitConverter.SingleToUInt32Bits(p) >> 23);
+                count[e]++;
+                mass[e] += p;
+            }
+            long seen = 0;
+            var sum = 0.0;
+            for (var e = 255; e >= 0; e--)
+            {
+                seen += count[e];
+                sum += mass[e];
+                if (topK > 0 ? seen >= topK : sum >= topP)
+                {
+                    bound = topK > 0 ? e : Math.Max(e - 1, 0);
+                    break;
+                }
+            }
+        }
+        var keys = new List<ulong>();
+        for (var i = 0; i < probs.Length; i++)
+        {
+            var bits = BitConverter.SingleToUInt32Bits(probs[i]);
+            // larger probability first (the complemented bits of a non-negative float ascend as it falls), then lower index
+            if ((int)(bits >> 23) >= bound) keys.Add(((ulong)~bits << 32) | (uint)i);
+        }
+        var sorted = keys.ToArray();
+        Array.Sort(sorted);
+        var order = new int[sorted.Length];
+        for (var r = 0; r < order.Length; r++) order[r] = (int)(uint)sorted[r];
+        return order;
+    }
+
+    /// <summary>The first index of the largest logit; a NaN never wins except at index 0.</summary>
     public static int ArgMax(ReadOnlySpan<float> logits)
     {
+        // the vectorised search returns the first index of the maximum too, but prefers a NaN and +0 over -0: where
+        // the maximum it finds is NaN or zero, the comparison loop decides
+        var index = TensorPrimitives.IndexOfMax(logits);
+        if (index >= 0 && !float.IsNaN(logits[index]) && logits[index] != 0f) return index;
         var best = 0;
         for (var i = 1; i < logits.Length; i++)
             if (logits[i] > logits[best]) best = i;
