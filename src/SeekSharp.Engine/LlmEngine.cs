@@ -238,15 +238,16 @@ public sealed class LlmEngine : IInferenceEngine
     private int Apply(List<ScheduledChunk> plan, bool[] allRows, float[] logits)
     {
         var vocab = _model.Config.VocabSize;
-        var sampled = 0;
         var row = 0;
+        // first every chunk's bookkeeping and forced tokens, in plan order; the rows that sample are collected
+        var draws = new List<(Sequence Sequence, int Row)>();
         for (var i = 0; i < plan.Count; i++)
         {
             var chunk = plan[i];
             var sequence = chunk.Sequence;
             var rows = allRows[i] ? chunk.Count : 1;
             if (allRows[i]) ScorePrompt(sequence, chunk, logits.AsSpan(row * vocab, rows * vocab), vocab);
-            var last = logits.AsSpan((row + rows - 1) * vocab, vocab);
+            var last = row + rows - 1;
             row += rows;
             _scheduler.Complete(chunk);
             if (!chunk.Samples) continue;
@@ -262,11 +263,30 @@ public sealed class LlmEngine : IInferenceEngine
                 Retire(sequence);
                 continue;
             }
+            draws.Add((sequence, last));
+        }
 
-            var token = request.LogitBias is { Count: > 0 } bias ? sequence.Sampler.Next(Biased(last, bias)) : sequence.Sampler.Next(last);
-            var logprob = request.Logprobs || request.TopLogprobs > 0 ? Logprobs.Of(last, token, request.TopLogprobs) : null;
+        // then the draws, rows in parallel: each sequence's sampler (its own random stream) draws once, as before; at the
+        // real vocabulary a sampled row costs milliseconds of host work (BENCHMARKS.md, host sampling)
+        var drawn = new (int Token, TokenLogprob? Logprob)[draws.Count];
+        void Draw(int d)
+        {
+            var (sequence, last) = draws[d];
+            var request = sequence.Request;
+            var rowLogits = logits.AsSpan(last * vocab, vocab);
+            var token = request.LogitBias is { Count: > 0 } bias ? sequence.Sampler.Next(Biased(rowLogits, bias)) : sequence.Sampler.Next(rowLogits);
+            drawn[d] = (token, request.Logprobs || request.TopLogprobs > 0 ? Logprobs.Of(rowLogits, token, request.TopLogprobs) : null);
+        }
+        if (draws.Count > 1) Parallel.For(0, draws.Count, Draw);
+        else if (draws.Count == 1) Draw(0);
+
+        // and their tokens, in plan order
+        for (var d = 0; d < draws.Count; d++)
+        {
+            var sequence = draws[d].Sequence;
+            var request = sequence.Request;
+            var (token, logprob) = drawn[d];
             sequence.Tokens.Add(token);
-            sampled++;
             if (Emit(sequence, token, logprob)) continue;
             if (!sequence.ForcedDone && request.Forced!.AfterToken == token)
             {
@@ -278,7 +298,7 @@ public sealed class LlmEngine : IInferenceEngine
                 }
             }
         }
-        return sampled;
+        return draws.Count;
     }
 
     /// <summary>Log-probabilities of the prompt tokens the chunk's rows predict (row r predicts the token after it).</summary>
