@@ -48,13 +48,25 @@ internal static class GpuBenchCommand
         {
             var repetitions = Math.Max(1, r.GetValue(reps));
             using var d = ModelCommandOptions.CreateDevice(r.GetValue(device)!, r.GetValue(threads));
+            // options are checked before anything runs: the timings take minutes
+            var c = r.GetValue(chunk);
+            if (c < 1) throw new CliUsageException($"--chunk: {c} is not a positive integer");
+            var reserve = r.GetValue(modelReserve);
+            var maxMoe = r.GetValue(modelMaxMoe);
+            if (r.GetValue(model))
+            {
+                if (d is not SeekSharp.Cuda.CudaDevice) throw new CliUsageException("--model needs a CUDA device (--device cuda)");
+                if (reserve < 0) throw new CliUsageException($"--model-reserve-gib: {reserve} is negative");
+                if (maxMoe < 1) throw new CliUsageException($"--model-max-moe: {maxMoe} is not a positive integer");
+                Ints(r.GetValue(modelBatches)!, "--model-batches");
+                Ints(r.GetValue(modelPrompts)!, "--model-prompts");
+            }
             Console.WriteLine($"device: {d.Name}; peaks used for ratios: {PeakGBps:F0} GB/s HBM, {PeakTflops:F0} TFLOP/s dense bf16 (H200)");
             var rows = new List<DsaBenchRow>();
             var ops = new DsaOpBench(d, repetitions, _ => { });
             foreach (var l in Ints(r.GetValue(decodeCtx)!, "--decode-ctx"))
                 foreach (var b in Ints(r.GetValue(batches)!, "--decode-batches"))
                     Print(rows, ops.Decode(b, l));
-            var c = r.GetValue(chunk);
             foreach (var l in Ints(r.GetValue(prefillCtx)!, "--prefill-ctx"))
             {
                 if (l < c) throw new CliUsageException($"--prefill-ctx {l} is shorter than --chunk {c}");
@@ -74,11 +86,7 @@ internal static class GpuBenchCommand
             }
             if (r.GetValue(model))
             {
-                if (d is not SeekSharp.Cuda.CudaDevice gpu) throw new CliUsageException("--model needs a CUDA device (--device cuda)");
-                var reserve = r.GetValue(modelReserve);
-                if (reserve < 0) throw new CliUsageException($"--model-reserve-gib: {reserve} is negative");
-                var maxMoe = r.GetValue(modelMaxMoe);
-                if (maxMoe < 1) throw new CliUsageException($"--model-max-moe: {maxMoe} is not a positive integer");
+                var gpu = (SeekSharp.Cuda.CudaDevice)d;
                 var started = System.Diagnostics.Stopwatch.StartNew();
                 // the step downloads every row's logits into a new array (vocab 129280: 66 MB at B = 128), whose allocation
                 // and copy swing by milliseconds between steps: a median over at least 9
