@@ -18,8 +18,9 @@ internal sealed class MlaPrefillTensorCores(KernelLibrary library, Func<DType, l
     private const int Rows = 64;   // MPT_ROWS: queries per block (a multiple of the 32-key tiles)
     private const int Keys = 32;   // MPT_KEYS
     private const int Qk = 192, V = 128;
+    private const int KeyStride = 200, ValueStride = 40;   // MPT_KS, MPT_VS: bf16 per shared key row / transposed value row
 
-    private const int QsShared = (Rows * 200 + 2 * Keys * 200 + 2 * V * 40) * 2;   // MPT_QS_SHARED
+    private const int QsShared = (Rows * KeyStride + 2 * Keys * KeyStride + 2 * V * ValueStride) * 2;   // MPT_QS_SHARED
 
     // The kernel's forms (round 13's A/B at 4096 tokens): q kept in shared memory, 168 registers, 3 blocks an SM (the
     // default, 11.3 ms); q in registers, 216 registers, 2 blocks (SEEKSHARP_MLA_PREFILL_TC=regs, 13.4 ms); that with

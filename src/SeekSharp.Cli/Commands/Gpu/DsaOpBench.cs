@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using SeekSharp.Core;
 using SeekSharp.Core.Compute;
 using SeekSharp.Core.Numerics;
@@ -15,6 +14,7 @@ namespace SeekSharp.Cli.Commands.Gpu;
 public sealed class DsaOpBench(IComputeDevice device, int repetitions, Action<string> log)
 {
     private readonly MlaShape _shape = new(RealDims.Heads, RealDims.Nope, RealDims.Rope, RealDims.V, RealDims.KvLora, RealDims.SoftmaxScale);
+    private readonly MedianTimer _timer = new(device, repetitions, log);
 
     private string CacheName => device.Bf16StorageType == DType.BF16 ? "bf16" : "fp32";
 
@@ -82,39 +82,21 @@ public sealed class DsaOpBench(IComputeDevice device, int repetitions, Action<st
         var random = new Random(23);
         float[] Values(long count, float scale) =>
             [.. Enumerable.Range(0, checked((int)count)).Select(_ => BFloat16Math.Round((random.NextSingle() - 0.5f) * scale))];
-        var selections = new int[(long)chunk * width];
+        // the selections as the engine makes them: the device's top-k of random causal scores (every causal key below
+        // `width` positions, then `width` of them, ascending, -1 past)
         var attended = 0L;
-        var pool = new int[chunk];
-        for (var i = 0; i < chunk; i++)
-        {
-            var row = selections.AsSpan(i * width, width);
-            row.Fill(-1);
-            var visible = i + 1;
-            if (visible <= width)
-                for (var s = 0; s < visible; s++) row[s] = s;
-            else
-            {
-                // width distinct positions of 0..i (a partial shuffle), ascending as top-k writes them
-                for (var s = 0; s < visible; s++) pool[s] = s;
-                for (var s = 0; s < width; s++)
-                {
-                    var pick = s + random.Next(visible - s);
-                    (pool[s], pool[pick]) = (pool[pick], pool[s]);
-                }
-                pool.AsSpan(0, width).CopyTo(row);
-                row.Sort();
-            }
-            attended += Math.Min(visible, width);
-        }
+        for (var i = 0; i < chunk; i++) attended += Math.Min(i + 1, width);
         using var q = device.Allocate(DType.F32, (long)chunk * heads * qk);
         using var kvb = device.Allocate(DType.F32, (long)chunk * heads * kvbWidth);
         using var ropeKeys = device.Allocate(DType.F32, (long)chunk * _shape.Rope);
-        using var indices = device.Allocate(DType.I32, selections.LongLength);
+        using var scores = device.Allocate(DType.F32, (long)chunk * chunk);
+        using var indices = device.Allocate(DType.I32, (long)chunk * width);
         using var output = device.Allocate(DType.F32, (long)chunk * heads * _shape.V);
         device.Upload<float>(Values(q.Length, 2f), q);
         device.Upload<float>(Values(kvb.Length, 2f), kvb);
         device.Upload<float>(Values(ropeKeys.Length, 2f), ropeKeys);
-        device.Upload<int>(selections, indices);
+        device.Upload<float>([.. Enumerable.Range(0, checked((int)scores.Length)).Select(_ => random.NextSingle())], scores);   // distinct, no ties
+        device.TopK(scores, chunk, 0, width, indices);
         var ms = Time(() => device.MlaPrefill(q, kvb, ropeKeys, indices, width, chunk, _shape, output));
         return new DsaBenchRow("prefill", chunk, chunk, "mla_mha", ms, 2.0 * attended * heads * (qk + _shape.V), 0,
             $"a prompt's first {chunk} tokens in the MHA form, top-{width} of the causal keys");
@@ -137,23 +119,7 @@ public sealed class DsaOpBench(IComputeDevice device, int repetitions, Action<st
     }
 
     /// <summary>Median wall time in ms of <paramref name="body"/> followed by a device sync, after one warm-up run.</summary>
-    private double Time(Action body)
-    {
-        body();
-        device.Synchronize();
-        var times = new double[repetitions];
-        for (var i = 0; i < repetitions; i++)
-        {
-            var start = Stopwatch.GetTimestamp();
-            body();
-            device.Synchronize();
-            times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        }
-        Array.Sort(times);
-        var median = times[repetitions / 2];
-        log($"  {median,10:F3} ms");
-        return median;
-    }
+    private double Time(Action body) => _timer.Time(body);
 }
 
 /// <summary>

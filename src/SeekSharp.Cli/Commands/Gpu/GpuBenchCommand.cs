@@ -53,13 +53,15 @@ internal static class GpuBenchCommand
             if (c < 1) throw new CliUsageException($"--chunk: {c} is not a positive integer");
             var reserve = r.GetValue(modelReserve);
             var maxMoe = r.GetValue(modelMaxMoe);
+            SeekSharp.Cuda.CudaDevice? modelGpu = null;
+            int[] modelBatchList = [], modelPromptList = [];
             if (r.GetValue(model))
             {
-                if (d is not SeekSharp.Cuda.CudaDevice) throw new CliUsageException("--model needs a CUDA device (--device cuda)");
+                modelGpu = d as SeekSharp.Cuda.CudaDevice ?? throw new CliUsageException("--model needs a CUDA device (--device cuda)");
                 if (reserve < 0) throw new CliUsageException($"--model-reserve-gib: {reserve} is negative");
                 if (maxMoe < 1) throw new CliUsageException($"--model-max-moe: {maxMoe} is not a positive integer");
-                Ints(r.GetValue(modelBatches)!, "--model-batches");
-                Ints(r.GetValue(modelPrompts)!, "--model-prompts");
+                modelBatchList = Ints(r.GetValue(modelBatches)!, "--model-batches");
+                modelPromptList = Ints(r.GetValue(modelPrompts)!, "--model-prompts");
             }
             Console.WriteLine($"device: {d.Name}; peaks used for ratios: {PeakGBps:F0} GB/s HBM, {PeakTflops:F0} TFLOP/s dense bf16 (H200)");
             var rows = new List<DsaBenchRow>();
@@ -84,16 +86,14 @@ internal static class GpuBenchCommand
                 foreach (var l in Ints(r.GetValue(prefillCtx)!, "--prefill-ctx"))
                     Print(rows, [layer.Prefill(c, l)]);
             }
-            if (r.GetValue(model))
+            if (modelGpu is { } gpu)
             {
-                var gpu = (SeekSharp.Cuda.CudaDevice)d;
                 var started = System.Diagnostics.Stopwatch.StartNew();
                 // the step downloads every row's logits into a new array (vocab 129280: 66 MB at B = 128), whose allocation
                 // and copy swing by milliseconds between steps: a median over at least 9
                 var bench = new ModelBench(gpu, new MedianTimer(d, Math.Max(repetitions, 9), _ => { }), (long)reserve << 30, maxMoe,
                     m => Console.Error.WriteLine($"[model {started.Elapsed.TotalSeconds,5:F0} s] {m}"));
-                Print(rows, bench.Run(Ints(r.GetValue(decodeCtx)!, "--decode-ctx"), Ints(r.GetValue(modelBatches)!, "--model-batches"),
-                    Ints(r.GetValue(modelPrompts)!, "--model-prompts"), c));
+                Print(rows, bench.Run(Ints(r.GetValue(decodeCtx)!, "--decode-ctx"), modelBatchList, modelPromptList, c));
             }
 
             List<TorchComparison.Pair>? pairs = null;

@@ -86,9 +86,7 @@ internal sealed class ModelBench(CudaDevice device, MedianTimer timer, long rese
     {
         progress($"{model.Config.NumHiddenLayers} layers: {(c.Decode ? $"decode B={c.Batch} L={c.Length}" : $"prompt of {c.Length}")}");
         if (c.Decode) return DecodeStepTiming.Measure(model, c.Batch, c.Length, timer).StepMs;
-        // a whole prompt takes seconds: one timed run after a warm-up over its first two chunks (the first runs in the MHA
-        // form, later ones absorbed)
-        Prompt(model, Math.Min(c.Length, 2 * c.Batch), c.Batch);
+        // a whole prompt takes seconds: one timed run, after the timer's untimed one
         return timer.Time(() => Prompt(model, c.Length, c.Batch), 1);
     }
 
