@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 
 namespace SeekSharp.Models.Sampling;
@@ -61,30 +62,27 @@ public sealed class Sampler
     private void Truncate(float[] probs)
     {
         var order = SortedPrefix(probs, _params.TopK, _params.TopP);
+        var (keep, reached) = KeptPrefix(probs, order);
+        // a prefix cut by mass that the sum did not reach (the sums by magnitude rounded otherwise): the whole order
+        if (!reached && _params.TopK == 0 && order.Length < probs.Length)
+            (keep, _) = KeptPrefix(probs, order = SortedPrefix(probs, 0, 1f));
+        var kept = new float[keep];
+        for (var r = 0; r < keep; r++) kept[r] = probs[order[r]];
+        Array.Clear(probs);
+        for (var r = 0; r < keep; r++) probs[order[r]] = kept[r];
+    }
+
+    /// <summary>How many of <paramref name="order"/> to keep (top-k, then the first prefix reaching top_p), and whether the mass was reached.</summary>
+    private (int Keep, bool Reached) KeptPrefix(float[] probs, int[] order)
+    {
         var keep = _params.TopK > 0 ? Math.Min(_params.TopK, order.Length) : order.Length;
-        var reached = false;
         var mass = 0.0;
         for (var r = 0; r < keep; r++)
         {
             mass += probs[order[r]];
-            if (mass >= _params.TopP) { keep = r + 1; reached = true; break; }
+            if (mass >= _params.TopP) return (r + 1, true);
         }
-        // a prefix cut by mass that the sum did not reach (the sums by magnitude rounded otherwise): the whole order
-        if (!reached && _params.TopK == 0 && order.Length < probs.Length)
-        {
-            order = SortedPrefix(probs, 0, 1f);
-            keep = order.Length;
-            mass = 0.0;
-            for (var r = 0; r < keep; r++)
-            {
-                mass += probs[order[r]];
-                if (mass >= _params.TopP) { keep = r + 1; break; }
-            }
-        }
-        var kept = new bool[probs.Length];
-        for (var r = 0; r < keep; r++) kept[order[r]] = true;
-        for (var i = 0; i < probs.Length; i++)
-            if (!kept[i]) probs[i] = 0f;
+        return (keep, false);
     }
 
     /// <summary>
@@ -121,17 +119,18 @@ public sealed class Sampler
                 }
             }
         }
-        var keys = new List<ulong>();
+        var keys = ArrayPool<ulong>.Shared.Rent(probs.Length);
+        var n = 0;
         for (var i = 0; i < probs.Length; i++)
         {
             var bits = BitConverter.SingleToUInt32Bits(probs[i]);
             // larger probability first (the complemented bits of a non-negative float ascend as it falls), then lower index
-            if ((int)(bits >> 23) >= bound) keys.Add(((ulong)~bits << 32) | (uint)i);
+            if ((int)(bits >> 23) >= bound) keys[n++] = ((ulong)~bits << 32) | (uint)i;
         }
-        var sorted = keys.ToArray();
-        Array.Sort(sorted);
-        var order = new int[sorted.Length];
-        for (var r = 0; r < order.Length; r++) order[r] = (int)(uint)sorted[r];
+        Array.Sort(keys, 0, n);
+        var order = new int[n];
+        for (var r = 0; r < n; r++) order[r] = (int)(uint)keys[r];
+        ArrayPool<ulong>.Shared.Return(keys);
         return order;
     }
 
